@@ -5,6 +5,7 @@
 package task
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -132,4 +133,12 @@ func (b *Batch) Validate(d Description, r Request) error {
 		}
 	}
 	return nil
+}
+
+// Source serves batches by request. The plugin host is the real one; the
+// trainer depends on this interface alone, so it never knows (or cares)
+// whether a batch came from Go, Python or a file.
+type Source interface {
+	Describe(ctx context.Context, name string) (Description, error)
+	Batch(ctx context.Context, r Request) (*Batch, error)
 }
