@@ -1,0 +1,150 @@
+package analysis
+
+import (
+	"math"
+	"testing"
+)
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+func TestMetricsByHand(t *testing.T) {
+	tests := []struct {
+		name  string
+		curve []float64
+		want  RunMetrics
+	}{
+		{"staircase", []float64{2, 2, 3, 3, 4, 5, 5, 5},
+			// mean 29/8; trapz: 2+2.5+3+3.5+4.5+5+5
+			RunMetrics{MaxN: 5, FinalN: 5, MeanN: 3.625, AUC: 25.5, Epochs: 8}},
+		{"drop after max", []float64{2, 6, 4},
+			RunMetrics{MaxN: 6, FinalN: 4, MeanN: 4, AUC: 4 + 5, Epochs: 3}},
+		{"one epoch", []float64{7}, RunMetrics{MaxN: 7, FinalN: 7, MeanN: 7, AUC: 0, Epochs: 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Metrics(tc.curve)
+			if got != tc.want {
+				t.Fatalf("Metrics = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	if m := Metrics(nil); !math.IsNaN(m.AUC) || m.Epochs != 0 {
+		t.Fatalf("empty curve: %+v", m)
+	}
+}
+
+func TestEpochsToHalf(t *testing.T) {
+	curve := []float64{2, 2, 3, 3, 4, 5, 5, 5}
+	tests := []struct {
+		globalMax float64
+		want      int
+		ok        bool
+	}{
+		{8, 4, true},   // threshold 4: first reached at index 4
+		{9, 5, true},   // threshold 4.5: first N ≥ 4.5 is 5 at index 5
+		{4, 0, true},   // threshold 2: already at epoch 0
+		{12, 8, false}, // threshold 6: never; censored at len(curve)
+	}
+	for _, tc := range tests {
+		got, ok := EpochsToHalf(curve, tc.globalMax)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("EpochsToHalf(max %v) = %d,%v want %d,%v", tc.globalMax, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestSummarise(t *testing.T) {
+	// Mean 5; Σ(x−5)² = 32; SD = √(32/7); SEM = SD/√8.
+	s := Summarise([]float64{2, 4, 4, 4, 5, 5, 7, 9})
+	sd := math.Sqrt(32.0 / 7)
+	if s.N != 8 || !near(s.Mean, 5, 1e-12) || !near(s.SD, sd, 1e-12) || !near(s.SEM, sd/math.Sqrt(8), 1e-12) {
+		t.Fatalf("Summarise = %+v, want mean 5 sd %v sem %v", s, sd, sd/math.Sqrt(8))
+	}
+	if s := Summarise([]float64{3}); s != (Summary{Mean: 3, N: 1}) {
+		t.Fatalf("single value: %+v", s)
+	}
+	if s := Summarise(nil); !math.IsNaN(s.Mean) || s.N != 0 {
+		t.Fatalf("empty: %+v", s)
+	}
+}
+
+func TestPadTo(t *testing.T) {
+	got := PadTo([]float64{2, 3, 4}, 5)
+	want := []float64{2, 3, 4, 4, 4}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("PadTo = %v want %v", got, want)
+		}
+	}
+	if got := PadTo([]float64{1, 2, 3}, 2); len(got) != 2 || got[1] != 2 {
+		t.Fatalf("truncate: %v", got)
+	}
+}
+
+func TestGroupTable(t *testing.T) {
+	groups := []Group{
+		{Name: "A", Curves: [][]float64{{2, 3, 4}, {2, 2, 6, 8}}},
+		{Name: "B", Curves: [][]float64{{2, 2, 2, 3, 3}, {}}}, // empty run ignored
+	}
+	res := GroupTable(groups, 5)
+	if res.GlobalMax != 8 || res.HalfThreshold != 4 {
+		t.Fatalf("global max %v thr %v", res.GlobalMax, res.HalfThreshold)
+	}
+	a, b := res.Rows[0], res.Rows[1]
+	// A padded: {2,3,4,4,4} AUC 2.5+3.5+4+4 = 14, half at 2;
+	//           {2,2,6,8,8} AUC 2+4+7+8 = 21, half at 2.
+	if a.Name != "A" || a.AUC.N != 2 || !near(a.AUC.Mean, 17.5, 1e-12) || !near(a.AUC.SD, math.Sqrt(24.5), 1e-12) {
+		t.Fatalf("A AUC %+v", a.AUC)
+	}
+	if a.Half.Mean != 2 || a.HalfNotReached != 0 || a.MaxN.Mean != 6 || a.FinalN.Mean != 6 {
+		t.Fatalf("A row %+v", a)
+	}
+	if !near(a.MeanN.Mean, (17.0/5+26.0/5)/2, 1e-12) {
+		t.Fatalf("A mean N %+v", a.MeanN)
+	}
+	// B: {2,2,2,3,3} never reaches 4 → censored at 5.
+	if b.AUC.N != 1 || b.Half.Mean != 5 || b.HalfNotReached != 1 || b.AUC.Mean != 2+2+2.5+3 {
+		t.Fatalf("B row %+v", b)
+	}
+}
+
+func TestMeanSEMCurve(t *testing.T) {
+	mean, sem := MeanSEMCurve([][]float64{{1, 2, 3}, {3, 4}, nil})
+	// second curve padded to {3,4,4}
+	wantM := []float64{2, 3, 3.5}
+	wantS := []float64{1, 1, 0.5} // SD/√2 of (1,3),(2,4),(3,4)
+	for i := range wantM {
+		if !near(mean[i], wantM[i], 1e-12) || !near(sem[i], wantS[i], 1e-12) {
+			t.Fatalf("mean %v sem %v, want %v %v", mean, sem, wantM, wantS)
+		}
+	}
+	if m, s := MeanSEMCurve(nil); m != nil || s != nil {
+		t.Fatal("empty input should give nil")
+	}
+}
+
+func TestAccuracy(t *testing.T) {
+	logits := []float32{
+		0.1, 0.9, // → 1
+		2, -1, // → 0
+		0.5, 0.5, // tie → 0
+		-3, 3, // → 1
+	}
+	labels := []int32{1, 1, 0, 0}
+	if got := Accuracy(logits, 2, labels); got != 0.5 {
+		t.Fatalf("Accuracy = %v want 0.5", got)
+	}
+	if got := AccuracyPercent(logits, 2, labels); got != 50 {
+		t.Fatalf("AccuracyPercent = %v", got)
+	}
+	three := []float32{0, 1, 2, 5, 1, 0, 0, 9, 1}
+	if got := Accuracy(three, 3, []int32{2, 0, 2}); !near(got, 2.0/3, 1e-12) {
+		t.Fatalf("3-class accuracy %v", got)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("shape mismatch should panic")
+		}
+	}()
+	Accuracy(logits, 3, labels)
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# compare.sh — one training step of the paper's CB-RNN: the Go package vs the
+# paper-style PyTorch baseline, same settings, same machine, one after the other.
+#
+#   bench/compare.sh [--config paper-cb|paper-rnn] [--seq-len 60] [--batch 64]
+#                    [--steps 20] [--warmup 3] [--ensemble K] [--threads N]
+#
+# --threads is PyTorch's intra-op thread count (default: nproc, the cores Go
+#   gets too; 0 = torch's own default).
+# GOMLX_BACKEND and other environment variables reach the Go binary as they are.
+# Prints both engines' lines and the ratio
+#   PyTorch ms per member-step / Go ms per member-step   (> 1: Go is faster).
+# Test hook: COMPARE_GO_OUTPUT="<text>" skips building and running Go and parses
+# that text instead.
+set -Eeuo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+config=paper-cb seqlen=60 batch=64 steps=20 warmup=3 ensemble=1 threads="$(nproc)"
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--config) config="$2"; shift 2 ;;
+	--seq-len) seqlen="$2"; shift 2 ;;
+	--batch) batch="$2"; shift 2 ;;
+	--steps) steps="$2"; shift 2 ;;
+	--warmup) warmup="$2"; shift 2 ;;
+	--ensemble) ensemble="$2"; shift 2 ;;
+	--threads) threads="$2"; shift 2 ;;
+	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+	*) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+case "$config" in paper-cb | paper-rnn) ;; *) echo "compare.sh: the PyTorch baseline has paper-cb and paper-rnn only" >&2; exit 2 ;; esac
+
+# member_ms TEXT: the ms per member-step in a bench line: "Y" of
+# "X ms/step (Y ms/member-step)", else "X" of "X ms/step" (one member).
+member_ms() {
+	local m
+	m="$(grep -oE '[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)? ms/member-step' <<<"$1" | tail -n 1 | awk '{print $1}')"
+	[ -n "$m" ] || m="$(grep -oE '[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)? ms/step' <<<"$1" | tail -n 1 | awk '{print $1}')"
+	echo "$m"
+}
+
+/usr/bin/python3 -c 'import torch' 2>/dev/null || {
+	echo "compare.sh: Debian's python3-torch is missing: run scripts/setup.sh --with-torch" >&2; exit 1; }
+
+args=(--config "$config" --seq-len "$seqlen" --batch "$batch" --steps "$steps" --warmup "$warmup")
+[ "$ensemble" -gt 1 ] && args+=(--ensemble "$ensemble")
+
+if [ -n "${COMPARE_GO_OUTPUT:-}" ]; then
+	go_out="$COMPARE_GO_OUTPUT"
+else
+	(cd "$root" && go build -o bin/cbrnn ./cmd/cbrnn)
+	go_out="$("$root/bin/cbrnn" bench "${args[@]}" 2>&1)" || {
+		echo "$go_out" >&2; echo "compare.sh: cbrnn bench failed" >&2; exit 1; }
+fi
+go_line="$(grep -E 'ms/step' <<<"$go_out" | tail -n 1 || true)"
+go_ms="$(member_ms "$go_line")"
+[ -n "$go_ms" ] || { echo "$go_out" >&2; echo "compare.sh: no 'X ms/step (Y ms/member-step)' line in cbrnn bench's output" >&2; exit 1; }
+
+pt_line="$(/usr/bin/python3 "$root/bench/pytorch_baseline.py" "${args[@]}" --threads "$threads")"
+pt_ms="$(member_ms "$pt_line")"
+[ -n "$pt_ms" ] || { echo "$pt_line" >&2; echo "compare.sh: cannot parse the PyTorch line" >&2; exit 1; }
+
+echo "go:      $go_line"
+echo "pytorch: $pt_line"
+awk -v p="$pt_ms" -v g="$go_ms" -v k="$ensemble" 'BEGIN {
+	printf "ratio (PyTorch / Go, ms per member-step, K=%d): %.2f  [%.1f / %.1f]\n", k, p / g, p, g }'

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+
+	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/runs"
+)
+
+func init() {
+	register("export", "write a run's checkpointed weights to a .safetensors file (PyTorch names)",
+		func(ctx context.Context, args []string) error { return runExport(args, os.Stdout) })
+}
+
+const exportUsage = `usage: cbrnn export RUN --n N --out FILE.safetensors
+       cbrnn export RUN --final --out FILE.safetensors
+       cbrnn export RUN --list
+
+Writes the weights of the model that solved N (PyTorch names, [out, in]
+layout, float32) to FILE, atomically, with the run's config JSON under the
+metadata key "cbrnn_config" and N under "n". --final exports the latest
+weights from the run's resume state instead (the tensors named as in its
+checkpoints; the state's meta goes under "cbrnn_state", and there is no "n"). --list prints the Ns that have a checkpoint.
+
+flags:
+`
+
+// runExport is the export command; stdout receives --list's output.
+func runExport(args []string, stdout io.Writer) error {
+	flags := flag.NewFlagSet("export", flag.ContinueOnError)
+	n := flags.Int("n", -1, "export the checkpoint of the model that solved `N`")
+	out := flags.String("out", "", "output `FILE`.safetensors")
+	list := flags.Bool("list", false, "print the Ns that have a checkpoint, one per line")
+	final := flags.Bool("final", false, "export the latest weights, from the resume state")
+	flags.Usage = func() {
+		fmt.Fprint(flags.Output(), exportUsage)
+		flags.PrintDefaults()
+	}
+	// Flags may come before or after RUN.
+	var pos []string
+	for {
+		if err := flags.Parse(args); err != nil {
+			return err
+		}
+		if flags.NArg() == 0 {
+			break
+		}
+		pos = append(pos, flags.Arg(0))
+		args = flags.Args()[1:]
+	}
+	if len(pos) != 1 {
+		flags.Usage()
+		return fmt.Errorf("want one run directory, got %d arguments", len(pos))
+	}
+	d, err := runs.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	ns, err := d.CheckpointNs()
+	if err != nil {
+		return err
+	}
+	if *list {
+		for _, x := range ns {
+			fmt.Fprintln(stdout, x)
+		}
+		return nil
+	}
+	switch {
+	case *out == "":
+		return errors.New("--out FILE.safetensors is required")
+	case *final && *n >= 0:
+		return errors.New("--n and --final exclude each other")
+	case !*final && *n < 0:
+		return fmt.Errorf("--n N (or --final) is required; checkpoints: %s", runs.FormatNs(ns))
+	}
+	cfg, err := d.ConfigJSON()
+	if err != nil {
+		return err
+	}
+
+	var ts []safetensors.Tensor
+	var meta map[string]string
+	if *final {
+		ts, meta, err = finalWeights(d, ns)
+	} else {
+		ts, meta, err = d.LoadCheckpoint(*n)
+		meta = maps.Clone(meta)
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		meta["n"] = strconv.Itoa(*n)
+	}
+	if err != nil {
+		return err
+	}
+	meta["cbrnn_config"] = string(cfg)
+	if _, ok := meta["format"]; !ok {
+		meta["format"] = "pt" // what Hugging Face loaders expect of PyTorch weights
+	}
+	if err := safetensors.WriteFile(*out, ts, meta); err != nil {
+		return fmt.Errorf("cannot write %s: %w", *out, err)
+	}
+	return nil
+}
+
+// finalWeights picks, from the run's resume state, the tensors that its
+// latest checkpoint holds (the state also keeps optimiser buffers), checking
+// their shapes. The state's meta goes under "cbrnn_state"; there is no
+// "n", as the latest model has not necessarily solved any N.
+func finalWeights(d *runs.Dir, ns []int) ([]safetensors.Tensor, map[string]string, error) {
+	if len(ns) == 0 {
+		return nil, nil, fmt.Errorf("--final: run %s has no checkpoint to tell its weights from the rest of the state", d.Path)
+	}
+	ref, _, err := d.LoadCheckpoint(ns[len(ns)-1])
+	if err != nil {
+		return nil, nil, err
+	}
+	var sm json.RawMessage
+	state, found, err := d.LoadState(&sm)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !found {
+		return nil, nil, fmt.Errorf("--final: run %s has no resume state", d.Path)
+	}
+	byName := make(map[string]safetensors.Tensor, len(state))
+	for _, t := range state {
+		byName[t.Name] = t
+	}
+	out := make([]safetensors.Tensor, 0, len(ref))
+	for _, r := range ref {
+		t, ok := byName[r.Name]
+		if !ok {
+			return nil, nil, fmt.Errorf("--final: the resume state of run %s has no tensor %q (found in checkpoint N=%d)", d.Path, r.Name, ns[len(ns)-1])
+		}
+		if !slices.Equal(t.Shape, r.Shape) {
+			return nil, nil, fmt.Errorf("--final: tensor %q has shape %v in the resume state but %v in checkpoint N=%d", r.Name, t.Shape, r.Shape, ns[len(ns)-1])
+		}
+		out = append(out, t)
+	}
+	meta := map[string]string{"source": "state"}
+	var compact bytes.Buffer
+	if json.Compact(&compact, sm) == nil && compact.Len() > 0 {
+		meta["cbrnn_state"] = compact.String()
+	}
+	return out, meta, nil
+}

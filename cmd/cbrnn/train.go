@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cbrnn/cbrnn/experiments"
+	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/trainer"
+)
+
+func init() {
+	register("train", "train networks on a task with the paper's protocol", runTrain)
+}
+
+// paramFlags collects repeated --task-param key=value flags.
+type paramFlags map[string]string
+
+func (p paramFlags) String() string { return fmt.Sprint(map[string]string(p)) }
+func (p paramFlags) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("want key=value, got %q", v)
+	}
+	p[k] = val
+	return nil
+}
+
+func runTrain(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	var (
+		taskName = fs.String("task", "dms", "task plugin name (see 'cbrnn tasks list')")
+		model    = fs.String("model", "cb-rnn", "cb-rnn, rnn, cb-gru or gru")
+		hidden   = fs.Int("hidden", 0, "hidden units (0: 64 for CB models, parameter-matched for rnn/gru)")
+		gc       = fs.Int("gc", 256, "granule cells G of the CB (also the match target of a baseline)")
+		pc       = fs.Int("pc", 64, "Purkinje cells P of the CB")
+		cbSees   = fs.String("cb-sees", "hidden+input", "what the granule layer receives: hidden+input, hidden or input")
+		regime   = fs.String("regime", trainer.Standard, "standard, frozen-core, periodic-core or fixed-n")
+		period   = fs.Int("period", 0, "periodic-core refresh period k (0: 10 for DMS, 5 for parity)")
+		fixedN   = fs.Int("n", 0, "N for --regime fixed-n")
+		epochs   = fs.Int("epochs", 0, "epoch budget (0: 1000, or 500 for GRU)")
+		steps    = fs.Int("steps", 100, "training batches per epoch")
+		test     = fs.Int("test-steps", 50, "test batches per epoch")
+		batch    = fs.Int("batch", 64, "trials per batch")
+		maxN     = fs.Int("max-n", 150, "stop after solving this N")
+		seed     = fs.Uint64("seed", 1, "seed of the first run")
+		seeds    = fs.Int("seeds", 1, "train this many runs (seeds seed…seed+n−1) together in one graph")
+		out      = fs.String("out", "", "run directory (required); with --seeds > 1, one subdirectory per seed")
+		resume   = fs.Bool("resume", false, "continue the run in --out from its last completed epoch")
+		imp      = fs.String("import", "", "start from these weights (safetensors, PyTorch names) instead of the paper's init")
+		tparams  = paramFlags{}
+	)
+	fs.Var(tparams, "task-param", "task parameter key=value (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("--out DIR is required")
+	}
+	if *seeds < 1 {
+		return fmt.Errorf("--seeds must be at least 1, got %d", *seeds)
+	}
+	env, err := experiments.Open(ctx, experiments.Options{})
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	desc, err := env.Source.Describe(ctx, *taskName)
+	if err != nil {
+		return err
+	}
+	g := experiments.Group{Model: *model, Hidden: *hidden, GC: *gc, MatchGC: *gc, Regime: *regime}
+	if g.Hidden == 0 && strings.HasPrefix(*model, "cb-") {
+		g.Hidden = 64
+	}
+	m, err := experiments.ModelConfig(g, desc)
+	if err != nil {
+		return err
+	}
+	if m.CB {
+		m.PC, m.CBSees = *pc, *cbSees
+		if err := m.Validate(); err != nil {
+			return err
+		}
+	}
+	var initW map[string][]float32
+	var initHash string
+	if *imp != "" {
+		raw, err := os.ReadFile(*imp)
+		if err != nil {
+			return fmt.Errorf("--import: %w", err)
+		}
+		sum := sha256.Sum256(raw)
+		initHash = hex.EncodeToString(sum[:])
+		ts, _, err := safetensors.ReadFile(*imp)
+		if err != nil {
+			return fmt.Errorf("--import: %w", err)
+		}
+		w, err := trainer.FromTensors(m, ts, "")
+		if err != nil {
+			return fmt.Errorf("--import %s does not fit the model: %w", *imp, err)
+		}
+		initW = w
+	}
+	var rs []trainer.Run
+	for i := 0; i < *seeds; i++ {
+		c := trainer.Paper(*taskName, m, *seed+uint64(i))
+		c.ModelName, c.Regime, c.FixedN = *model, *regime, *fixedN
+		c.Period = *period
+		if c.Regime == trainer.PeriodicCore && c.Period == 0 {
+			c.Period = experiments.PeriodFor(*taskName)
+		}
+		if *epochs > 0 {
+			c.Epochs = *epochs
+		}
+		c.Steps, c.TestSteps, c.Batch, c.MaxN = *steps, *test, *batch, *maxN
+		if len(tparams) > 0 {
+			c.TaskParams = tparams
+		}
+		c.InitHash = initHash
+		if err := c.Validate(); err != nil {
+			return err
+		}
+		dir := *out
+		if *seeds > 1 {
+			dir = filepath.Join(*out, fmt.Sprintf("seed%d", c.Seed))
+		}
+		if !*resume {
+			if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
+				return fmt.Errorf("%s already holds a run: pass --resume to continue it, or choose another --out", dir)
+			}
+		}
+		d, err := runs.Create(dir, c)
+		if err != nil {
+			return err
+		}
+		if done, _ := d.Done(); done {
+			fmt.Fprintf(os.Stderr, "%s is already finished\n", dir)
+			continue
+		}
+		rs = append(rs, trainer.Run{Config: c, Dir: d, Init: initW})
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "training %d run(s): %s on %s, %d parameters, regime %s\n",
+		len(rs), *model, *taskName, m.Count().Total, *regime)
+	for _, r := range rs {
+		unlock, err := r.Dir.Lock()
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	err = trainer.Train(ctx, rs, trainer.Options{Backend: env.Backend, Source: env.Source, Progress: os.Stdout})
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "interrupted: finished epochs are saved; continue with --resume")
+	}
+	return err
+}

@@ -1,0 +1,86 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
+	"github.com/cbrnn/cbrnn/taskplugins/host"
+)
+
+// Options choose where and how experiments run; the zero value means the
+// quick profile, the repository found from the working directory, one job,
+// the default backend, and progress on stderr.
+type Options struct {
+	Profile  string
+	Root     string // repository root; "" = found from the working directory
+	Jobs     int
+	Progress io.Writer
+	// TaskPath overrides where task plugins are found (default: Root/taskplugins/bin).
+	TaskPath string
+}
+
+// Open starts an Env: the compute backend (said once, with why) and the
+// task plugin host. Close it to stop the plugins.
+func Open(ctx context.Context, opt Options) (*Env, error) {
+	root, err := FindRoot(opt.Root)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Progress == nil {
+		opt.Progress = os.Stderr
+	}
+	backend, why, err := gm.NewBackend()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(opt.Progress, "backend: %s (%s)\n", backend.Name(), why)
+	path := opt.TaskPath
+	if path == "" && os.Getenv(host.PathEnv) == "" {
+		path = filepath.Join(root, host.DefaultDir)
+	}
+	h, err := host.Open(ctx, host.Options{Path: path})
+	if err != nil {
+		return nil, err
+	}
+	return &Env{Root: root, Backend: backend, Source: h, Jobs: opt.Jobs, Progress: opt.Progress, closer: h}, nil
+}
+
+// Close stops the task plugins.
+func (e *Env) Close() error {
+	if e.closer != nil {
+		return e.closer.Close()
+	}
+	return nil
+}
+
+// FindRoot returns dir if given, else the nearest directory upwards from the
+// working directory that holds this module's go.mod.
+func FindRoot(dir string) (string, error) {
+	if dir != "" {
+		return filepath.Abs(dir)
+	}
+	if r := os.Getenv("CBRNN_ROOT"); r != "" {
+		return filepath.Abs(r)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && containsModule(b) {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("cannot find the cbrnn repository above %s (set CBRNN_ROOT)", wd)
+		}
+	}
+}
+
+func containsModule(gomod []byte) bool {
+	const want = "module github.com/cbrnn/cbrnn\n"
+	return len(gomod) >= len(want) && string(gomod[:len(want)]) == want
+}

@@ -1,0 +1,123 @@
+package experiments
+
+import (
+	"fmt"
+
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
+	"github.com/cbrnn/cbrnn/taskplugins/task"
+	"github.com/cbrnn/cbrnn/trainer"
+)
+
+// Group is one line of a figure: a kind of network under one regime.
+type Group struct {
+	Label  string // legend label: "CB-RNN", "RNN-202", "Frozen-core" …
+	Model  string // cb-rnn, rnn, cb-gru, gru
+	Hidden int    // hidden units; 0 = parameter-matched to the CB model with MatchGC
+	GC     int    // granule cells of a CB model
+	// MatchGC: a plain baseline (Hidden 0) is sized to match the CB model
+	// H=64 with this many granule cells (appendix B).
+	MatchGC int
+	Regime  string
+	Side    bool // a side point: uses the profile's SeedsSide (paper n = 3)
+}
+
+// The paper's groups.
+var (
+	CBRNN        = Group{Label: "CB-RNN", Model: "cb-rnn", Hidden: 64, GC: 256, Regime: trainer.Standard}
+	RNNMatched   = Group{Label: "RNN", Model: "rnn", MatchGC: 256, Regime: trainer.Standard}
+	FrozenCore   = Group{Label: "Frozen-core", Model: "cb-rnn", Hidden: 64, GC: 256, Regime: trainer.FrozenCore}
+	PeriodicCore = Group{Label: "Periodic-core", Model: "cb-rnn", Hidden: 64, GC: 256, Regime: trainer.PeriodicCore}
+	GRUCB        = Group{Label: "GRU+CB", Model: "cb-gru", Hidden: 64, GC: 256, Regime: trainer.Standard, Side: true}
+	GRUMatched   = Group{Label: "GRU", Model: "gru", MatchGC: 256, Regime: trainer.Standard, Side: true}
+)
+
+// ScalingGCs are the granule-layer widths of Fig 2b.
+var ScalingGCs = []int{64, 128, 256, 512}
+
+// ScalingGroups returns the matched CB/RNN pair for one granule width.
+func ScalingGroups(gc int) (cb, rnn Group) {
+	side := gc != 256
+	cb = Group{Label: fmt.Sprintf("CB-RNN G=%d", gc), Model: "cb-rnn", Hidden: 64, GC: gc, Regime: trainer.Standard, Side: side}
+	rnn = Group{Label: fmt.Sprintf("RNN (matched to G=%d)", gc), Model: "rnn", MatchGC: gc, Regime: trainer.Standard, Side: side}
+	if gc == 256 {
+		cb, rnn = CBRNN, RNNMatched
+	}
+	return cb, rnn
+}
+
+// PeriodFor is the periodic-core refresh period k of SPEC §3: 10 for DMS,
+// 5 for parity. Multitask and switching use the DMS value (a choice the
+// paper's text leaves open; stated in paper/README.md).
+func PeriodFor(taskName string) int {
+	switch taskName {
+	case "parity", "parity_fixed":
+		return 5
+	}
+	return 10
+}
+
+// ModelConfig builds the network of a group for a task's shape.
+func ModelConfig(g Group, d task.Description) (gm.Config, error) {
+	base := gm.Config{Inputs: d.Inputs, Heads: append([]int(nil), d.Heads...)}
+	switch g.Model {
+	case "cb-rnn", "cb-gru":
+		base.Core, base.CB, base.Hidden, base.GC = "elman", true, g.Hidden, g.GC
+		if g.Model == "cb-gru" {
+			base.Core = "gru"
+		}
+	case "rnn", "gru":
+		base.Core, base.Hidden = "elman", g.Hidden
+		if g.Model == "gru" {
+			base.Core = "gru"
+		}
+		if g.Hidden == 0 {
+			cb := gm.Config{Core: base.Core, Inputs: d.Inputs, Heads: base.Heads, Hidden: 64, CB: true, GC: g.MatchGC}.WithDefaults()
+			base.Hidden = gm.MatchHiddenSize(cb.Count().Total, base.Core, d.Inputs, base.Heads)
+		}
+	default:
+		return gm.Config{}, fmt.Errorf("unknown model %q (want cb-rnn, rnn, cb-gru or gru)", g.Model)
+	}
+	c := base.WithDefaults()
+	return c, c.Validate()
+}
+
+// Configs returns the runs of a group on a task under a profile: one per
+// seed, seeds 1…n, so that every group sees the same task streams.
+func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Config, error) {
+	m, err := ModelConfig(g, d)
+	if err != nil {
+		return nil, fmt.Errorf("group %s: %w", g.Label, err)
+	}
+	n := p.Seeds
+	if g.Side {
+		n = p.SeedsSide
+	}
+	var out []trainer.Config
+	for s := 1; s <= n; s++ {
+		c := trainer.Paper(d.Name, m, uint64(s))
+		c.ModelName = g.Model
+		c.Regime = g.Regime
+		if g.Regime == trainer.PeriodicCore {
+			c.Period = PeriodFor(d.Name)
+		}
+		c.Epochs, c.Steps, c.TestSteps, c.Batch, c.MaxN = epochs, p.Steps, p.TestSteps, p.Batch, p.MaxN
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// LabelFor names a group in a figure, with its hidden size for baselines
+// (e.g. "RNN-202").
+func LabelFor(g Group, d task.Description) string {
+	if g.Hidden == 0 {
+		if m, err := ModelConfig(g, d); err == nil {
+			switch g.Model {
+			case "rnn":
+				return fmt.Sprintf("RNN-%d", m.Hidden)
+			case "gru":
+				return fmt.Sprintf("GRU-%d", m.Hidden)
+			}
+		}
+	}
+	return g.Label
+}

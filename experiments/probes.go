@@ -1,0 +1,334 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/cbrnn/cbrnn/analysis"
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
+	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/taskplugins/task"
+	"github.com/cbrnn/cbrnn/trainer"
+)
+
+// Probes are the analyses that run a trained network again (SPEC §4): CB
+// ablation, readout recovery, PCA dimensionality and timescales. They use
+// checkpoints, evaluation trials drawn from the task plugin on a stream of
+// their own, and never write to the run.
+
+// evalSeedOffset moves the analyses' evaluation trials onto a stream that
+// training and testing never draw from.
+const evalSeedOffset = 1 << 40
+
+// Checkpoint is one solved N of one run.
+type Checkpoint struct {
+	Run     *runs.Dir
+	Config  trainer.Config
+	N       int
+	Weights gm.Weights
+}
+
+// Checkpoints loads up to max checkpoints of a run, spread evenly over its
+// solved Ns (max 0 = all).
+func Checkpoints(d *runs.Dir, max int) ([]Checkpoint, error) {
+	var c trainer.Config
+	if err := d.ReadConfig(&c); err != nil {
+		return nil, err
+	}
+	ns, err := d.CheckpointNs()
+	if err != nil {
+		return nil, err
+	}
+	ns = spread(ns, max)
+	out := make([]Checkpoint, 0, len(ns))
+	for _, n := range ns {
+		ts, _, err := d.LoadCheckpoint(n)
+		if err != nil {
+			return nil, err
+		}
+		w, err := trainer.FromTensors(c.Model, ts, "")
+		if err != nil {
+			return nil, fmt.Errorf("run %s checkpoint N=%d: %w", d.Path, n, err)
+		}
+		out = append(out, Checkpoint{Run: d, Config: c, N: n, Weights: w})
+	}
+	return out, nil
+}
+
+// spread keeps at most max values of a sorted list, evenly spaced, always
+// with the first and the last.
+func spread(ns []int, max int) []int {
+	if max <= 0 || len(ns) <= max {
+		return ns
+	}
+	if max == 1 {
+		return ns[len(ns)-1:]
+	}
+	out := make([]int, 0, max)
+	for i := 0; i < max; i++ {
+		out = append(out, ns[i*(len(ns)-1)/(max-1)])
+	}
+	return out
+}
+
+// evalBatches draws the fixed evaluation trials of a checkpoint: the same
+// for every probe of the same run and N.
+func (e *Env) evalBatches(ctx context.Context, c Checkpoint, count int) ([]*task.Batch, error) {
+	out := make([]*task.Batch, count)
+	for i := range out {
+		b, err := e.Source.Batch(ctx, task.Request{
+			Task: c.Config.Task, Params: c.Config.TaskParams, N: c.N, B: c.Config.Batch,
+			Seed: c.Config.Seed + evalSeedOffset, Index: uint64(i), Split: task.Test,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+func initState(seed uint64, i, b, h int) []float32 {
+	r := rand.New(rand.NewPCG(seed+evalSeedOffset, uint64(i)))
+	out := make([]float32, b*h)
+	for j := range out {
+		out[j] = 0.1 * float32(r.Float64())
+	}
+	return out
+}
+
+// accuracy evaluates head 0 of a one-member ensemble on batches (in %).
+func accuracy(ens *gm.Ensemble, c Checkpoint, bs []*task.Batch, cbOn bool) (float64, error) {
+	m := ens.Config()
+	sum := 0.0
+	for i, b := range bs {
+		out, err := ens.Eval(gm.EvalInput{
+			Input: gm.Input{B: b.B, X: [][]float32{b.X}, T: []int{b.T}, H0: [][]float32{initState(c.Config.Seed, i, b.B, m.Hidden)}},
+			CBOn:  []bool{cbOn},
+		})
+		if err != nil {
+			return 0, err
+		}
+		sum += analysis.Accuracy(out.Logits[0][0], m.Heads[0], b.Labels[0])
+	}
+	return 100 * sum / float64(len(bs)), nil
+}
+
+// Ablation is the accuracy of one checkpoint with and without its CB term
+// on the same evaluation trials.
+type Ablation struct {
+	N              int
+	WithCB, NoCB   float64 // %
+	Recovered      float64 // % after retraining the readout alone without the CB (NaN if not run)
+	RecoveredSteps int
+}
+
+// Ablate measures a checkpoint with and without the CB (SPEC §4, CB ablation).
+func (e *Env) Ablate(ctx context.Context, c Checkpoint, evalBatches int) (Ablation, error) {
+	ens, err := gm.NewEnsemble(e.Backend, c.Config.Model, []gm.Weights{c.Weights})
+	if err != nil {
+		return Ablation{}, err
+	}
+	bs, err := e.evalBatches(ctx, c, evalBatches)
+	if err != nil {
+		return Ablation{}, err
+	}
+	a := Ablation{N: c.N}
+	if a.WithCB, err = accuracy(ens, c, bs, true); err != nil {
+		return a, err
+	}
+	if a.NoCB, err = accuracy(ens, c, bs, false); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+// withoutCB returns weights whose CB adds nothing: the DCN output weights and
+// bias are zero, so b_cb = 0 exactly (the GRU's norm clip keeps 0 at 0).
+func withoutCB(c gm.Config, w gm.Weights) gm.Weights {
+	out := w.Clone()
+	for _, name := range []string{"cb.dcn.weight", "cb.dcn.bias"} {
+		if v, ok := out[name]; ok {
+			out[name] = make([]float32, len(v))
+		}
+	}
+	return out
+}
+
+// Recover removes the CB, retrains only the readout (SGD lr 0.01, momentum
+// 0.1, Nesterov; steps batches at the checkpoint's N) and re-evaluates
+// (SPEC §4, readout recovery).
+func (e *Env) Recover(ctx context.Context, c Checkpoint, steps, evalBatches int) (Ablation, error) {
+	a, err := e.Ablate(ctx, c, evalBatches)
+	if err != nil {
+		return a, err
+	}
+	m := c.Config.Model
+	ens, err := gm.NewEnsemble(e.Backend, m, []gm.Weights{withoutCB(m, c.Weights)})
+	if err != nil {
+		return a, err
+	}
+	trainable := make([]bool, len(m.Params()))
+	for i, p := range m.Params() {
+		trainable[i] = p.Group == "head.0"
+	}
+	opt := gm.PaperOptim()
+	opt.ClipNorm = 0 // SPEC §4 names no clipping for the recovery fit
+	for s := 0; s < steps; s++ {
+		b, err := e.Source.Batch(ctx, task.Request{
+			Task: c.Config.Task, Params: c.Config.TaskParams, N: c.N, B: c.Config.Batch,
+			Seed: c.Config.Seed + evalSeedOffset, Index: uint64(s), Split: task.Train,
+		})
+		if err != nil {
+			return a, err
+		}
+		_, err = ens.TrainStep(gm.StepInput{
+			Input:      gm.Input{B: b.B, X: [][]float32{b.X}, T: []int{b.T}, H0: [][]float32{initState(c.Config.Seed+1, s, b.B, m.Hidden)}},
+			Labels:     [][][]int32{b.Labels},
+			HeadWeight: [][]float32{{1}},
+			Trainable:  [][]bool{trainable},
+		}, opt)
+		if err != nil {
+			return a, err
+		}
+	}
+	bs, err := e.evalBatches(ctx, c, evalBatches)
+	if err != nil {
+		return a, err
+	}
+	if a.Recovered, err = accuracy(ens, c, bs, true); err != nil {
+		return a, err
+	}
+	a.RecoveredSteps = steps
+	return a, nil
+}
+
+// Populations analysed for dimensionality and timescales.
+var Populations = []string{"hidden", "gc", "pc", "cb_bias"}
+
+// Dims is the PCA dimensionality of each population at one checkpoint.
+type Dims struct {
+	N    int
+	Dims map[string]analysis.Dim
+}
+
+// Dimensionality runs the checkpoint on batches at its N and measures each
+// population (SPEC §4: flatten time × trials, centre, eigen-spectrum).
+func (e *Env) Dimensionality(ctx context.Context, c Checkpoint, batches int) (Dims, error) {
+	ens, err := gm.NewEnsemble(e.Backend, c.Config.Model, []gm.Weights{c.Weights})
+	if err != nil {
+		return Dims{}, err
+	}
+	bs, err := e.evalBatches(ctx, c, batches)
+	if err != nil {
+		return Dims{}, err
+	}
+	flat := map[string][]float32{}
+	width := map[string]int{}
+	for i, b := range bs {
+		dyn, err := ens.Dynamics(0, b.X, b.T, b.B, initState(c.Config.Seed, i, b.B, c.Config.Model.Hidden), true)
+		if err != nil {
+			return Dims{}, err
+		}
+		for _, pop := range Populations {
+			a, ok := dyn[pop]
+			if !ok {
+				continue
+			}
+			flat[pop] = append(flat[pop], a.Data...)
+			width[pop] = a.Shape[len(a.Shape)-1]
+		}
+	}
+	out := Dims{N: c.N, Dims: map[string]analysis.Dim{}}
+	for pop, data := range flat {
+		out.Dims[pop] = analysis.DimensionalityFlat(data, width[pop])
+	}
+	return out, nil
+}
+
+// Timescales drives a checkpoint with a random bit stream (SPEC §4) and
+// returns, per population, the population timescale and the units' median
+// timescale. The stream is run in chunks, carrying the hidden state, so the
+// unrolled graph stays small however long the stream.
+func (e *Env) Timescales(c Checkpoint, steps, trials, discard int) (map[string]PopTimescale, error) {
+	m := c.Config.Model
+	ens, err := gm.NewEnsemble(e.Backend, m, []gm.Weights{c.Weights})
+	if err != nil {
+		return nil, err
+	}
+	const chunk = 128
+	r := rand.New(rand.NewPCG(c.Config.Seed+evalSeedOffset, 0x7157))
+	h := initState(c.Config.Seed, 0, trials, m.Hidden)
+	// acts[pop][trial][time][unit]
+	acts := map[string][][][]float32{}
+	for done := 0; done < steps; done += chunk {
+		t := min(chunk, steps-done)
+		x := make([]float32, t*trials*m.Inputs)
+		for i := range x {
+			if m.Inputs == 1 || i%m.Inputs == 0 {
+				x[i] = float32(r.IntN(2))
+			}
+		}
+		dyn, err := ens.Dynamics(0, x, t, trials, h, true)
+		if err != nil {
+			return nil, err
+		}
+		for _, pop := range Populations {
+			a, ok := dyn[pop]
+			if !ok {
+				continue
+			}
+			units := a.Shape[2]
+			if acts[pop] == nil {
+				acts[pop] = make([][][]float32, trials)
+			}
+			for tt := 0; tt < t; tt++ {
+				for b := 0; b < trials; b++ {
+					row := a.Data[(tt*trials+b)*units : (tt*trials+b+1)*units]
+					acts[pop][b] = append(acts[pop][b], append([]float32(nil), row...))
+				}
+			}
+		}
+		hid := dyn["hidden"]
+		H := hid.Shape[2]
+		h = append([]float32(nil), hid.Data[(t-1)*trials*H:t*trials*H]...)
+	}
+	out := map[string]PopTimescale{}
+	maxLag := min(200, (steps-discard)/2)
+	fitLags := min(30, maxLag)
+	for pop, a := range acts {
+		units := analysis.UnitTimescales(a, discard, maxLag, fitLags)
+		_, tau := analysis.PopulationTimescale(a, discard, maxLag)
+		var taus []float64
+		for _, u := range units {
+			if u.Valid {
+				taus = append(taus, u.Tau)
+			}
+		}
+		out[pop] = PopTimescale{Population: tau, UnitMedian: median(taus), Units: len(taus)}
+	}
+	return out, nil
+}
+
+// PopTimescale summarises one population's timescales, in steps.
+type PopTimescale struct {
+	Population float64 // first lag where the summed activity's autocorrelation ≤ 1/e
+	UnitMedian float64 // median unit τ over units with a fit
+	Units      int
+}
+
+// median of xs (NaN when empty).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

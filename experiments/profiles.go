@@ -1,0 +1,81 @@
+// Package experiments declares the paper's experiments as data — which
+// groups of networks each figure compares, at which budget — and turns them
+// into runs, cached by the hash of their configuration, and into figures.
+// The same call serves the notebooks, reproduce.sh and the tests.
+package experiments
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Profile scales the paper's protocol (SPEC §3–4) to a budget.
+type Profile struct {
+	Name    string
+	Summary string
+	// Protocol.
+	Epochs    int // global epoch budget for Elman runs (GRU: EpochsGRU)
+	EpochsGRU int
+	// EpochsSwitch is the budget of the task-switching comparison (fig4c).
+	EpochsSwitch int
+	Steps        int // training batches per epoch
+	TestSteps    int // test batches per epoch
+	Batch        int
+	MaxN         int
+	Seeds        int // runs per main group (paper: 8)
+	SeedsSide    int // runs of the scaling points other than G=256, and of the GRU (paper: 3)
+	// Analyses.
+	EvalBatches     int // CB ablation: fixed evaluation trials, in batches (paper: 20)
+	PCABatches      int // PCA: batches per checkpointed N (paper: 10)
+	MaxCheckpoints  int // analyse at most this many checkpointed Ns per run (0 = all)
+	TimescaleT      int // timescales: steps of the random bit stream (paper: 20,000)
+	TimescaleTrials int // (paper: 8)
+	TimescaleDrop   int // transient discarded (paper: 500)
+	RecoverySteps   int // readout recovery: SGD steps (paper: 100)
+	RecoveryEval    int // readout recovery: evaluation batches (paper: 50)
+}
+
+// Profiles: smoke proves the machinery in minutes (CI), quick shows the
+// paper's qualitative findings on a 2-core laptop in about an hour, paper is
+// SPEC §3 exactly (a GPU, or many machines).
+var Profiles = map[string]Profile{
+	"smoke": {
+		Name: "smoke", Summary: "minutes; every figure from a few tiny runs (CI)",
+		Epochs: 3, EpochsGRU: 3, EpochsSwitch: 3, Steps: 4, TestSteps: 2, Batch: 16, MaxN: 150,
+		Seeds: 2, SeedsSide: 1,
+		EvalBatches: 2, PCABatches: 2, MaxCheckpoints: 3, TimescaleT: 400, TimescaleTrials: 2, TimescaleDrop: 50,
+		RecoverySteps: 5, RecoveryEval: 2,
+	},
+	"quick": {
+		Name: "quick", Summary: "about an hour on 2 cores; reduced budget, qualitative findings",
+		Epochs: 60, EpochsGRU: 40, EpochsSwitch: 40, Steps: 25, TestSteps: 8, Batch: 32, MaxN: 150,
+		Seeds: 3, SeedsSide: 1,
+		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
+		RecoverySteps: 50, RecoveryEval: 10,
+	},
+	"paper": {
+		Name: "paper", Summary: "SPEC §3 exactly: n = 8, 1000 epochs of 100 + 50 batches of 64",
+		Epochs: 1000, EpochsGRU: 500, EpochsSwitch: 650, Steps: 100, TestSteps: 50, Batch: 64, MaxN: 150,
+		Seeds: 8, SeedsSide: 3,
+		EvalBatches: 20, PCABatches: 10, TimescaleT: 20000, TimescaleTrials: 8, TimescaleDrop: 500,
+		RecoverySteps: 100, RecoveryEval: 50,
+	},
+}
+
+// LookupProfile returns the named profile or an error listing the known ones.
+func LookupProfile(name string) (Profile, error) {
+	if name == "" {
+		name = "quick"
+	}
+	p, ok := Profiles[name]
+	if !ok {
+		names := make([]string, 0, len(Profiles))
+		for n := range Profiles {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return Profile{}, fmt.Errorf("unknown profile %q (known: %s)", name, strings.Join(names, ", "))
+	}
+	return p, nil
+}

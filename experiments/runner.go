@@ -1,0 +1,164 @@
+package experiments
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/gomlx/compute"
+
+	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/taskplugins/task"
+	"github.com/cbrnn/cbrnn/trainer"
+)
+
+// Env is where experiments run: the repository root (runs/ and figures/
+// live under it), the compute backend and the task source.
+type Env struct {
+	Root    string
+	Backend compute.Backend
+	Source  task.Source
+	// Jobs is how many ensembles train at once (default 1: one ensemble
+	// already uses every core of the Go backend).
+	Jobs int
+	// MaxEnsemble caps how many runs share one graph (default 24).
+	MaxEnsemble int
+	Progress    io.Writer
+
+	closer io.Closer // the plugin host, when Open started it
+}
+
+// RunsDir is where runs are cached, one directory per config hash.
+func (e *Env) RunsDir() string { return filepath.Join(e.Root, "runs") }
+
+// FiguresDir is where figures are written.
+func (e *Env) FiguresDir() string { return filepath.Join(e.Root, "figures") }
+
+// RunPath is the cache directory of a config.
+func (e *Env) RunPath(c trainer.Config) (string, error) {
+	h, err := runs.Hash(c)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(e.RunsDir(), c.Task+"-"+c.ModelName+"-"+h), nil
+}
+
+// Ensure makes sure every config has a finished run: finished ones are
+// reused, interrupted ones resume, missing ones train. Runs of the same
+// shape train together as ensembles. It returns the run directories in the
+// order of cfgs.
+func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*runs.Dir, error) {
+	dirs := make([]*runs.Dir, len(cfgs))
+	pending := map[string][]trainer.Run{}
+	seen := map[string]bool{}
+	for i, c := range cfgs {
+		p, err := e.RunPath(c)
+		if err != nil {
+			return nil, err
+		}
+		d, err := runs.Create(p, c)
+		if err != nil {
+			return nil, err
+		}
+		dirs[i] = d
+		done, err := d.Done()
+		if err != nil {
+			return nil, err
+		}
+		if done || seen[p] {
+			continue
+		}
+		seen[p] = true
+		key := compatKey(c)
+		pending[key] = append(pending[key], trainer.Run{Config: c, Dir: d})
+	}
+	var chunks [][]trainer.Run
+	keys := make([]string, 0, len(pending))
+	for k := range pending {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	maxK := e.MaxEnsemble
+	if maxK <= 0 {
+		maxK = 24
+	}
+	for _, k := range keys {
+		rs := pending[k]
+		for len(rs) > 0 {
+			n := min(maxK, len(rs))
+			chunks = append(chunks, rs[:n])
+			rs = rs[n:]
+		}
+	}
+	if len(chunks) == 0 {
+		return dirs, nil
+	}
+	jobs := max(1, e.Jobs)
+	sem := make(chan struct{}, jobs)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for i, ch := range chunks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int, ch []trainer.Run) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if e.Progress != nil {
+				fmt.Fprintf(e.Progress, "▶ ensemble %d/%d: %d run(s) of %s\n", i+1, len(chunks), len(ch), describe(ch[0].Config))
+			}
+			err := trainLocked(ctx, ch, trainer.Options{Backend: e.Backend, Source: e.Source, Progress: e.Progress})
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}(i, ch)
+	}
+	wg.Wait()
+	return dirs, firstErr
+}
+
+// trainLocked holds every run's lock while training, so two processes never
+// write the same run.
+func trainLocked(ctx context.Context, rs []trainer.Run, opt trainer.Options) error {
+	for _, r := range rs {
+		unlock, err := r.Dir.Lock()
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	return trainer.Train(ctx, rs, opt)
+}
+
+// compatKey groups runs that can share one graph: same model shape, batch,
+// steps per epoch and optimiser.
+func compatKey(c trainer.Config) string {
+	b, _ := json.Marshal(struct {
+		M        any
+		B, S, TS int
+		O        any
+	}{c.Model, c.Batch, c.Steps, c.TestSteps, c.Optim})
+	return string(b)
+}
+
+func describe(c trainer.Config) string {
+	m := c.Model
+	s := fmt.Sprintf("%s H=%d", m.Core, m.Hidden)
+	if m.CB {
+		s += fmt.Sprintf(" + CB G=%d P=%d", m.GC, m.PC)
+	}
+	return s
+}

@@ -1,0 +1,42 @@
+package gomlxmodels
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+func benchTrainStep(b *testing.B, c Config, K, T, B int) {
+	e, _ := newTestEnsemble(b, c, K, 1)
+	rng := rand.New(rand.NewPCG(2, 3))
+	Ts := make([]int, K)
+	for k := range Ts {
+		Ts[k] = T
+	}
+	in := randomInput(c, B, Ts, rng)
+	opt := PaperOptim()
+	if _, err := e.TrainStep(in, opt); err != nil { // compile
+		b.Fatal(err)
+	}
+	b.Logf("compile: %v", e.CompileTime())
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := e.TrainStep(in, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/step")
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(K), "ms/member-step")
+}
+
+// BenchmarkTrainStep: one SGD step of the paper's CB-RNN (H64/G256/P64), B=64, T=60.
+func BenchmarkTrainStep(b *testing.B) { benchTrainStep(b, paperCB, 1, 60, 64) }
+
+// BenchmarkTrainStepEnsemble8: the same for 8 members in one graph.
+func BenchmarkTrainStepEnsemble8(b *testing.B) { benchTrainStep(b, paperCB, 8, 60, 64) }
+
+func BenchmarkTrainStepAutodiff(b *testing.B) {
+	old := defaultGradMode
+	defaultGradMode = gradAutodiff
+	defer func() { defaultGradMode = old }()
+	benchTrainStep(b, paperCB, 1, 60, 64)
+}

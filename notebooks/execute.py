@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""Execute one Jupyter notebook headlessly and fail loudly.
+
+Usage: execute.py NOTEBOOK OUT_DIR [--kernel gonb] [--timeout SECONDS]
+
+This is what `jupyter nbconvert --to notebook --execute` does (same library,
+nbclient, same ExecutePreprocessor semantics: stop at the first failing cell),
+with two differences that matter for a headless runner:
+  * the executed notebook is written to OUT_DIR even when a cell fails, so the
+    failing cell's outputs can be inspected;
+  * on failure it prints the notebook, the failing cell and that cell's own
+    output (GoNB prints compiler errors and panics there, where nbconvert's
+    message does not show them), and exits 1.
+The notebook is executed with its own folder as the working directory (as
+nbconvert does), and never rewritten in place.
+Runs on Debian's /usr/bin/python3 (packages python3-nbclient, nbformat).
+"""
+import argparse
+import html
+import os
+import re
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+
+def text_of(output):
+    """Plain text of one cell output (stream, error or display data)."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        return output.get("text", "")
+    if kind == "error":
+        tb = output.get("traceback") or []
+        return "\n".join(tb) or "%s: %s" % (output.get("ename"), output.get("evalue"))
+    data = output.get("data", {})
+    if "text/plain" in data:
+        return data["text/plain"]
+    if "text/html" in data:
+        s = data["text/html"]
+        s = re.sub(r"(?is)<(script|style).*?</\1>", "", s)
+        s = re.sub(r"(?i)<br\s*/?>|</(p|div|tr|li|pre)>", "\n", s)
+        s = re.sub(r"<[^>]+>", "", s)
+        return html.unescape(s)
+    return ""
+
+
+def strip_ansi(s):
+    return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", s)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("notebook")
+    ap.add_argument("out_dir")
+    ap.add_argument("--kernel", default="gonb")
+    ap.add_argument("--timeout", type=int, default=86400, help="per-cell timeout in seconds (<=0: none)")
+    args = ap.parse_args()
+
+    path = os.path.abspath(args.notebook)
+    name = os.path.basename(path)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        kernel_name=args.kernel,
+        timeout=args.timeout if args.timeout > 0 else None,
+        startup_timeout=120,
+        resources={"metadata": {"path": os.path.dirname(path)}},
+    )
+    t0 = time.time()
+    failure = None
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
+        failure = e
+    except Exception as e:  # kernel did not start, etc.
+        failure = e
+    finally:
+        os.makedirs(args.out_dir, exist_ok=True)
+        out = os.path.join(args.out_dir, name)
+        nbformat.write(nb, out)
+
+    # A cell can also carry an error output without the client raising
+    # (allow_errors, raises-exception tags): treat it as a failure too.
+    bad = None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            bad = (i, cell)
+            break
+    if failure is None and bad is None:
+        print("ok   %s (%.1f s) -> %s" % (name, time.time() - t0, out))
+        return 0
+
+    print("FAIL %s (%.1f s) -> %s" % (name, time.time() - t0, out))
+    if bad is None:
+        # The failing cell is the last one that got an execution count.
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "code" and cell.get("execution_count") is not None:
+                bad = (i, cell)
+    if bad is not None:
+        i, cell = bad
+        cid = cell.get("id", "?")
+        print("---- failing cell #%d (id %s):" % (i, cid))
+        print(cell.source)
+        print("---- its output:")
+        for o in cell.get("outputs", []):
+            t = strip_ansi(text_of(o))
+            t = "\n".join(l.strip() if not l.strip() else l.rstrip() for l in t.splitlines())
+            t = re.sub(r"\n{2,}", "\n", t).strip("\n")
+            if t:
+                print(t)
+    if failure is not None:
+        msg = str(failure).strip().splitlines()
+        print("---- error: %s" % (msg[-1] if msg else type(failure).__name__))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

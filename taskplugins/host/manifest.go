@@ -1,0 +1,77 @@
+package host
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// ManifestFile is the name of the manifest in a plugin directory.
+const ManifestFile = "manifest.json"
+
+// Manifest maps each plugin binary built by `make plugins` to its SHA-256.
+// Only listed binaries with matching hashes are launched, so a stale,
+// foreign or tampered binary in the directory never runs.
+type Manifest struct {
+	Version int               `json:"version"`
+	Plugins map[string]string `json:"plugins"` // file name → hex SHA-256
+}
+
+// ReadManifest reads dir/manifest.json.
+func ReadManifest(dir string) (*Manifest, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ManifestFile), err)
+	}
+	if m.Version != 1 {
+		return nil, fmt.Errorf("%s: manifest version %d, want 1", filepath.Join(dir, ManifestFile), m.Version)
+	}
+	return &m, nil
+}
+
+// FileSHA256 returns the hex SHA-256 of a file.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// WriteManifest hashes the named binaries in dir and writes dir/manifest.json
+// (atomically). taskplugins/build.sh writes the same format; tests that
+// build plugins into a temporary directory use this.
+func WriteManifest(dir string, names []string) error {
+	m := Manifest{Version: 1, Plugins: map[string]string{}}
+	sort.Strings(names)
+	for _, n := range names {
+		sum, err := FileSHA256(filepath.Join(dir, n))
+		if err != nil {
+			return fmt.Errorf("manifest: %w", err)
+		}
+		m.Plugins[n] = sum
+	}
+	raw, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, ManifestFile+".tmp")
+	if err := os.WriteFile(tmp, append(raw, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, ManifestFile))
+}

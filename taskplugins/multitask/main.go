@@ -1,0 +1,10 @@
+// Command multitask is the multitask task plugin (SPEC §2); the generator lives in
+// package tasks so it can also run in-process.
+package main
+
+import (
+	"github.com/cbrnn/cbrnn/taskplugins/sdk"
+	"github.com/cbrnn/cbrnn/taskplugins/tasks"
+)
+
+func main() { sdk.Serve(tasks.Multitask) }

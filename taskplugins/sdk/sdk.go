@@ -1,0 +1,105 @@
+// Package sdk is what a task plugin imports: Serve turns a task.Generator
+// into a go-plugin gRPC plugin (handshake, server, deterministic per-request
+// RNG) that the cbrnn host can launch. A whole plugin is
+//
+//	func main() { sdk.Serve(task.Generator{Desc: desc, Generate: generate}) }
+//
+// See taskplugins/template for a copyable example.
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cbrnn/cbrnn/taskplugins/internal/wire"
+	taskpb "github.com/cbrnn/cbrnn/taskplugins/proto"
+	"github.com/cbrnn/cbrnn/taskplugins/task"
+)
+
+// Server implements the TaskProvider service for one generator. Serve uses
+// it; it is exported for tests that want the service without a process.
+type Server struct {
+	taskpb.UnimplementedTaskProviderServer
+	G task.Generator
+}
+
+// NewServer returns the service for g.
+func NewServer(g task.Generator) *Server { return &Server{G: g} }
+
+// Describe returns the generator's declaration.
+func (s *Server) Describe(context.Context, *taskpb.DescribeRequest) (*taskpb.Description, error) {
+	return wire.DescriptionToProto(s.G.Desc), nil
+}
+
+// Batch generates one batch. A request the task cannot serve is
+// InvalidArgument; a panicking generator is Internal (with its stack), so
+// the host reports it instead of seeing a crash.
+func (s *Server) Batch(_ context.Context, req *taskpb.BatchRequest) (resp *taskpb.BatchResponse, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			resp, err = nil, status.Errorf(codes.Internal, "generator panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	b, err := s.G.Batch(wire.RequestFromProto(req))
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return wire.BatchToProto(b), nil
+}
+
+// Serve runs g as a plugin until the host closes it; it does not return.
+// Run by hand (without the host's handshake) it explains itself and exits.
+func Serve(g task.Generator) {
+	if err := g.Desc.CheckDescription(); err != nil {
+		fmt.Fprintln(os.Stderr, "task plugin:", err)
+		os.Exit(1)
+	}
+	if g.Generate == nil {
+		fmt.Fprintf(os.Stderr, "task plugin %s: no Generate function\n", g.Desc.Name)
+		os.Exit(1)
+	}
+	WatchParent()
+	plugin.Serve(ServeConfig(NewServer(g)))
+	os.Exit(0)
+}
+
+// ServeConfig is the go-plugin configuration Serve uses, for plugins that
+// implement the service themselves.
+func ServeConfig(impl taskpb.TaskProviderServer) *plugin.ServeConfig {
+	return &plugin.ServeConfig{
+		HandshakeConfig: wire.Handshake,
+		Plugins:         wire.PluginSet(impl),
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			opts = append(opts, grpc.MaxRecvMsgSize(wire.MaxMessage), grpc.MaxSendMsgSize(wire.MaxMessage))
+			return grpc.NewServer(opts...)
+		},
+		Logger: hclog.New(&hclog.LoggerOptions{
+			Name: "task-plugin", Level: hclog.Warn, Output: os.Stderr, JSONFormat: true,
+		}),
+	}
+}
+
+// WatchParent exits the plugin when its parent goes away. The host also
+// asks the kernel to kill its children when it dies (Pdeathsig on Linux);
+// this is the second line for when that cannot fire, so a crashed trainer
+// never leaves plugins behind.
+func WatchParent() {
+	ppid := os.Getppid()
+	go func() {
+		for {
+			time.Sleep(250 * time.Millisecond)
+			if os.Getppid() != ppid {
+				os.Exit(1)
+			}
+		}
+	}()
+}

@@ -1,0 +1,128 @@
+// Package trainer runs the paper's training protocol (SPEC §3): the
+// curriculum over N, the test-and-advance rule, the optimiser, and the
+// regimes that freeze parts of the network. It trains K runs at once in one
+// graph; each run keeps its own task stream, N, phase, optimiser state, stats
+// and checkpoints, and ends exactly where training it alone would have ended.
+package trainer
+
+import (
+	"fmt"
+
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
+)
+
+// Regimes of SPEC §3.
+const (
+	Standard     = "standard"      // everything trains
+	FrozenCore   = "frozen-core"   // phase 0 trains core+readout at StartN, then CB+readout only
+	PeriodicCore = "periodic-core" // as frozen-core, but the core trains again every Period-th N
+	FixedN       = "fixed-n"       // one N, no curriculum, stop when solved
+)
+
+// Phases recorded per epoch.
+const (
+	PhaseAll    = "all"     // standard and fixed-n: every parameter trains
+	PhaseInit   = "init"    // frozen/periodic phase 0: core + readout, CB frozen
+	PhaseCBOnly = "cb-only" // frozen/periodic: CB + readout, core frozen
+	PhaseBoth   = "both"    // periodic refresh level: core + CB + readout
+)
+
+// Config is everything that decides a run's result. It is written to the
+// run's config.json and hashed to name cached runs, so it holds no paths.
+type Config struct {
+	Task       string            `json:"task"`
+	TaskParams map[string]string `json:"task_params,omitempty"`
+	ModelName  string            `json:"model_name"` // cb-rnn, rnn, gru, cb-gru (for people; Model is what counts)
+	Model      gm.Config         `json:"model"`
+	Regime     string            `json:"regime"`
+	Period     int               `json:"period,omitempty"`  // periodic-core k (10 for DMS, 5 for parity)
+	FixedN     int               `json:"fixed_n,omitempty"` // fixed-n
+	Epochs     int               `json:"epochs"`            // global epoch budget (1000; 500 for GRU)
+	Steps      int               `json:"steps"`             // training batches per epoch (100)
+	TestSteps  int               `json:"test_steps"`        // test batches per epoch (50)
+	Batch      int               `json:"batch"`             // trials per batch (64)
+	StartN     int               `json:"start_n"`           // 2
+	MaxN       int               `json:"max_n"`             // 150
+	Threshold  float64           `json:"threshold"`         // 98 (% test accuracy)
+	Optim      gm.Optim          `json:"optim"`
+	// SwitchEvery: in task switching the active task changes each time its N
+	// reaches the next multiple of SwitchEvery (5).
+	SwitchEvery int    `json:"switch_every,omitempty"`
+	Seed        uint64 `json:"seed"`
+	// InitHash names the imported starting weights, if any (their SHA-256),
+	// so two runs from different weights never share a cache entry.
+	InitHash string `json:"init_hash,omitempty"`
+}
+
+// Paper returns SPEC §3's protocol for a task and model.
+func Paper(taskName string, model gm.Config, seed uint64) Config {
+	epochs := 1000
+	if model.Core == "gru" {
+		epochs = 500
+	}
+	return Config{
+		Task: taskName, Model: model.WithDefaults(), Regime: Standard,
+		Epochs: epochs, Steps: 100, TestSteps: 50, Batch: 64,
+		StartN: 2, MaxN: 150, Threshold: 98, Optim: gm.PaperOptim(),
+		SwitchEvery: 5, Seed: seed,
+	}
+}
+
+// Validate reports the first thing wrong with c, naming the field.
+func (c Config) Validate() error {
+	if c.Task == "" {
+		return fmt.Errorf("no task given")
+	}
+	if err := c.Model.Validate(); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	switch c.Regime {
+	case Standard, FrozenCore:
+	case PeriodicCore:
+		if c.Period <= 0 {
+			return fmt.Errorf("regime periodic-core needs a period k > 0, got %d", c.Period)
+		}
+	case FixedN:
+		if c.FixedN <= 0 {
+			return fmt.Errorf("regime fixed-n needs N > 0, got %d", c.FixedN)
+		}
+	default:
+		return fmt.Errorf("unknown regime %q (want %s, %s, %s or %s)", c.Regime, Standard, FrozenCore, PeriodicCore, FixedN)
+	}
+	if (c.Regime == FrozenCore || c.Regime == PeriodicCore) && !c.Model.CB {
+		return fmt.Errorf("regime %s needs a model with a cerebellar module", c.Regime)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"epochs", c.Epochs}, {"steps", c.Steps}, {"test-steps", c.TestSteps}, {"batch", c.Batch}, {"start N", c.StartN}, {"max N", c.MaxN}} {
+		if f.v <= 0 {
+			return fmt.Errorf("%s must be positive, got %d", f.name, f.v)
+		}
+	}
+	if c.StartN > c.MaxN {
+		return fmt.Errorf("start N %d above max N %d", c.StartN, c.MaxN)
+	}
+	if c.Threshold <= 0 || c.Threshold > 100 {
+		return fmt.Errorf("threshold %.1f%% outside (0, 100]", c.Threshold)
+	}
+	if c.Optim.LR <= 0 {
+		return fmt.Errorf("learning rate must be positive, got %g", c.Optim.LR)
+	}
+	return nil
+}
+
+// EpochStats is one line of stats.jsonl (SPEC §3's per-epoch record).
+type EpochStats struct {
+	Epoch     int       `json:"epoch"` // 1-based
+	N         int       `json:"n"`     // N trained this epoch, before any advance
+	Phase     string    `json:"phase"`
+	Active    string    `json:"active,omitempty"` // task switching: the active task
+	TrainLoss float64   `json:"train_loss"`       // mean over the epoch's finite batches
+	TestAcc   float64   `json:"test_acc"`         // %, the advance criterion
+	HeadAcc   []float64 `json:"head_acc,omitempty"`
+	GradNorm  float64   `json:"grad_norm"` // mean pre-clip global norm
+	Skipped   int       `json:"skipped,omitempty"`
+	Solved    bool      `json:"solved"`
+	WallS     float64   `json:"wall_s"` // seconds this epoch took
+}

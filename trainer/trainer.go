@@ -1,0 +1,468 @@
+package trainer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/gomlx/compute"
+
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
+	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/taskplugins/host"
+	"github.com/cbrnn/cbrnn/taskplugins/task"
+)
+
+// Run is one network to train: its protocol and where it lives.
+type Run struct {
+	Config Config
+	Dir    *runs.Dir
+	// Init, if set, replaces the paper's initialisation (imported weights).
+	Init gm.Weights
+}
+
+// Options are the shared resources of a Train call.
+type Options struct {
+	Backend  compute.Backend
+	Source   task.Source
+	Prefetch int       // batches fetched ahead per run (default 8)
+	Progress io.Writer // one line per epoch; nil for silence
+}
+
+// member is one run inside the ensemble.
+type member struct {
+	run   Run
+	cu    *curriculum
+	state State
+	// started is the wall time of the first epoch this process trained,
+	// for the ETA.
+	epochsHere int
+}
+
+// Train trains the runs together in one graph until each is done. All runs
+// must share the model's shape and the batch size. Each run resumes from its
+// directory's saved state if there is one. It returns when every run is done
+// or ctx is cancelled; everything finished before stays on disk.
+func Train(ctx context.Context, rs []Run, opt Options) error {
+	if len(rs) == 0 {
+		return errors.New("no runs to train")
+	}
+	if opt.Prefetch <= 0 {
+		opt.Prefetch = 8
+	}
+	shape, batch := rs[0].Config.Model.WithDefaults(), rs[0].Config.Batch
+	ms := make([]*member, len(rs))
+	weights := make([]gm.Weights, len(rs))
+	momenta := make([]gm.Weights, len(rs))
+	for k, r := range rs {
+		if err := r.Config.Validate(); err != nil {
+			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
+		}
+		if c0 := rs[0].Config; !sameShape(shape, r.Config.Model.WithDefaults()) || r.Config.Batch != batch ||
+			r.Config.Steps != c0.Steps || r.Config.TestSteps != c0.TestSteps || r.Config.Optim != c0.Optim {
+			return fmt.Errorf("run %s: runs trained together must share model shape, batch size, steps per epoch and optimiser", r.Dir.Path)
+		}
+		desc, err := opt.Source.Describe(ctx, r.Config.Task)
+		if err != nil {
+			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
+		}
+		cu, err := newCurriculum(r.Config, desc)
+		if err != nil {
+			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
+		}
+		m := &member{run: r, cu: cu, state: initialState(r.Config)}
+		w, mom, st, found, err := loadState(r.Dir, shape)
+		if err != nil {
+			return fmt.Errorf("run %s: cannot resume: %w", r.Dir.Path, err)
+		}
+		if found {
+			m.state = st
+			// Epochs after the saved state were never committed: drop them
+			// so the stats stay one line per completed epoch.
+			if err := r.Dir.TruncateStats(st.Epoch); err != nil {
+				return fmt.Errorf("run %s: %w", r.Dir.Path, err)
+			}
+		} else {
+			w = r.Init
+			if w == nil {
+				w = gm.InitWeights(shape, rand.New(rand.NewPCG(r.Config.Seed, 0x5eed)))
+			}
+			mom = nil
+		}
+		ms[k], weights[k], momenta[k] = m, w, mom
+	}
+	ens, err := gm.NewEnsemble(opt.Backend, shape, weights)
+	if err != nil {
+		return err
+	}
+	for k := range ms {
+		if momenta[k] != nil {
+			if err := ens.SetMomentum(k, momenta[k]); err != nil {
+				return fmt.Errorf("run %s: restoring optimiser state: %w", ms[k].run.Dir.Path, err)
+			}
+		}
+	}
+	start := time.Now()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		active := 0
+		for _, m := range ms {
+			if !m.state.Done {
+				active++
+			}
+		}
+		if active == 0 {
+			return nil
+		}
+		if err := epoch(ctx, ens, ms, opt, start); err != nil {
+			return err
+		}
+	}
+}
+
+func sameShape(a, b gm.Config) bool {
+	return a.Core == b.Core && a.Inputs == b.Inputs && a.Hidden == b.Hidden && a.CB == b.CB &&
+		a.GC == b.GC && a.PC == b.PC && a.CBSees == b.CBSees && fmt.Sprint(a.Heads) == fmt.Sprint(b.Heads) &&
+		a.Tau == b.Tau && a.Slope == b.Slope && a.GRUMaxRatio == b.GRUMaxRatio
+}
+
+// h0 draws the initial state 0.1·U(0,1) for one batch from a generator
+// seeded by the batch's identity, so that it is the same on resume and in an
+// ensemble as alone.
+func h0(seed uint64, split task.Split, index uint64, b, h int) []float32 {
+	r := rand.New(rand.NewPCG(seed^0x68305f30, uint64(split)<<56^index))
+	out := make([]float32, b*h)
+	for i := range out {
+		out[i] = 0.1 * float32(r.Float64())
+	}
+	return out
+}
+
+// streams prefetches each active member's batches for one split of an epoch.
+func streams(ctx context.Context, ms []*member, opt Options, split task.Split, count int) []*host.Stream {
+	out := make([]*host.Stream, len(ms))
+	for k, m := range ms {
+		if m.state.Done {
+			continue
+		}
+		reqs := make([]task.Request, count)
+		for i := range reqs {
+			reqs[i] = task.Request{
+				Task: m.run.Config.Task, Params: m.cu.requestParams(m.state),
+				N: m.state.N, B: m.run.Config.Batch, Seed: m.run.Config.Seed,
+				Index: uint64(m.state.Epoch*count + i), Split: split,
+			}
+		}
+		out[k] = host.Prefetch(ctx, opt.Source, reqs, opt.Prefetch)
+	}
+	return out
+}
+
+func closeAll(ss []*host.Stream) {
+	for _, s := range ss {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+// input gathers the next batch of every member. A finished member repeats a
+// minimal dummy trial so the ensemble's shape stays fixed; it is frozen and
+// its results are ignored.
+func input(ss []*host.Stream, ms []*member, split task.Split, step int, b, hidden, inputs int) (gm.Input, [][][]int32, error) {
+	in := gm.Input{B: b, X: make([][]float32, len(ms)), T: make([]int, len(ms)), H0: make([][]float32, len(ms))}
+	labels := make([][][]int32, len(ms))
+	for k, m := range ms {
+		if m.state.Done {
+			in.X[k], in.T[k], in.H0[k] = make([]float32, b*inputs), 1, make([]float32, b*hidden)
+			labels[k] = make([][]int32, len(m.cu.desc.Heads))
+			for h := range labels[k] {
+				labels[k][h] = make([]int32, b)
+			}
+			continue
+		}
+		bt, err := ss[k].Next()
+		if err != nil {
+			return in, nil, fmt.Errorf("run %s: %w", m.run.Dir.Path, err)
+		}
+		in.X[k], in.T[k], labels[k] = bt.X, bt.T, bt.Labels
+		idx := uint64(m.state.Epoch*m.stepsFor(split) + step)
+		in.H0[k] = h0(m.run.Config.Seed, split, idx, b, hidden)
+	}
+	return in, labels, nil
+}
+
+func (m *member) stepsFor(split task.Split) int {
+	if split == task.Test {
+		return m.run.Config.TestSteps
+	}
+	return m.run.Config.Steps
+}
+
+// epoch trains every active member for one epoch, tests it, and commits the
+// result (stats line, checkpoint, resume state) for each.
+func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, start time.Time) error {
+	t0 := time.Now()
+	cfg := ens.Config()
+	b := ms[0].run.Config.Batch
+	steps, testSteps := 0, 0
+	for _, m := range ms {
+		if !m.state.Done {
+			steps = max(steps, m.run.Config.Steps)
+			testSteps = max(testSteps, m.run.Config.TestSteps)
+		}
+	}
+	K := len(ms)
+	lossSum, normSum := make([]float64, K), make([]float64, K)
+	finite, skipped := make([]int, K), make([]int, K)
+	train := streams(ctx, ms, opt, task.Train, steps)
+	defer closeAll(train)
+	trainable := make([][]bool, K)
+	weights := make([][]float32, K)
+	for k, m := range ms {
+		trainable[k] = m.cu.trainable(m.state)
+		weights[k] = m.cu.headWeights(m.state)
+		if m.state.Done {
+			trainable[k] = make([]bool, len(trainable[k]))
+		}
+	}
+	for s := 0; s < steps; s++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		in, labels, err := input(train, ms, task.Train, s, b, cfg.Hidden, cfg.Inputs)
+		if err != nil {
+			return err
+		}
+		out, err := ens.TrainStep(gm.StepInput{Input: in, Labels: labels, HeadWeight: weights, Trainable: trainable}, ms[0].run.Config.Optim)
+		if err != nil {
+			return fmt.Errorf("training step %d: %w", s, err)
+		}
+		for k := range ms {
+			if out.Skipped[k] || math.IsNaN(out.Loss[k]) || math.IsInf(out.Loss[k], 0) {
+				skipped[k]++
+				continue
+			}
+			lossSum[k] += out.Loss[k]
+			normSum[k] += out.GradNorm[k]
+			finite[k]++
+		}
+	}
+	closeAll(train)
+
+	test := streams(ctx, ms, opt, task.Test, testSteps)
+	defer closeAll(test)
+	nHeads := len(cfg.Heads)
+	correct := make([][]float64, K)
+	for k := range correct {
+		correct[k] = make([]float64, nHeads)
+	}
+	cbOn := make([]bool, K)
+	for k := range cbOn {
+		cbOn[k] = true
+	}
+	for s := 0; s < testSteps; s++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		in, labels, err := input(test, ms, task.Test, s, b, cfg.Hidden, cfg.Inputs)
+		if err != nil {
+			return err
+		}
+		out, err := ens.Eval(gm.EvalInput{Input: in, CBOn: cbOn})
+		if err != nil {
+			return fmt.Errorf("test step %d: %w", s, err)
+		}
+		for k := range ms {
+			for h := 0; h < nHeads; h++ {
+				correct[k][h] += Accuracy(out.Logits[k][h], cfg.Heads[h], labels[k][h])
+			}
+		}
+	}
+	closeAll(test)
+
+	wall := time.Since(t0).Seconds()
+	var lines []string
+	for k, m := range ms {
+		if m.state.Done {
+			continue
+		}
+		heads := m.cu.activeHeads(m.state)
+		st := EpochStats{Epoch: m.state.Epoch + 1, N: m.state.N, Phase: m.state.Phase, Skipped: skipped[k], WallS: wall}
+		if m.cu.kind == Switching {
+			st.Active = m.cu.desc.HeadNames[m.state.Active]
+		}
+		// The advance criterion is the worst active head: a multitask
+		// network advances when it solves both tasks.
+		st.TestAcc = math.Inf(1)
+		for h := 0; h < nHeads; h++ {
+			acc := 100 * correct[k][h] / float64(m.run.Config.TestSteps)
+			if nHeads > 1 {
+				st.HeadAcc = append(st.HeadAcc, acc)
+			}
+			if heads[h] {
+				st.TestAcc = min(st.TestAcc, acc)
+			}
+		}
+		if finite[k] > 0 {
+			st.TrainLoss = lossSum[k] / float64(finite[k])
+			st.GradNorm = normSum[k] / float64(finite[k])
+		} else {
+			st.TrainLoss, st.GradNorm = math.NaN(), math.NaN()
+		}
+		next, solved := m.cu.step(m.state, st.TestAcc)
+		st.Solved = solved
+		if err := commit(ens, k, m, st, next, solved); err != nil {
+			return err
+		}
+		m.epochsHere++
+		lines = append(lines, progressLine(m, st, start, steps))
+	}
+	if opt.Progress != nil {
+		for _, l := range lines {
+			fmt.Fprintln(opt.Progress, l)
+		}
+	}
+	return nil
+}
+
+// commit writes one member's epoch: the checkpoint of a solved N, the stats
+// line, then the resume state. A kill between the stats line and the state
+// leaves one stats line too many, which resume truncates.
+func commit(ens *gm.Ensemble, k int, m *member, st EpochStats, next State, solved bool) error {
+	d := m.run.Dir
+	w, err := ens.Weights(k)
+	if err != nil {
+		return err
+	}
+	shape := ens.Config()
+	if solved {
+		meta := map[string]string{"n": fmt.Sprint(st.N), "epoch": fmt.Sprint(st.Epoch)}
+		if err := d.SaveCheckpoint(st.N, toTensors(shape, w, ""), meta); err != nil {
+			return fmt.Errorf("run %s: checkpoint N=%d: %w", d.Path, st.N, err)
+		}
+	}
+	if err := d.AppendStats(st); err != nil {
+		return fmt.Errorf("run %s: %w", d.Path, err)
+	}
+	mom, err := ens.Momentum(k)
+	if err != nil {
+		return err
+	}
+	ts := append(toTensors(shape, w, ""), toTensors(shape, mom, momentumPrefix)...)
+	if err := d.SaveState(next, ts); err != nil {
+		return fmt.Errorf("run %s: saving state: %w", d.Path, err)
+	}
+	m.state = next
+	if next.Done {
+		if err := d.MarkDone(next); err != nil {
+			return fmt.Errorf("run %s: %w", d.Path, err)
+		}
+	}
+	return nil
+}
+
+const momentumPrefix = "momentum/"
+
+func toTensors(c gm.Config, w gm.Weights, prefix string) []safetensors.Tensor {
+	var ts []safetensors.Tensor
+	for _, p := range c.Params() {
+		ts = append(ts, safetensors.Tensor{Name: prefix + p.Name, Shape: p.Shape, Data: w[p.Name]})
+	}
+	return ts
+}
+
+// FromTensors picks the model's parameters (by PyTorch name, with an
+// optional prefix) out of a tensor list, checking every shape.
+func FromTensors(c gm.Config, ts []safetensors.Tensor, prefix string) (gm.Weights, error) {
+	byName := map[string]safetensors.Tensor{}
+	for _, t := range ts {
+		byName[t.Name] = t
+	}
+	w := gm.Weights{}
+	for _, p := range c.Params() {
+		t, ok := byName[prefix+p.Name]
+		if !ok {
+			return nil, fmt.Errorf("tensor %q missing", prefix+p.Name)
+		}
+		if fmt.Sprint(t.Shape) != fmt.Sprint(p.Shape) {
+			return nil, fmt.Errorf("tensor %q has shape %v, model wants %v", p.Name, t.Shape, p.Shape)
+		}
+		w[p.Name] = t.Data
+	}
+	return w, nil
+}
+
+func loadState(d *runs.Dir, c gm.Config) (w, mom gm.Weights, st State, found bool, err error) {
+	ts, found, err := d.LoadState(&st)
+	if err != nil || !found {
+		return nil, nil, st, found, err
+	}
+	if w, err = FromTensors(c, ts, ""); err != nil {
+		return nil, nil, st, false, err
+	}
+	if mom, err = FromTensors(c, ts, momentumPrefix); err != nil {
+		return nil, nil, st, false, err
+	}
+	return w, mom, st, true, nil
+}
+
+func progressLine(m *member, st EpochStats, start time.Time, steps int) string {
+	c := m.run.Config
+	perEpoch := time.Since(start) / time.Duration(max(1, m.epochsHere))
+	eta := time.Duration(c.Epochs-st.Epoch) * perEpoch
+	flag := ""
+	if st.Solved {
+		flag = " ✓"
+	}
+	var extra []string
+	if st.Active != "" {
+		extra = append(extra, "task "+st.Active)
+	}
+	if st.Phase != PhaseAll {
+		extra = append(extra, st.Phase)
+	}
+	tag := ""
+	if len(extra) > 0 {
+		tag = " [" + strings.Join(extra, ", ") + "]"
+	}
+	return fmt.Sprintf("%s  epoch %4d/%d  N=%3d%s  loss %.4f  acc %6.2f%%%s  %.1f steps/s  ETA ≤ %s",
+		shortName(m.run.Dir.Path), st.Epoch, c.Epochs, st.N, tag, st.TrainLoss, st.TestAcc, flag,
+		float64(steps)/st.WallS, eta.Round(time.Second))
+}
+
+func shortName(p string) string {
+	if i := strings.LastIndex(strings.TrimRight(p, "/"), "/"); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// Accuracy is the fraction of trials whose arg-max logit is the label.
+func Accuracy(logits []float32, classes int, labels []int32) float64 {
+	if len(labels) == 0 {
+		return 0
+	}
+	ok := 0
+	for b, l := range labels {
+		row := logits[b*classes : (b+1)*classes]
+		best := 0
+		for c := 1; c < classes; c++ {
+			if row[c] > row[best] {
+				best = c
+			}
+		}
+		if int32(best) == l {
+			ok++
+		}
+	}
+	return float64(ok) / float64(len(labels))
+}

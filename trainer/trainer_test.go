@@ -1,0 +1,179 @@
+package trainer
+
+import (
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/gomlx/compute"
+
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
+	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/taskplugins/task"
+	"github.com/cbrnn/cbrnn/taskplugins/tasks"
+)
+
+func backend(t testing.TB) compute.Backend {
+	t.Helper()
+	b, _, err := gm.NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// tiny is a small CB-RNN protocol that runs in seconds.
+func tiny(taskName string, seed uint64) Config {
+	m := gm.Config{Core: "elman", Hidden: 8, CB: true, GC: 16, PC: 4}.WithDefaults()
+	c := Paper(taskName, m, seed)
+	c.ModelName = "cb-rnn"
+	c.Epochs, c.Steps, c.TestSteps, c.Batch, c.MaxN = 4, 3, 2, 8, 150
+	return c
+}
+
+func newRun(t *testing.T, c Config, dir string) Run {
+	t.Helper()
+	d, err := runs.Create(dir, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Run{Config: c, Dir: d}
+}
+
+func stats(t *testing.T, d *runs.Dir) []EpochStats {
+	t.Helper()
+	st, err := runs.ReadStats[EpochStats](d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// sameStats compares two runs' per-epoch records, ignoring wall time.
+func sameStats(t *testing.T, name string, a, b []EpochStats, tol float64) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d epochs vs %d", name, len(a), len(b))
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Epoch != y.Epoch || x.N != y.N || x.Phase != y.Phase || x.Solved != y.Solved || x.Skipped != y.Skipped ||
+			math.Abs(x.TrainLoss-y.TrainLoss) > tol || math.Abs(x.TestAcc-y.TestAcc) > tol || math.Abs(x.GradNorm-y.GradNorm) > tol {
+			t.Fatalf("%s: epoch %d differs:\n %+v\n %+v", name, i+1, x, y)
+		}
+	}
+}
+
+func TestTrainWritesStatsAndState(t *testing.T) {
+	src := tasks.NewLocal(tasks.All...)
+	r := newRun(t, tiny("dms", 1), t.TempDir())
+	if err := Train(context.Background(), []Run{r}, Options{Backend: backend(t), Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	st := stats(t, r.Dir)
+	if len(st) != 4 {
+		t.Fatalf("%d stats lines, want 4 (the epoch budget)", len(st))
+	}
+	for i, s := range st {
+		if s.Epoch != i+1 || s.N < 2 || s.TestAcc < 0 || s.TestAcc > 100 || math.IsNaN(s.TrainLoss) || s.GradNorm <= 0 {
+			t.Errorf("implausible record %+v", s)
+		}
+	}
+	if done, _ := r.Dir.Done(); !done {
+		t.Error("finished run not marked done")
+	}
+	var s State
+	if _, found, err := r.Dir.LoadState(&s); err != nil || !found || s.Epoch != 4 || !s.Done {
+		t.Errorf("state after the run: %+v found=%v err=%v", s, found, err)
+	}
+}
+
+// cancelAfter is a Source that cancels its context after a number of
+// batches: a run interrupted mid-epoch.
+type cancelAfter struct {
+	task.Source
+	n      int
+	cancel func()
+}
+
+func (c *cancelAfter) Batch(ctx context.Context, r task.Request) (*task.Batch, error) {
+	c.n--
+	if c.n == 0 {
+		c.cancel()
+	}
+	return c.Source.Batch(ctx, r)
+}
+
+// TestResumeMatchesUninterrupted interrupts a run mid-epoch, resumes it, and
+// requires the same stats as an uninterrupted run.
+func TestResumeMatchesUninterrupted(t *testing.T) {
+	be := backend(t)
+	src := tasks.NewLocal(tasks.All...)
+	c := tiny("parity", 3)
+	full := newRun(t, c, filepath.Join(t.TempDir(), "full"))
+	if err := Train(context.Background(), []Run{full}, Options{Backend: be, Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "cut")
+	ctx, cancel := context.WithCancel(context.Background())
+	// 2 epochs × 5 batches, then 2 into the third.
+	cut := &cancelAfter{Source: src, n: 12, cancel: cancel}
+	err := Train(ctx, []Run{newRun(t, c, dir)}, Options{Backend: be, Source: cut, Prefetch: 1})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run returned %v, want context.Canceled", err)
+	}
+	d, _ := runs.Open(dir)
+	if n := len(stats(t, d)); n < 1 || n >= 4 {
+		t.Fatalf("interrupted run kept %d epochs, want between 1 and 3", n)
+	}
+	resumed := newRun(t, c, dir)
+	if err := Train(context.Background(), []Run{resumed}, Options{Backend: be, Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	sameStats(t, "resumed vs uninterrupted", stats(t, full.Dir), stats(t, resumed.Dir), 1e-6)
+}
+
+// TestEnsembleMatchesSingleRuns trains three runs (two tasks, different
+// seeds, so different lengths in every batch) in one graph and each alone.
+func TestEnsembleMatchesSingleRuns(t *testing.T) {
+	be := backend(t)
+	src := tasks.NewLocal(tasks.All...)
+	cs := []Config{tiny("dms", 1), tiny("parity", 2), tiny("dms", 5)}
+	cs[2].Regime = FrozenCore
+	root := t.TempDir()
+	var together []Run
+	for i, c := range cs {
+		together = append(together, newRun(t, c, filepath.Join(root, "ens", string(rune('a'+i)))))
+	}
+	if err := Train(context.Background(), together, Options{Backend: be, Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cs {
+		alone := newRun(t, c, filepath.Join(root, "alone", string(rune('a'+i))))
+		if err := Train(context.Background(), []Run{alone}, Options{Backend: be, Source: src}); err != nil {
+			t.Fatal(err)
+		}
+		sameStats(t, c.Task, stats(t, alone.Dir), stats(t, together[i].Dir), 1e-4)
+	}
+}
+
+func TestTrainRejectsMismatchedRuns(t *testing.T) {
+	src := tasks.NewLocal(tasks.All...)
+	a := tiny("dms", 1)
+	b := tiny("dms", 2)
+	b.Model.Hidden = 9
+	err := Train(context.Background(), []Run{newRun(t, a, t.TempDir()), newRun(t, b, t.TempDir())}, Options{Backend: backend(t), Source: src})
+	if err == nil {
+		t.Fatal("runs of different shapes were trained together")
+	}
+}
+
+func TestTrainUnknownTask(t *testing.T) {
+	src := tasks.NewLocal(tasks.All...)
+	err := Train(context.Background(), []Run{newRun(t, tiny("no-such-task", 1), t.TempDir())}, Options{Backend: backend(t), Source: src})
+	if err == nil {
+		t.Fatal("unknown task accepted")
+	}
+}
