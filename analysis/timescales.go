@@ -271,9 +271,7 @@ func fitDouble(y []float64, a0, tau0 float64, s SingleExp, b tauBounds) DoubleEx
 	var starts [][]float64
 	for _, fast := range []float64{0.1, 0.3} {
 		for _, slow := range []float64{1, 3, 10} {
-			for _, c := range []float64{0.3, 0.7} {
-				starts = append(starts, []float64{a0, logit(c), b.theta(tau0 * fast), b.theta(tau0 * slow)})
-			}
+			starts = append(starts, []float64{a0, logit(0.5), b.theta(tau0 * fast), b.theta(tau0 * slow)})
 		}
 	}
 	// Start next to the single fit too, so the double is never worse than it.
@@ -293,7 +291,7 @@ func minimizeMulti(f func([]float64) float64, starts [][]float64) ([]float64, fl
 		p := optimize.Problem{Func: f}
 		settings := &optimize.Settings{
 			MajorIterations: 4000,
-			Converger:       &optimize.FunctionConverge{Absolute: 1e-14, Relative: 1e-12, Iterations: 200},
+			Converger:       &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-10, Iterations: 60},
 		}
 		res, err := optimize.Minimize(p, x0, settings, &optimize.NelderMead{})
 		if res == nil || (err != nil && res.X == nil) {

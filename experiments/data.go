@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cbrnn/cbrnn/analysis"
-	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -16,7 +16,7 @@ type Cohort struct {
 	Group  Group
 	Task   task.Description
 	Label  string
-	Dirs   []*runs.Dir
+	Dirs   []*rundir.Dir
 	Curves [][]float64 // N trained at each epoch, per run
 	Params int         // trainable parameters of one network
 	Budget int         // epoch budget
@@ -64,8 +64,8 @@ func (e *Env) cohorts(ctx context.Context, p Profile, taskNames []string, groups
 }
 
 // NCurve reads the N trained at each epoch of a run.
-func NCurve(d *runs.Dir) ([]float64, error) {
-	st, err := runs.ReadStats[trainer.EpochStats](d)
+func NCurve(d *rundir.Dir) ([]float64, error) {
+	st, err := rundir.ReadStats[trainer.EpochStats](d)
 	if err != nil {
 		return nil, err
 	}

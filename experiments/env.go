@@ -15,8 +15,11 @@ import (
 // quick profile, the repository found from the working directory, one job,
 // the default backend, and progress on stderr.
 type Options struct {
-	Profile  string
-	Root     string // repository root; "" = found from the working directory
+	Profile string
+	Root    string // repository root; "" = $CBRNN_ROOT, else found from the working directory
+	// Out is where runs/, figures/ and paper/results.md go; "" = $CBRNN_OUT,
+	// else Root.
+	Out      string
 	Jobs     int
 	Progress io.Writer
 	// TaskPath overrides where task plugins are found (default: Root/taskplugins/bin).
@@ -37,7 +40,7 @@ func Open(ctx context.Context, opt Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(opt.Progress, "backend: %s (%s)\n", backend.Name(), why)
+	fmt.Fprintf(opt.Progress, "backend: %s\n", why)
 	path := opt.TaskPath
 	if path == "" && os.Getenv(host.PathEnv) == "" {
 		path = filepath.Join(root, host.DefaultDir)
@@ -46,7 +49,16 @@ func Open(ctx context.Context, opt Options) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Env{Root: root, Backend: backend, Source: h, Jobs: opt.Jobs, Progress: opt.Progress, closer: h}, nil
+	out := opt.Out
+	if out == "" {
+		out = os.Getenv("CBRNN_OUT")
+	}
+	if out != "" {
+		if out, err = filepath.Abs(out); err != nil {
+			return nil, err
+		}
+	}
+	return &Env{Root: root, Out: out, Backend: backend, Source: h, Jobs: opt.Jobs, Progress: opt.Progress, closer: h}, nil
 }
 
 // Close stops the task plugins.
@@ -70,14 +82,22 @@ func FindRoot(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && containsModule(b) {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("cannot find the cbrnn repository above %s (set CBRNN_ROOT)", wd)
+	starts := []string{wd}
+	// A built binary (bin/cbrnn) also finds the repository it was built in.
+	if exe, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(exe))
+	}
+	for _, start := range starts {
+		for d := start; ; d = filepath.Dir(d) {
+			if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && containsModule(b) {
+				return d, nil
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
 		}
 	}
+	return "", fmt.Errorf("cannot find the cbrnn repository above %s (set CBRNN_ROOT)", wd)
 }
 
 func containsModule(gomod []byte) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -12,7 +13,8 @@ import (
 
 	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/plots"
-	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/trainer"
 )
 
 // Result is what one figure produced.
@@ -24,10 +26,38 @@ type Result struct {
 	Markdown string // tables and numbers, for paper/results.md
 }
 
-// figure is one entry of SPEC §5.
+// figure is one entry of SPEC §5: the cohorts it needs, and how it draws
+// them. Declaring the needs lets Plan train every figure's runs at once, in
+// the largest ensembles.
 type figure struct {
 	title string
-	make  func(ctx context.Context, e *Env, p Profile) (*drawn, error)
+	needs []need
+	make  func(ctx context.Context, e *Env, p Profile, cs [][][]*Cohort) (*drawn, error)
+}
+
+// need is a set of groups trained on a set of tasks at one budget.
+type need struct {
+	tasks  []string
+	groups []Group
+	epochs func(Profile) int
+}
+
+func mainBudget(p Profile) int   { return p.Epochs }
+func gruBudget(p Profile) int    { return p.EpochsGRU }
+func switchBudget(p Profile) int { return p.EpochsSwitch }
+
+var (
+	singleTasks = []string{"dms", "parity"}
+	fig4Groups  = []Group{CBRNN, FrozenCore, PeriodicCore, RNNMatched}
+)
+
+func scalingGroups() []Group {
+	var groups []Group
+	for _, gc := range ScalingGCs {
+		cb, rnn := ScalingGroups(gc)
+		groups = append(groups, cb, rnn)
+	}
+	return groups
 }
 
 // drawn is a figure before it is saved: panels in rows (or a table), and
@@ -40,16 +70,25 @@ type drawn struct {
 }
 
 var figures = map[string]figure{
-	"fig2a":  {"Learning curves: CB-RNN vs parameter-matched RNN", fig2a},
-	"fig2b":  {"AUC vs trainable parameters: four matched CB/RNN pairs", fig2b},
-	"fig3":   {"Multitask and task switching", fig3},
-	"fig4":   {"Frozen-core and Periodic-core vs CB-RNN vs RNN", fig4},
-	"fig5":   {"CB ablation: accuracy with and without the CB", fig5},
-	"appB":   {"Appendix B: parameter matching", appB},
-	"appC":   {"Appendix C: GRU with and without CB", appC},
-	"appG":   {"Appendix G: PCA dimensionality and timescales per module", appG},
-	"appH":   {"Appendix H: readout recovery after CB removal", appH},
-	"table4": {"Table 4: learning metrics", table4},
+	"fig2a": {"Learning curves: CB-RNN vs parameter-matched RNN",
+		[]need{{singleTasks, []Group{CBRNN, RNNMatched}, mainBudget}}, fig2a},
+	"fig2b": {"AUC vs trainable parameters: four matched CB/RNN pairs",
+		[]need{{singleTasks, scalingGroups(), mainBudget}}, fig2b},
+	"fig3": {"Multitask and task switching",
+		[]need{{[]string{"multitask", "switch"}, []Group{CBRNN, RNNMatched}, mainBudget}}, fig3},
+	"fig4": {"Frozen-core and Periodic-core vs CB-RNN vs RNN",
+		[]need{{[]string{"dms", "parity", "multitask"}, fig4Groups, mainBudget}, {[]string{"switch"}, fig4Groups, switchBudget}}, fig4},
+	"fig5": {"CB ablation: accuracy with and without the CB",
+		[]need{{singleTasks, []Group{CBRNN}, mainBudget}}, fig5},
+	"appB": {"Appendix B: parameter matching", nil, appB},
+	"appC": {"Appendix C: GRU with and without CB",
+		[]need{{singleTasks, []Group{GRUCB, GRUMatched}, gruBudget}}, appC},
+	"appG": {"Appendix G: PCA dimensionality and timescales per module",
+		[]need{{[]string{"dms"}, []Group{CBRNN, FrozenCore}, mainBudget}}, appG},
+	"appH": {"Appendix H: readout recovery after CB removal",
+		[]need{{singleTasks, []Group{CBRNN}, mainBudget}}, appH},
+	"table4": {"Table 4: learning metrics",
+		[]need{{singleTasks, fig4Groups, mainBudget}}, table4},
 }
 
 // IDs lists the figure ids in the paper's order.
@@ -78,7 +117,15 @@ func (e *Env) Figure(ctx context.Context, id string, p Profile) (*Result, error)
 	if !ok {
 		return nil, fmt.Errorf("unknown figure %q (known: %s)", id, strings.Join(IDs(), ", "))
 	}
-	d, err := f.make(ctx, e, p)
+	var cs [][][]*Cohort
+	for _, n := range f.needs {
+		c, err := e.cohorts(ctx, p, n.tasks, n.groups, n.epochs(p))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		cs = append(cs, c)
+	}
+	d, err := f.make(ctx, e, p, cs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
@@ -125,17 +172,12 @@ func padAll(curves [][]float64, budget int) [][]float64 {
 	return out
 }
 
-func singleTasks() []string { return []string{"dms", "parity"} }
-
-func fig2a(ctx context.Context, e *Env, p Profile) (*drawn, error) {
-	cs, err := e.cohorts(ctx, p, singleTasks(), []Group{CBRNN, RNNMatched}, p.Epochs)
-	if err != nil {
-		return nil, err
-	}
+func fig2a(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+	cs := all[0]
 	d := &drawn{w: 11, h: 4.2}
 	var panels []*plot.Plot
 	var md strings.Builder
-	for i, name := range singleTasks() {
+	for i, name := range singleTasks {
 		panels = append(panels, curvesPanel(strings.ToUpper(name), cs[i]))
 		md.WriteString(metricsMarkdown(strings.ToUpper(name), cs[i], p))
 	}
@@ -144,20 +186,12 @@ func fig2a(ctx context.Context, e *Env, p Profile) (*drawn, error) {
 	return d, nil
 }
 
-func fig2b(ctx context.Context, e *Env, p Profile) (*drawn, error) {
-	var groups []Group
-	for _, gc := range ScalingGCs {
-		cb, rnn := ScalingGroups(gc)
-		groups = append(groups, cb, rnn)
-	}
-	cs, err := e.cohorts(ctx, p, singleTasks(), groups, p.Epochs)
-	if err != nil {
-		return nil, err
-	}
+func fig2b(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+	cs := all[0]
 	d := &drawn{w: 11, h: 4.2}
 	var panels []*plot.Plot
 	var md strings.Builder
-	for i, name := range singleTasks() {
+	for i, name := range singleTasks {
 		var cb, rnn plots.Series
 		cb.Label, rnn.Label = "CB-RNN (H=64, G=64…512)", "RNN (matched)"
 		cb.Color, rnn.Color = plots.ColorFor("CB-RNN"), plots.ColorFor("RNN")
@@ -192,11 +226,8 @@ func zeroNaN(v float64) float64 {
 	return v
 }
 
-func fig3(ctx context.Context, e *Env, p Profile) (*drawn, error) {
-	cs, err := e.cohorts(ctx, p, []string{"multitask", "switch"}, []Group{CBRNN, RNNMatched}, p.Epochs)
-	if err != nil {
-		return nil, err
-	}
+func fig3(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+	cs := all[0]
 	d := &drawn{w: 11, h: 4.2}
 	d.rows = [][]*plot.Plot{{
 		curvesPanel("Multitask (DMS + parity heads, shared N)", cs[0]),
@@ -206,17 +237,8 @@ func fig3(ctx context.Context, e *Env, p Profile) (*drawn, error) {
 	return d, nil
 }
 
-var fig4Groups = []Group{CBRNN, FrozenCore, PeriodicCore, RNNMatched}
-
-func fig4(ctx context.Context, e *Env, p Profile) (*drawn, error) {
-	single, err := e.cohorts(ctx, p, append(singleTasks(), "multitask"), fig4Groups, p.Epochs)
-	if err != nil {
-		return nil, err
-	}
-	sw, err := e.cohorts(ctx, p, []string{"switch"}, fig4Groups, p.EpochsSwitch)
-	if err != nil {
-		return nil, err
-	}
+func fig4(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+	single, sw := all[0], all[1]
 	d := &drawn{w: 11, h: 8.4}
 	d.rows = [][]*plot.Plot{
 		{curvesPanel("(a) DMS", single[0]), curvesPanel("(a) Parity", single[1])},
@@ -255,15 +277,12 @@ func pm(s analysis.Summary, digits int) string {
 	return fmt.Sprintf("%.*f ± %.*f", digits, s.Mean, digits, s.SEM)
 }
 
-func fig5(ctx context.Context, e *Env, p Profile) (*drawn, error) {
-	cs, err := e.cohorts(ctx, p, singleTasks(), []Group{CBRNN}, p.Epochs)
-	if err != nil {
-		return nil, err
-	}
+func fig5(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+	cs := all[0]
 	d := &drawn{w: 11, h: 8.4}
 	var lines, bars []*plot.Plot
 	var md strings.Builder
-	for i, name := range singleTasks() {
+	for i, name := range singleTasks {
 		with, without := map[int][]float64{}, map[int][]float64{}
 		var nets []string
 		var netWith, netWithout []float64
@@ -327,7 +346,7 @@ func byN(label string, m map[int][]float64) plots.Series {
 	return s
 }
 
-func appB(ctx context.Context, e *Env, p Profile) (*drawn, error) {
+func appB(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
 	single, err := e.Source.Describe(ctx, "dms")
 	if err != nil {
 		return nil, err
@@ -367,22 +386,16 @@ func appB(ctx context.Context, e *Env, p Profile) (*drawn, error) {
 	return &drawn{table: plots.Table("Appendix B: parameter matching", header, rows), markdown: md}, nil
 }
 
-func appC(ctx context.Context, e *Env, p Profile) (*drawn, error) {
-	cs, err := e.cohorts(ctx, p, singleTasks(), []Group{GRUCB, GRUMatched}, p.EpochsGRU)
-	if err != nil {
-		return nil, err
-	}
+func appC(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+	cs := all[0]
 	d := &drawn{w: 11, h: 4.2}
 	d.rows = [][]*plot.Plot{{curvesPanel("GRU: DMS", cs[0]), curvesPanel("GRU: Parity", cs[1])}}
 	d.markdown = metricsMarkdown("GRU, DMS", cs[0], p) + metricsMarkdown("GRU, Parity", cs[1], p)
 	return d, nil
 }
 
-func appG(ctx context.Context, e *Env, p Profile) (*drawn, error) {
-	cs, err := e.cohorts(ctx, p, []string{"dms"}, []Group{CBRNN, FrozenCore}, p.Epochs)
-	if err != nil {
-		return nil, err
-	}
+func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+	cs := all[0]
 	d := &drawn{w: 11, h: 8.4}
 	var dimPanels []*plot.Plot
 	tauVals := map[string]map[string][]float64{} // group → population → taus
@@ -460,15 +473,12 @@ func appG(ctx context.Context, e *Env, p Profile) (*drawn, error) {
 	return d, nil
 }
 
-func appH(ctx context.Context, e *Env, p Profile) (*drawn, error) {
-	cs, err := e.cohorts(ctx, p, singleTasks(), []Group{CBRNN}, p.Epochs)
-	if err != nil {
-		return nil, err
-	}
+func appH(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+	cs := all[0]
 	d := &drawn{w: 11, h: 4.2}
 	var panels []*plot.Plot
 	var md strings.Builder
-	for i, name := range singleTasks() {
+	for i, name := range singleTasks {
 		with, without, rec := map[int][]float64{}, map[int][]float64{}, map[int][]float64{}
 		for _, dir := range cs[i][0].Dirs {
 			cps, err := Checkpoints(dir, p.MaxCheckpoints)
@@ -505,14 +515,11 @@ var paperTable4 = map[string]map[string][3]float64{
 	"parity": {"CB-RNN": {18.75, 153, 14171}, "Frozen-core": {15.13, 176, 11971}, "Periodic-core": {16.75, 166, 12996}, "RNN": {16.75, 312, 11505}},
 }
 
-func table4(ctx context.Context, e *Env, p Profile) (*drawn, error) {
-	cs, err := e.cohorts(ctx, p, singleTasks(), fig4Groups, p.Epochs)
-	if err != nil {
-		return nil, err
-	}
+func table4(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+	cs := all[0]
 	header := []string{"task", "group", "n", "max N", "half", "AUC", "paper max N", "paper half", "paper AUC"}
 	var rows [][]string
-	for i, name := range singleTasks() {
+	for i, name := range singleTasks {
 		t := analysis.GroupTable(analysisGroups(cs[i]), p.Epochs)
 		for j, r := range t.Rows {
 			ref := paperTable4[name][cs[i][j].Group.Label]
@@ -528,5 +535,37 @@ func table4(ctx context.Context, e *Env, p Profile) (*drawn, error) {
 
 // writeText writes a text file atomically.
 func writeText(path, text string) error {
-	return runs.WriteFileAtomic(path, []byte(text), 0o644)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return rundir.WriteFileAtomic(path, []byte(text), 0o644)
+}
+
+// Plan trains every run the figures need, all at once, so that runs of the
+// same shape share ensembles across figures.
+func (e *Env) Plan(ctx context.Context, p Profile, ids []string) error {
+	var cfgs []trainer.Config
+	for _, id := range ids {
+		f, ok := figures[id]
+		if !ok {
+			return fmt.Errorf("unknown figure %q (known: %s)", id, strings.Join(IDs(), ", "))
+		}
+		for _, n := range f.needs {
+			for _, name := range n.tasks {
+				d, err := e.Source.Describe(ctx, name)
+				if err != nil {
+					return err
+				}
+				for _, g := range n.groups {
+					cs, err := Configs(g, d, p, n.epochs(p))
+					if err != nil {
+						return err
+					}
+					cfgs = append(cfgs, cs...)
+				}
+			}
+		}
+	}
+	_, err := e.Ensure(ctx, cfgs)
+	return err
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/cbrnn/cbrnn/analysis"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
-	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -25,15 +25,17 @@ const evalSeedOffset = 1 << 40
 
 // Checkpoint is one solved N of one run.
 type Checkpoint struct {
-	Run     *runs.Dir
+	Run     *rundir.Dir
 	Config  trainer.Config
 	N       int
 	Weights gm.Weights
+	// Unsolved marks the final weights of a run that solved no N.
+	Unsolved bool
 }
 
 // Checkpoints loads up to max checkpoints of a run, spread evenly over its
 // solved Ns (max 0 = all).
-func Checkpoints(d *runs.Dir, max int) ([]Checkpoint, error) {
+func Checkpoints(d *rundir.Dir, max int) ([]Checkpoint, error) {
 	var c trainer.Config
 	if err := d.ReadConfig(&c); err != nil {
 		return nil, err
@@ -41,6 +43,20 @@ func Checkpoints(d *runs.Dir, max int) ([]Checkpoint, error) {
 	ns, err := d.CheckpointNs()
 	if err != nil {
 		return nil, err
+	}
+	if len(ns) == 0 {
+		// A run that solved nothing (tiny budgets) is analysed as it ended,
+		// at the N it was training, so the probes still run.
+		var st trainer.State
+		ts, found, err := d.LoadState(&st)
+		if err != nil || !found {
+			return nil, err
+		}
+		w, err := trainer.FromTensors(c.Model, ts, "")
+		if err != nil {
+			return nil, fmt.Errorf("run %s final state: %w", d.Path, err)
+		}
+		return []Checkpoint{{Run: d, Config: c, N: st.N, Weights: w, Unsolved: true}}, nil
 	}
 	ns = spread(ns, max)
 	out := make([]Checkpoint, 0, len(ns))

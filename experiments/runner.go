@@ -11,7 +11,7 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -19,7 +19,10 @@ import (
 // Env is where experiments run: the repository root (runs/ and figures/
 // live under it), the compute backend and the task source.
 type Env struct {
-	Root    string
+	Root string
+	// Out is where runs/, figures/ and paper/results.md are written
+	// (default Root; the smoke test writes to a scratch folder).
+	Out     string
 	Backend compute.Backend
 	Source  task.Source
 	// Jobs is how many ensembles train at once (default 1: one ensemble
@@ -33,14 +36,24 @@ type Env struct {
 }
 
 // RunsDir is where runs are cached, one directory per config hash.
-func (e *Env) RunsDir() string { return filepath.Join(e.Root, "runs") }
+func (e *Env) RunsDir() string { return filepath.Join(e.out(), "runs") }
+
+func (e *Env) out() string {
+	if e.Out != "" {
+		return e.Out
+	}
+	return e.Root
+}
 
 // FiguresDir is where figures are written.
-func (e *Env) FiguresDir() string { return filepath.Join(e.Root, "figures") }
+func (e *Env) FiguresDir() string { return filepath.Join(e.out(), "figures") }
+
+// ResultsPath is the reproduction report.
+func (e *Env) ResultsPath() string { return filepath.Join(e.out(), "paper", "results.md") }
 
 // RunPath is the cache directory of a config.
 func (e *Env) RunPath(c trainer.Config) (string, error) {
-	h, err := runs.Hash(c)
+	h, err := rundir.Hash(c)
 	if err != nil {
 		return "", err
 	}
@@ -51,8 +64,8 @@ func (e *Env) RunPath(c trainer.Config) (string, error) {
 // reused, interrupted ones resume, missing ones train. Runs of the same
 // shape train together as ensembles. It returns the run directories in the
 // order of cfgs.
-func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*runs.Dir, error) {
-	dirs := make([]*runs.Dir, len(cfgs))
+func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir, error) {
+	dirs := make([]*rundir.Dir, len(cfgs))
 	pending := map[string][]trainer.Run{}
 	seen := map[string]bool{}
 	for i, c := range cfgs {
@@ -60,7 +73,7 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*runs.Dir, e
 		if err != nil {
 			return nil, err
 		}
-		d, err := runs.Create(p, c)
+		d, err := rundir.Create(p, c)
 		if err != nil {
 			return nil, err
 		}

@@ -8,6 +8,10 @@ import (
 	"github.com/gomlx/compute/gobackend"
 )
 
+// DefaultGoBackendConfig is the Go backend's configuration when
+// GOMLX_BACKEND is unset.
+const DefaultGoBackendConfig = "ops_sequential"
+
 // xlaCompiledIn is set by backend_xla.go (build tag "xla").
 var xlaCompiledIn bool
 
@@ -33,9 +37,14 @@ func NewBackend() (b compute.Backend, why string, err error) {
 		}
 		return b, fmt.Sprintf("backend %s (%s), from %s=%q", b.Name(), b.Description(), compute.ConfigEnvVar, cfg), nil
 	}
-	b, err = gobackend.New("")
+	// ops_sequential: the Go backend's default inter-op scheduler shares one
+	// worker pool with the ops' own parallel loops and deadlocks on the
+	// large batched matmuls of an ensemble (seen with K=24: every worker
+	// waiting in WaitToStart). Our graphs are a chain of time steps anyway,
+	// so running ops in order and parallelising inside each op loses little.
+	b, err = gobackend.New(DefaultGoBackendConfig)
 	if err != nil {
 		return nil, "", fmt.Errorf("gomlxmodels: Go backend: %w", err)
 	}
-	return b, fmt.Sprintf("backend %s (%s): default, %s unset", b.Name(), b.Description(), compute.ConfigEnvVar), nil
+	return b, fmt.Sprintf("%s (%s): default, %s unset", b.Name(), b.Description(), compute.ConfigEnvVar), nil
 }

@@ -12,23 +12,17 @@ import (
 // instead of T small ones, and no transposed copies of the weights are
 // made. The result equals autodiff's (checked in the tests).
 
-// linearT propagates a delta back through x·Wᵀ: d [K, B, out], W [K, out,
-// in] → [K, B, in].
-func linearT(d, w *Node) *Node {
-	return DotGeneral(d, []int{2}, []int{0}, w, []int{1}, []int{0})
-}
-
-// gradW is Σ_{t,b} δ[k,t,b,:]ᵀ · in[k,t,b,:] → [K, out, in], for δ [K, T, B,
-// out] and in [K, T, B, in].
+// gradW is Σ_{t,b} δ[k,:,t,b] · in[k,:,t,b]ᵀ → [K, out, in], for δ [K, out,
+// T, B] and in [K, in, T, B].
 func gradW(delta, in *Node) *Node {
-	return DotGeneral(delta, []int{1, 2}, []int{0}, in, []int{1, 2}, []int{0})
+	return DotGeneral(delta, []int{2, 3}, []int{0}, in, []int{2, 3}, []int{0})
 }
 
-// gradB is Σ_{t,b} δ[k,t,b,:] → [K, out].
-func gradB(delta *Node) *Node { return ReduceSum(delta, 1, 2) }
+// gradB is Σ_{t,b} δ[k,:,t,b] → [K, out].
+func gradB(delta *Node) *Node { return ReduceSum(delta, 2, 3) }
 
-// stackT stacks per-step [K, B, W] tensors into [K, T, B, W].
-func stackT(steps []*Node) *Node { return Stack(steps, 1) }
+// stackT stacks per-step [K, W, B] tensors into [K, W, T, B].
+func stackT(steps []*Node) *Node { return Stack(steps, 2) }
 
 // stepDeltas are the deltas recorded at one step.
 type stepDeltas struct {
@@ -39,7 +33,7 @@ type stepDeltas struct {
 }
 
 // backward returns the gradients of Σ_k loss_k with respect to every
-// parameter, in Params() order. x is [K,T,B,I], mask bool [T,K].
+// parameter, in Params() order. x is [K,I,T,B], mask bool [T,K].
 func (n *netGraph) backward(x, mask, hT *Node, trace []stepTrace, dLogits []*Node) []*Node {
 	grads := make(map[string]*Node)
 	zero := ScalarZero(n.g, dtypes.Float32)
@@ -48,10 +42,10 @@ func (n *netGraph) backward(x, mask, hT *Node, trace []stepTrace, dLogits []*Nod
 	var dh *Node
 	for i, dl := range dLogits {
 		p := n.cfg.HeadPrefix(i)
-		w := n.w(p + ".weight") // [K, C, H]
-		grads[p+".weight"] = DotGeneral(dl, []int{1}, []int{0}, hT, []int{1}, []int{0})
-		grads[p+".bias"] = ReduceSum(dl, 1)
-		d := linearT(dl, w)
+		// dl [K, C, B], hT [K, H, B].
+		grads[p+".weight"] = DotGeneral(dl, []int{2}, []int{0}, hT, []int{2}, []int{0})
+		grads[p+".bias"] = ReduceSum(dl, 2)
+		d := matmul(n.wT(p+".weight"), dl)
 		if dh == nil {
 			dh = d
 		} else {
@@ -59,7 +53,10 @@ func (n *netGraph) backward(x, mask, hT *Node, trace []stepTrace, dLogits []*Nod
 		}
 	}
 
-	wgch := n.cbHiddenWeight()
+	var wgchT *Node
+	if wgch := n.cbHiddenWeight(); wgch != nil {
+		wgchT = Transpose(wgch, 1, 2)
+	}
 	deltas := make([]stepDeltas, n.T)
 	for t := n.T - 1; t >= 0; t-- {
 		tr := &trace[t]
@@ -74,18 +71,18 @@ func (n *netGraph) backward(x, mask, hT *Node, trace []stepTrace, dLogits []*Nod
 			dact := MulScalar(d, n.alpha)
 			dpre := Where(GreaterThan(tr.pre, zero), dact, MulScalar(dact, n.slope))
 			ds.core = []*Node{dpre}
-			dPrev = Add(MulScalar(d, 1-n.alpha), linearT(dpre, n.w("hh.weight")))
+			dPrev = Add(MulScalar(d, 1-n.alpha), matmul(n.wT("hh.weight"), dpre))
 			dcb = dpre
 		}
 		if n.cfg.CB {
 			ds.cb = dcb
-			dpc := linearT(dcb, n.w("cb.dcn.weight"))
+			dpc := matmul(n.wT("cb.dcn.weight"), dcb)
 			dpc = Where(GreaterThan(tr.pc, zero), dpc, zero)
-			dgc := linearT(dpc, n.w("cb.pc.weight"))
+			dgc := matmul(n.wT("cb.pc.weight"), dpc)
 			dgc = Where(GreaterThan(tr.gc, zero), dgc, zero)
 			ds.pc, ds.gc = dpc, dgc
-			if wgch != nil {
-				dPrev = Add(dPrev, linearT(dgc, wgch))
+			if wgchT != nil {
+				dPrev = Add(dPrev, matmul(wgchT, dgc))
 			}
 		}
 		// Padding steps pass the state gradient through unchanged.
@@ -147,7 +144,7 @@ func (n *netGraph) backward(x, mask, hT *Node, trace []stepTrace, dLogits []*Nod
 		if n.cfg.cbSeesInput() {
 			parts = append(parts, gradW(DGC, x))
 		}
-		grads["cb.gc.weight"] = Concatenate(parts, 2)
+		grads["cb.gc.weight"] = Concatenate(parts, 2) // c_t = [h_{t-1}, x_t]
 		grads["cb.gc.bias"] = gradB(DGC)
 	}
 	out := make([]*Node, len(n.specs))
@@ -182,18 +179,18 @@ func (n *netGraph) gruBack(d *Node, tr *stepTrace, ds *stepDeltas) (dPrev, dcb *
 		// ∂/∂c = s·(du − c·(c·du)/‖c‖²).
 		c := tr.cbRaw
 		s := tr.scale
-		proj := ReduceAndKeep(Mul(c, du), ReduceSum, -1) // [K,B,1]
+		proj := ReduceAndKeep(Mul(c, du), ReduceSum, 1) // [K,1,B]
 		eps := Scalar(n.g, dtypes.Float32, 1e-8)
 		active := And(tr.scaleClipped, GreaterThan(tr.cbNorm, eps))
 		factor := Where(active, Div(Mul(s, proj), Square(tr.cbNorm)), ZerosLike(proj))
 		dcb = Sub(Mul(du, s), Mul(c, factor))
 	}
-	dq := linearT(dnpre, n.w("h_n.weight"))
+	dq := matmul(n.wT("h_n.weight"), dnpre)
 	dr := Mul(dq, h)
 	dar := Mul(dr, Mul(r, OneMinus(r)))
 	dPrev = Add(Mul(d, OneMinus(z)), Mul(dq, r))
-	dPrev = Add(dPrev, linearT(daz, n.w("h_z.weight")))
-	dPrev = Add(dPrev, linearT(dar, n.w("h_r.weight")))
+	dPrev = Add(dPrev, matmul(n.wT("h_z.weight"), daz))
+	dPrev = Add(dPrev, matmul(n.wT("h_r.weight"), dar))
 	ds.core = []*Node{daz, dar, dnpre}
 	return dPrev, dcb
 }

@@ -322,8 +322,8 @@ func (e *Ensemble) run(cg *compiledGraph, in []compute.Buffer, donate []bool) (o
 // batch is the host-side packing of an Input for one bucket length.
 type batch struct {
 	T, B int
-	x    []float32 // [K, T, B, I], front-padded
-	h0   []float32 // [K, B, H]
+	x    []float32 // [K, I, T, B], front-padded
+	h0   []float32 // [K, H, B]
 	mask []float32 // [T, K]: 1 real step, 0 padding
 }
 
@@ -358,11 +358,19 @@ func (e *Ensemble) pack(in Input, T int) (*batch, error) {
 	if T < maxT {
 		return nil, fmt.Errorf("gomlxmodels: length %d shorter than the longest member (%d)", T, maxT)
 	}
-	bt := &batch{T: T, B: B, x: make([]float32, e.k*T*B*I), h0: make([]float32, e.k*B*H), mask: make([]float32, T*e.k)}
+	bt := &batch{T: T, B: B, x: make([]float32, e.k*I*T*B), h0: make([]float32, e.k*H*B), mask: make([]float32, T*e.k)}
 	for k := range e.k {
 		off := T - in.T[k]
-		copy(bt.x[(k*T+off)*B*I:], in.X[k])
-		copy(bt.h0[k*B*H:], in.H0[k])
+		// [T_k, B, I] → [I, T, B] at step offset off.
+		xk, dst := in.X[k], bt.x[k*I*T*B:(k+1)*I*T*B]
+		for t := range in.T[k] {
+			for b := range B {
+				for i := range I {
+					dst[(i*T+off+t)*B+b] = xk[(t*B+b)*I+i]
+				}
+			}
+		}
+		transposeInto(bt.h0[k*H*B:(k+1)*H*B], in.H0[k], B, H)
 		for t := off; t < T; t++ {
 			bt.mask[t*e.k+k] = 1
 		}
@@ -372,11 +380,11 @@ func (e *Ensemble) pack(in Input, T int) (*batch, error) {
 
 // dataBuffers uploads x, h0 and mask.
 func (e *Ensemble) dataBuffers(bt *batch) ([]compute.Buffer, error) {
-	x, err := e.newBuffer(bt.x, e.k, bt.T, bt.B, e.cfg.Inputs)
+	x, err := e.newBuffer(bt.x, e.k, e.cfg.Inputs, bt.T, bt.B)
 	if err != nil {
 		return nil, err
 	}
-	h0, err := e.newBuffer(bt.h0, e.k, bt.B, e.cfg.Hidden)
+	h0, err := e.newBuffer(bt.h0, e.k, e.cfg.Hidden, bt.B)
 	if err != nil {
 		return nil, err
 	}
@@ -389,8 +397,8 @@ func (e *Ensemble) dataBuffers(bt *batch) ([]compute.Buffer, error) {
 
 // dataParams declares the graph inputs matching dataBuffers.
 func (e *Ensemble) dataParams(g *Graph, K, T, B int) (x, h0, mask *Node) {
-	x = Parameter(g, "x", shapes.Make(dtypes.Float32, K, T, B, e.cfg.Inputs))
-	h0 = Parameter(g, "h0", shapes.Make(dtypes.Float32, K, B, e.cfg.Hidden))
+	x = Parameter(g, "x", shapes.Make(dtypes.Float32, K, e.cfg.Inputs, T, B))
+	h0 = Parameter(g, "h0", shapes.Make(dtypes.Float32, K, e.cfg.Hidden, B))
 	maskF := Parameter(g, "mask", shapes.Make(dtypes.Float32, T, K))
 	mask = GreaterThan(maskF, ScalarZero(g, dtypes.Float32))
 	return
@@ -641,7 +649,11 @@ func (e *Ensemble) buildEval(g *Graph, key graphKey) []*Node {
 	x, h0, mask := e.dataParams(g, e.k, key.T, key.B)
 	cbOn := Parameter(g, "cbOn", shapes.Make(dtypes.Float32, e.k))
 	hT, _ := n.forward(forwardInputs{x: x, h0: h0, mask: mask, cbOn: cbOn})
-	return n.readout(hT)
+	logits := n.readout(hT)
+	for i, l := range logits {
+		logits[i] = Transpose(l, 1, 2) // [K, B, C]
+	}
+	return logits
 }
 
 // Eval computes every member's logits on its batch (no update).
@@ -711,7 +723,8 @@ func (e *Ensemble) eval(in EvalInput, T int) (EvalOutput, error) {
 const dynChunk = 128
 
 // buildDynamics: a K=1 forward pass that returns the final state and every
-// step's activations. Inputs: params (K=1)…, x, h0, mask, cbOn.
+// step's activations. Inputs: params (K=1)…, x, h0, mask, cbOn. The state
+// goes in and out as [1, H, B].
 func (e *Ensemble) buildDynamics(g *Graph, key graphKey) ([]*Node, []string) {
 	n := newNetGraph(g, e.cfg, 1, key.B, key.T)
 	n.addParams("p.")
@@ -723,7 +736,7 @@ func (e *Ensemble) buildDynamics(g *Graph, key graphKey) ([]*Node, []string) {
 		for t := range trace {
 			steps[t] = get(&trace[t])
 		}
-		return Stack(steps, 0) // [T, 1, B, W]
+		return Transpose(Stack(steps, 0), 2, 3) // [T, 1, W, B] → [T, 1, B, W]
 	}
 	outs := []*Node{hT, collect(func(s *stepTrace) *Node { return s.h })}
 	names := []string{"hidden"}
@@ -792,13 +805,20 @@ func (e *Ensemble) Dynamics(k int, x []float32, t, b int, h0 []float32, cbOn boo
 	for _, name := range cg.outNames {
 		res[name] = Array{Shape: []int{t, b, widths[name]}, Data: make([]float32, t*b*widths[name])}
 	}
-	h := append([]float32(nil), h0...)
+	h := make([]float32, H*b) // [H, b]
+	transposeInto(h, h0, b, H)
 	for start := 0; start < t; start += chunk {
 		steps := min(chunk, t-start)
 		// The last chunk is back-padded: padded steps hold the state and
 		// their outputs are dropped.
-		xc := make([]float32, chunk*b*I)
-		copy(xc, x[start*b*I:(start+steps)*b*I])
+		xc := make([]float32, I*chunk*b) // [I, chunk, b]
+		for t := range steps {
+			for bb := range b {
+				for i := range I {
+					xc[(i*chunk+t)*b+bb] = x[((start+t)*b+bb)*I+i]
+				}
+			}
+		}
 		mask := make([]float32, chunk)
 		for i := range steps {
 			mask[i] = 1
@@ -807,7 +827,7 @@ func (e *Ensemble) Dynamics(k int, x []float32, t, b int, h0 []float32, cbOn boo
 		for _, v := range []struct {
 			flat []float32
 			dims []int
-		}{{xc, []int{1, chunk, b, I}}, {h, []int{1, b, H}}, {mask, []int{chunk, 1}}, {[]float32{on}, []int{1}}} {
+		}{{xc, []int{1, I, chunk, b}}, {h, []int{1, H, b}}, {mask, []int{chunk, 1}}, {[]float32{on}, []int{1}}} {
 			buf, err := e.newBuffer(append([]float32(nil), v.flat...), v.dims...)
 			if err != nil {
 				return nil, err
@@ -839,4 +859,13 @@ func (e *Ensemble) Dynamics(k int, x []float32, t, b int, h0 []float32, cbOn boo
 		}
 	}
 	return res, nil
+}
+
+// transposeInto writes src [rows, cols] transposed into dst [cols, rows].
+func transposeInto(dst, src []float32, rows, cols int) {
+	for r := range rows {
+		for c := range cols {
+			dst[c*rows+r] = src[r*cols+c]
+		}
+	}
 }

@@ -8,9 +8,17 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive,staticcheck // graph DSL.
 )
 
+// Layout. Inside the graphs every activation is feature-major, [K, width,
+// B] (member, unit, trial), and weights keep PyTorch's [K, out, in]. Then a
+// layer is W·x with x's trials as the contiguous axis, a backward step is
+// Wᵀ·δ with Wᵀ transposed once per graph, and a weight gradient is
+// δ·inputᵀ contracting the (step, trial) axes that are already the
+// contiguous ones of both operands: none of the matmuls needs its operands
+// transposed, the layouts the Go backend's kernels handle best.
+
 // netGraph builds the computation of K stacked networks of one Config, for
 // batch B and (bucket) length T, inside one graph. Every parameter node is
-// [K, shape...]; activations are [K, B, width].
+// [K, shape...].
 type netGraph struct {
 	cfg     Config
 	specs   []ParamSpec
@@ -27,10 +35,9 @@ type netGraph struct {
 }
 
 func newNetGraph(g *Graph, cfg Config, K, B, T int) *netGraph {
-	n := &netGraph{cfg: cfg, specs: cfg.Params(), K: K, B: B, T: T, g: g,
+	return &netGraph{cfg: cfg, specs: cfg.Params(), K: K, B: B, T: T, g: g,
 		byName: map[string]*Node{}, wtCache: map[string]*Node{}, alpha: 1 / cfg.Tau, slope: cfg.Slope,
 		hidden: cfg.Hidden, nHeads: len(cfg.Heads), classes: cfg.Heads}
-	return n
 }
 
 // paramShape is the stacked shape [K, spec...] of a parameter.
@@ -45,15 +52,11 @@ func (n *netGraph) addParams(prefix string) []*Node {
 	for i, p := range n.specs {
 		out[i] = Parameter(n.g, prefix+p.Name, n.paramShape(p))
 	}
-	n.setParams(out)
-	return out
-}
-
-func (n *netGraph) setParams(ps []*Node) {
-	n.P = ps
+	n.P = out
 	for i, p := range n.specs {
-		n.byName[p.Name] = ps[i]
+		n.byName[p.Name] = out[i]
 	}
+	return out
 }
 
 func (n *netGraph) w(name string) *Node {
@@ -64,10 +67,9 @@ func (n *netGraph) w(name string) *Node {
 	return v
 }
 
-// wt returns the named weight transposed to [K, in, out], computed once per
-// graph: x·Wᵀ then multiplies by a row-major [in, out] matrix, the layout
-// the Go backend's matmul kernels handle best.
-func (n *netGraph) wt(name string) *Node {
+// wT returns the named [K, out, in] weight transposed to [K, in, out],
+// computed once per graph (for the backward pass).
+func (n *netGraph) wT(name string) *Node {
 	if v, ok := n.wtCache[name]; ok {
 		return v
 	}
@@ -76,25 +78,19 @@ func (n *netGraph) wt(name string) *Node {
 	return v
 }
 
-// linear computes x·Wᵀ (+ b) for stacked members: x [K, ..., in], wt = Wᵀ
-// [K, in, out], b [K, out] → [K, ..., out].
-func linear(x, wt, b *Node) *Node {
-	y := DotGeneral(x, []int{x.Rank() - 1}, []int{0}, wt, []int{1}, []int{0})
-	if b != nil {
-		y = Add(y, expandBias(b, y.Rank()))
-	}
-	return y
+// matmul is W·x per member: W [K, out, in], x [K, in, ...] → [K, out, ...].
+func matmul(w, x *Node) *Node {
+	return DotGeneral(w, []int{2}, []int{0}, x, []int{1}, []int{0})
 }
 
-// expandBias reshapes a [K, out] bias to broadcast against [K, ..., out].
-func expandBias(b *Node, rank int) *Node {
-	dims := make([]int, rank)
+// addBias adds a [K, out] bias to a [K, out, ...] tensor.
+func addBias(y, b *Node) *Node {
+	dims := make([]int, y.Rank())
 	for i := range dims {
 		dims[i] = 1
 	}
-	dims[0] = b.Shape().Dimensions[0]
-	dims[rank-1] = b.Shape().Dimensions[1]
-	return Reshape(b, dims...)
+	dims[0], dims[1] = b.Shape().Dimensions[0], b.Shape().Dimensions[1]
+	return Add(y, Reshape(b, dims...))
 }
 
 // leaky is LeakyReLU with the config's negative slope.
@@ -104,16 +100,16 @@ func (n *netGraph) leaky(x *Node) *Node {
 
 func relu(x *Node) *Node { return Max(x, ScalarZero(x.Graph(), x.DType())) }
 
-// stepTrace is what the forward pass records at one step for dynamics and
-// for the hand-written backward pass.
+// stepTrace is what the forward pass records at one step, all [K, width, B]
+// (the GRU's per-trial scalars [K, 1, B]).
 type stepTrace struct {
 	hPrev        *Node // h_{t-1}
 	pre          *Node // Elman pre-activation / GRU candidate input u = n_pre + s·b_cb
-	gc, pc, cb   *Node // CB activations; cb is the (scaled, for GRU) bias added
+	gc, pc, cb   *Node // CB activations; cb is the bias added (scaled, for the GRU)
 	cbRaw        *Node // GRU: unscaled DCN output
-	scale        *Node // GRU: per-trial scale s [K,B,1]
-	cbNorm       *Node // GRU: clamped ‖b_cb‖ [K,B,1]
-	scaleClipped *Node // GRU: bool [K,B,1], s < 1 (gradient flows through ‖b_cb‖)
+	scale        *Node // GRU: per-trial scale s
+	cbNorm       *Node // GRU: clamped ‖b_cb‖
+	scaleClipped *Node // GRU: bool, s < 1 (the gradient flows through ‖b_cb‖)
 	z, r, q      *Node // GRU gates and q = r⊙h
 	act          *Node // LeakyReLU output
 	h            *Node // h_t (after the mask)
@@ -121,80 +117,84 @@ type stepTrace struct {
 
 // forwardInputs are the per-graph inputs of the recurrent pass.
 type forwardInputs struct {
-	x    *Node // [K, T, B, I]
-	h0   *Node // [K, B, H]
+	x    *Node // [K, I, T, B]
+	h0   *Node // [K, H, B]
 	mask *Node // bool [T, K]: true = real step, false = padding (state held)
 	cbOn *Node // optional float32 [K]: 1 = CB on, 0 = CB output dropped
 }
 
-// precomputed input projections, [K, T, B, width], sliced per step.
+// inputProj holds the input projections of all steps, [K, width, T, B].
 type inputProj struct {
 	core []*Node // Elman: W_x x + b_x + b_h; GRU: z, r, n parts (with both biases)
-	gcx  *Node   // CB: W_gc,x x + b_gc (or just b_gc broadcast when the CB sees no input)
+	gcx  *Node   // CB: W_gc,x x + b_gc; [K, G, 1, 1] (just b_gc) when the CB sees no input
 }
 
 func (n *netGraph) projectInputs(x *Node) inputProj {
 	var p inputProj
-	H := n.hidden
 	if n.cfg.Core == CoreGRU {
 		for _, gname := range gruGates {
-			v := linear(x, n.wt("x_"+gname+".weight"), n.w("x_"+gname+".bias"))
-			v = Add(v, expandBias(n.w("h_"+gname+".bias"), 4))
-			p.core = append(p.core, v)
+			v := addBias(matmul(n.w("x_"+gname+".weight"), x), n.w("x_"+gname+".bias"))
+			p.core = append(p.core, addBias(v, n.w("h_"+gname+".bias")))
 		}
 	} else {
-		v := linear(x, n.wt("inp.weight"), n.w("inp.bias"))
-		v = Add(v, expandBias(n.w("hh.bias"), 4))
-		p.core = []*Node{v}
+		v := addBias(matmul(n.w("inp.weight"), x), n.w("inp.bias"))
+		p.core = []*Node{addBias(v, n.w("hh.bias"))}
 	}
-	_ = H
 	if n.cfg.CB {
-		wgc := n.w("cb.gc.weight")
 		bgc := n.w("cb.gc.bias")
-		if n.cfg.cbSeesInput() {
-			wx := wgc
-			if n.cfg.cbSeesHidden() {
-				wx = Slice(wgc, AxisRange(), AxisRange(), AxisRange(n.hidden, n.hidden+n.cfg.Inputs))
-			}
-			p.gcx = linear(x, Transpose(wx, 1, 2), bgc)
+		if wx := n.cbInputWeight(); wx != nil {
+			p.gcx = addBias(matmul(wx, x), bgc)
 		} else {
-			p.gcx = expandBias(bgc, 4) // [K,1,1,G]
+			p.gcx = Reshape(bgc, n.K, n.cfg.GC, 1, 1)
 		}
 	}
 	return p
 }
 
-// stepSlice takes step t of a [K, T, B, W] tensor → [K, B, W]. A [K,1,1,W]
-// tensor (constant over time) is broadcast instead.
+// stepSlice takes step t of a [K, W, T, B] tensor → [K, W, B]; a [K, W, 1,
+// 1] tensor (constant over time) is broadcast instead.
 func (n *netGraph) stepSlice(v *Node, t int) *Node {
 	d := v.Shape().Dimensions
-	if d[1] == 1 {
-		return BroadcastToDims(Reshape(v, d[0], 1, d[3]), d[0], n.B, d[3])
+	if d[2] == 1 {
+		return BroadcastToDims(Reshape(v, d[0], d[1], 1), d[0], d[1], n.B)
 	}
-	return Reshape(Slice(v, AxisRange(), AxisElem(t)), d[0], d[2], d[3])
+	return Reshape(Slice(v, AxisRange(), AxisRange(), AxisElem(t)), d[0], d[1], d[3])
 }
 
 // cbHiddenWeight is the hidden part of W_gc, [K, G, H] (nil if the CB does
-// not see the hidden state).
+// not see the hidden state). c_t = [h_{t-1}, x_t]: hidden columns first.
 func (n *netGraph) cbHiddenWeight() *Node {
 	if !n.cfg.CB || !n.cfg.cbSeesHidden() {
 		return nil
 	}
-	wgc := n.w("cb.gc.weight")
-	if !n.cfg.cbSeesInput() {
-		return wgc
+	if _, ok := n.wtCache["cb.gc.h"]; !ok {
+		wgc := n.w("cb.gc.weight")
+		if n.cfg.cbSeesInput() {
+			wgc = Slice(wgc, AxisRange(), AxisRange(), AxisRange(0, n.hidden))
+		}
+		n.wtCache["cb.gc.h"] = wgc
 	}
-	return Slice(wgc, AxisRange(), AxisRange(), AxisRange(0, n.hidden))
+	return n.wtCache["cb.gc.h"]
+}
+
+// cbInputWeight is the input part of W_gc, [K, G, I] (nil if the CB does
+// not see the input).
+func (n *netGraph) cbInputWeight() *Node {
+	if !n.cfg.CB || !n.cfg.cbSeesInput() {
+		return nil
+	}
+	wgc := n.w("cb.gc.weight")
+	if n.cfg.cbSeesHidden() {
+		wgc = Slice(wgc, AxisRange(), AxisRange(), AxisRange(n.hidden, n.hidden+n.cfg.Inputs))
+	}
+	return wgc
 }
 
 // forward runs the recurrence over the T (bucket) steps and returns the
-// final hidden state and the per-step traces.
+// final hidden state [K, H, B] and the per-step traces.
 func (n *netGraph) forward(in forwardInputs) (hT *Node, trace []stepTrace) {
 	proj := n.projectInputs(in.x)
-	var wgchT *Node
-	if wgch := n.cbHiddenWeight(); wgch != nil {
-		wgchT = Transpose(wgch, 1, 2)
-	}
+	wgch := n.cbHiddenWeight()
 	var cbOn *Node
 	if in.cbOn != nil && n.cfg.CB {
 		cbOn = Reshape(in.cbOn, n.K, 1, 1)
@@ -207,12 +207,12 @@ func (n *netGraph) forward(in forwardInputs) (hT *Node, trace []stepTrace) {
 		var cb *Node
 		if n.cfg.CB {
 			gcPre := n.stepSlice(proj.gcx, t)
-			if wgchT != nil {
-				gcPre = Add(gcPre, linear(h, wgchT, nil))
+			if wgch != nil {
+				gcPre = Add(gcPre, matmul(wgch, h))
 			}
 			tr.gc = relu(gcPre)
-			tr.pc = relu(linear(tr.gc, n.wt("cb.pc.weight"), n.w("cb.pc.bias")))
-			cb = linear(tr.pc, n.wt("cb.dcn.weight"), n.w("cb.dcn.bias"))
+			tr.pc = relu(addBias(matmul(n.w("cb.pc.weight"), tr.gc), n.w("cb.pc.bias")))
+			cb = addBias(matmul(n.w("cb.dcn.weight"), tr.pc), n.w("cb.dcn.bias"))
 			if cbOn != nil {
 				cb = Mul(cb, cbOn)
 			}
@@ -221,7 +221,7 @@ func (n *netGraph) forward(in forwardInputs) (hT *Node, trace []stepTrace) {
 		if n.cfg.Core == CoreGRU {
 			hNew = n.gruStep(h, proj, t, cb, tr)
 		} else {
-			pre := Add(n.stepSlice(proj.core[0], t), linear(h, n.wt("hh.weight"), nil))
+			pre := Add(n.stepSlice(proj.core[0], t), matmul(n.w("hh.weight"), h))
 			if cb != nil {
 				pre = Add(pre, cb)
 				tr.cb = cb
@@ -238,28 +238,28 @@ func (n *netGraph) forward(in forwardInputs) (hT *Node, trace []stepTrace) {
 }
 
 func (n *netGraph) gruStep(h *Node, proj inputProj, t int, cb *Node, tr *stepTrace) *Node {
-	az := Add(n.stepSlice(proj.core[0], t), linear(h, n.wt("h_z.weight"), nil))
-	ar := Add(n.stepSlice(proj.core[1], t), linear(h, n.wt("h_r.weight"), nil))
+	az := Add(n.stepSlice(proj.core[0], t), matmul(n.w("h_z.weight"), h))
+	ar := Add(n.stepSlice(proj.core[1], t), matmul(n.w("h_r.weight"), h))
 	z := Sigmoid(az)
 	r := Sigmoid(ar)
 	q := Mul(r, h)
-	npre := Add(n.stepSlice(proj.core[2], t), linear(q, n.wt("h_n.weight"), nil))
+	npre := Add(n.stepSlice(proj.core[2], t), matmul(n.w("h_n.weight"), q))
 	tr.z, tr.r, tr.q = z, r, q
 	u := npre
 	if cb != nil {
+		// b_cb ← b_cb·min(1, ratio·‖n_pre‖/‖b_cb‖) per trial, n_pre held
+		// constant, norms clamped at 1e-8.
 		tr.cbRaw = cb
 		eps := Scalar(n.g, dtypes.Float32, 1e-8)
-		nNorm := Max(Sqrt(ReduceAndKeep(Square(StopGradient(npre)), ReduceSum, -1)), eps)
-		cNormRaw := Sqrt(ReduceAndKeep(Square(cb), ReduceSum, -1))
-		cNorm := Max(cNormRaw, eps)
+		nNorm := Max(Sqrt(ReduceAndKeep(Square(StopGradient(npre)), ReduceSum, 1)), eps)
+		cNorm := Max(Sqrt(ReduceAndKeep(Square(cb), ReduceSum, 1)), eps)
 		ratio := Div(MulScalar(nNorm, n.cfg.GRUMaxRatio), cNorm)
 		one := ScalarOne(n.g, dtypes.Float32)
 		s := Min(ratio, one)
 		tr.scale, tr.cbNorm = s, cNorm
 		tr.scaleClipped = LessThan(ratio, one)
-		cbs := Mul(cb, s)
-		tr.cb = cbs
-		u = Add(npre, cbs)
+		tr.cb = Mul(cb, s)
+		u = Add(npre, tr.cb)
 	}
 	tr.pre = u
 	tr.act = n.leaky(u)
@@ -267,31 +267,32 @@ func (n *netGraph) gruStep(h *Node, proj inputProj, t int, cb *Node, tr *stepTra
 	return Add(Mul(OneMinus(z), h), Mul(z, tr.act))
 }
 
-// readout computes each head's logits from the final state: [K, B, C_i].
+// readout computes each head's logits from the final state: [K, C_i, B].
 func (n *netGraph) readout(hT *Node) []*Node {
 	out := make([]*Node, n.nHeads)
 	for i := range out {
 		p := n.cfg.HeadPrefix(i)
-		out[i] = linear(hT, n.wt(p+".weight"), n.w(p+".bias"))
+		out[i] = addBias(matmul(n.w(p+".weight"), hT), n.w(p+".bias"))
 	}
 	return out
 }
 
 // lossParts keeps what the hand-written backward pass needs of the loss.
 type lossParts struct {
-	softmax, onehot []*Node // [K,B,C_i]
+	softmax, onehot []*Node // [K, C_i, B]
 	headW           []*Node // [K]
 }
 
-// loss is Σ_heads headWeight·mean_b CE per member → [K].
+// loss is Σ_heads headWeight·mean_b CE per member → [K]. logits are [K, C,
+// B], labels int32 [K, B], headW [K, heads].
 func (n *netGraph) loss(logits []*Node, labels []*Node, headW *Node) (*Node, lossParts) {
 	loss := Zeros(n.g, shapes.Make(dtypes.Float32, n.K))
 	var parts lossParts
 	for i, lg := range logits {
 		C := n.classes[i]
-		onehot := OneHot(labels[i], C, dtypes.Float32) // [K,B,C]
-		logp := LogSoftmax(lg, -1)
-		ce := Neg(ReduceSum(Mul(onehot, logp), -1)) // [K,B]
+		onehot := Transpose(OneHot(labels[i], C, dtypes.Float32), 1, 2) // [K,C,B]
+		logp := LogSoftmax(lg, 1)
+		ce := Neg(ReduceSum(Mul(onehot, logp), 1)) // [K,B]
 		wi := Reshape(Slice(headW, AxisRange(), AxisElem(i)), n.K)
 		loss = Add(loss, Mul(wi, ReduceMean(ce, -1)))
 		parts.softmax = append(parts.softmax, Exp(logp))
@@ -339,22 +340,20 @@ func (n *netGraph) sgd(P, M, grads []*Node, norm, trainable, hyper, ok *Node) (n
 	zero := ScalarZero(n.g, dtypes.Float32)
 	one := ScalarOne(n.g, dtypes.Float32)
 	// torch.nn.utils.clip_grad_norm_: coef = clip/(norm+1e-6), applied if < 1.
-	coef := Div(clip, AddScalar(norm, 1e-6))                         // [K]
-	doClip := And(GreaterThan(clip, zero), LessThan(coef, one))     // [K]
-	coef = Where(doClip, coef, OnesLike(coef))                       // [K]
+	coef := Div(clip, AddScalar(norm, 1e-6))                     // [K]
+	doClip := And(GreaterThan(clip, zero), LessThan(coef, one)) // [K]
+	coef = Where(doClip, coef, OnesLike(coef))                   // [K]
 	newP = make([]*Node, len(P))
 	newM = make([]*Node, len(P))
 	for i := range P {
-		rank := P[i].Rank()
-		bshape := make([]int, rank)
+		bshape := make([]int, P[i].Rank())
 		for a := range bshape {
 			bshape[a] = 1
 		}
 		bshape[0] = n.K
 		g := Mul(grads[i], Reshape(coef, bshape...))
 		buf := Add(Mul(M[i], mom), g)
-		upd := Add(g, Mul(buf, mom))
-		upd = Where(GreaterThan(nest, zero), upd, buf)
+		upd := Where(GreaterThan(nest, zero), Add(g, Mul(buf, mom)), buf)
 		p := Sub(P[i], Mul(upd, lr))
 		tr := GreaterThan(Reshape(Slice(trainable, AxisRange(), AxisElem(i)), n.K), zero)
 		keep := And(tr, ok)

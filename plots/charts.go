@@ -60,24 +60,26 @@ const (
 	LegendSize = 10
 )
 
-// newPlot returns a plot in the house style: titled, labelled axes, legend
-// top-left with a translucent white backing implied by drawing it last.
+// newPlot returns a plot in the house style: titled, labelled axes with
+// NiceTicks, legend top-left until placeLegend moves it.
 func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = TitleSize
+	p.Title.TextStyle.Font = textFont(TitleSize)
 	p.Title.Padding = vg.Points(6)
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
-		a.Label.TextStyle.Font.Size = LabelSize
-		a.Tick.Label.Font.Size = TickSize
+		a.Label.TextStyle.Font = textFont(LabelSize)
+		a.Tick.Label.Font = textFont(TickSize)
 		a.Padding = vg.Points(4)
 	}
-	p.Legend.TextStyle.Font.Size = LegendSize
+	p.X.Tick.Marker, p.Y.Tick.Marker = NiceTicks{}, NiceTicks{}
+	p.Legend.TextStyle.Font = textFont(LegendSize)
 	p.Legend.Top, p.Legend.Left = true, true
-	p.Legend.XOffs, p.Legend.YOffs = vg.Points(6), -vg.Points(4)
+	p.Legend.XOffs, p.Legend.YOffs = vg.Points(6), -vg.Points(2)
 	p.Legend.ThumbnailWidth = vg.Points(22)
+	p.Legend.Padding = vg.Points(2.5)
 	return p
 }
 
@@ -90,8 +92,9 @@ func lineStyle(c color.Color, dashed bool) draw.LineStyle {
 }
 
 // Curves draws each series as its mean line over a shaded ±SEM band (alpha
-// ≈ 25 %), with a legend (top-left; move it with p.Legend.Top/Left). Bands
-// are drawn first so no band hides another series' line.
+// ≈ 28 %), with a legend placed in the emptiest corner (move it with
+// p.Legend.Top/Left). Bands are drawn first so no band hides another
+// series' line.
 func Curves(title, xlabel, ylabel string, series []Series) *plot.Plot {
 	p := newPlot(title, xlabel, ylabel)
 	type entry struct {
@@ -100,10 +103,16 @@ func Curves(title, xlabel, ylabel string, series []Series) *plot.Plot {
 	}
 	var lines []plot.Plotter
 	var entries []entry
+	var px, py []float64 // data points, for legend placement
 	for _, s := range series {
 		xs, ms, es := s.points()
 		if len(xs) == 0 {
 			continue
+		}
+		stride := max(1, len(xs)/200)
+		for i := 0; i < len(xs); i += stride {
+			px = append(px, xs[i], xs[i], xs[i])
+			py = append(py, ms[i], ms[i]+es[i], ms[i]-es[i])
 		}
 		col := s.color()
 		var thumbs []plot.Thumbnailer
@@ -135,11 +144,14 @@ func Curves(title, xlabel, ylabel string, series []Series) *plot.Plot {
 		entries = append(entries, entry{s.Label, append(thumbs, l)})
 	}
 	p.Add(lines...)
+	var labels []string
 	for _, e := range entries {
 		if e.label != "" {
 			p.Legend.Add(e.label, e.thumb...)
+			labels = append(labels, e.label)
 		}
 	}
+	placeLegend(p, px, py, labels, false)
 	return p
 }
 
@@ -151,7 +163,7 @@ func (d errXY) XY(i int) (float64, float64)     { return d.x[i], d.y[i] }
 func (d errXY) YError(i int) (float64, float64) { return d.e[i], d.e[i] }
 
 // glyphs cycles marker shapes so series stay distinguishable in greyscale.
-var glyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.PyramidGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}}
+var glyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}, draw.RingGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}}
 
 // LinePoints draws each series as markers joined by lines, with ±SEM error
 // bars where SEM is given (fig2b: AUC vs trainable parameters, one series
@@ -167,10 +179,16 @@ func Scatter(title, xlabel, ylabel string, series []Series) *plot.Plot {
 
 func points(title, xlabel, ylabel string, series []Series, join bool) *plot.Plot {
 	p := newPlot(title, xlabel, ylabel)
+	var px, py []float64
+	var labels []string
 	for k, s := range series {
 		xs, ms, es := s.points()
 		if len(xs) == 0 {
 			continue
+		}
+		for i := range xs {
+			px = append(px, xs[i], xs[i], xs[i])
+			py = append(py, ms[i], ms[i]+es[i], ms[i]-es[i])
 		}
 		col := s.color()
 		d := errXY{xs, ms, es}
@@ -199,8 +217,10 @@ func points(title, xlabel, ylabel string, series []Series, join bool) *plot.Plot
 		thumbs = append(thumbs, sc)
 		if s.Label != "" {
 			p.Legend.Add(s.Label, thumbs...)
+			labels = append(labels, s.Label)
 		}
 	}
+	placeLegend(p, px, py, labels, false)
 	return p
 }
 
@@ -224,6 +244,8 @@ func Bars(title, ylabel string, categories []string, series []BarSeries, colors 
 		return p
 	}
 	width := 0.8 / float64(m)
+	var px, py []float64
+	var labels []string
 	for j, s := range series {
 		col := s.Color
 		if col == nil {
@@ -241,8 +263,15 @@ func Bars(title, ylabel string, categories []string, series []BarSeries, colors 
 				c = colors[i]
 			}
 			b.x, b.y, b.colors = append(b.x, x), append(b.y, s.Values[i]), append(b.colors, c)
+			top := s.Values[i]
 			if i < len(s.Errs) && !math.IsNaN(s.Errs[i]) {
 				ex, ey, ee = append(ex, x), append(ey, s.Values[i]), append(ee, math.Abs(s.Errs[i]))
+				top += math.Abs(s.Errs[i])
+			}
+			for k := 0; k <= 10; k++ { // the bar's whole column, for legend placement
+				for _, dx := range []float64{-width / 2, 0, width / 2} {
+					px, py = append(px, x+dx), append(py, top*float64(k)/10)
+				}
 			}
 		}
 		p.Add(b)
@@ -255,12 +284,12 @@ func Bars(title, ylabel string, categories []string, series []BarSeries, colors 
 		}
 		if s.Label != "" && m > 1 {
 			p.Legend.Add(s.Label, b)
+			labels = append(labels, s.Label)
 		}
 	}
 	p.NominalX(categories...)
 	p.X.Min, p.X.Max = -0.5, float64(len(categories))-0.5
-	p.Legend.Left = false
-	p.Legend.XOffs = -vg.Points(6)
+	placeLegend(p, px, py, labels, true)
 	return p
 }
 
@@ -298,9 +327,17 @@ func (b *dataBars) Thumbnail(c *draw.Canvas) {
 	c.FillPolygon(b.color, pts)
 }
 
-// boldFont returns the default font at size pt, bold.
+// Font is the house typeface: gonum/plot's bundled Liberation Sans (a
+// metric clone of Arial, close to matplotlib's sans-serif look), so no font
+// is ever downloaded. SVGs name the font and let the viewer substitute.
+var Font = font.Font{Typeface: "Liberation", Variant: "Sans"}
+
+// textFont returns Font at size pt.
+func textFont(pt float64) font.Font { return font.From(Font, vg.Length(pt)) }
+
+// boldFont returns Font at size pt, bold.
 func boldFont(pt float64) font.Font {
-	f := font.From(plot.DefaultFont, vg.Length(pt))
+	f := textFont(pt)
 	f.Weight = xfont.WeightBold
 	return f
 }

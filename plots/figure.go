@@ -41,6 +41,13 @@ type SizedPlot struct {
 // Size implements Drawable.
 func (s SizedPlot) Size() (vg.Length, vg.Length) { return s.W, s.H }
 
+// Draw implements Drawable: the legend is re-placed for the real panel size
+// (see ManualLegend), then the plot is drawn.
+func (s SizedPlot) Draw(c draw.Canvas) {
+	fitLegend(s.Plot, c)
+	s.Plot.Draw(c)
+}
+
 // Sized wraps p with a size in inches for Save.
 func Sized(p *plot.Plot, widthInches, heightInches float64) SizedPlot {
 	return SizedPlot{Plot: p, W: vg.Length(widthInches) * vg.Inch, H: vg.Length(heightInches) * vg.Inch}
@@ -96,6 +103,15 @@ func (g *GridFigure) Draw(dc draw.Canvas) {
 		PadX: vg.Points(14), PadY: vg.Points(14) + labelPad,
 		PadTop: vg.Points(4) + labelPad, PadBottom: vg.Points(4),
 		PadLeft: vg.Points(4), PadRight: vg.Points(8),
+	}
+	// Re-place legends for the real tile size before aligning (the
+	// headroom a legend needs can change tick labels and so the alignment).
+	for j := range rows {
+		for i := range cols {
+			if full[j][i] != nil {
+				fitLegend(full[j][i], tiles.At(dc, i, j))
+			}
+		}
 	}
 	canvases := plot.Align(full, tiles, dc)
 	k := 0

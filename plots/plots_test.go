@@ -52,7 +52,18 @@ func demoPlots() map[string]any {
 		{"Periodic-core", "35.63 ± 1.5", "264", "23,595"},
 		{"RNN-202", "31.38 ± 1.1", "456", "19,254"},
 	})
-	return map[string]any{"curves": curves, "linepoints": lp, "scatter": sc, "bars": bars, "grid": grid, "table": table}
+	ns := []float64{2, 4, 6, 8, 10, 12, 14, 16, 18, 20}
+	with, without, sem := make([]float64, len(ns)), make([]float64, len(ns)), make([]float64, len(ns))
+	for i, n := range ns {
+		with[i], without[i], sem[i] = 99-0.05*n, 95-2.2*n, 1.5
+	}
+	ablation := Curves("CB ablation (N-DMS)", "N (max sequence parameter)", "test accuracy (%)", []Series{
+		{Label: "CB-RNN with CB", X: ns, Mean: with, SEM: sem},
+		{Label: "CB-RNN without CB", X: ns, Mean: without, SEM: sem, Color: ColorCBRNN, Dashed: true},
+	})
+	ragged := Grid([][]*plot.Plot{{lp, nil, sc}, {bars}}, 12, 6)
+	ragged.PanelLabels = true
+	return map[string]any{"ragged_grid": ragged, "ablation": ablation, "curves": curves, "linepoints": lp, "scatter": sc, "bars": bars, "grid": grid, "table": table}
 }
 
 // checkPNG decodes a PNG, checks its pixel size and that it is not blank.
@@ -219,5 +230,69 @@ func TestDemo(t *testing.T) {
 		if err := Save(v, filepath.Join(dir, name)); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestNiceTicks(t *testing.T) {
+	labels := func(ts []plot.Tick) []string {
+		var out []string
+		for _, tk := range ts {
+			if tk.Label != "" {
+				out = append(out, tk.Label)
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		lo, hi float64
+		limit  float64
+		want   string
+	}{
+		{0, 1000, 0, "0 200 400 600 800 1000"},
+		{0, 1, 0, "0.0 0.2 0.4 0.6 0.8 1.0"},
+		{2.3, 35.4, 0, "10 20 30"},
+		{0, 125, 99, "0 25 50 75 100"}, // headroom above 100 % gets no ticks
+		{-0.5, 0.5, 0, "-0.4 -0.2 0.0 0.2 0.4"},
+	}
+	for _, tc := range tests {
+		got := strings.Join(labels(NiceTicks{Limit: tc.limit}.Ticks(tc.lo, tc.hi)), " ")
+		if got != tc.want {
+			t.Errorf("Ticks(%v, %v, limit %v) = %q want %q", tc.lo, tc.hi, tc.limit, got, tc.want)
+		}
+	}
+}
+
+// TestCurvesDrawBand checks the ±SEM band is really painted: pixels of the
+// series colour blended at the band's alpha over white must be present.
+func TestCurvesDrawBand(t *testing.T) {
+	dir := t.TempDir()
+	p := Curves("band", "epoch", "N", demoCurves()[:1]) // CB-RNN, salmon
+	if err := Save(Sized(p, 4, 3), filepath.Join(dir, "band")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, "band.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := float64(0x48) / 255
+	want := [3]float64{255*(1-a) + 0xFA*a, 255*(1-a) + 0x80*a, 255*(1-a) + 0x72*a}
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bb, _ := img.At(x, y).RGBA()
+			got := [3]float64{float64(r >> 8), float64(g >> 8), float64(bb >> 8)}
+			if math.Abs(got[0]-want[0]) <= 4 && math.Abs(got[1]-want[1]) <= 4 && math.Abs(got[2]-want[2]) <= 4 {
+				n++
+			}
+		}
+	}
+	if n < 2000 {
+		t.Fatalf("only %d band-coloured pixels; the ±SEM band is missing", n)
 	}
 }

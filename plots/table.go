@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -14,8 +13,8 @@ import (
 
 // TableFigure renders a titled table as an image (Table 4, appB). Columns
 // are sized to their widest cell, measured with the actual font; the first
-// column and text cells are left-aligned, numeric cells right-aligned (so
-// digits line up), the header is bold and separated by rules, and rows
+// column and text columns are left-aligned, numeric columns (header
+// included) right-aligned so digits line up, the header is bold and separated by rules, and rows
 // alternate a faint shade. Its size follows from its content.
 type TableFigure struct {
 	Title    string
@@ -40,7 +39,7 @@ func (t *TableFigure) styles() (body, head, title text.Style) {
 	if size <= 0 {
 		size = 11
 	}
-	body = text.Style{Color: color.Black, Font: font.From(plot.DefaultFont, vg.Length(size)), Handler: plot.DefaultTextHandler, YAlign: draw.YBottom}
+	body = text.Style{Color: color.Black, Font: textFont(size), Handler: plot.DefaultTextHandler, YAlign: draw.YBottom}
 	head = body
 	head.Font = boldFont(size)
 	title = body
@@ -133,13 +132,24 @@ func (t *TableFigure) Draw(c draw.Canvas) {
 	rule := func(y vg.Length, width float64) {
 		c.StrokeLine2(draw.LineStyle{Color: color.Black, Width: vg.Points(width)}, x0, y, x0+total, y)
 	}
+	// A column (other than the first) is right-aligned, header included,
+	// when all its non-empty body cells are numeric.
+	right := make([]bool, len(widths))
+	for i := 1; i < len(widths); i++ {
+		right[i] = true
+		for _, r := range t.Rows {
+			if s := cell(r, i); s != "" && !isNumeric(s) {
+				right[i] = false
+			}
+		}
+	}
 	drawRow := func(row []string, sty text.Style, y vg.Length) {
 		x := x0
 		for i, w := range widths {
 			s := cell(row, i)
 			st := sty
 			pt := vg.Point{X: x + vg.Points(cellPadX), Y: y - rowH + vg.Points(cellPadY)}
-			if i > 0 && isNumeric(s) {
+			if right[i] {
 				st.XAlign = draw.XRight
 				pt.X = x + w - vg.Points(cellPadX)
 			}

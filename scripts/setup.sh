@@ -33,7 +33,7 @@ done
 say() { echo "setup: $*"; }
 
 # ---- Debian packages -------------------------------------------------------
-pkgs=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook)
+pkgs=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook python3-grpcio python3-protobuf)
 [ "$with_torch" = 1 ] && pkgs+=(python3-torch)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -14,7 +14,7 @@ import (
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/internal/safetensors"
-	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/taskplugins/host"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 )
@@ -22,7 +22,7 @@ import (
 // Run is one network to train: its protocol and where it lives.
 type Run struct {
 	Config Config
-	Dir    *runs.Dir
+	Dir    *rundir.Dir
 	// Init, if set, replaces the paper's initialisation (imported weights).
 	Init gm.Weights
 }
@@ -401,7 +401,7 @@ func FromTensors(c gm.Config, ts []safetensors.Tensor, prefix string) (gm.Weight
 	return w, nil
 }
 
-func loadState(d *runs.Dir, c gm.Config) (w, mom gm.Weights, st State, found bool, err error) {
+func loadState(d *rundir.Dir, c gm.Config) (w, mom gm.Weights, st State, found bool, err error) {
 	ts, found, err := d.LoadState(&st)
 	if err != nil || !found {
 		return nil, nil, st, found, err

@@ -10,7 +10,7 @@ import (
 	"github.com/gomlx/compute"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
-	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 	"github.com/cbrnn/cbrnn/taskplugins/tasks"
 )
@@ -35,16 +35,16 @@ func tiny(taskName string, seed uint64) Config {
 
 func newRun(t *testing.T, c Config, dir string) Run {
 	t.Helper()
-	d, err := runs.Create(dir, c)
+	d, err := rundir.Create(dir, c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return Run{Config: c, Dir: d}
 }
 
-func stats(t *testing.T, d *runs.Dir) []EpochStats {
+func stats(t *testing.T, d *rundir.Dir) []EpochStats {
 	t.Helper()
-	st, err := runs.ReadStats[EpochStats](d)
+	st, err := rundir.ReadStats[EpochStats](d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run returned %v, want context.Canceled", err)
 	}
-	d, _ := runs.Open(dir)
+	d, _ := rundir.Open(dir)
 	if n := len(stats(t, d)); n < 1 || n >= 4 {
 		t.Fatalf("interrupted run kept %d epochs, want between 1 and 3", n)
 	}

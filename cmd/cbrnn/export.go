@@ -14,7 +14,7 @@ import (
 	"strconv"
 
 	"github.com/cbrnn/cbrnn/internal/safetensors"
-	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/rundir"
 )
 
 func init() {
@@ -62,7 +62,7 @@ func runExport(args []string, stdout io.Writer) error {
 		flags.Usage()
 		return fmt.Errorf("want one run directory, got %d arguments", len(pos))
 	}
-	d, err := runs.Open(pos[0])
+	d, err := rundir.Open(pos[0])
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func runExport(args []string, stdout io.Writer) error {
 	case *final && *n >= 0:
 		return errors.New("--n and --final exclude each other")
 	case !*final && *n < 0:
-		return fmt.Errorf("--n N (or --final) is required; checkpoints: %s", runs.FormatNs(ns))
+		return fmt.Errorf("--n N (or --final) is required; checkpoints: %s", rundir.FormatNs(ns))
 	}
 	cfg, err := d.ConfigJSON()
 	if err != nil {
@@ -118,7 +118,7 @@ func runExport(args []string, stdout io.Writer) error {
 // latest checkpoint holds (the state also keeps optimiser buffers), checking
 // their shapes. The state's meta goes under "cbrnn_state"; there is no
 // "n", as the latest model has not necessarily solved any N.
-func finalWeights(d *runs.Dir, ns []int) ([]safetensors.Tensor, map[string]string, error) {
+func finalWeights(d *rundir.Dir, ns []int) ([]safetensors.Tensor, map[string]string, error) {
 	if len(ns) == 0 {
 		return nil, nil, fmt.Errorf("--final: run %s has no checkpoint to tell its weights from the rest of the state", d.Path)
 	}

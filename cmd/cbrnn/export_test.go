@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/cbrnn/cbrnn/internal/safetensors"
-	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/rundir"
 )
 
 func exportWeights(v float32) []safetensors.Tensor {
@@ -22,7 +22,7 @@ func exportWeights(v float32) []safetensors.Tensor {
 func TestExport(t *testing.T) {
 	base := t.TempDir()
 	runDir := filepath.Join(base, "run")
-	d, err := runs.Create(runDir, map[string]any{"model": "elman_cb", "hidden": 3})
+	d, err := rundir.Create(runDir, map[string]any{"model": "elman_cb", "hidden": 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/cbrnn/cbrnn/experiments"
 	"github.com/cbrnn/cbrnn/internal/safetensors"
-	"github.com/cbrnn/cbrnn/runs"
+	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
@@ -138,7 +138,7 @@ func runTrain(ctx context.Context, args []string) error {
 				return fmt.Errorf("%s already holds a run: pass --resume to continue it, or choose another --out", dir)
 			}
 		}
-		d, err := runs.Create(dir, c)
+		d, err := rundir.Create(dir, c)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,9 @@
 // change the cell text here and run
 //
 //	go run ./notebooks/gen            (from the repository root)
+//	go run ./notebooks/gen -check     fail if a committed notebook is stale (run.sh does this)
+//	go run ./notebooks/gen -compile   type-check every notebook's Go code against the
+//	                                  current packages, without running it (seconds)
 //
 // Every notebook has the same shape: a markdown title cell, a setup cell that
 // makes the local module github.com/cbrnn/cbrnn importable from GoNB's
@@ -18,7 +21,9 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"text/template"
 )
@@ -93,9 +98,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+{{- range .Std}}
+	{{printf "%q" .}}
+{{- end}}
 
 	"github.com/janpfeifer/gonb/gonbui"
-{{- range .Imports}}
+{{- range .Mods}}
 	{{printf "%q" .}}
 {{- end}}
 )
@@ -111,9 +119,11 @@ func repoRoot() string {
 		d = g
 	}
 	for {
-		b, err := os.ReadFile(filepath.Join(d, "go.mod"))
-		if err == nil && bytes.HasPrefix(bytes.TrimSpace(b), []byte("module github.com/cbrnn/cbrnn\n")) {
-			return d
+		b, _ := os.ReadFile(filepath.Join(d, "go.mod"))
+		for _, l := range bytes.Split(b, []byte("\n")) {
+			if string(bytes.TrimSpace(l)) == "module github.com/cbrnn/cbrnn" {
+				return d
+			}
 		}
 		p := filepath.Dir(d)
 		if p == d {
@@ -200,11 +210,16 @@ if err != nil {
 for _, png := range res.PNGs {
 	show(png)
 }
-fmt.Println(res.Summary)
+if res.Markdown != "" {
+	gonbui.DisplayMarkdown(res.Markdown)
+}
 `
 
-// figureImports are the imports the figure cells need, beyond setupCell's.
-var figureImports = []string{"context", "os/signal", "github.com/cbrnn/cbrnn/experiments"}
+// figureImports are the imports the figure cells need, beyond setupCell's
+// (GoNB drops the ones a cell does not use).
+var figureImports = imports{Std: []string{"context", "os/signal"}, Mods: []string{"github.com/cbrnn/cbrnn/experiments"}}
+
+type imports struct{ Std, Mods []string }
 
 // smokeCell checks the toolchain without the experiments package: it
 // imports a package of the local module and gonum/plot (a dependency of the
@@ -244,7 +259,7 @@ if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 fmt.Println("wrote", out)
 `
 
-var smokeImports = []string{"gonum.org/v1/plot", "gonum.org/v1/plot/plotter", "gonum.org/v1/plot/vg", "github.com/cbrnn/cbrnn/taskplugins/task"}
+var smokeImports = imports{Mods: []string{"gonum.org/v1/plot", "gonum.org/v1/plot/plotter", "gonum.org/v1/plot/vg", "github.com/cbrnn/cbrnn/taskplugins/task"}}
 
 // cell is one notebook cell in nbformat 4 (a map: code cells need an
 // explicit null execution_count, markdown cells must not have one).
@@ -304,7 +319,7 @@ func figureNotebook(f figure) notebook {
 	md := fmt.Sprintf("# %s\n\n%s\n\nSpecification: %s.\n\n"+runHint+"\n", f.Title, f.Shows, f.Section, f.ID)
 	cells := []cell{
 		markdown("title", md),
-		code("setup", render("setup", setupCell, map[string]any{"Imports": figureImports})),
+		code("setup", render("setup", setupCell, figureImports)),
 		code("profile", profileCell),
 	}
 	if f.Live {
@@ -319,7 +334,7 @@ func smokeNotebook() notebook {
 		"and displays it. It does not use the experiments package.\n\n" + fmt.Sprintf(runHint, "smoke") + "\n"
 	return newNotebook([]cell{
 		markdown("title", md),
-		code("setup", render("setup", setupCell, map[string]any{"Imports": smokeImports})),
+		code("setup", render("setup", setupCell, smokeImports)),
 		code("profile", profileCell),
 		code("smoke", smokeCell),
 	})
@@ -347,10 +362,95 @@ func write(dir, id string, nb notebook, check bool) error {
 	return os.WriteFile(path, b, 0o644)
 }
 
+// goProgram turns a notebook's code cells into one Go program, roughly as
+// GoNB does: special-command lines (`!…`, `%…`, with `\` continuations) are
+// dropped, what precedes a `%%` line is kept as declarations and what follows
+// it becomes the body of a function. It lets -compile type-check the cells
+// against the current packages without running anything.
+func goProgram(nb notebook) string {
+	var decls, funcs strings.Builder
+	for i, c := range nb.Cells {
+		if c["cell_type"] != "code" {
+			continue
+		}
+		var body *strings.Builder
+		cont := false
+		for _, l := range c["source"].([]string) {
+			l = strings.TrimRight(l, "\n")
+			t := strings.TrimSpace(l)
+			if cont {
+				cont = strings.HasSuffix(t, "\\")
+				continue
+			}
+			if t == "%%" {
+				body = &strings.Builder{}
+				continue
+			}
+			if strings.HasPrefix(t, "!") || strings.HasPrefix(t, "%") {
+				cont = strings.HasSuffix(t, "\\")
+				continue
+			}
+			if body != nil {
+				body.WriteString(l + "\n")
+			} else {
+				decls.WriteString(l + "\n")
+			}
+		}
+		if body != nil {
+			fmt.Fprintf(&funcs, "\nfunc cell%d() {\n%s}\n", i, body.String())
+		}
+	}
+	return "package main\n\n" + decls.String() + funcs.String() + "\nfunc main() {}\n"
+}
+
+// compileAll builds every notebook's program in a scratch module joined to
+// the repository (and tools/gonb) by a go.work, as the setup cell does.
+func compileAll(root string, nbs map[string]notebook) error {
+	tmp, err := os.MkdirTemp("", "nbcompile")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	run := func(dir string, args ...string) error {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	var failed []string
+	for id, nb := range nbs {
+		d := filepath.Join(tmp, id)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(d, "go.mod"), []byte("module nb_"+id+"\n\ngo 1.26\n"), 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(d, "main.go"), []byte(goProgram(nb)), 0o644); err != nil {
+			return err
+		}
+		if err := run(d, "work", "init", ".", root, filepath.Join(root, "tools", "gonb")); err != nil {
+			return err
+		}
+		if err := run(d, "vet", "."); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", id, err)
+			failed = append(failed, id)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("notebooks that do not compile: %s", strings.Join(failed, " "))
+	}
+	return nil
+}
+
 func main() {
 	dir := flag.String("dir", "notebooks", "output directory")
 	only := flag.String("only", "", "comma-separated ids to write (default: all, plus smoke)")
 	check := flag.Bool("check", false, "write nothing; fail if a notebook differs from what would be written")
+	compile := flag.Bool("compile", false, "write nothing; type-check each notebook's Go code against the repository (run from its root)")
 	flag.Parse()
 	want := map[string]bool{}
 	for _, id := range strings.Split(*only, ",") {
@@ -358,19 +458,40 @@ func main() {
 			want[id] = true
 		}
 	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
-		log.Fatal(err)
-	}
+	nbs := map[string]notebook{}
 	for _, f := range figures {
 		if len(want) == 0 || want[f.ID] {
-			if err := write(*dir, f.ID, figureNotebook(f), *check); err != nil {
-				log.Fatal(err)
-			}
+			nbs[f.ID] = figureNotebook(f)
 		}
 	}
 	if len(want) == 0 || want["smoke"] {
-		if err := write(*dir, "smoke", smokeNotebook(), *check); err != nil {
+		nbs["smoke"] = smokeNotebook()
+	}
+	if *compile {
+		root, err := filepath.Abs(".")
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := compileAll(root, nbs); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	for _, id := range sortedKeys(nbs) {
+		if err := write(*dir, id, nbs[id], *check); err != nil {
 			log.Fatal(err)
 		}
 	}
+}
+
+func sortedKeys(m map[string]notebook) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

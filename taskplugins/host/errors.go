@@ -17,6 +17,7 @@ var (
 	ErrTimeout    = errors.New("plugin did not answer in time")
 	ErrMalformed  = errors.New("plugin returned a malformed batch")
 	ErrRefused    = errors.New("plugin refused the request")
+	ErrBadRequest = errors.New("request outside the task's declaration, not sent")
 	ErrClosed     = errors.New("task host is closed")
 )
 

@@ -271,11 +271,11 @@ func (h *Host) Batch(ctx context.Context, r task.Request) (*task.Batch, error) {
 	}
 	e := h.entries[r.Task]
 	if err := desc.CheckRequest(r); err != nil {
-		return nil, e.fail(&r, ErrRefused, fmt.Errorf("not sent: %w", err))
+		return nil, e.fail(&r, ErrBadRequest, err)
 	}
 	req, err := wire.RequestToProto(r)
 	if err != nil {
-		return nil, e.fail(&r, ErrRefused, err)
+		return nil, e.fail(&r, ErrBadRequest, err)
 	}
 	retried := false
 	for {
@@ -347,11 +347,26 @@ func (h *Host) running(e *entry) (*proc, error) {
 	if e.Err != nil {
 		return nil, e.Err
 	}
-	p, desc, err := h.start(e)
-	if err != nil {
-		return nil, err
+	// Start from a fresh goroutine: the kernel's parent-death signal fires
+	// when the forking *thread* exits, and a caller locked to its thread
+	// (runtime.LockOSThread, as some cgo code does) might take that thread
+	// down with it. A new goroutine never runs on a locked thread.
+	type started struct {
+		p    *proc
+		desc task.Description
+		err  error
 	}
-	e.proc, e.desc = p, &desc
+	done := make(chan started, 1)
+	go func() {
+		p, d, err := h.start(e)
+		done <- started{p, d, err}
+	}()
+	st := <-done
+	if st.err != nil {
+		return nil, st.err
+	}
+	p := st.p
+	e.proc, e.desc = p, &st.desc
 	return p, nil
 }
 
@@ -370,6 +385,7 @@ func (h *Host) start(e *entry) (*proc, task.Description, error) {
 		Logger:           h.logger,
 		StartTimeout:     h.opts.StartTimeout,
 		Stderr:           p.stderr,
+		SyncStderr:       p.stderr, // what the plugin writes to os.Stderr
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(wire.MaxMessage), grpc.MaxCallSendMsgSize(wire.MaxMessage))},
 	})

@@ -1,0 +1,51 @@
+# cbrnn — everyday commands. `make help` lists them.
+GO      ?= go
+PROFILE ?= quick
+JOBS    ?= 1
+# Build tags: `make build TAGS=xla` links GoMLX's XLA backend (needs cgo) for GPUs.
+TAGS    ?=
+
+.PHONY: help build plugins test unit smoke bench figures notebooks reproduce clean
+
+help:
+	@echo "make build      build bin/cbrnn (TAGS=xla for the XLA/GPU backend)"
+	@echo "make plugins    build every task plugin into taskplugins/bin and its SHA-256 manifest"
+	@echo "make test       vet + unit tests + a smoke reproduction through Jupyter/GoNB (what CI runs)"
+	@echo "make unit       vet + unit tests only"
+	@echo "make bench      one SGD step: Go (cbrnn bench) vs PyTorch, same run"
+	@echo "make figures    train and draw every figure (PROFILE=$(PROFILE), JOBS=$(JOBS))"
+	@echo "make notebooks  execute every notebook headlessly (reuses cached runs)"
+	@echo "make reproduce  ./reproduce.sh --profile $(PROFILE)"
+	@echo "make clean      remove build outputs and scratch folders (keeps runs/ and figures/)"
+
+build:
+	$(GO) build -tags '$(TAGS)' -o bin/cbrnn ./cmd/cbrnn
+
+plugins:
+	taskplugins/build.sh
+
+unit: plugins
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+# The smoke reproduction writes to a scratch folder, never over the
+# committed figures.
+smoke:
+	./reproduce.sh --profile smoke --out .cache/smoke
+
+test: unit smoke
+
+bench: build
+	bench/compare.sh
+
+figures: build plugins
+	bin/cbrnn figures --profile $(PROFILE) --jobs $(JOBS)
+
+notebooks: build plugins
+	CBRNN_PROFILE=$(PROFILE) notebooks/run.sh
+
+reproduce:
+	./reproduce.sh --profile $(PROFILE) --jobs $(JOBS)
+
+clean:
+	rm -rf bin taskplugins/bin .cache notebooks/.out

@@ -1,0 +1,597 @@
+// Package rundir stores one training run in one directory:
+//
+//	config.json                    the run's config, indented canonical JSON
+//	stats.jsonl                    one JSON object per completed epoch
+//	state.json                     the resume point: {"tensors": FILE, "meta": …}
+//	state-<random>.safetensors     the tensors state.json names
+//	checkpoints/N%03d.safetensors  the weights of the model that solved N
+//	done.json                      present once the run has finished
+//	lock                           flock'd by the process training the run
+//
+// Runs are long and are interrupted: by Ctrl-C, by a cluster's time limit,
+// by kill -9 or a power cut. Everything is therefore written so that a crash
+// at any instant leaves a directory that reads back consistently and that
+// training can resume from. Whole files are written atomically (a temporary
+// file in the same directory, fsync, rename, fsync of the directory), so a
+// reader sees the old content or the new one, never a mix. config.json is
+// never overwritten: it is created with a hard link, which fails if the name
+// exists, so two processes creating the same run cannot clobber each other
+// and a run is never silently reused for a different config. stats.jsonl is
+// appended one line per epoch; a line torn by a crash is recognised (no
+// trailing newline, or invalid JSON) and dropped by readers and by the next
+// append. The resume state is two files: the tensors are written first under
+// a fresh name, then state.json, which names them, replaces the previous one
+// in a single rename, and only then are older tensor files deleted; so
+// state.json always names a complete tensors file written with it.
+//
+// The trainer commits an epoch as checkpoint, then stats line, then state; a
+// crash in between leaves stats ahead of the state, which resume truncates
+// with TruncateStats.
+package rundir
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cbrnn/cbrnn/internal/safetensors"
+)
+
+// The files of a run directory.
+const (
+	ConfigFile     = "config.json"
+	StatsFile      = "stats.jsonl"
+	StateFile      = "state.json"
+	CheckpointsDir = "checkpoints"
+	DoneFile       = "done.json"
+	LockFile       = "lock"
+)
+
+const (
+	statePrefix = "state-"
+	tensorsExt  = ".safetensors"
+	// tmpMarker is part of every temporary file's name: "." + final name +
+	// tmpMarker + random suffix (the pattern safetensors.WriteFile uses too).
+	tmpMarker = ".tmp"
+	// staleConfigTmp is how old a temporary config file must be before
+	// SaveState deletes it: a younger one may belong to a Create running
+	// concurrently in another process, which does not hold the lock.
+	staleConfigTmp = 10 * time.Minute
+)
+
+// Dir is one run directory.
+type Dir struct{ Path string }
+
+func (d *Dir) file(name string) string { return filepath.Join(d.Path, name) }
+
+// canonical returns the canonical compact JSON of v: v is marshalled,
+// decoded into generic values (numbers kept as their literal text, so that
+// large integers such as seeds survive) and marshalled again, which sorts
+// every object's keys. Structs and maps with the same content thus give the
+// same bytes. The generic value is returned too.
+func canonical(v any) ([]byte, any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, nil, err
+	}
+	return canonicalJSON(b)
+}
+
+// canonicalJSON canonicalises JSON text, which must hold exactly one value.
+func canonicalJSON(b []byte) ([]byte, any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var g any
+	if err := dec.Decode(&g); err != nil {
+		return nil, nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, nil, errors.New("unexpected data after the JSON value")
+	}
+	out, err := json.Marshal(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, g, nil
+}
+
+func hashOf(canon []byte) string {
+	sum := sha256.Sum256(canon)
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+// Hash identifies a config: the first 16 hex digits of the SHA-256 of its
+// canonical JSON (sorted keys, compact). It depends on content only, not on
+// field or key order.
+func Hash(config any) (string, error) {
+	c, _, err := canonical(config)
+	if err != nil {
+		return "", fmt.Errorf("rundir: hashing config: %w", err)
+	}
+	return hashOf(c), nil
+}
+
+// Create makes (mkdir -p) the run directory of config at path and writes its
+// config.json, or, if the directory already holds a run of the same config
+// (compared canonically), returns it so that training resumes. It fails if
+// the directory holds a different config, naming both hashes and the first
+// top-level key that differs, or a corrupt config.json, which it never
+// overwrites.
+func Create(path string, config any) (*Dir, error) {
+	canon, g, err := canonical(config)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: encoding config: %w", path, err)
+	}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, fmt.Errorf("run %s: %w", path, err)
+	}
+	d := &Dir{Path: path}
+	cfgPath := d.file(ConfigFile)
+	if existing, err := os.ReadFile(cfgPath); err == nil {
+		return d, d.sameConfig(existing, canon, g)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("run %s: %w", path, err)
+	}
+	indented, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("run %s: encoding config: %w", path, err)
+	}
+	created, err := createExclusive(cfgPath, append(indented, '\n'), 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: writing %s: %w", path, ConfigFile, err)
+	}
+	if !created { // another process created it meanwhile
+		existing, err := os.ReadFile(cfgPath)
+		if err != nil {
+			return nil, fmt.Errorf("run %s: %w", path, err)
+		}
+		return d, d.sameConfig(existing, canon, g)
+	}
+	return d, nil
+}
+
+// sameConfig compares an existing config.json with the canonical config a
+// caller asked for.
+func (d *Dir) sameConfig(existing, canon []byte, want any) error {
+	have, got, err := canonicalJSON(existing)
+	if err != nil {
+		return fmt.Errorf("run %s: %s is corrupt (%v); it is left as it is: repair or remove it, or choose another directory", d.Path, ConfigFile, err)
+	}
+	if bytes.Equal(have, canon) {
+		return nil
+	}
+	return fmt.Errorf("run %s holds a different config: its %s has hash %s, the requested config has hash %s; first difference: %s",
+		d.Path, ConfigFile, hashOf(have), hashOf(canon), firstDiff(got, want))
+}
+
+// firstDiff describes the first top-level key (in sorted order) whose value
+// differs between two generic JSON values.
+func firstDiff(have, want any) string {
+	hm, ok1 := have.(map[string]any)
+	wm, ok2 := want.(map[string]any)
+	if !ok1 || !ok2 {
+		return "the top-level values differ"
+	}
+	keys := slices.Sorted(maps.Keys(hm))
+	for k := range wm {
+		if _, ok := hm[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		hv, inH := hm[k]
+		wv, inW := wm[k]
+		switch {
+		case !inH:
+			return fmt.Sprintf("key %q (absent from the existing config)", k)
+		case !inW:
+			return fmt.Sprintf("key %q (absent from the requested config)", k)
+		}
+		hb, _ := json.Marshal(hv)
+		wb, _ := json.Marshal(wv)
+		if !bytes.Equal(hb, wb) {
+			return fmt.Sprintf("key %q (existing %s, requested %s)", k, abbrev(hb), abbrev(wb))
+		}
+	}
+	return "none found"
+}
+
+func abbrev(b []byte) string {
+	const n = 60
+	if len(b) <= n {
+		return string(b)
+	}
+	return string(b[:n]) + "…"
+}
+
+// createExclusive writes data to path unless path exists, in which case it
+// returns created=false and leaves path alone. The data is written to a
+// temporary file and fsynced first, then hard-linked to path, so that path
+// never holds a partial file. Where the file system has no hard links it
+// falls back to O_EXCL.
+func createExclusive(path string, data []byte, perm os.FileMode) (created bool, err error) {
+	tmp, err := writeTemp(path, data, perm)
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp)
+	err = os.Link(tmp, path)
+	switch {
+	case err == nil:
+		syncDir(filepath.Dir(path))
+		return true, nil
+	case errors.Is(err, fs.ErrExist):
+		return false, nil
+	}
+	// No hard links here (some network and FUSE file systems).
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return true, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return true, err
+	}
+	if err := f.Close(); err != nil {
+		return true, err
+	}
+	syncDir(filepath.Dir(path))
+	return true, nil
+}
+
+// Open opens an existing run directory, checking that it holds a readable
+// config.json.
+func Open(path string) (*Dir, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("not a cbrnn run directory: %s does not exist", path)
+	case err != nil:
+		return nil, fmt.Errorf("not a cbrnn run directory: %w", err)
+	case !fi.IsDir():
+		return nil, fmt.Errorf("not a cbrnn run directory: %s is not a directory", path)
+	}
+	d := &Dir{Path: path}
+	b, err := os.ReadFile(d.file(ConfigFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("not a cbrnn run directory: %s has no %s", path, ConfigFile)
+	case err != nil:
+		return nil, fmt.Errorf("not a cbrnn run directory: %w", err)
+	}
+	if _, _, err := canonicalJSON(b); err != nil {
+		return nil, fmt.Errorf("not a cbrnn run directory: %s is corrupt: %v", d.file(ConfigFile), err)
+	}
+	return d, nil
+}
+
+// ReadConfig decodes config.json into v.
+func (d *Dir) ReadConfig(v any) error {
+	b, err := os.ReadFile(d.file(ConfigFile))
+	if err != nil {
+		return fmt.Errorf("run %s: %w", d.Path, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("run %s: %s: %w", d.Path, ConfigFile, err)
+	}
+	return nil
+}
+
+// ConfigJSON returns the run's config as compact canonical JSON, the bytes
+// its Hash is computed from.
+func (d *Dir) ConfigJSON() ([]byte, error) {
+	b, err := os.ReadFile(d.file(ConfigFile))
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", d.Path, err)
+	}
+	c, _, err := canonicalJSON(b)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %s is corrupt: %w", d.Path, ConfigFile, err)
+	}
+	return c, nil
+}
+
+// SaveState replaces the resume point: meta (JSON) and tensors ts. The
+// tensors go to a new state-<random>.safetensors, written atomically; then
+// state.json, naming that file, replaces the old one atomically; then older
+// tensor files and temporary files left by interrupted writes are deleted.
+// Whenever the process dies, state.json names a complete tensors file that
+// was saved with the same meta.
+func (d *Dir) SaveState(meta any, ts []safetensors.Tensor) error {
+	mb, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("run %s: encoding state: %w", d.Path, err)
+	}
+	name := statePrefix + randomHex(8) + tensorsExt
+	if err := safetensors.WriteFile(d.file(name), ts, nil); err != nil {
+		return fmt.Errorf("run %s: %w", d.Path, err)
+	}
+	sj, err := json.MarshalIndent(stateFile{Tensors: name, Meta: mb}, "", "  ")
+	if err != nil {
+		os.Remove(d.file(name))
+		return fmt.Errorf("run %s: encoding state: %w", d.Path, err)
+	}
+	if err := WriteFileAtomic(d.file(StateFile), append(sj, '\n'), 0o644); err != nil {
+		os.Remove(d.file(name))
+		return fmt.Errorf("run %s: %w", d.Path, err)
+	}
+	d.cleanup(name)
+	return nil
+}
+
+type stateFile struct {
+	Tensors string          `json:"tensors"`
+	Meta    json.RawMessage `json:"meta"`
+}
+
+// cleanup deletes tensor files other than keep and temporary files left by
+// interrupted writes (best effort). It runs while the run is locked, so the
+// only temporary files that may be in use are config.json's, written by
+// Create without the lock; those are deleted only once stale.
+func (d *Dir) cleanup(keep string) {
+	for _, dir := range []string{d.Path, d.file(CheckpointsDir)} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			n := e.Name()
+			switch {
+			case dir == d.Path && n != keep && isStateTensors(n):
+			case strings.HasPrefix(n, "."+ConfigFile+tmpMarker):
+				fi, err := e.Info()
+				if err != nil || time.Since(fi.ModTime()) < staleConfigTmp {
+					continue
+				}
+			case strings.HasPrefix(n, ".") && strings.Contains(n, tmpMarker):
+			default:
+				continue
+			}
+			os.Remove(filepath.Join(dir, n))
+		}
+	}
+}
+
+func isStateTensors(name string) bool {
+	return strings.HasPrefix(name, statePrefix) && strings.HasSuffix(name, tensorsExt) &&
+		len(name) > len(statePrefix)+len(tensorsExt)
+}
+
+// LoadState reads the resume point saved by SaveState, decoding its meta
+// into meta (unless nil). found is false, with a nil error, if the run has
+// no state yet.
+func (d *Dir) LoadState(meta any) (ts []safetensors.Tensor, found bool, err error) {
+	b, err := os.ReadFile(d.file(StateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("run %s: %w", d.Path, err)
+	}
+	var sf stateFile
+	if err := json.Unmarshal(b, &sf); err != nil {
+		return nil, false, fmt.Errorf("run %s: %s is corrupt: %w", d.Path, StateFile, err)
+	}
+	if !isStateTensors(sf.Tensors) || filepath.Base(sf.Tensors) != sf.Tensors || strings.ContainsAny(sf.Tensors, `/\`) {
+		return nil, false, fmt.Errorf("run %s: %s names an invalid tensors file %q", d.Path, StateFile, sf.Tensors)
+	}
+	if len(sf.Meta) == 0 {
+		return nil, false, fmt.Errorf("run %s: %s has no meta", d.Path, StateFile)
+	}
+	ts, _, err = safetensors.ReadFile(d.file(sf.Tensors))
+	if err != nil {
+		return nil, false, fmt.Errorf("run %s: the tensors of %s: %w", d.Path, StateFile, err)
+	}
+	if meta != nil {
+		if err := json.Unmarshal(sf.Meta, meta); err != nil {
+			return nil, false, fmt.Errorf("run %s: the meta of %s: %w", d.Path, StateFile, err)
+		}
+	}
+	return ts, true, nil
+}
+
+func checkpointName(n int) string { return fmt.Sprintf("N%03d%s", n, tensorsExt) }
+
+// SaveCheckpoint writes, atomically, the weights of the model that solved n
+// to checkpoints/N%03d.safetensors, with meta (plus "n" unless meta sets
+// it) as the file's metadata.
+func (d *Dir) SaveCheckpoint(n int, ts []safetensors.Tensor, meta map[string]string) error {
+	if n < 0 {
+		return fmt.Errorf("run %s: checkpoint N=%d: N must not be negative", d.Path, n)
+	}
+	m := maps.Clone(meta)
+	if m == nil {
+		m = map[string]string{}
+	}
+	if _, ok := m["n"]; !ok {
+		m["n"] = strconv.Itoa(n)
+	}
+	dir := d.file(CheckpointsDir)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("run %s: %w", d.Path, err)
+		}
+		syncDir(d.Path)
+	}
+	if err := safetensors.WriteFile(filepath.Join(dir, checkpointName(n)), ts, m); err != nil {
+		return fmt.Errorf("run %s: checkpoint N=%d: %w", d.Path, n, err)
+	}
+	return nil
+}
+
+// LoadCheckpoint reads the checkpoint of N=n: its tensors and metadata. A
+// missing checkpoint gives an error that wraps fs.ErrNotExist and lists the
+// Ns available.
+func (d *Dir) LoadCheckpoint(n int) ([]safetensors.Tensor, map[string]string, error) {
+	ts, meta, err := safetensors.ReadFile(filepath.Join(d.file(CheckpointsDir), checkpointName(n)))
+	if errors.Is(err, fs.ErrNotExist) {
+		ns, lerr := d.CheckpointNs()
+		avail := FormatNs(ns)
+		if lerr != nil {
+			avail = "unknown: " + lerr.Error()
+		}
+		return nil, nil, fmt.Errorf("run %s: no checkpoint for N=%d (available: %s): %w", d.Path, n, avail, fs.ErrNotExist)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("run %s: checkpoint N=%d is unreadable: %w", d.Path, n, err)
+	}
+	return ts, meta, nil
+}
+
+// CheckpointNs lists the Ns that have a checkpoint, ascending; none if the
+// checkpoints directory does not exist.
+func (d *Dir) CheckpointNs() ([]int, error) {
+	entries, err := os.ReadDir(d.file(CheckpointsDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return []int{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", d.Path, err)
+	}
+	ns := []int{}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, "N") || !strings.HasSuffix(name, tensorsExt) || e.IsDir() {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSuffix(name[1:], tensorsExt))
+		if err != nil || n < 0 || checkpointName(n) != name {
+			continue
+		}
+		ns = append(ns, n)
+	}
+	slices.Sort(ns)
+	return ns, nil
+}
+
+// MarkDone records that the run has finished, with summary (JSON) as
+// done.json's content.
+func (d *Dir) MarkDone(summary any) error {
+	b, err := json.MarshalIndent(summary, "", "  ")
+	if err != nil {
+		return fmt.Errorf("run %s: encoding %s: %w", d.Path, DoneFile, err)
+	}
+	if err := WriteFileAtomic(d.file(DoneFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("run %s: %w", d.Path, err)
+	}
+	return nil
+}
+
+// Done reports whether the run has finished (MarkDone was called).
+func (d *Dir) Done() (bool, error) {
+	_, err := os.Stat(d.file(DoneFile))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("run %s: %w", d.Path, err)
+}
+
+// ReadDone decodes done.json into v.
+func (d *Dir) ReadDone(v any) error {
+	b, err := os.ReadFile(d.file(DoneFile))
+	if err != nil {
+		return fmt.Errorf("run %s: %w", d.Path, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("run %s: %s: %w", d.Path, DoneFile, err)
+	}
+	return nil
+}
+
+// WriteFileAtomic writes data to path so that path holds either its old
+// content or data, whole, whenever the process or the machine stops: it
+// writes a temporary file in the same directory, fsyncs it, renames it over
+// path and fsyncs the directory.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := writeTemp(path, data, perm)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+// writeTemp writes data, fsynced and with permissions perm, to a new
+// temporary file next to path, named "." + base + ".tmp" + random, and
+// returns its name.
+func writeTemp(path string, data []byte, perm os.FileMode) (string, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+tmpMarker+"*")
+	if err != nil {
+		return "", err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
+
+// syncDir fsyncs a directory so that renames and new entries in it are
+// durable. Best effort: some systems cannot fsync directories.
+func syncDir(dir string) {
+	if f, err := os.Open(dir); err == nil {
+		f.Sync()
+		f.Close()
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails (crypto/rand, Go ≥ 1.24)
+	return hex.EncodeToString(b)
+}
+
+// FormatNs lists Ns for messages: "2, 3, 5", or "none".
+func FormatNs(ns []int) string {
+	if len(ns) == 0 {
+		return "none"
+	}
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}
