@@ -7,36 +7,54 @@ import (
 
 // The hand-written backward pass (BPTT). Only the recurrent chain is
 // sequential: each step propagates the state gradient through the cell and
-// the CB and records the pre-activation deltas; the weight gradients are
-// then one batched matmul per weight over all T·B (step, trial) pairs
-// instead of T small ones, and no transposed copies of the weights are
-// made. The result equals autodiff's (checked in the tests).
+// the CB and records the pre-activation deltas; the weight gradients
+// (biases included, see Layout in model.go) are then one matmul per
+// augmented weight over all T·B (step, trial) pairs instead of T small
+// ones. The result equals autodiff's (checked in the tests).
 
-// gradW is Σ_{t,b} δ[k,:,t,b] · in[k,:,t,b]ᵀ → [K, out, in], for δ [K, out,
-// T, B] and in [K, in, T, B].
+// gradW is Σ_{t,b} δ[k,:,(t,b)] · in[k,:,(t,b)]ᵀ → [K, out, in], for δ [K,
+// out, T·B] and in [K, in, T·B].
+//
+// The matmul kernel packs (copies and transposes) its left operand, so the
+// operand with fewer rows goes on the left and the small result is
+// transposed back.
 func gradW(delta, in *Node) *Node {
-	return DotGeneral(delta, []int{2, 3}, []int{0}, in, []int{2, 3}, []int{0})
+	if delta.Shape().Dimensions[1] > in.Shape().Dimensions[1] {
+		return Transpose(DotGeneral(in, []int{2}, []int{0}, delta, []int{2}, []int{0}), 1, 2)
+	}
+	return DotGeneral(delta, []int{2}, []int{0}, in, []int{2}, []int{0})
 }
 
-// gradB is Σ_{t,b} δ[k,:,t,b] → [K, out].
-func gradB(delta *Node) *Node { return ReduceSum(delta, 2, 3) }
+// stackT concatenates per-step [K, W, B] tensors into [K, W, T·B]
+// (step-major along the last axis): a plain block copy.
+func stackT(steps []*Node) *Node { return Concatenate(steps, 2) }
 
-// stackT stacks per-step [K, W, B] tensors into [K, W, T, B].
-func stackT(steps []*Node) *Node { return Stack(steps, 2) }
+// cols slices columns [from, to) of a [K, rows, cols] tensor.
+func cols(x *Node, from, to int) *Node { return Slice(x, AxisRange(), AxisRange(), AxisRange(from, to)) }
+
+// rows slices rows [from, to) of a [K, rows, cols] tensor.
+func rows(x *Node, from, to int) *Node { return Slice(x, AxisRange(), AxisRange(from, to)) }
+
+// lastCol is the last column of a [K, rows, cols] tensor as [K, rows].
+func lastCol(x *Node) *Node {
+	d := x.Shape().Dimensions
+	return Reshape(cols(x, d[2]-1, d[2]), d[0], d[1])
+}
 
 // stepDeltas are the deltas recorded at one step.
 type stepDeltas struct {
-	core []*Node // Elman: d pre; GRU: d a_z, d a_r, d n_pre
-	cb   *Node   // d b_cb (unscaled DCN output)
-	pc   *Node   // d pc pre-activation
-	gc   *Node   // d gc pre-activation
+	core []*Node // Elman: δpre; GRU: δa_z, δa_r, δn_pre
+	cb   *Node   // δ of the unscaled DCN output (Elman: = δpre)
+	pcA  *Node   // δ of A_pc·gcA (last row unused)
+	gcA  *Node   // δ of A_gc·c (last row unused)
 }
 
 // backward returns the gradients of Σ_k loss_k with respect to every
-// parameter, in Params() order. x is [K,I,T,B], mask bool [T,K].
-func (n *netGraph) backward(x, mask, hT *Node, trace []stepTrace, dLogits []*Node) []*Node {
+// parameter, in Params() order.
+func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Node {
 	grads := make(map[string]*Node)
 	zero := ScalarZero(n.g, dtypes.Float32)
+	H, I := n.hidden, n.cfg.Inputs
 
 	// Readout.
 	var dh *Node
@@ -45,7 +63,7 @@ func (n *netGraph) backward(x, mask, hT *Node, trace []stepTrace, dLogits []*Nod
 		// dl [K, C, B], hT [K, H, B].
 		grads[p+".weight"] = DotGeneral(dl, []int{2}, []int{0}, hT, []int{2}, []int{0})
 		grads[p+".bias"] = ReduceSum(dl, 2)
-		d := matmul(n.wT(p+".weight"), dl)
+		d := matmul(transposeW(n.w(p+".weight")), dl)
 		if dh == nil {
 			dh = d
 		} else {
@@ -53,99 +71,87 @@ func (n *netGraph) backward(x, mask, hT *Node, trace []stepTrace, dLogits []*Nod
 		}
 	}
 
-	var wgchT *Node
-	if wgch := n.cbHiddenWeight(); wgch != nil {
-		wgchT = Transpose(wgch, 1, 2)
-	}
 	deltas := make([]stepDeltas, n.T)
 	for t := n.T - 1; t >= 0; t-- {
 		tr := &trace[t]
-		mt := Reshape(Slice(mask, AxisElem(t)), n.K)
-		d := Where(mt, dh, zero) // gradient entering the step (0 on padding)
-		var dPrev *Node
-		var dcb *Node // gradient w.r.t. the bias added to the cell
+		d := Where(tr.mask, dh, zero) // gradient entering the step (0 on padding)
 		ds := &deltas[t]
+		var dPrev, dcb *Node
 		if n.cfg.Core == CoreGRU {
 			dPrev, dcb = n.gruBack(d, tr, ds)
 		} else {
-			dact := MulScalar(d, n.alpha)
-			dpre := Where(GreaterThan(tr.pre, zero), dact, MulScalar(dact, n.slope))
+			dpre := Mul(d, tr.dAct) // α·LeakyReLU'(pre)·d
 			ds.core = []*Node{dpre}
-			dPrev = Add(MulScalar(d, 1-n.alpha), matmul(n.wT("hh.weight"), dpre))
+			dPrev = Add(MulScalar(d, 1-n.alpha), matmul(n.a.hT[0], dpre))
 			dcb = dpre
 		}
 		if n.cfg.CB {
 			ds.cb = dcb
-			dpc := matmul(n.wT("cb.dcn.weight"), dcb)
-			dpc = Where(GreaterThan(tr.pc, zero), dpc, zero)
-			dgc := matmul(n.wT("cb.pc.weight"), dpc)
-			dgc = Where(GreaterThan(tr.gc, zero), dgc, zero)
-			ds.pc, ds.gc = dpc, dgc
-			if wgchT != nil {
-				dPrev = Add(dPrev, matmul(wgchT, dgc))
-			}
+			ds.pcA = Where(GreaterThan(tr.pcA, zero), matmul(n.a.dcnT, dcb), zero)
+			ds.gcA = Where(GreaterThan(tr.gcA, zero), matmul(n.a.pcT, ds.pcA), zero)
+			dPrev = Add(dPrev, matmul(n.a.gcHT, ds.gcA))
 		}
 		// Padding steps pass the state gradient through unchanged.
-		dh = Where(mt, dPrev, dh)
+		dh = Where(tr.mask, dPrev, dh)
 	}
 
 	// Weight gradients, batched over all steps.
-	collect := func(get func(*stepDeltas) *Node) *Node {
+	collect := func(get func(t int) *Node) *Node {
 		steps := make([]*Node, n.T)
 		for t := range steps {
-			steps[t] = get(&deltas[t])
+			steps[t] = get(t)
 		}
 		return stackT(steps)
 	}
-	hPrev := make([]*Node, n.T)
-	for t := range hPrev {
-		hPrev[t] = trace[t].hPrev
+	C := collect(func(t int) *Node { return trace[t].c }) // [K, H+I+1, T·B]
+	// splitCore writes the gradient of a [W_h, W_x, b] matrix.
+	splitCore := func(g *Node, hName, xName, xBias, hBias string) {
+		grads[hName] = cols(g, 0, H)
+		grads[xName] = cols(g, H, H+I)
+		b := lastCol(g)
+		grads[xBias], grads[hBias] = b, b
 	}
-	H := stackT(hPrev)
+	var dCB *Node
 	if n.cfg.Core == CoreGRU {
+		QA := collect(func(t int) *Node { return trace[t].qA })
 		for gi, gname := range gruGates {
-			D := collect(func(s *stepDeltas) *Node { return s.core[gi] })
-			db := gradB(D)
-			grads["x_"+gname+".weight"] = gradW(D, x)
-			grads["x_"+gname+".bias"] = db
-			grads["h_"+gname+".bias"] = db
-			in := H
+			D := collect(func(t int) *Node { return deltas[t].core[gi] })
+			in := C
 			if gname == "n" {
-				qs := make([]*Node, n.T)
-				for t := range qs {
-					qs[t] = trace[t].q
-				}
-				in = stackT(qs)
+				in = QA
 			}
-			grads["h_"+gname+".weight"] = gradW(D, in)
+			splitCore(gradW(D, in), "h_"+gname+".weight", "x_"+gname+".weight", "x_"+gname+".bias", "h_"+gname+".bias")
+		}
+		if n.cfg.CB {
+			dCB = collect(func(t int) *Node { return deltas[t].cb })
 		}
 	} else {
-		D := collect(func(s *stepDeltas) *Node { return s.core[0] })
-		db := gradB(D)
-		grads["inp.weight"] = gradW(D, x)
-		grads["inp.bias"] = db
-		grads["hh.weight"] = gradW(D, H)
-		grads["hh.bias"] = db
+		D := collect(func(t int) *Node { return deltas[t].core[0] })
+		splitCore(gradW(D, C), "hh.weight", "inp.weight", "inp.bias", "hh.bias")
+		dCB = D
 	}
 	if n.cfg.CB {
-		DCB := collect(func(s *stepDeltas) *Node { return s.cb })
-		DPC := collect(func(s *stepDeltas) *Node { return s.pc })
-		DGC := collect(func(s *stepDeltas) *Node { return s.gc })
-		PC := stackT(n.traceList(trace, func(s *stepTrace) *Node { return s.pc }))
-		GC := stackT(n.traceList(trace, func(s *stepTrace) *Node { return s.gc }))
-		grads["cb.dcn.weight"] = gradW(DCB, PC)
-		grads["cb.dcn.bias"] = gradB(DCB)
-		grads["cb.pc.weight"] = gradW(DPC, GC)
-		grads["cb.pc.bias"] = gradB(DPC)
-		var parts []*Node
-		if n.cfg.cbSeesHidden() {
-			parts = append(parts, gradW(DGC, H))
+		G, P := n.cfg.GC, n.cfg.PC
+		PCA := collect(func(t int) *Node { return trace[t].pcA })
+		GCA := collect(func(t int) *Node { return trace[t].gcA })
+		DPC := collect(func(t int) *Node { return deltas[t].pcA })
+		DGC := collect(func(t int) *Node { return deltas[t].gcA })
+		gDCN := gradW(dCB, PCA) // [K, H, P+1]
+		grads["cb.dcn.weight"] = cols(gDCN, 0, P)
+		grads["cb.dcn.bias"] = lastCol(gDCN)
+		gPC := rows(gradW(DPC, GCA), 0, P) // [K, P, G+1]
+		grads["cb.pc.weight"] = cols(gPC, 0, G)
+		grads["cb.pc.bias"] = lastCol(gPC)
+		gGC := rows(gradW(DGC, C), 0, G) // [K, G, H+I+1]
+		switch n.cfg.CBSees {
+		case CBSeesHidden:
+			grads["cb.gc.weight"] = cols(gGC, 0, H)
+		case CBSeesInput:
+			grads["cb.gc.weight"] = cols(gGC, H, H+I)
+		default:
+			grads["cb.gc.weight"] = cols(gGC, 0, H+I) // c_t = [h_{t-1}, x_t]
 		}
-		if n.cfg.cbSeesInput() {
-			parts = append(parts, gradW(DGC, x))
-		}
-		grads["cb.gc.weight"] = Concatenate(parts, 2) // c_t = [h_{t-1}, x_t]
-		grads["cb.gc.bias"] = gradB(DGC)
+		grads["cb.gc.bias"] = lastCol(gGC)
 	}
 	out := make([]*Node, len(n.specs))
 	for i, p := range n.specs {
@@ -154,24 +160,14 @@ func (n *netGraph) backward(x, mask, hT *Node, trace []stepTrace, dLogits []*Nod
 	return out
 }
 
-func (n *netGraph) traceList(trace []stepTrace, get func(*stepTrace) *Node) []*Node {
-	out := make([]*Node, len(trace))
-	for t := range trace {
-		out[t] = get(&trace[t])
-	}
-	return out
-}
-
 // gruBack propagates d = ∂L/∂h_t through one GRU step. It returns ∂L/∂h_{t-1}
 // (without the CB's contribution through c_t) and ∂L/∂b_cb (unscaled).
 func (n *netGraph) gruBack(d *Node, tr *stepTrace, ds *stepDeltas) (dPrev, dcb *Node) {
-	zero := ScalarZero(n.g, dtypes.Float32)
 	h, z, r := tr.hPrev, tr.z, tr.r
 	// h_t = (1−z)⊙h + z⊙act, act = LeakyReLU(u).
-	dact := Mul(d, z)
 	dz := Mul(d, Sub(tr.act, h))
 	daz := Mul(dz, Mul(z, OneMinus(z)))
-	du := Where(GreaterThan(tr.pre, zero), dact, MulScalar(dact, n.slope))
+	du := Mul(Mul(d, z), tr.dAct)
 	dnpre := du
 	if n.cfg.CB {
 		// u = n_pre + s·c with s = min(1, ratio·‖n_pre‖/max(‖c‖, ε)) and n_pre
@@ -185,12 +181,11 @@ func (n *netGraph) gruBack(d *Node, tr *stepTrace, ds *stepDeltas) (dPrev, dcb *
 		factor := Where(active, Div(Mul(s, proj), Square(tr.cbNorm)), ZerosLike(proj))
 		dcb = Sub(Mul(du, s), Mul(c, factor))
 	}
-	dq := matmul(n.wT("h_n.weight"), dnpre)
-	dr := Mul(dq, h)
-	dar := Mul(dr, Mul(r, OneMinus(r)))
+	dq := matmul(n.a.hT[2], dnpre)
+	dar := Mul(Mul(dq, h), Mul(r, OneMinus(r)))
 	dPrev = Add(Mul(d, OneMinus(z)), Mul(dq, r))
-	dPrev = Add(dPrev, matmul(n.wT("h_z.weight"), daz))
-	dPrev = Add(dPrev, matmul(n.wT("h_r.weight"), dar))
+	dPrev = Add(dPrev, matmul(n.a.hT[0], daz))
+	dPrev = Add(dPrev, matmul(n.a.hT[1], dar))
 	ds.core = []*Node{daz, dar, dnpre}
 	return dPrev, dcb
 }

@@ -1,12 +1,17 @@
 package gomlxmodels
 
 import (
+	"os"
+	"strconv"
 	"math/rand/v2"
 	"testing"
 )
 
 func benchTrainStep(b *testing.B, c Config, K, T, B int) {
 	e, _ := newTestEnsemble(b, c, K, 1)
+	if v := os.Getenv("CBRNN_GROUPMAX"); v != "" {
+		e.groupMax, _ = strconv.Atoi(v)
+	}
 	rng := rand.New(rand.NewPCG(2, 3))
 	Ts := make([]int, K)
 	for k := range Ts {

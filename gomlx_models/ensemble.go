@@ -30,6 +30,8 @@ type Ensemble struct {
 
 	graphs      map[graphKey]*compiledGraph
 	numCompiled int
+	isGoBackend bool
+	groupMax    int // > 0 overrides memberGroups' group size (tests, benchmarks)
 	compileTime time.Duration
 	grad        gradMode
 }
@@ -127,7 +129,8 @@ func NewEnsemble(backend compute.Backend, c Config, members []Weights) (*Ensembl
 		return nil, errors.New("gomlxmodels: an ensemble needs at least one member")
 	}
 	e := &Ensemble{backend: backend, cfg: c, specs: c.Params(), k: len(members),
-		graphs: map[graphKey]*compiledGraph{}, grad: defaultGradMode}
+		graphs: map[graphKey]*compiledGraph{}, grad: defaultGradMode,
+		isGoBackend: backend.String() == "go"}
 	for k, w := range members {
 		if err := e.checkWeights(w); err != nil {
 			return nil, fmt.Errorf("gomlxmodels: member %d: %w", k, err)
@@ -322,7 +325,7 @@ func (e *Ensemble) run(cg *compiledGraph, in []compute.Buffer, donate []bool) (o
 // batch is the host-side packing of an Input for one bucket length.
 type batch struct {
 	T, B int
-	x    []float32 // [K, I, T, B], front-padded
+	x    []float32 // [T, K, I+1, B], front-padded; channel I is the constant 1
 	h0   []float32 // [K, H, B]
 	mask []float32 // [T, K]: 1 real step, 0 padding
 }
@@ -358,15 +361,16 @@ func (e *Ensemble) pack(in Input, T int) (*batch, error) {
 	if T < maxT {
 		return nil, fmt.Errorf("gomlxmodels: length %d shorter than the longest member (%d)", T, maxT)
 	}
-	bt := &batch{T: T, B: B, x: make([]float32, e.k*I*T*B), h0: make([]float32, e.k*H*B), mask: make([]float32, T*e.k)}
+	bt := &batch{T: T, B: B, x: packX(T, e.k, I, B), h0: make([]float32, e.k*H*B), mask: make([]float32, T*e.k)}
 	for k := range e.k {
 		off := T - in.T[k]
-		// [T_k, B, I] → [I, T, B] at step offset off.
-		xk, dst := in.X[k], bt.x[k*I*T*B:(k+1)*I*T*B]
+		// [T_k, B, I] → [T, K, I+1, B] at step offset off.
+		xk := in.X[k]
 		for t := range in.T[k] {
+			dst := bt.x[((off+t)*e.k+k)*(I+1)*B:]
 			for b := range B {
 				for i := range I {
-					dst[(i*T+off+t)*B+b] = xk[(t*B+b)*I+i]
+					dst[i*B+b] = xk[(t*B+b)*I+i]
 				}
 			}
 		}
@@ -380,7 +384,7 @@ func (e *Ensemble) pack(in Input, T int) (*batch, error) {
 
 // dataBuffers uploads x, h0 and mask.
 func (e *Ensemble) dataBuffers(bt *batch) ([]compute.Buffer, error) {
-	x, err := e.newBuffer(bt.x, e.k, e.cfg.Inputs, bt.T, bt.B)
+	x, err := e.newBuffer(bt.x, bt.T, e.k, e.cfg.Inputs+1, bt.B)
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +401,7 @@ func (e *Ensemble) dataBuffers(bt *batch) ([]compute.Buffer, error) {
 
 // dataParams declares the graph inputs matching dataBuffers.
 func (e *Ensemble) dataParams(g *Graph, K, T, B int) (x, h0, mask *Node) {
-	x = Parameter(g, "x", shapes.Make(dtypes.Float32, K, e.cfg.Inputs, T, B))
+	x = Parameter(g, "x", shapes.Make(dtypes.Float32, T, K, e.cfg.Inputs+1, B))
 	h0 = Parameter(g, "h0", shapes.Make(dtypes.Float32, K, e.cfg.Hidden, B))
 	maskF := Parameter(g, "mask", shapes.Make(dtypes.Float32, T, K))
 	mask = GreaterThan(maskF, ScalarZero(g, dtypes.Float32))
@@ -503,14 +507,34 @@ func (e *Ensemble) buildTrain(g *Graph, key graphKey) []*Node {
 	trainable := Parameter(g, "trainable", shapes.Make(dtypes.Float32, e.k, len(P)))
 	hyper := Parameter(g, "hyper", shapes.Make(dtypes.Float32, 4))
 
-	hT, trace := n.forward(forwardInputs{x: x, h0: h0, mask: mask})
-	logits := n.readout(hT)
-	loss, parts := n.loss(logits, labels, headW)
-	var grads []*Node
-	if key.mode == gradAutodiff {
-		grads = Gradient(ReduceAllSum(loss), P...)
-	} else {
-		grads = n.backward(x, mask, hT, trace, n.dLogits(parts))
+	// The recurrent part runs per group of members (see memberGroups).
+	var losses []*Node
+	groupGrads := make([][]*Node, len(P))
+	for _, gr := range e.memberGroups(key.B) {
+		sub := n.sub(gr[0], gr[1])
+		sub.prepare(nil)
+		hT, trace := sub.forward(forwardInputs{x: sliceK(x, 1, gr), h0: sliceK(h0, 0, gr), mask: sliceK(mask, 1, gr)})
+		logits := sub.readout(hT)
+		subLabels := make([]*Node, len(labels))
+		for h, l := range labels {
+			subLabels[h] = sliceK(l, 0, gr)
+		}
+		loss, parts := sub.loss(logits, subLabels, sliceK(headW, 0, gr))
+		var grads []*Node
+		if key.mode == gradAutodiff {
+			grads = Gradient(ReduceAllSum(loss), sub.P...)
+		} else {
+			grads = sub.backward(hT, trace, sub.dLogits(parts))
+		}
+		losses = append(losses, loss)
+		for i, gi := range grads {
+			groupGrads[i] = append(groupGrads[i], gi)
+		}
+	}
+	loss := concatK(losses)
+	grads := make([]*Node, len(P))
+	for i := range grads {
+		grads[i] = concatK(groupGrads[i])
 	}
 	norm := n.gradNorm(grads, trainable)
 	if key.kind == kindGrads {
@@ -648,12 +672,74 @@ func (e *Ensemble) buildEval(g *Graph, key graphKey) []*Node {
 	n.addParams("p.")
 	x, h0, mask := e.dataParams(g, e.k, key.T, key.B)
 	cbOn := Parameter(g, "cbOn", shapes.Make(dtypes.Float32, e.k))
-	hT, _ := n.forward(forwardInputs{x: x, h0: h0, mask: mask, cbOn: cbOn})
-	logits := n.readout(hT)
-	for i, l := range logits {
-		logits[i] = Transpose(l, 1, 2) // [K, B, C]
+	perHead := make([][]*Node, n.nHeads)
+	for _, gr := range e.memberGroups(key.B) {
+		sub := n.sub(gr[0], gr[1])
+		sub.prepare(sliceK(cbOn, 0, gr))
+		hT, _ := sub.forward(forwardInputs{x: sliceK(x, 1, gr), h0: sliceK(h0, 0, gr), mask: sliceK(mask, 1, gr)})
+		for i, l := range sub.readout(hT) {
+			perHead[i] = append(perHead[i], l)
+		}
+	}
+	logits := make([]*Node, n.nHeads)
+	for i := range logits {
+		logits[i] = Transpose(concatK(perHead[i]), 1, 2) // [K, B, C]
 	}
 	return logits
+}
+
+// memberGroups splits the members into contiguous groups [lo, hi) whose
+// recurrences are built separately in one graph. On the Go backend a
+// batched matmul of ≥ 4M multiply-adds switches to a kernel that repacks
+// both operands on every call, which for the small per-step matmuls costs
+// more than the arithmetic; groups keep every per-step matmul below that
+// size (the batch of a group still spreads over the cores). Other backends
+// get one group.
+func (e *Ensemble) memberGroups(B int) [][2]int {
+	gmax := e.k
+	if e.groupMax > 0 {
+		gmax = e.groupMax
+	} else if e.isGoBackend {
+		c := e.cfg
+		H, I, G, P := c.Hidden, c.Inputs, c.GC, c.PC
+		layer := H * (H + I + 1) // core / GRU gate matmuls
+		if c.CB {
+			layer = max(layer, (G+1)*(H+I+1), (P+1)*(G+1), H*(G+1))
+		}
+		gmax = max(1, (goSmallMatMulLimit-1)/(layer*B))
+	}
+	nGroups := (e.k + gmax - 1) / gmax
+	out := make([][2]int, 0, nGroups)
+	lo := 0
+	for i := range nGroups {
+		size := e.k / nGroups
+		if i < e.k%nGroups {
+			size++
+		}
+		out = append(out, [2]int{lo, lo + size})
+		lo += size
+	}
+	return out
+}
+
+// goSmallMatMulLimit is the Go backend's switch to its packed matmul kernel
+// (multiply-adds per DotGeneral).
+const goSmallMatMulLimit = 4 * 1024 * 1024
+
+// sliceK takes members [gr[0], gr[1]) along axis; no-op for all members.
+func sliceK(x *Node, axis int, gr [2]int) *Node {
+	if gr[0] == 0 && gr[1] == x.Shape().Dimensions[axis] {
+		return x
+	}
+	return SliceAxis(x, axis, AxisRange(gr[0], gr[1]))
+}
+
+// concatK joins per-group results along the member axis 0.
+func concatK(parts []*Node) *Node {
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return Concatenate(parts, 0)
 }
 
 // Eval computes every member's logits on its batch (no update).
@@ -730,27 +816,33 @@ func (e *Ensemble) buildDynamics(g *Graph, key graphKey) ([]*Node, []string) {
 	n.addParams("p.")
 	x, h0, mask := e.dataParams(g, 1, key.T, key.B)
 	cbOn := Parameter(g, "cbOn", shapes.Make(dtypes.Float32, 1))
-	hT, trace := n.forward(forwardInputs{x: x, h0: h0, mask: mask, cbOn: cbOn})
-	collect := func(get func(*stepTrace) *Node) *Node {
+	n.prepare(cbOn)
+	hT, trace := n.forward(forwardInputs{x: x, h0: h0, mask: mask})
+	collect := func(get func(*stepTrace) *Node, width int) *Node {
 		steps := make([]*Node, len(trace))
 		for t := range trace {
 			steps[t] = get(&trace[t])
 		}
-		return Transpose(Stack(steps, 0), 2, 3) // [T, 1, W, B] → [T, 1, B, W]
+		all := Stack(steps, 0) // [T, 1, W(+1), B]
+		if all.Shape().Dimensions[2] != width {
+			all = Slice(all, AxisRange(), AxisRange(), AxisRange(0, width))
+		}
+		return Transpose(all, 2, 3) // [T, 1, B, W]
 	}
-	outs := []*Node{hT, collect(func(s *stepTrace) *Node { return s.h })}
+	H := e.cfg.Hidden
+	outs := []*Node{hT, collect(func(s *stepTrace) *Node { return s.h }, H)}
 	names := []string{"hidden"}
 	if e.cfg.CB {
 		outs = append(outs,
-			collect(func(s *stepTrace) *Node { return s.gc }),
-			collect(func(s *stepTrace) *Node { return s.pc }),
-			collect(func(s *stepTrace) *Node { return s.cb }))
+			collect(func(s *stepTrace) *Node { return s.gcA }, e.cfg.GC),
+			collect(func(s *stepTrace) *Node { return s.pcA }, e.cfg.PC),
+			collect(func(s *stepTrace) *Node { return s.cb }, H))
 		names = append(names, "gc", "pc", "cb_bias")
 	}
 	if e.cfg.Core == CoreGRU {
 		outs = append(outs,
-			collect(func(s *stepTrace) *Node { return s.z }),
-			collect(func(s *stepTrace) *Node { return s.r }))
+			collect(func(s *stepTrace) *Node { return s.z }, H),
+			collect(func(s *stepTrace) *Node { return s.r }, H))
 		names = append(names, "z", "r")
 	}
 	return outs, names
@@ -811,11 +903,11 @@ func (e *Ensemble) Dynamics(k int, x []float32, t, b int, h0 []float32, cbOn boo
 		steps := min(chunk, t-start)
 		// The last chunk is back-padded: padded steps hold the state and
 		// their outputs are dropped.
-		xc := make([]float32, I*chunk*b) // [I, chunk, b]
+		xc := packX(chunk, 1, I, b) // [chunk, 1, I+1, b]
 		for t := range steps {
 			for bb := range b {
 				for i := range I {
-					xc[(i*chunk+t)*b+bb] = x[((start+t)*b+bb)*I+i]
+					xc[(t*(I+1)+i)*b+bb] = x[((start+t)*b+bb)*I+i]
 				}
 			}
 		}
@@ -827,7 +919,7 @@ func (e *Ensemble) Dynamics(k int, x []float32, t, b int, h0 []float32, cbOn boo
 		for _, v := range []struct {
 			flat []float32
 			dims []int
-		}{{xc, []int{1, I, chunk, b}}, {h, []int{1, H, b}}, {mask, []int{chunk, 1}}, {[]float32{on}, []int{1}}} {
+		}{{xc, []int{chunk, 1, I + 1, b}}, {h, []int{1, H, b}}, {mask, []int{chunk, 1}}, {[]float32{on}, []int{1}}} {
 			buf, err := e.newBuffer(append([]float32(nil), v.flat...), v.dims...)
 			if err != nil {
 				return nil, err
@@ -868,4 +960,16 @@ func transposeInto(dst, src []float32, rows, cols int) {
 			dst[c*rows+r] = src[r*cols+c]
 		}
 	}
+}
+
+// packX returns a zeroed [T, K, I+1, B] input buffer whose channel I is 1.
+func packX(T, K, I, B int) []float32 {
+	x := make([]float32, T*K*(I+1)*B)
+	for tk := range T * K {
+		ones := x[(tk*(I+1)+I)*B : (tk*(I+1)+I+1)*B]
+		for b := range ones {
+			ones[b] = 1
+		}
+	}
+	return x
 }

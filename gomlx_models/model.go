@@ -13,8 +13,16 @@ import (
 // layer is W·x with x's trials as the contiguous axis, a backward step is
 // Wᵀ·δ with Wᵀ transposed once per graph, and a weight gradient is
 // δ·inputᵀ contracting the (step, trial) axes that are already the
-// contiguous ones of both operands: none of the matmuls needs its operands
-// transposed, the layouts the Go backend's kernels handle best.
+// contiguous ones of both operands: no matmul needs its operands
+// transposed, which is what the Go backend's kernels handle best.
+//
+// Biases are folded into the matmuls: the layer input c_t = [h_{t-1}; x_t;
+// 1] carries a constant 1 (an extra input channel packed with x), and the
+// CB's weight matrices get an extra row that reproduces that 1 through the
+// ReLU (A_gc = [[W_gc, b_gc], [0, 1]], A_pc = [[W_pc, b_pc], [0, 1]], A_dcn =
+// [W_dcn, b_dcn]), so gc and pc carry it too. A forward step is then four
+// matmuls and a few element-wise ops with no broadcasting, and every bias
+// gradient comes out of its weight's gradient matmul as the last column.
 
 // netGraph builds the computation of K stacked networks of one Config, for
 // batch B and (bucket) length T, inside one graph. Every parameter node is
@@ -26,17 +34,17 @@ type netGraph struct {
 	g       *Graph
 	P       []*Node          // parameters in Params() order
 	byName  map[string]*Node // same nodes, by name
-	wtCache map[string]*Node // transposed weights [K, in, out]
 	alpha   float64          // Elman: 1/τ
 	slope   float64
 	hidden  int
 	nHeads  int
 	classes []int
+	a       *augWeights
 }
 
 func newNetGraph(g *Graph, cfg Config, K, B, T int) *netGraph {
 	return &netGraph{cfg: cfg, specs: cfg.Params(), K: K, B: B, T: T, g: g,
-		byName: map[string]*Node{}, wtCache: map[string]*Node{}, alpha: 1 / cfg.Tau, slope: cfg.Slope,
+		byName: map[string]*Node{}, alpha: 1 / cfg.Tau, slope: cfg.Slope,
 		hidden: cfg.Hidden, nHeads: len(cfg.Heads), classes: cfg.Heads}
 }
 
@@ -67,21 +75,13 @@ func (n *netGraph) w(name string) *Node {
 	return v
 }
 
-// wT returns the named [K, out, in] weight transposed to [K, in, out],
-// computed once per graph (for the backward pass).
-func (n *netGraph) wT(name string) *Node {
-	if v, ok := n.wtCache[name]; ok {
-		return v
-	}
-	v := Transpose(n.w(name), 1, 2)
-	n.wtCache[name] = v
-	return v
-}
-
 // matmul is W·x per member: W [K, out, in], x [K, in, ...] → [K, out, ...].
 func matmul(w, x *Node) *Node {
 	return DotGeneral(w, []int{2}, []int{0}, x, []int{1}, []int{0})
 }
+
+// transposeW turns [K, out, in] into [K, in, out].
+func transposeW(w *Node) *Node { return Transpose(w, 1, 2) }
 
 // addBias adds a [K, out] bias to a [K, out, ...] tensor.
 func addBias(y, b *Node) *Node {
@@ -93,162 +93,168 @@ func addBias(y, b *Node) *Node {
 	return Add(y, Reshape(b, dims...))
 }
 
-// leaky is LeakyReLU with the config's negative slope.
-func (n *netGraph) leaky(x *Node) *Node {
-	return Where(GreaterThan(x, ScalarZero(n.g, x.DType())), x, MulScalar(x, n.slope))
+func relu(x *Node) *Node { return Max(x, ScalarZero(x.Graph(), x.DType())) }
+
+// augWeights are the per-graph matrices with folded biases (see Layout)
+// and the transposes the backward pass multiplies by.
+type augWeights struct {
+	core       *Node   // Elman: [W_h, W_x, b_x+b_h] [K, H, H+I+1]
+	gate       []*Node // GRU z, r, n: [W_h·, W_x·, b_x·+b_h·] [K, H, H+I+1]
+	gc, pc     *Node   // A_gc [K, G+1, H+I+1], A_pc [K, P+1, G+1]
+	dcn        *Node   // A_dcn [K, H, P+1]
+	hT         []*Node // Elman: W_hᵀ; GRU: W_hzᵀ, W_hrᵀ, W_hnᵀ ([K, H, H])
+	dcnT, pcT  *Node   // A_dcnᵀ [K, P+1, H], A_pcᵀ [K, G+1, P+1]
+	gcHT       *Node   // hidden columns of A_gc, transposed [K, H, G+1]
+	cbOnScaled bool
 }
 
-func relu(x *Node) *Node { return Max(x, ScalarZero(x.Graph(), x.DType())) }
+// unitRow is a [K, 1, cols] row (0, …, 0, 1).
+func (n *netGraph) unitRow(cols int) *Node {
+	row := make([]float32, cols)
+	row[cols-1] = 1
+	return BroadcastToDims(Const(n.g, [][][]float32{{row}}), n.K, 1, cols)
+}
+
+func (n *netGraph) zeros(dims ...int) *Node {
+	return Zeros(n.g, shapes.Make(dtypes.Float32, dims...))
+}
+
+// column reshapes a [K, out] bias to a [K, out, 1] column.
+func (n *netGraph) column(b *Node) *Node {
+	return Reshape(b, n.K, b.Shape().Dimensions[1], 1)
+}
+
+// prepare builds the augmented weights; cbOn (optional, [K]) scales A_dcn
+// so that a member with the CB off gets exactly zero CB bias.
+func (n *netGraph) prepare(cbOn *Node) {
+	a := &augWeights{}
+	H, I := n.hidden, n.cfg.Inputs
+	if n.cfg.Core == CoreGRU {
+		for _, gname := range gruGates {
+			b := Add(n.w("x_"+gname+".bias"), n.w("h_"+gname+".bias"))
+			a.gate = append(a.gate, Concatenate([]*Node{n.w("h_" + gname + ".weight"),
+				n.w("x_" + gname + ".weight"), n.column(b)}, 2))
+			a.hT = append(a.hT, transposeW(n.w("h_"+gname+".weight")))
+		}
+	} else {
+		b := Add(n.w("inp.bias"), n.w("hh.bias"))
+		a.core = Concatenate([]*Node{n.w("hh.weight"), n.w("inp.weight"), n.column(b)}, 2)
+		a.hT = []*Node{transposeW(n.w("hh.weight"))}
+	}
+	if n.cfg.CB {
+		G, P := n.cfg.GC, n.cfg.PC
+		wgc := n.w("cb.gc.weight")
+		var parts []*Node
+		switch n.cfg.CBSees {
+		case CBSeesHidden:
+			parts = []*Node{wgc, n.zeros(n.K, G, I)}
+		case CBSeesInput:
+			parts = []*Node{n.zeros(n.K, G, H), wgc}
+		default:
+			parts = []*Node{wgc}
+		}
+		parts = append(parts, n.column(n.w("cb.gc.bias")))
+		a.gc = Concatenate([]*Node{Concatenate(parts, 2), n.unitRow(H + I + 1)}, 1)
+		a.pc = Concatenate([]*Node{
+			Concatenate([]*Node{n.w("cb.pc.weight"), n.column(n.w("cb.pc.bias"))}, 2),
+			n.unitRow(G + 1)}, 1)
+		a.dcn = Concatenate([]*Node{n.w("cb.dcn.weight"), n.column(n.w("cb.dcn.bias"))}, 2)
+		if cbOn != nil {
+			a.dcn = Mul(a.dcn, Reshape(cbOn, n.K, 1, 1))
+		}
+		a.dcnT = transposeW(a.dcn)
+		a.pcT = transposeW(a.pc)
+		a.gcHT = transposeW(Slice(a.gc, AxisRange(), AxisRange(), AxisRange(0, H)))
+		_ = P
+	}
+	n.a = a
+}
 
 // stepTrace is what the forward pass records at one step, all [K, width, B]
 // (the GRU's per-trial scalars [K, 1, B]).
 type stepTrace struct {
+	c            *Node // [h_{t-1}; x_t; 1]
 	hPrev        *Node // h_{t-1}
-	pre          *Node // Elman pre-activation / GRU candidate input u = n_pre + s·b_cb
-	gc, pc, cb   *Node // CB activations; cb is the bias added (scaled, for the GRU)
+	mask         *Node // bool, real step; nil when every member is real
+	gcA, pcA     *Node // CB activations with their trailing constant-1 row
+	cb           *Node // the bias added (scaled, for the GRU)
+	dAct         *Node // Elman: α·LeakyReLU'(pre); GRU: LeakyReLU'(u)
+	act          *Node // GRU: LeakyReLU(u)
 	cbRaw        *Node // GRU: unscaled DCN output
 	scale        *Node // GRU: per-trial scale s
 	cbNorm       *Node // GRU: clamped ‖b_cb‖
 	scaleClipped *Node // GRU: bool, s < 1 (the gradient flows through ‖b_cb‖)
-	z, r, q      *Node // GRU gates and q = r⊙h
-	act          *Node // LeakyReLU output
+	z, r, qA     *Node // GRU gates and [r⊙h; x_t; 1]
 	h            *Node // h_t (after the mask)
 }
 
 // forwardInputs are the per-graph inputs of the recurrent pass.
 type forwardInputs struct {
-	x    *Node // [K, I, T, B]
+	x    *Node // [T, K, I+1, B]: the inputs and a constant-1 channel
 	h0   *Node // [K, H, B]
 	mask *Node // bool [T, K]: true = real step, false = padding (state held)
-	cbOn *Node // optional float32 [K]: 1 = CB on, 0 = CB output dropped
 }
 
-// inputProj holds the input projections of all steps, [K, width, T, B].
-type inputProj struct {
-	core []*Node // Elman: W_x x + b_x + b_h; GRU: z, r, n parts (with both biases)
-	gcx  *Node   // CB: W_gc,x x + b_gc; [K, G, 1, 1] (just b_gc) when the CB sees no input
-}
-
-func (n *netGraph) projectInputs(x *Node) inputProj {
-	var p inputProj
-	if n.cfg.Core == CoreGRU {
-		for _, gname := range gruGates {
-			v := addBias(matmul(n.w("x_"+gname+".weight"), x), n.w("x_"+gname+".bias"))
-			p.core = append(p.core, addBias(v, n.w("h_"+gname+".bias")))
-		}
-	} else {
-		v := addBias(matmul(n.w("inp.weight"), x), n.w("inp.bias"))
-		p.core = []*Node{addBias(v, n.w("hh.bias"))}
+// stepMask returns step t's mask shaped for Where on [K, H, B] tensors: a
+// scalar when K = 1 (the backend then copies whole tensors), else [K].
+func (n *netGraph) stepMask(mask *Node, t int) *Node {
+	m := Slice(mask, AxisElem(t))
+	if n.K == 1 {
+		return Reshape(m)
 	}
-	if n.cfg.CB {
-		bgc := n.w("cb.gc.bias")
-		if wx := n.cbInputWeight(); wx != nil {
-			p.gcx = addBias(matmul(wx, x), bgc)
-		} else {
-			p.gcx = Reshape(bgc, n.K, n.cfg.GC, 1, 1)
-		}
-	}
-	return p
-}
-
-// stepSlice takes step t of a [K, W, T, B] tensor → [K, W, B]; a [K, W, 1,
-// 1] tensor (constant over time) is broadcast instead.
-func (n *netGraph) stepSlice(v *Node, t int) *Node {
-	d := v.Shape().Dimensions
-	if d[2] == 1 {
-		return BroadcastToDims(Reshape(v, d[0], d[1], 1), d[0], d[1], n.B)
-	}
-	return Reshape(Slice(v, AxisRange(), AxisRange(), AxisElem(t)), d[0], d[1], d[3])
-}
-
-// cbHiddenWeight is the hidden part of W_gc, [K, G, H] (nil if the CB does
-// not see the hidden state). c_t = [h_{t-1}, x_t]: hidden columns first.
-func (n *netGraph) cbHiddenWeight() *Node {
-	if !n.cfg.CB || !n.cfg.cbSeesHidden() {
-		return nil
-	}
-	if _, ok := n.wtCache["cb.gc.h"]; !ok {
-		wgc := n.w("cb.gc.weight")
-		if n.cfg.cbSeesInput() {
-			wgc = Slice(wgc, AxisRange(), AxisRange(), AxisRange(0, n.hidden))
-		}
-		n.wtCache["cb.gc.h"] = wgc
-	}
-	return n.wtCache["cb.gc.h"]
-}
-
-// cbInputWeight is the input part of W_gc, [K, G, I] (nil if the CB does
-// not see the input).
-func (n *netGraph) cbInputWeight() *Node {
-	if !n.cfg.CB || !n.cfg.cbSeesInput() {
-		return nil
-	}
-	wgc := n.w("cb.gc.weight")
-	if n.cfg.cbSeesHidden() {
-		wgc = Slice(wgc, AxisRange(), AxisRange(), AxisRange(n.hidden, n.hidden+n.cfg.Inputs))
-	}
-	return wgc
+	return Reshape(m, n.K)
 }
 
 // forward runs the recurrence over the T (bucket) steps and returns the
-// final hidden state [K, H, B] and the per-step traces.
+// final hidden state [K, H, B] and the per-step traces. prepare must have
+// been called.
 func (n *netGraph) forward(in forwardInputs) (hT *Node, trace []stepTrace) {
-	proj := n.projectInputs(in.x)
-	wgch := n.cbHiddenWeight()
-	var cbOn *Node
-	if in.cbOn != nil && n.cfg.CB {
-		cbOn = Reshape(in.cbOn, n.K, 1, 1)
-	}
+	I := n.cfg.Inputs
 	h := in.h0
 	trace = make([]stepTrace, n.T)
+	zero := ScalarZero(n.g, dtypes.Float32)
 	for t := 0; t < n.T; t++ {
 		tr := &trace[t]
 		tr.hPrev = h
-		var cb *Node
+		xt := Reshape(Slice(in.x, AxisElem(t)), n.K, I+1, n.B)
+		tr.c = Concatenate([]*Node{h, xt}, 1)
 		if n.cfg.CB {
-			gcPre := n.stepSlice(proj.gcx, t)
-			if wgch != nil {
-				gcPre = Add(gcPre, matmul(wgch, h))
-			}
-			tr.gc = relu(gcPre)
-			tr.pc = relu(addBias(matmul(n.w("cb.pc.weight"), tr.gc), n.w("cb.pc.bias")))
-			cb = addBias(matmul(n.w("cb.dcn.weight"), tr.pc), n.w("cb.dcn.bias"))
-			if cbOn != nil {
-				cb = Mul(cb, cbOn)
-			}
+			tr.gcA = relu(matmul(n.a.gc, tr.c))
+			tr.pcA = relu(matmul(n.a.pc, tr.gcA))
+			tr.cb = matmul(n.a.dcn, tr.pcA)
 		}
 		var hNew *Node
 		if n.cfg.Core == CoreGRU {
-			hNew = n.gruStep(h, proj, t, cb, tr)
+			hNew = n.gruStep(h, xt, tr)
 		} else {
-			pre := Add(n.stepSlice(proj.core[0], t), matmul(n.w("hh.weight"), h))
-			if cb != nil {
-				pre = Add(pre, cb)
-				tr.cb = cb
+			pre := matmul(n.a.core, tr.c)
+			if tr.cb != nil {
+				pre = Add(pre, tr.cb)
 			}
-			tr.pre = pre
-			tr.act = n.leaky(pre)
-			hNew = Add(MulScalar(h, 1-n.alpha), MulScalar(tr.act, n.alpha))
+			// h_t = (1−α)·h + α·LeakyReLU(pre), with α·LeakyReLU(pre) =
+			// pre·dAct and dAct = α or α·slope, kept for the backward pass.
+			tr.dAct = Where(GreaterThan(pre, zero), Scalar(n.g, dtypes.Float32, n.alpha),
+				Scalar(n.g, dtypes.Float32, n.alpha*n.slope))
+			hNew = Add(MulScalar(h, 1-n.alpha), Mul(pre, tr.dAct))
 		}
-		mt := Reshape(Slice(in.mask, AxisElem(t)), n.K)
-		h = Where(mt, hNew, h)
+		tr.mask = n.stepMask(in.mask, t)
+		h = Where(tr.mask, hNew, h)
 		tr.h = h
 	}
 	return h, trace
 }
 
-func (n *netGraph) gruStep(h *Node, proj inputProj, t int, cb *Node, tr *stepTrace) *Node {
-	az := Add(n.stepSlice(proj.core[0], t), matmul(n.w("h_z.weight"), h))
-	ar := Add(n.stepSlice(proj.core[1], t), matmul(n.w("h_r.weight"), h))
-	z := Sigmoid(az)
-	r := Sigmoid(ar)
-	q := Mul(r, h)
-	npre := Add(n.stepSlice(proj.core[2], t), matmul(n.w("h_n.weight"), q))
-	tr.z, tr.r, tr.q = z, r, q
+func (n *netGraph) gruStep(h, xt *Node, tr *stepTrace) *Node {
+	z := Sigmoid(matmul(n.a.gate[0], tr.c))
+	r := Sigmoid(matmul(n.a.gate[1], tr.c))
+	tr.qA = Concatenate([]*Node{Mul(r, h), xt}, 1)
+	npre := matmul(n.a.gate[2], tr.qA)
+	tr.z, tr.r = z, r
 	u := npre
-	if cb != nil {
+	if tr.cb != nil {
 		// b_cb ← b_cb·min(1, ratio·‖n_pre‖/‖b_cb‖) per trial, n_pre held
 		// constant, norms clamped at 1e-8.
+		cb := tr.cb
 		tr.cbRaw = cb
 		eps := Scalar(n.g, dtypes.Float32, 1e-8)
 		nNorm := Max(Sqrt(ReduceAndKeep(Square(StopGradient(npre)), ReduceSum, 1)), eps)
@@ -261,9 +267,10 @@ func (n *netGraph) gruStep(h *Node, proj inputProj, t int, cb *Node, tr *stepTra
 		tr.cb = Mul(cb, s)
 		u = Add(npre, tr.cb)
 	}
-	tr.pre = u
-	tr.act = n.leaky(u)
-	// (1−z)⊙h + z⊙n
+	zero := ScalarZero(n.g, dtypes.Float32)
+	tr.dAct = Where(GreaterThan(u, zero), ScalarOne(n.g, dtypes.Float32), Scalar(n.g, dtypes.Float32, n.slope))
+	tr.act = Mul(u, tr.dAct)
+	// (1−z)⊙h + z⊙act
 	return Add(Mul(OneMinus(z), h), Mul(z, tr.act))
 }
 
@@ -361,4 +368,16 @@ func (n *netGraph) sgd(P, M, grads []*Node, norm, trainable, hyper, ok *Node) (n
 		newM[i] = Where(keep, buf, M[i])
 	}
 	return newP, newM
+}
+
+// sub returns a netGraph over members [lo, hi) of n, whose parameters are
+// slices of n's.
+func (n *netGraph) sub(lo, hi int) *netGraph {
+	s := newNetGraph(n.g, n.cfg, hi-lo, n.B, n.T)
+	s.P = make([]*Node, len(n.P))
+	for i, p := range n.P {
+		s.P[i] = sliceK(p, 0, [2]int{lo, hi})
+		s.byName[n.specs[i].Name] = s.P[i]
+	}
+	return s
 }

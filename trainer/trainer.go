@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -327,11 +328,44 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 		lines = append(lines, progressLine(m, st, start, steps))
 	}
 	if opt.Progress != nil {
-		for _, l := range lines {
-			fmt.Fprintln(opt.Progress, l)
+		if len(lines) <= compactAbove {
+			for _, l := range lines {
+				fmt.Fprintln(opt.Progress, l)
+			}
+		} else {
+			fmt.Fprintln(opt.Progress, ensembleLine(ms, start, steps, wall))
 		}
 	}
 	return nil
+}
+
+// compactAbove: ensembles with more active runs than this print one summary
+// line per epoch instead of a line per run.
+const compactAbove = 4
+
+// ensembleLine summarises an epoch of a large ensemble: how many runs are
+// active, the spread of their N, the slowest run's ETA.
+func ensembleLine(ms []*member, start time.Time, steps int, wall float64) string {
+	var ns []int
+	epoch, budget, active, here := 0, 0, 0, 1
+	for _, m := range ms {
+		here = max(here, m.epochsHere)
+		if m.state.Done {
+			continue
+		}
+		active++
+		ns = append(ns, m.state.N)
+		epoch = max(epoch, m.state.Epoch)
+		budget = max(budget, m.run.Config.Epochs)
+	}
+	if active == 0 {
+		return fmt.Sprintf("ensemble of %d: all runs done", len(ms))
+	}
+	slices.Sort(ns)
+	perEpoch := time.Since(start) / time.Duration(here)
+	return fmt.Sprintf("ensemble of %d (%d training)  epoch %4d/%d  N min/median/max %d/%d/%d  %.1f steps/s  ETA ≤ %s",
+		len(ms), active, epoch, budget, ns[0], ns[len(ns)/2], ns[len(ns)-1], float64(steps)/wall,
+		(time.Duration(budget-epoch) * perEpoch).Round(time.Second))
 }
 
 // commit writes one member's epoch: the checkpoint of a solved N, the stats

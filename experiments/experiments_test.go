@@ -1,0 +1,256 @@
+package experiments
+
+import (
+	"context"
+	"image/png"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
+	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/taskplugins/tasks"
+	"github.com/cbrnn/cbrnn/trainer"
+)
+
+// testEnv is an Env on the in-process task generators (byte-identical to
+// the plugins) writing into a temporary folder.
+func testEnv(t *testing.T) *Env {
+	t.Helper()
+	b, _, err := gm.NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{Root: t.TempDir(), Backend: b, Source: tasks.NewLocal()}
+}
+
+// tinyProfile trains for seconds.
+var tinyProfile = Profile{
+	Name: "test", Epochs: 3, EpochsGRU: 2, EpochsSwitch: 2, Steps: 3, TestSteps: 2, Batch: 8, MaxN: 150,
+	Seeds: 2, SeedsSide: 1, EvalBatches: 2, PCABatches: 1, MaxCheckpoints: 2,
+	TimescaleT: 200, TimescaleTrials: 2, TimescaleDrop: 20, RecoverySteps: 3, RecoveryEval: 1,
+}
+
+// TestMatchedBaselines pins appendix B through the experiment groups: the
+// baselines of the paper's figures get the paper's hidden sizes.
+func TestMatchedBaselines(t *testing.T) {
+	e := testEnv(t)
+	ctx := context.Background()
+	dms, _ := e.Source.Describe(ctx, "dms")
+	for _, tc := range []struct {
+		g      Group
+		hidden int
+		total  int
+	}{
+		{CBRNN, 64, 41922},
+		{RNNMatched, 202, 41816},
+		{GRUCB, 64, 50498},
+		{GRUMatched, 128, 50562},
+	} {
+		m, err := ModelConfig(tc.g, dms)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Hidden != tc.hidden || m.Count().Total != tc.total {
+			t.Errorf("%s: H=%d with %d parameters, want H=%d with %d", tc.g.Label, m.Hidden, m.Count().Total, tc.hidden, tc.total)
+		}
+	}
+	for gc, want := range map[int]int{64: 128, 128: 160, 256: 202, 512: 272} {
+		_, rnn := ScalingGroups(gc)
+		m, _ := ModelConfig(rnn, dms)
+		if m.Hidden != want {
+			t.Errorf("Fig 2b's RNN paired with G=%d has H=%d, want the paper's %d", gc, m.Hidden, want)
+		}
+		// The matching rule agrees with the paper except at G=128 (see
+		// PaperScalingRNN).
+		cb, _ := ModelConfig(Group{Model: "cb-rnn", Hidden: 64, GC: gc}, dms)
+		rule := gm.MatchHiddenSize(cb.Count().Total, "elman", 1, []int{2})
+		if wantRule := map[int]int{64: 128, 128: 157, 256: 202, 512: 272}[gc]; rule != wantRule {
+			t.Errorf("closest match to G=%d is H=%d, want %d", gc, rule, wantRule)
+		}
+	}
+	// A switching task has 2 inputs and 2 heads: its baseline is matched to
+	// the CB model of that shape, not reused from the single tasks.
+	sw, _ := e.Source.Describe(ctx, "switch")
+	cb, _ := ModelConfig(CBRNN, sw)
+	rnn, _ := ModelConfig(RNNMatched, sw)
+	if got := gm.MatchHiddenSize(cb.Count().Total, "elman", 2, []int{2, 2}); rnn.Hidden != got || cb.Inputs != 2 || len(rnn.Heads) != 2 {
+		t.Errorf("switching baseline H=%d inputs=%d heads=%v, want H=%d, 2 inputs, 2 heads", rnn.Hidden, cb.Inputs, rnn.Heads, got)
+	}
+}
+
+func TestConfigsSeedsAndProtocol(t *testing.T) {
+	e := testEnv(t)
+	parity, _ := e.Source.Describe(context.Background(), "parity")
+	cs, err := Configs(PeriodicCore, parity, Profiles["paper"], 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 8 {
+		t.Fatalf("%d paper runs per group, want 8", len(cs))
+	}
+	for i, c := range cs {
+		if c.Seed != uint64(i+1) || c.Period != 5 || c.Regime != trainer.PeriodicCore || c.Steps != 100 || c.TestSteps != 50 ||
+			c.Batch != 64 || c.Epochs != 1000 || c.StartN != 2 || c.MaxN != 150 || c.Threshold != 98 || c.Optim != gm.PaperOptim() {
+			t.Errorf("run %d does not follow SPEC §3: %+v", i, c)
+		}
+	}
+	side, _ := Configs(GRUCB, parity, Profiles["paper"], 500)
+	if len(side) != 3 {
+		t.Errorf("%d GRU runs, want the paper's n = 3", len(side))
+	}
+}
+
+func TestSpread(t *testing.T) {
+	for _, tc := range []struct {
+		ns   []int
+		max  int
+		want []int
+	}{
+		{[]int{2, 3, 4}, 0, []int{2, 3, 4}},
+		{[]int{2, 3, 4}, 5, []int{2, 3, 4}},
+		{[]int{2, 3, 4, 5, 6, 7, 8}, 3, []int{2, 5, 8}},
+		{[]int{2, 3, 4, 5}, 1, []int{5}},
+	} {
+		if got := spread(tc.ns, tc.max); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("spread(%v, %d) = %v, want %v", tc.ns, tc.max, got, tc.want)
+		}
+	}
+}
+
+func TestLookupProfile(t *testing.T) {
+	if p, err := LookupProfile(""); err != nil || p.Name != "quick" {
+		t.Errorf("default profile %q, %v; want quick", p.Name, err)
+	}
+	if _, err := LookupProfile("huge"); err == nil || !strings.Contains(err.Error(), "quick") {
+		t.Errorf("unknown profile error %v does not list the known ones", err)
+	}
+	if p := Profiles["paper"]; p.Epochs != 1000 || p.EpochsGRU != 500 || p.EpochsSwitch != 650 || p.Steps != 100 || p.TestSteps != 50 || p.Batch != 64 || p.Seeds != 8 ||
+		p.EvalBatches != 20 || p.PCABatches != 10 || p.TimescaleT != 20000 || p.TimescaleTrials != 8 || p.TimescaleDrop != 500 || p.RecoverySteps != 100 || p.RecoveryEval != 50 {
+		t.Errorf("paper profile departs from SPEC §3–4: %+v", p)
+	}
+}
+
+// TestFigureEndToEnd trains the runs of fig2a and table4 at a tiny budget,
+// draws them, and checks that a second call reuses the cached runs.
+func TestFigureEndToEnd(t *testing.T) {
+	e := testEnv(t)
+	ctx := context.Background()
+	rs, err := e.All(ctx, tinyProfile, []string{"fig2a", "appB", "table4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		for _, p := range r.PNGs {
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(f)
+			f.Close()
+			if err != nil || img.Bounds().Dx() < 300 {
+				t.Errorf("%s: not a real PNG (%v)", p, err)
+			}
+		}
+	}
+	if md := rs[1].Markdown; !strings.Contains(md, "41922") || !strings.Contains(md, "RNN-202") || !strings.Contains(md, "41816") {
+		t.Errorf("appB table lacks the paper's counts:\n%s", md)
+	}
+	report, err := os.ReadFile(e.ResultsPath())
+	if err != nil || !strings.Contains(string(report), "## table4") {
+		t.Fatalf("results.md missing or incomplete: %v", err)
+	}
+	// Every run is finished and cached: a second plan trains nothing.
+	entries, _ := os.ReadDir(e.RunsDir())
+	if len(entries) != 2*2*4 { // 2 tasks × 4 groups × 2 seeds (fig2a's groups are among table4's)
+		t.Errorf("%d cached runs, want 16", len(entries))
+	}
+	for _, en := range entries {
+		d, err := rundir.Open(e.RunsDir() + "/" + en.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done, _ := d.Done(); !done {
+			t.Errorf("run %s not finished", en.Name())
+		}
+	}
+	before := snapshotStats(t, e)
+	if _, err := e.All(ctx, tinyProfile, []string{"fig2a"}); err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshotStats(t, e); !reflect.DeepEqual(before, after) {
+		t.Error("a second reproduction retrained cached runs")
+	}
+}
+
+func snapshotStats(t *testing.T, e *Env) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	entries, _ := os.ReadDir(e.RunsDir())
+	for _, en := range entries {
+		b, err := os.ReadFile(e.RunsDir() + "/" + en.Name() + "/" + rundir.StatsFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[en.Name()] = string(b)
+	}
+	return out
+}
+
+// TestProbes runs the analyses that re-run a network: the CB ablation must
+// equal evaluating weights whose CB output is zero, and the other probes
+// must return one result per population.
+func TestProbes(t *testing.T) {
+	e := testEnv(t)
+	ctx := context.Background()
+	dms, _ := e.Source.Describe(ctx, "dms")
+	cs, err := Configs(CBRNN, dms, tinyProfile, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := e.Ensure(ctx, cs[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cps, err := Checkpoints(dirs[0], 0)
+	if err != nil || len(cps) == 0 {
+		t.Fatalf("no checkpoint or final state to analyse: %v", err)
+	}
+	c := cps[0]
+	a, err := e.Ablate(ctx, c, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeroed := c
+	zeroed.Weights = withoutCB(c.Config.Model, c.Weights)
+	z, err := e.Ablate(ctx, zeroed, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.NoCB != z.WithCB || z.NoCB != z.WithCB {
+		t.Errorf("ablation %.2f%% differs from zeroed-DCN weights %.2f%% (and %.2f%%)", a.NoCB, z.WithCB, z.NoCB)
+	}
+	r, err := e.Recover(ctx, c, 2, 1)
+	if err != nil || r.RecoveredSteps != 2 || r.Recovered < 0 || r.Recovered > 100 {
+		t.Errorf("recovery %+v, %v", r, err)
+	}
+	d, err := e.Dimensionality(ctx, c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	widths := map[string]int{"hidden": 64, "gc": 256, "pc": 64, "cb_bias": 64}
+	for pop, w := range widths {
+		dm, ok := d.Dims[pop]
+		if !ok || dm.Units != w || dm.D95 < 1 || dm.D95 > w {
+			t.Errorf("%s: dimensionality %+v, want %d units", pop, dm, w)
+		}
+	}
+	ts, err := e.Timescales(c, 300, 2, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ts) != 4 {
+		t.Errorf("timescales for %d populations, want 4", len(ts))
+	}
+}
