@@ -1,9 +1,13 @@
 # cbrnn — everyday commands. `make help` lists them.
 GO      ?= go
 PROFILE ?= quick
-JOBS    ?= 1
+JOBS    ?= 0
 # Build tags: `make build TAGS=xla` links GoMLX's XLA backend (needs cgo) for GPUs.
 TAGS    ?=
+# GoMLX's Go backend has AVX2/AVX-512 matmul kernels behind Go's simd
+# experiment: 2.4× faster training steps on this project's 2-core machines
+# (measured: K=6 ensemble epoch pair 4.85 s → 2.02 s). Golden tests pass with it.
+export GOEXPERIMENT ?= simd
 
 .PHONY: help build plugins test unit smoke bench figures notebooks reproduce clean
 

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/gomlx/compute"
@@ -25,10 +27,14 @@ type Env struct {
 	Out     string
 	Backend compute.Backend
 	Source  task.Source
-	// Jobs is how many ensembles train at once (default 1: one ensemble
-	// already uses every core of the Go backend).
+	// Jobs is how many ensembles train at once; 0 = automatic: one per core
+	// on the Go backend (a training step there runs its ops in order and
+	// keeps about one core busy), one on an accelerator.
 	Jobs int
-	// MaxEnsemble caps how many runs share one graph (default 24).
+	// MaxEnsemble caps how many runs share one graph; 0 = automatic: 8 on
+	// the Go backend (its cost grows linearly with the members, so smaller
+	// ensembles spread better over the jobs), 64 on an accelerator (where
+	// members are nearly free).
 	MaxEnsemble int
 	Progress    io.Writer
 
@@ -95,10 +101,7 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	maxK := e.MaxEnsemble
-	if maxK <= 0 {
-		maxK = 24
-	}
+	jobs, maxK := e.parallelism()
 	for _, k := range keys {
 		rs := pending[k]
 		for len(rs) > 0 {
@@ -110,7 +113,6 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 	if len(chunks) == 0 {
 		return dirs, nil
 	}
-	jobs := max(1, e.Jobs)
 	sem := make(chan struct{}, jobs)
 	var (
 		mu       sync.Mutex
@@ -141,6 +143,24 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 	}
 	wg.Wait()
 	return dirs, firstErr
+}
+
+func (e *Env) parallelism() (jobs, maxK int) {
+	goBackend := e.Backend != nil && strings.Contains(strings.ToLower(e.Backend.Name()), "go")
+	jobs, maxK = e.Jobs, e.MaxEnsemble
+	if jobs <= 0 {
+		jobs = 1
+		if goBackend {
+			jobs = runtime.NumCPU()
+		}
+	}
+	if maxK <= 0 {
+		maxK = 64
+		if goBackend {
+			maxK = 8
+		}
+	}
+	return jobs, maxK
 }
 
 // trainLocked holds every run's lock while training, so two processes never

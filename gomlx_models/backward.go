@@ -30,7 +30,9 @@ func gradW(delta, in *Node) *Node {
 func stackT(steps []*Node) *Node { return Concatenate(steps, 2) }
 
 // cols slices columns [from, to) of a [K, rows, cols] tensor.
-func cols(x *Node, from, to int) *Node { return Slice(x, AxisRange(), AxisRange(), AxisRange(from, to)) }
+func cols(x *Node, from, to int) *Node {
+	return Slice(x, AxisRange(), AxisRange(), AxisRange(from, to))
+}
 
 // rows slices rows [from, to) of a [K, rows, cols] tensor.
 func rows(x *Node, from, to int) *Node { return Slice(x, AxisRange(), AxisRange(from, to)) }

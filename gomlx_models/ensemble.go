@@ -14,8 +14,16 @@ import (
 
 // Ensemble is K networks of one Config trained together: their parameters
 // are stacked along a leading member axis and stay on the backend between
-// steps; one compiled graph runs forward, backward and the optimiser for
-// all K members with batched matmuls.
+// steps; one compiled graph runs forward, backward (hand-written BPTT, see
+// backward.go) and the optimiser for all K members with batched matmuls,
+// one graph execution per step, with the parameter and momentum buffers
+// donated to it. Graphs are compiled once per (kind, bucket length, B).
+//
+// Speed on the Go backend (paper CB-RNN, T=60, B=64, 2-core machine shared
+// with other jobs): ~62 ms per step for K=1 and ~56 ms per member-step for
+// K=8 when built with GOEXPERIMENT=simd (AVX-512 matmuls); without it ~280
+// ms (K=1) and ~140 ms per member-step (K=8). Compilation takes ≤ 0.1 s per
+// bucket.
 //
 // An Ensemble is safe for concurrent use (calls are serialised).
 type Ensemble struct {
@@ -36,10 +44,10 @@ type Ensemble struct {
 	grad        gradMode
 }
 
-// gradMode picks how TrainStep computes gradients.
 // defaultGradMode is what new ensembles use.
 var defaultGradMode = gradManual
 
+// gradMode picks how TrainStep computes gradients.
 type gradMode int
 
 const (
@@ -493,6 +501,7 @@ func (e *Ensemble) stepBuffers(in StepInput, opt Optim) ([]compute.Buffer, error
 // grad norm [K], ok [K] (1 = updated, 0 = skipped).
 func (e *Ensemble) buildTrain(g *Graph, key graphKey) []*Node {
 	n := newNetGraph(g, e.cfg, e.k, key.B, key.T)
+	n.exactRelu = key.mode == gradAutodiff
 	P := n.addParams("p.")
 	M := make([]*Node, len(P))
 	for i, p := range e.specs {
@@ -689,17 +698,18 @@ func (e *Ensemble) buildEval(g *Graph, key graphKey) []*Node {
 }
 
 // memberGroups splits the members into contiguous groups [lo, hi) whose
-// recurrences are built separately in one graph. On the Go backend a
-// batched matmul of ≥ 4M multiply-adds switches to a kernel that repacks
-// both operands on every call, which for the small per-step matmuls costs
-// more than the arithmetic; groups keep every per-step matmul below that
-// size (the batch of a group still spreads over the cores). Other backends
-// get one group.
+// recurrences are built separately in one graph. With SIMD (GOEXPERIMENT=
+// simd) the Go backend's small-matrix kernel beats its packed kernel, which
+// it switches to for batched matmuls of ≥ 4M multiply-adds and which repacks
+// both operands on every call; groups keep every per-step matmul below that
+// size (a group's batch still spreads over the cores): measured 3% less CPU
+// for K=8. Without SIMD the packed kernel is the faster one (−21% for K=8),
+// and other backends compile the batched graph well: one group.
 func (e *Ensemble) memberGroups(B int) [][2]int {
 	gmax := e.k
 	if e.groupMax > 0 {
 		gmax = e.groupMax
-	} else if e.isGoBackend {
+	} else if e.isGoBackend && simdCompiledIn {
 		c := e.cfg
 		H, I, G, P := c.Hidden, c.Inputs, c.GC, c.PC
 		layer := H * (H + I + 1) // core / GRU gate matmuls

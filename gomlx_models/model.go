@@ -40,6 +40,8 @@ type netGraph struct {
 	nHeads  int
 	classes []int
 	a       *augWeights
+	// exactRelu makes relu a Where (see relu).
+	exactRelu bool
 }
 
 func newNetGraph(g *Graph, cfg Config, K, B, T int) *netGraph {
@@ -93,7 +95,15 @@ func addBias(y, b *Node) *Node {
 	return Add(y, Reshape(b, dims...))
 }
 
-func relu(x *Node) *Node { return Max(x, ScalarZero(x.Graph(), x.DType())) }
+// relu is ReLU. For autodiff (the reference gradients) it is a Where, whose
+// gradient at exactly 0 is 0 like PyTorch's; Max would pass it through.
+func (n *netGraph) relu(x *Node) *Node {
+	zero := ScalarZero(x.Graph(), x.DType())
+	if n.exactRelu {
+		return Where(GreaterThan(x, zero), x, zero)
+	}
+	return Max(x, zero)
+}
 
 // augWeights are the per-graph matrices with folded biases (see Layout)
 // and the transposes the backward pass multiplies by.
@@ -219,8 +229,8 @@ func (n *netGraph) forward(in forwardInputs) (hT *Node, trace []stepTrace) {
 		xt := Reshape(Slice(in.x, AxisElem(t)), n.K, I+1, n.B)
 		tr.c = Concatenate([]*Node{h, xt}, 1)
 		if n.cfg.CB {
-			tr.gcA = relu(matmul(n.a.gc, tr.c))
-			tr.pcA = relu(matmul(n.a.pc, tr.gcA))
+			tr.gcA = n.relu(matmul(n.a.gc, tr.c))
+			tr.pcA = n.relu(matmul(n.a.pc, tr.gcA))
 			tr.cb = matmul(n.a.dcn, tr.pcA)
 		}
 		var hNew *Node
@@ -347,9 +357,9 @@ func (n *netGraph) sgd(P, M, grads []*Node, norm, trainable, hyper, ok *Node) (n
 	zero := ScalarZero(n.g, dtypes.Float32)
 	one := ScalarOne(n.g, dtypes.Float32)
 	// torch.nn.utils.clip_grad_norm_: coef = clip/(norm+1e-6), applied if < 1.
-	coef := Div(clip, AddScalar(norm, 1e-6))                     // [K]
+	coef := Div(clip, AddScalar(norm, 1e-6))                    // [K]
 	doClip := And(GreaterThan(clip, zero), LessThan(coef, one)) // [K]
-	coef = Where(doClip, coef, OnesLike(coef))                   // [K]
+	coef = Where(doClip, coef, OnesLike(coef))                  // [K]
 	newP = make([]*Node, len(P))
 	newM = make([]*Node, len(P))
 	for i := range P {
@@ -374,6 +384,7 @@ func (n *netGraph) sgd(P, M, grads []*Node, norm, trainable, hyper, ok *Node) (n
 // slices of n's.
 func (n *netGraph) sub(lo, hi int) *netGraph {
 	s := newNetGraph(n.g, n.cfg, hi-lo, n.B, n.T)
+	s.exactRelu = n.exactRelu
 	s.P = make([]*Node, len(n.P))
 	for i, p := range n.P {
 		s.P[i] = sliceK(p, 0, [2]int{lo, hi})

@@ -156,13 +156,6 @@ func TestNewCurriculumRejectsMismatch(t *testing.T) {
 	}
 }
 
-func TestAccuracy(t *testing.T) {
-	logits := []float32{0.1, 0.9, 2, -1, 0, 0.5}
-	if got := Accuracy(logits, 2, []int32{1, 0, 0}); got != 2.0/3 {
-		t.Errorf("Accuracy = %v, want 2/3", got)
-	}
-}
-
 func TestValidate(t *testing.T) {
 	ok := cfgFor(single(), Standard)
 	for _, tc := range []struct {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/cbrnn/cbrnn/analysis"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/rundir"
@@ -284,7 +285,7 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 		}
 		for k := range ms {
 			for h := 0; h < nHeads; h++ {
-				correct[k][h] += Accuracy(out.Logits[k][h], cfg.Heads[h], labels[k][h])
+				correct[k][h] += analysis.Accuracy(out.Logits[k][h], cfg.Heads[h], labels[k][h])
 			}
 		}
 	}
@@ -478,25 +479,4 @@ func shortName(p string) string {
 		return p[i+1:]
 	}
 	return p
-}
-
-// Accuracy is the fraction of trials whose arg-max logit is the label.
-func Accuracy(logits []float32, classes int, labels []int32) float64 {
-	if len(labels) == 0 {
-		return 0
-	}
-	ok := 0
-	for b, l := range labels {
-		row := logits[b*classes : (b+1)*classes]
-		best := 0
-		for c := 1; c < classes; c++ {
-			if row[c] > row[best] {
-				best = c
-			}
-		}
-		if int32(best) == l {
-			ok++
-		}
-	}
-	return float64(ok) / float64(len(labels))
 }

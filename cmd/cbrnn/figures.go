@@ -17,7 +17,7 @@ func init() {
 func runFigures(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("figures", flag.ContinueOnError)
 	profile := fs.String("profile", "quick", "smoke, quick or paper")
-	jobs := fs.Int("jobs", 1, "ensembles trained at once")
+	jobs := fs.Int("jobs", 0, "ensembles trained at once (0: one per core on the Go backend, 1 on an accelerator)")
 	list := fs.Bool("list", false, "list the figure ids and profiles")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: cbrnn figures [--profile P] [--jobs N] [id …]  (default: every figure)\n")

@@ -21,19 +21,6 @@ func init() {
 	register("train", "train networks on a task with the paper's protocol", runTrain)
 }
 
-// paramFlags collects repeated --task-param key=value flags.
-type paramFlags map[string]string
-
-func (p paramFlags) String() string { return fmt.Sprint(map[string]string(p)) }
-func (p paramFlags) Set(v string) error {
-	k, val, ok := strings.Cut(v, "=")
-	if !ok || k == "" {
-		return fmt.Errorf("want key=value, got %q", v)
-	}
-	p[k] = val
-	return nil
-}
-
 func runTrain(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	var (
@@ -56,7 +43,7 @@ func runTrain(ctx context.Context, args []string) error {
 		out      = fs.String("out", "", "run directory (required); with --seeds > 1, one subdirectory per seed")
 		resume   = fs.Bool("resume", false, "continue the run in --out from its last completed epoch")
 		imp      = fs.String("import", "", "start from these weights (safetensors, PyTorch names) instead of the paper's init")
-		tparams  = paramFlags{}
+		tparams  = paramFlag{}
 	)
 	fs.Var(tparams, "task-param", "task parameter key=value (repeatable)")
 	if err := fs.Parse(args); err != nil {

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/trainer"
+)
+
+// TestTrainCLI trains a tiny run through the real plugins, then checks the
+// clear errors a user gets for bad input.
+func TestTrainCLI(t *testing.T) {
+	t.Setenv("CBRNN_TASK_PATH", pluginDir(t))
+	ctx := context.Background()
+	out := filepath.Join(t.TempDir(), "run")
+	tiny := []string{"--task", "dms", "--epochs", "2", "--steps", "2", "--test-steps", "1", "--batch", "4", "--out", out}
+	if err := runTrain(ctx, tiny); err != nil {
+		t.Fatal(err)
+	}
+	d, err := rundir.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := rundir.ReadStats[trainer.EpochStats](d)
+	if err != nil || len(st) != 2 {
+		t.Fatalf("%d epochs recorded (%v), want 2", len(st), err)
+	}
+	var c trainer.Config
+	if err := d.ReadConfig(&c); err != nil || c.Model.Hidden != 64 || c.Model.GC != 256 || !c.Model.CB || c.Optim.LR != 0.01 {
+		t.Errorf("config %+v (%v) is not the paper's CB-RNN", c, err)
+	}
+	if err := runTrain(ctx, append(tiny, "--resume")); err != nil {
+		t.Errorf("resuming a finished run: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.safetensors")
+	if err := safetensors.WriteFile(bad, []safetensors.Tensor{{Name: "inp.weight", Shape: []int{3, 1}, Data: make([]float32, 3)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	fresh := func() string { return filepath.Join(t.TempDir(), "r") }
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"existing run without --resume", tiny, "--resume"},
+		{"unknown task", []string{"--task", "nosuch", "--out", fresh()}, "nosuch"},
+		{"unknown model", []string{"--model", "lstm", "--out", fresh()}, `unknown model "lstm"`},
+		{"unknown regime", []string{"--regime", "sometimes", "--out", fresh()}, `unknown regime "sometimes"`},
+		{"frozen core without CB", []string{"--model", "rnn", "--regime", "frozen-core", "--out", fresh()}, "cerebellar module"},
+		{"bad number", []string{"--epochs", "many", "--out", fresh()}, "invalid value"},
+		{"negative batch", []string{"--batch", "-1", "--out", fresh()}, "batch must be positive"},
+		{"no output", []string{"--task", "dms"}, "--out"},
+		{"import that does not fit", []string{"--import", bad, "--out", fresh()}, "does not fit"},
+		{"import missing", []string{"--import", filepath.Join(t.TempDir(), "none.safetensors"), "--out", fresh()}, "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := runTrain(ctx, tc.args)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
