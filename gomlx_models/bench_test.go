@@ -9,6 +9,8 @@ import (
 	"time"
 )
 
+// benchTrainStep times TrainStep; CBRNN_GROUPMAX=n overrides the member
+// group size (see memberGroups) for experiments.
 func benchTrainStep(b *testing.B, c Config, K, T, B int) {
 	e, _ := newTestEnsemble(b, c, K, 1)
 	if v := os.Getenv("CBRNN_GROUPMAX"); v != "" {
@@ -55,4 +57,22 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkEval: forward pass only (test batches), paper CB-RNN, K=8.
+func BenchmarkEval(b *testing.B) {
+	const K, T, B = 8, 60, 64
+	e, _ := newTestEnsemble(b, paperCB, K, 1)
+	rng := rand.New(rand.NewPCG(2, 3))
+	in := EvalInput{Input: randomInput(paperCB, B, []int{T, T, T, T, T, T, T, T}, rng).Input}
+	if _, err := e.Eval(in); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := e.Eval(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/K, "ms/member-batch")
 }

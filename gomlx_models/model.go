@@ -108,14 +108,13 @@ func (n *netGraph) relu(x *Node) *Node {
 // augWeights are the per-graph matrices with folded biases (see Layout)
 // and the transposes the backward pass multiplies by.
 type augWeights struct {
-	core       *Node   // Elman: [W_h, W_x, b_x+b_h] [K, H, H+I+1]
-	gate       []*Node // GRU z, r, n: [W_h·, W_x·, b_x·+b_h·] [K, H, H+I+1]
-	gc, pc     *Node   // A_gc [K, G+1, H+I+1], A_pc [K, P+1, G+1]
-	dcn        *Node   // A_dcn [K, H, P+1]
-	hT         []*Node // Elman: W_hᵀ; GRU: W_hzᵀ, W_hrᵀ, W_hnᵀ ([K, H, H])
-	dcnT, pcT  *Node   // A_dcnᵀ [K, P+1, H], A_pcᵀ [K, G+1, P+1]
-	gcHT       *Node   // hidden columns of A_gc, transposed [K, H, G+1]
-	cbOnScaled bool
+	core      *Node   // Elman: [W_h, W_x, b_x+b_h] [K, H, H+I+1]
+	gate      []*Node // GRU z, r, n: [W_h·, W_x·, b_x·+b_h·] [K, H, H+I+1]
+	gc, pc    *Node   // A_gc [K, G+1, H+I+1], A_pc [K, P+1, G+1]
+	dcn       *Node   // A_dcn [K, H, P+1]
+	hT        []*Node // Elman: W_hᵀ; GRU: W_hzᵀ, W_hrᵀ, W_hnᵀ ([K, H, H])
+	dcnT, pcT *Node   // A_dcnᵀ [K, P+1, H], A_pcᵀ [K, G+1, P+1]
+	gcHT      *Node   // hidden columns of A_gc, transposed [K, H, G+1]
 }
 
 // unitRow is a [K, 1, cols] row (0, …, 0, 1).
@@ -152,7 +151,7 @@ func (n *netGraph) prepare(cbOn *Node) {
 		a.hT = []*Node{transposeW(n.w("hh.weight"))}
 	}
 	if n.cfg.CB {
-		G, P := n.cfg.GC, n.cfg.PC
+		G := n.cfg.GC
 		wgc := n.w("cb.gc.weight")
 		var parts []*Node
 		switch n.cfg.CBSees {
@@ -175,7 +174,6 @@ func (n *netGraph) prepare(cbOn *Node) {
 		a.dcnT = transposeW(a.dcn)
 		a.pcT = transposeW(a.pc)
 		a.gcHT = transposeW(Slice(a.gc, AxisRange(), AxisRange(), AxisRange(0, H)))
-		_ = P
 	}
 	n.a = a
 }
@@ -185,7 +183,7 @@ func (n *netGraph) prepare(cbOn *Node) {
 type stepTrace struct {
 	c            *Node // [h_{t-1}; x_t; 1]
 	hPrev        *Node // h_{t-1}
-	mask         *Node // bool, real step; nil when every member is real
+	mask         *Node // bool, real step (scalar for K=1, else [K])
 	gcA, pcA     *Node // CB activations with their trailing constant-1 row
 	cb           *Node // the bias added (scaled, for the GRU)
 	dAct         *Node // Elman: α·LeakyReLU'(pre); GRU: LeakyReLU'(u)
