@@ -9,9 +9,10 @@ TAGS    ?=
 # (measured: K=6 ensemble epoch pair 4.85 s → 2.02 s). Golden tests pass with it.
 export GOEXPERIMENT ?= simd
 
-.PHONY: help build plugins test unit smoke bench figures notebooks reproduce clean
+.PHONY: help setup build plugins test unit smoke bench figures notebooks reproduce clean
 
 help:
+	@echo "make setup      install Jupyter, GoNB, the kernel and the Python gRPC packages (idempotent)"
 	@echo "make build      build bin/cbrnn (TAGS=xla for the XLA/GPU backend)"
 	@echo "make plugins    build every task plugin into taskplugins/bin and its SHA-256 manifest"
 	@echo "make test       vet + unit tests + a smoke reproduction through Jupyter/GoNB (what CI runs)"
@@ -21,6 +22,9 @@ help:
 	@echo "make notebooks  execute every notebook headlessly (reuses cached runs)"
 	@echo "make reproduce  ./reproduce.sh --profile $(PROFILE)"
 	@echo "make clean      remove build outputs and scratch folders (keeps runs/ and figures/)"
+
+setup:
+	scripts/setup.sh
 
 build:
 	$(GO) build -tags '$(TAGS)' -o bin/cbrnn ./cmd/cbrnn
@@ -37,7 +41,7 @@ unit: plugins
 smoke:
 	./reproduce.sh --profile smoke --out .cache/smoke
 
-test: unit smoke
+test: setup unit smoke
 
 bench: build
 	bench/compare.sh

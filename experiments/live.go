@@ -23,7 +23,7 @@ func LiveDemo(ctx context.Context, root string) error {
 	if err != nil {
 		return err
 	}
-	cfgs, err := Configs(CBRNN, d, Profile{Seeds: 1, Steps: 20, TestSteps: 10, Batch: 32, MaxN: 150}, 15)
+	cfgs, err := Configs(CBRNN, d, Profile{Seeds: 1, Steps: 20, TestSteps: 10, Batch: 64, MaxN: 150}, 25)
 	if err != nil {
 		return err
 	}
