@@ -49,7 +49,8 @@ args=(--config "$config" --seq-len "$seqlen" --batch "$batch" --steps "$steps" -
 if [ -n "${COMPARE_GO_OUTPUT:-}" ]; then
 	go_out="$COMPARE_GO_OUTPUT"
 else
-	(cd "$root" && go build -o bin/cbrnn ./cmd/cbrnn)
+	# GoMLX's SIMD matmul kernels, as make and reproduce.sh build it.
+	(cd "$root" && GOEXPERIMENT="${GOEXPERIMENT:-simd}" go build -o bin/cbrnn ./cmd/cbrnn)
 	go_out="$("$root/bin/cbrnn" bench "${args[@]}" 2>&1)" || {
 		echo "$go_out" >&2; echo "compare.sh: cbrnn bench failed" >&2; exit 1; }
 fi

@@ -97,6 +97,9 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 			}
 			mom = nil
 		}
+		if err := recordProvenance(r.Dir, provenance(opt.Backend, m.state.Epoch)); err != nil {
+			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
+		}
 		ms[k], weights[k], momenta[k] = m, w, mom
 	}
 	ens, err := gm.NewEnsemble(opt.Backend, shape, weights)

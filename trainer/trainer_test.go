@@ -2,8 +2,10 @@ package trainer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -83,6 +85,11 @@ func TestTrainWritesStatsAndState(t *testing.T) {
 	}
 	if done, _ := r.Dir.Done(); !done {
 		t.Error("finished run not marked done")
+	}
+	var prov []Provenance
+	if b, err := os.ReadFile(filepath.Join(r.Dir.Path, ProvenanceFile)); err != nil || json.Unmarshal(b, &prov) != nil ||
+		len(prov) != 1 || prov[0].Backend == "" || prov[0].Go == "" {
+		t.Errorf("provenance %+v (%v): want one session naming backend and Go version", prov, err)
 	}
 	var s State
 	if _, found, err := r.Dir.LoadState(&s); err != nil || !found || s.Epoch != 4 || !s.Done {

@@ -1,0 +1,76 @@
+package trainer
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/gomlx/compute"
+
+	"github.com/cbrnn/cbrnn/rundir"
+)
+
+// ProvenanceFile records, for every process that trained a run, what it ran
+// on. It sits beside config.json rather than in it: the config is hashed to
+// cache runs, and the same protocol on another backend is the same
+// experiment.
+const ProvenanceFile = "provenance.json"
+
+// Provenance is one training session of a run.
+type Provenance struct {
+	Started      time.Time         `json:"started"`
+	FromEpoch    int               `json:"from_epoch"` // epochs already done (resume)
+	Backend      string            `json:"backend"`
+	Go           string            `json:"go"`
+	GOEXPERIMENT string            `json:"goexperiment,omitempty"`
+	Revision     string            `json:"revision,omitempty"` // VCS revision of cbrnn, if built from a checkout
+	Modules      map[string]string `json:"modules"`            // versions of the numerical dependencies
+	Host         string            `json:"host"`
+}
+
+func provenance(b compute.Backend, fromEpoch int) Provenance {
+	p := Provenance{Started: time.Now().UTC(), FromEpoch: fromEpoch, Go: runtime.Version(), Modules: map[string]string{}}
+	if b != nil {
+		p.Backend = b.Name() + " — " + b.Description()
+	}
+	p.Host, _ = os.Hostname()
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				p.Revision = s.Value
+			case "GOEXPERIMENT":
+				p.GOEXPERIMENT = s.Value
+			}
+		}
+		for _, m := range info.Deps {
+			switch m.Path {
+			case "github.com/gomlx/gomlx", "github.com/gomlx/compute", "github.com/gomlx/go-xla", "gonum.org/v1/gonum":
+				p.Modules[m.Path] = m.Version
+			}
+		}
+	}
+	return p
+}
+
+// recordProvenance appends this session to the run's provenance.json.
+func recordProvenance(d *rundir.Dir, p Provenance) error {
+	path := filepath.Join(d.Path, ProvenanceFile)
+	var all []Provenance
+	if b, err := os.ReadFile(path); err == nil {
+		// A damaged history is replaced rather than blocking training.
+		_ = json.Unmarshal(b, &all)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	b, err := json.MarshalIndent(append(all, p), "", "  ")
+	if err != nil {
+		return err
+	}
+	return rundir.WriteFileAtomic(path, b, 0o644)
+}
