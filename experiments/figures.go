@@ -159,7 +159,15 @@ func curvesPanel(title string, cs []*Cohort) *plot.Plot {
 		}
 		series = append(series, plots.Series{Label: fmt.Sprintf("%s (n=%d)", c.Label, len(c.Curves)), X: x, Mean: mean, SEM: sem, Color: plots.ColorFor(c.Group.Label)})
 	}
-	return plots.Curves(title, "epoch", "N (task difficulty reached)", series)
+	p := plots.Curves(title, "epoch", "N (task difficulty reached)", series)
+	p.Y.Tick.Marker = plots.NiceTicks{Integer: true}
+	return p
+}
+
+// nAxis puts whole-number ticks on an x axis of N.
+func nAxis(p *plot.Plot) *plot.Plot {
+	p.X.Tick.Marker = plots.NiceTicks{Integer: true}
+	return p
 }
 
 // padAll extends curves of runs that stopped early (max N reached, or a
@@ -308,7 +316,7 @@ func fig5(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 		}
 		sWith, sWithout := byN("with CB", with), byN("CB removed", without)
 		sWith.Color, sWithout.Color = plots.ColorFor("CB-RNN"), plots.ColorFor("RNN")
-		lines = append(lines, plots.LinePoints(strings.ToUpper(name)+": accuracy at each solved N", "N", "test accuracy (%)", []plots.Series{sWith, sWithout}))
+		lines = append(lines, nAxis(plots.LinePoints(strings.ToUpper(name)+": accuracy at each solved N", "N", "test accuracy (%)", []plots.Series{sWith, sWithout})))
 		bars = append(bars, plots.Bars(strings.ToUpper(name)+": mean over solved N, per network", "test accuracy (%)", nets,
 			[]plots.BarSeries{{Label: "with CB", Values: nanToZero(netWith), Color: plots.ColorFor("CB-RNN")}, {Label: "CB removed", Values: nanToZero(netWithout), Color: plots.ColorFor("RNN")}}))
 		fmt.Fprintf(&md, "**%s** — accuracy (%%) on the same fixed %d×%d trials\n\n| N | with CB | CB removed | networks |\n|---|---|---|---|\n", strings.ToUpper(name), p.EvalBatches, p.Batch)
@@ -460,7 +468,7 @@ func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 			fmt.Fprintf(&md, "| %s | %s | %s | %s | %s | %s |\n", c.Label, pop, pm(analysis.Summarise(dw), 3), pm(analysis.Summarise(pr), 2),
 				pm(analysis.Summarise(tauVals[c.Label][pop]), 1), pm(analysis.Summarise(unitTaus[pop]), 1))
 		}
-		dimPanels = append(dimPanels, plots.LinePoints(c.Label+": dimensionality per module", "N", "d95 / width", series))
+		dimPanels = append(dimPanels, nAxis(plots.LinePoints(c.Label+": dimensionality per module", "N", "d95 / width", series)))
 	}
 	var cats []string
 	var bs []plots.BarSeries
@@ -505,7 +513,7 @@ func appH(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 		}
 		a, b, r := byN("with CB", with), byN("CB removed", without), byN(fmt.Sprintf("CB removed, readout retrained (%d steps)", p.RecoverySteps), rec)
 		a.Color, b.Color, r.Color = plots.ColorFor("CB-RNN"), plots.ColorFor("RNN"), plots.ColorFor("Periodic-core")
-		panels = append(panels, plots.LinePoints(strings.ToUpper(name), "N", "test accuracy (%)", []plots.Series{a, b, r}))
+		panels = append(panels, nAxis(plots.LinePoints(strings.ToUpper(name), "N", "test accuracy (%)", []plots.Series{a, b, r})))
 		fmt.Fprintf(&md, "**%s**\n\n| N | with CB | CB removed | readout retrained |\n|---|---|---|---|\n", strings.ToUpper(name))
 		for j, n := range a.X {
 			fmt.Fprintf(&md, "| %.0f | %.1f | %.1f | %.1f |\n", n, a.Mean[j], b.Mean[j], r.Mean[j])

@@ -20,6 +20,8 @@ import (
 type NiceTicks struct {
 	Target int
 	Limit  float64
+	// Integer keeps ticks on whole numbers (an axis of N, say).
+	Integer bool
 }
 
 // Ticks implements plot.Ticker.
@@ -32,6 +34,9 @@ func (t NiceTicks) Ticks(lo, hi float64) []plot.Tick {
 		return []plot.Tick{{Value: lo, Label: formatTick(lo, 1)}}
 	}
 	step := niceStep((hi - lo) / float64(target))
+	if t.Integer {
+		step = math.Max(1, math.Round(step))
+	}
 	top := hi
 	if t.Limit != 0 && !math.IsNaN(t.Limit) {
 		top = math.Min(hi, math.Ceil(t.Limit/step-1e-9)*step)
