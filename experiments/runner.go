@@ -130,7 +130,11 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 			if e.Progress != nil {
 				fmt.Fprintf(e.Progress, "▶ ensemble %d/%d: %d run(s) of %s\n", i+1, len(chunks), len(ch), describe(ch[0].Config))
 			}
-			err := trainLocked(ctx, ch, trainer.Options{Backend: e.Backend, Source: e.Source, Progress: e.Progress})
+			var progress io.Writer
+			if e.Progress != nil {
+				progress = prefixWriter{w: e.Progress, prefix: fmt.Sprintf("[%d/%d] ", i+1, len(chunks))}
+			}
+			err := trainLocked(ctx, ch, trainer.Options{Backend: e.Backend, Source: e.Source, Progress: progress})
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -194,4 +198,19 @@ func describe(c trainer.Config) string {
 		s += fmt.Sprintf(" + CB G=%d P=%d", m.GC, m.PC)
 	}
 	return s
+}
+
+// prefixWriter tags each progress line with its ensemble, so that the lines
+// of ensembles training at once can be told apart. Each trainer line is one
+// Write.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+}
+
+func (p prefixWriter) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(p.w, p.prefix+string(b)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
