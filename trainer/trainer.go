@@ -83,13 +83,14 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		if err != nil {
 			return fmt.Errorf("run %s: cannot resume: %w", r.Dir.Path, err)
 		}
+		// Epochs after the saved state (or any, if a kill came before the
+		// first state) were never committed: drop them so the stats stay one
+		// line per completed epoch.
+		if err := r.Dir.TruncateStats(st.Epoch); err != nil {
+			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
+		}
 		if found {
 			m.state = st
-			// Epochs after the saved state were never committed: drop them
-			// so the stats stay one line per completed epoch.
-			if err := r.Dir.TruncateStats(st.Epoch); err != nil {
-				return fmt.Errorf("run %s: %w", r.Dir.Path, err)
-			}
 		} else {
 			w = r.Init
 			if w == nil {

@@ -184,3 +184,24 @@ func TestTrainUnknownTask(t *testing.T) {
 		t.Fatal("unknown task accepted")
 	}
 }
+
+// TestStartDropsUncommittedStats: a kill between the first stats line and
+// the first saved state leaves a stats line with no state; a restart must
+// drop it rather than keep a duplicate epoch.
+func TestStartDropsUncommittedStats(t *testing.T) {
+	be := backend(t)
+	src := tasks.NewLocal()
+	c := tiny("dms", 4)
+	ref := newRun(t, c, filepath.Join(t.TempDir(), "ref"))
+	if err := Train(context.Background(), []Run{ref}, Options{Backend: be, Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	r := newRun(t, c, filepath.Join(t.TempDir(), "torn"))
+	if err := r.Dir.AppendStats(EpochStats{Epoch: 1, N: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Train(context.Background(), []Run{r}, Options{Backend: be, Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	sameStats(t, "restart over an uncommitted epoch", stats(t, ref.Dir), stats(t, r.Dir), 1e-6)
+}
