@@ -108,12 +108,7 @@ func (e *Env) evalBatches(ctx context.Context, c Checkpoint, count int) ([]*task
 }
 
 func initState(seed uint64, i, b, h int) []float32 {
-	r := rand.New(rand.NewPCG(seed+evalSeedOffset, uint64(i)))
-	out := make([]float32, b*h)
-	for j := range out {
-		out[j] = 0.1 * float32(r.Float64())
-	}
-	return out
+	return trainer.InitialState(rand.New(rand.NewPCG(seed+evalSeedOffset, uint64(i))), b, h)
 }
 
 // accuracy evaluates head 0 of a one-member ensemble on batches (in %).
@@ -144,11 +139,16 @@ type Ablation struct {
 
 // Ablate measures a checkpoint with and without the CB (SPEC §4, CB ablation).
 func (e *Env) Ablate(ctx context.Context, c Checkpoint, evalBatches int) (Ablation, error) {
-	ens, err := gm.NewEnsemble(e.Backend, c.Config.Model, []gm.Weights{c.Weights})
+	bs, err := e.evalBatches(ctx, c, evalBatches)
 	if err != nil {
 		return Ablation{}, err
 	}
-	bs, err := e.evalBatches(ctx, c, evalBatches)
+	return e.ablate(c, bs)
+}
+
+// ablate is Ablate on evaluation batches already drawn.
+func (e *Env) ablate(c Checkpoint, bs []*task.Batch) (Ablation, error) {
+	ens, err := gm.NewEnsemble(e.Backend, c.Config.Model, []gm.Weights{c.Weights})
 	if err != nil {
 		return Ablation{}, err
 	}
@@ -178,7 +178,11 @@ func withoutCB(c gm.Config, w gm.Weights) gm.Weights {
 // 0.1, Nesterov; steps batches at the checkpoint's N) and re-evaluates
 // (SPEC §4, readout recovery).
 func (e *Env) Recover(ctx context.Context, c Checkpoint, steps, evalBatches int) (Ablation, error) {
-	a, err := e.Ablate(ctx, c, evalBatches)
+	bs, err := e.evalBatches(ctx, c, evalBatches)
+	if err != nil {
+		return Ablation{}, err
+	}
+	a, err := e.ablate(c, bs)
 	if err != nil {
 		return a, err
 	}
@@ -210,10 +214,6 @@ func (e *Env) Recover(ctx context.Context, c Checkpoint, steps, evalBatches int)
 		if err != nil {
 			return a, err
 		}
-	}
-	bs, err := e.evalBatches(ctx, c, evalBatches)
-	if err != nil {
-		return a, err
 	}
 	if a.Recovered, err = accuracy(ens, c, bs, true); err != nil {
 		return a, err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -66,7 +67,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		if err := r.Config.Validate(); err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
-		if c0 := rs[0].Config; !sameShape(shape, r.Config.Model.WithDefaults()) || r.Config.Batch != batch ||
+		if c0 := rs[0].Config; !reflect.DeepEqual(shape, r.Config.Model.WithDefaults()) || r.Config.Batch != batch ||
 			r.Config.Steps != c0.Steps || r.Config.TestSteps != c0.TestSteps || r.Config.Optim != c0.Optim {
 			return fmt.Errorf("run %s: runs trained together must share model shape, batch size, steps per epoch and optimiser", r.Dir.Path)
 		}
@@ -134,17 +135,16 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 	}
 }
 
-func sameShape(a, b gm.Config) bool {
-	return a.Core == b.Core && a.Inputs == b.Inputs && a.Hidden == b.Hidden && a.CB == b.CB &&
-		a.GC == b.GC && a.PC == b.PC && a.CBSees == b.CBSees && fmt.Sprint(a.Heads) == fmt.Sprint(b.Heads) &&
-		a.Tau == b.Tau && a.Slope == b.Slope && a.GRUMaxRatio == b.GRUMaxRatio
-}
-
 // h0 draws the initial state 0.1·U(0,1) for one batch from a generator
 // seeded by the batch's identity, so that it is the same on resume and in an
 // ensemble as alone.
 func h0(seed uint64, split task.Split, index uint64, b, h int) []float32 {
-	r := rand.New(rand.NewPCG(seed^0x68305f30, uint64(split)<<56^index))
+	return InitialState(rand.New(rand.NewPCG(seed^0x68305f30, uint64(split)<<56^index)), b, h)
+}
+
+// InitialState draws SPEC §1's h_0 = 0.1·U(0,1) for b trials of h units
+// ([b, h], row-major) from r; the analyses use it with their own streams.
+func InitialState(r *rand.Rand, b, h int) []float32 {
 	out := make([]float32, b*h)
 	for i := range out {
 		out[i] = 0.1 * float32(r.Float64())
