@@ -64,22 +64,24 @@ func PadTo(curve []float64, n int) []float64 {
 	return out
 }
 
-// EpochsToHalf returns the first epoch index e (0-based, so e also counts the
-// epochs completed before it) at which curve[e] ≥ globalMax/2, and whether
-// such an epoch exists.
+// EpochsToHalf returns the number of epochs up to and including the first
+// one whose N is ≥ globalMax/2 (1-based: a run at the threshold from the
+// start gives 1), and whether the run reaches it at all.
 //
 // globalMax is the largest N over ALL runs of ALL groups being compared
 // (GlobalMax), so every group is measured against the same threshold. A run
-// that never reaches the threshold returns (len(curve), false): the value is
-// censored at the run's length (the budget, once padded).
+// that never reaches the threshold returns (0, false) and has no value: the
+// authors' analysis (learning_metrics.py, first_epoch_reaching) counts
+// epochs from 1 and leaves such a run out of the group's mean (NaN, then
+// nanmean), and so does GroupTable.
 func EpochsToHalf(curve []float64, globalMax float64) (int, bool) {
 	thr := globalMax / 2
 	for i, v := range curve {
 		if v >= thr {
-			return i, true
+			return i + 1, true
 		}
 	}
-	return len(curve), false
+	return 0, false
 }
 
 // GlobalMax is the largest value over all curves of all groups (the
@@ -127,9 +129,8 @@ type Group struct {
 }
 
 // GroupRow holds per-group summaries of the learning metrics (one row of
-// Table 4). Half is epochs-to-half-global-max; runs that never reach it are
-// included with their censored value (their length) and counted in
-// HalfNotReached.
+// Table 4). Half is epochs-to-half-global-max over the runs that reach it;
+// the others are left out of it and counted in HalfNotReached.
 type GroupRow struct {
 	Name                           string
 	MaxN, Half, AUC, FinalN, MeanN Summary
@@ -173,11 +174,11 @@ func GroupTable(groups []Group, budget int) GroupTableResult {
 			auc = append(auc, m.AUC)
 			fin = append(fin, m.FinalN)
 			mean = append(mean, m.MeanN)
-			e, ok := EpochsToHalf(c, gmax)
-			if !ok {
+			if e, ok := EpochsToHalf(c, gmax); ok {
+				half = append(half, float64(e))
+			} else {
 				row.HalfNotReached++
 			}
-			half = append(half, float64(e))
 		}
 		row.MaxN, row.Half, row.AUC = Summarise(maxN), Summarise(half), Summarise(auc)
 		row.FinalN, row.MeanN = Summarise(fin), Summarise(mean)

@@ -40,10 +40,10 @@ func TestEpochsToHalf(t *testing.T) {
 		want      int
 		ok        bool
 	}{
-		{8, 4, true},   // threshold 4: first reached at index 4
-		{9, 5, true},   // threshold 4.5: first N ≥ 4.5 is 5 at index 5
-		{4, 0, true},   // threshold 2: already at epoch 0
-		{12, 8, false}, // threshold 6: never; censored at len(curve)
+		{8, 5, true},   // threshold 4: first reached in epoch 5 (index 4)
+		{9, 6, true},   // threshold 4.5: first N ≥ 4.5 is 5, in epoch 6
+		{4, 1, true},   // threshold 2: already in the first epoch
+		{12, 0, false}, // threshold 6: never; no value
 	}
 	for _, tc := range tests {
 		got, ok := EpochsToHalf(curve, tc.globalMax)
@@ -91,19 +91,19 @@ func TestGroupTable(t *testing.T) {
 		t.Fatalf("global max %v thr %v", res.GlobalMax, res.HalfThreshold)
 	}
 	a, b := res.Rows[0], res.Rows[1]
-	// A padded: {2,3,4,4,4} AUC 2.5+3.5+4+4 = 14, half at 2;
-	//           {2,2,6,8,8} AUC 2+4+7+8 = 21, half at 2.
+	// A padded: {2,3,4,4,4} AUC 2.5+3.5+4+4 = 14, half in epoch 3;
+	//           {2,2,6,8,8} AUC 2+4+7+8 = 21, half in epoch 3.
 	if a.Name != "A" || a.AUC.N != 2 || !near(a.AUC.Mean, 17.5, 1e-12) || !near(a.AUC.SD, math.Sqrt(24.5), 1e-12) {
 		t.Fatalf("A AUC %+v", a.AUC)
 	}
-	if a.Half.Mean != 2 || a.HalfNotReached != 0 || a.MaxN.Mean != 6 || a.FinalN.Mean != 6 {
+	if a.Half.Mean != 3 || a.HalfNotReached != 0 || a.MaxN.Mean != 6 || a.FinalN.Mean != 6 {
 		t.Fatalf("A row %+v", a)
 	}
 	if !near(a.MeanN.Mean, (17.0/5+26.0/5)/2, 1e-12) {
 		t.Fatalf("A mean N %+v", a.MeanN)
 	}
-	// B: {2,2,2,3,3} never reaches 4 → censored at 5.
-	if b.AUC.N != 1 || b.Half.Mean != 5 || b.HalfNotReached != 1 || b.AUC.Mean != 2+2+2.5+3 {
+	// B: {2,2,2,3,3} never reaches 4: no half value, counted as not reached.
+	if b.AUC.N != 1 || b.Half.N != 0 || !math.IsNaN(b.Half.Mean) || b.HalfNotReached != 1 || b.AUC.Mean != 2+2+2.5+3 {
 		t.Fatalf("B row %+v", b)
 	}
 }

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"fmt"
 	"image/png"
 	"os"
 	"reflect"
@@ -137,7 +138,7 @@ func TestLookupProfile(t *testing.T) {
 func TestFigureEndToEnd(t *testing.T) {
 	e := testEnv(t)
 	ctx := context.Background()
-	rs, err := e.All(ctx, tinyProfile, []string{"fig2a", "appB", "table4"})
+	rs, err := e.All(ctx, tinyProfile, []string{"fig2a", "appB", "table4", "appH"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,6 +157,11 @@ func TestFigureEndToEnd(t *testing.T) {
 	}
 	if md := rs[1].Markdown; !strings.Contains(md, "41922") || !strings.Contains(md, "RNN-202") || !strings.Contains(md, "41816") {
 		t.Errorf("appB table lacks the paper's counts:\n%s", md)
+	}
+	// SPEC §4: readout recovery is judged on RecoveryEval batches, not on the
+	// ablation's EvalBatches.
+	if want := fmt.Sprintf("same %d evaluation trials", tinyProfile.RecoveryEval*tinyProfile.Batch); !strings.Contains(rs[3].Markdown, want) {
+		t.Errorf("appH does not say %q:\n%s", want, rs[3].Markdown)
 	}
 	report, err := os.ReadFile(e.ResultsPath())
 	if err != nil || !strings.Contains(string(report), "## table4") {
@@ -234,6 +240,20 @@ func TestProbes(t *testing.T) {
 	r, err := e.Recover(ctx, c, 2, 1)
 	if err != nil || r.RecoveredSteps != 2 || r.Recovered < 0 || r.Recovered > 100 {
 		t.Errorf("recovery %+v, %v", r, err)
+	}
+	// Recovery evaluates on its own count of the fixed trials, the same
+	// ones as an ablation of that size, and 0 steps of retraining leave
+	// exactly the CB-removed network.
+	one, err := e.Ablate(ctx, c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Trials != c.Config.Batch || r.WithCB != one.WithCB || r.NoCB != one.NoCB {
+		t.Errorf("recovery on %d trials (%.2f%%, %.2f%%), want %d trials as Ablate(1) (%.2f%%, %.2f%%)",
+			r.Trials, r.WithCB, r.NoCB, c.Config.Batch, one.WithCB, one.NoCB)
+	}
+	if r0, err := e.Recover(ctx, c, 0, 1); err != nil || r0.Recovered != r0.NoCB {
+		t.Errorf("recovery without steps: %+v, %v; want Recovered == NoCB", r0, err)
 	}
 	d, err := e.Dimensionality(ctx, c, 1)
 	if err != nil {

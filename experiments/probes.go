@@ -135,6 +135,7 @@ type Ablation struct {
 	WithCB, NoCB   float64 // %
 	Recovered      float64 // % after retraining the readout alone without the CB (NaN if not run)
 	RecoveredSteps int
+	Trials         int // evaluation trials behind each accuracy
 }
 
 // Ablate measures a checkpoint with and without the CB (SPEC §4, CB ablation).
@@ -153,6 +154,9 @@ func (e *Env) ablate(c Checkpoint, bs []*task.Batch) (Ablation, error) {
 		return Ablation{}, err
 	}
 	a := Ablation{N: c.N}
+	for _, b := range bs {
+		a.Trials += b.B
+	}
 	if a.WithCB, err = accuracy(ens, c, bs, true); err != nil {
 		return a, err
 	}

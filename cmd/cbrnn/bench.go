@@ -7,13 +7,19 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/gomlx/compute"
+
+	"github.com/cbrnn/cbrnn/experiments"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
+	"github.com/cbrnn/cbrnn/internal/costmodel"
 )
 
 func init() {
-	register("bench", "time one SGD step of the paper's CB-RNN", runBench)
+	register("bench", "time SGD steps of the paper's CB-RNN; price the paper profile", runBench)
 }
 
 // benchConfigs are the models bench knows by name.
@@ -24,6 +30,15 @@ var benchConfigs = map[string]gm.Config{
 	"gru":       {Core: gm.CoreGRU, Hidden: 128},
 }
 
+// The N curves the paper profile is priced at (SPEC §6, Table 4). A step's
+// cost grows with its length and the length with N, so a constant N with the
+// paper's largest AUC prices the most expensive group's typical run, and the
+// largest mean max N prices every epoch as if it were the last.
+const (
+	paperMeanN    = 25 // CB-RNN on DMS: AUC 25,041 over 1000 epochs
+	paperCeilingN = 36 // Periodic-core on DMS: max N 35.63
+)
+
 func runBench(ctx context.Context, args []string) error {
 	return bench(ctx, args, os.Stdout)
 }
@@ -33,9 +48,11 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 	config := fs.String("config", "paper-cb", "model: paper-cb (Elman H64, G256, P64, CB on), paper-rnn (Elman H202), gru-cb (GRU H64 + CB G256), gru (GRU H128)")
 	seqLen := fs.Int("seq-len", 60, "sequence length T")
 	batch := fs.Int("batch", 64, "trials per batch B")
-	steps := fs.Int("steps", 20, "timed steps")
+	steps := fs.Int("steps", 20, "timed steps (per bucket with --buckets)")
 	warmup := fs.Int("warmup", 3, "untimed steps after compilation")
-	ensemble := fs.Int("ensemble", 1, "members K trained together in one graph")
+	ensembles := fs.String("ensemble", "1", "members K trained together in one graph; a list (1,8,32) measures each")
+	buckets := fs.String("buckets", "", "measure compile, training and test steps per bucket length: a list (8,12,16) or 'all' (every bucket up to the paper's longest sequences)")
+	estimate := fs.Bool("estimate", false, "price the paper profile (one group of K networks, 1000 epochs of 100 + 50 batches of 64) from the per-bucket step times; implies --buckets all")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,55 +60,219 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 	if !ok {
 		return fmt.Errorf("unknown --config %q (paper-cb, paper-rnn, gru-cb, gru)", *config)
 	}
-	if *seqLen <= 0 || *batch <= 0 || *steps <= 0 || *warmup < 0 || *ensemble <= 0 {
-		return fmt.Errorf("--seq-len, --batch, --steps and --ensemble must be positive, --warmup ≥ 0")
+	if *seqLen <= 0 || *batch <= 0 || *steps <= 0 || *warmup < 0 {
+		return fmt.Errorf("--seq-len, --batch and --steps must be positive, --warmup ≥ 0")
 	}
+	ks, err := positiveInts("--ensemble", *ensembles)
+	if err != nil {
+		return err
+	}
+	paper := experiments.Profiles["paper"]
+	if *estimate && *buckets == "" {
+		*buckets = "all"
+	}
+	var lengths []int
+	switch *buckets {
+	case "":
+	case "all":
+		_, hi := costmodel.PaperLengths(paperCeilingN)
+		lengths = gm.Buckets(hi)
+	default:
+		if lengths, err = positiveInts("--buckets", *buckets); err != nil {
+			return err
+		}
+		for i, t := range lengths {
+			lengths[i] = gm.BucketFor(t)
+		}
+	}
+	if *estimate && !flagSet(fs, "batch") {
+		*batch = paper.Batch
+	}
+
 	c = c.WithDefaults()
 	backend, why, err := gm.NewBackend()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(out, why)
-	K, T, B := *ensemble, *seqLen, *batch
+	b := benchRun{c: c, B: *batch, steps: *steps, warmup: *warmup}
+	for _, K := range ks {
+		if lengths == nil {
+			if err := b.step(ctx, out, backend, *config, K, *seqLen); err != nil {
+				return err
+			}
+			continue
+		}
+		costs, err := b.buckets(ctx, out, backend, *config, K, lengths)
+		if err != nil {
+			return err
+		}
+		if *estimate {
+			if err := printEstimate(out, costs, paper, K, *batch); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// benchRun holds what every measurement shares.
+type benchRun struct {
+	c             gm.Config
+	B             int
+	steps, warmup int
+}
+
+// newEnsemble puts K freshly initialised networks in one graph and returns it
+// with a random training batch of length T per member.
+func (b benchRun) newEnsemble(backend compute.Backend, K, T int) (*gm.Ensemble, gm.StepInput, error) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ws := make([]gm.Weights, K)
 	for k := range ws {
-		ws[k] = gm.InitWeights(c, rng)
+		ws[k] = gm.InitWeights(b.c, rng)
 	}
-	ens, err := gm.NewEnsemble(backend, c, ws)
+	ens, err := gm.NewEnsemble(backend, b.c, ws)
+	if err != nil {
+		return nil, gm.StepInput{}, err
+	}
+	return ens, benchInput(b.c, K, T, b.B, rng), nil
+}
+
+// step times training steps of K members at length T: the classic line that
+// bench/compare.sh reads.
+func (b benchRun) step(ctx context.Context, out io.Writer, backend compute.Backend, name string, K, T int) error {
+	ens, in, err := b.newEnsemble(backend, K, T)
 	if err != nil {
 		return err
 	}
-	in := benchInput(c, K, T, B, rng)
-	opt := gm.PaperOptim()
 	fmt.Fprintf(out, "model %s (%d parameters), K=%d, T=%d (bucket %d), B=%d\n",
-		*config, c.Count().Total, K, T, gm.BucketFor(T), B)
-
+		name, b.c.Count().Total, K, T, gm.BucketFor(T), b.B)
 	start := time.Now()
-	if _, err := ens.TrainStep(in, opt); err != nil {
+	train := func() error { _, err := ens.TrainStep(in, gm.PaperOptim()); return err }
+	if err := train(); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "compile %v (first step %v)\n", ens.CompileTime().Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	for range *warmup {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if _, err := ens.TrainStep(in, opt); err != nil {
-			return err
-		}
+	per, err := b.time(ctx, train)
+	if err != nil {
+		return err
 	}
-	start = time.Now()
-	for range *steps {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if _, err := ens.TrainStep(in, opt); err != nil {
-			return err
-		}
-	}
-	per := time.Since(start).Seconds() * 1000 / float64(*steps)
-	fmt.Fprintf(out, "%.1f ms/step (%.1f ms/member-step)\n", per, per/float64(K))
+	ms := float64(per) / float64(time.Millisecond)
+	fmt.Fprintf(out, "%.1f ms/step (%.1f ms/member-step)\n", ms, ms/float64(K))
 	return nil
+}
+
+// buckets measures, for K members at each bucket length, the compilation of
+// the training and test graphs and the time of one step of each.
+func (b benchRun) buckets(ctx context.Context, out io.Writer, backend compute.Backend, name string, K int, lengths []int) (costmodel.Costs, error) {
+	ens, _, err := b.newEnsemble(backend, K, 1)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "model %s (%d parameters), K=%d, B=%d; ms per ensemble step (and per member)\n", name, b.c.Count().Total, K, b.B)
+	fmt.Fprintf(out, "%6s %10s %18s %18s\n", "bucket", "compile", "train", "test")
+	costs := costmodel.Costs{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, T := range lengths {
+		in := benchInput(b.c, K, T, b.B, rng)
+		train := func() error { _, err := ens.TrainStep(in, gm.PaperOptim()); return err }
+		eval := func() error { _, err := ens.Eval(gm.EvalInput{Input: in.Input}); return err }
+		var sc costmodel.StepCost
+		for _, m := range []struct {
+			run func() error
+			per *time.Duration
+		}{{train, &sc.Train}, {eval, &sc.Eval}} {
+			before := ens.CompileTime()
+			if err := m.run(); err != nil { // compiles this bucket's graph
+				return nil, err
+			}
+			sc.Compile += ens.CompileTime() - before
+			if *m.per, err = b.time(ctx, m.run); err != nil {
+				return nil, err
+			}
+		}
+		costs[T] = sc
+		fmt.Fprintf(out, "%6d %9.2fs %8.2f (%7.2f) %8.2f (%7.2f)\n", T, sc.Compile.Seconds(),
+			msOf(sc.Train), msOf(sc.Train)/float64(K), msOf(sc.Eval), msOf(sc.Eval)/float64(K))
+	}
+	return costs, nil
+}
+
+// time runs f warmup times untimed, then steps times, and returns the mean.
+func (b benchRun) time(ctx context.Context, f func() error) (time.Duration, error) {
+	var start time.Time
+	for i := range b.warmup + b.steps {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		if i == b.warmup {
+			start = time.Now()
+		}
+		if err := f(); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start) / time.Duration(b.steps), nil
+}
+
+// hours restates a long duration in hours, or days when that reads better.
+func hours(d time.Duration) string {
+	switch {
+	case d > 48*time.Hour:
+		return fmt.Sprintf(" (%.1f days)", d.Hours()/24)
+	case d > 2*time.Hour:
+		return fmt.Sprintf(" (%.1f h)", d.Hours())
+	}
+	return ""
+}
+
+func msOf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// printEstimate prices the paper profile for one group of K networks.
+func printEstimate(out io.Writer, costs costmodel.Costs, paper experiments.Profile, K, B int) error {
+	p := costmodel.Protocol{Epochs: paper.Epochs, Steps: paper.Steps, TestSteps: paper.TestSteps, Members: K}
+	fmt.Fprintf(out, "paper profile, one group of %d networks in one graph: %d epochs of %d training + %d test batches of %d,\n"+
+		"extrapolated from the step times above (task generation, checkpoints and logging not included):\n",
+		K, p.Epochs, p.Steps, p.TestSteps, B)
+	if B != paper.Batch {
+		fmt.Fprintf(out, "  (measured at B=%d, not the paper's %d)\n", B, paper.Batch)
+	}
+	for _, cv := range []struct {
+		n    int
+		what string
+	}{
+		{paperMeanN, "Table 4's largest AUC, CB-RNN on DMS"},
+		{paperCeilingN, "ceiling: Table 4's largest max N, every epoch"},
+	} {
+		est, err := costs.Run(p, costmodel.PaperLengths, func(int) int { return cv.n })
+		if err != nil {
+			return err
+		}
+		epoch, _ := costs.Epoch(p, costmodel.PaperLengths, cv.n)
+		fmt.Fprintf(out, "  N=%d throughout (%s): %.2f s/epoch, %.1f min training + %.1f min compiling = %.1f min%s\n",
+			cv.n, cv.what, epoch.Seconds(), est.Training.Minutes(), est.Compile.Minutes(), est.Total().Minutes(), hours(est.Total()))
+	}
+	return nil
+}
+
+// positiveInts parses a comma-separated list of positive integers.
+func positiveInts(flagName, s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("%s: %q is not a positive integer", flagName, f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// flagSet reports whether the command line set the named flag.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // benchInput is one batch of random bits per member, h0 = 0.1·U(0,1).
