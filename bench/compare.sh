@@ -4,9 +4,12 @@
 #
 #   bench/compare.sh [--config paper-cb|paper-rnn] [--seq-len 60] [--batch 64]
 #                    [--steps 20] [--warmup 3] [--ensemble K] [--threads N]
+#                    [--flush-denormal]
 #
 # --threads is PyTorch's intra-op thread count (default: nproc, the cores Go
 #   gets too; 0 = torch's own default).
+# --flush-denormal gives PyTorch torch.set_flush_denormal(True) (the Go side
+#   flushes the tiny BPTT gradients of long sequences itself).
 # GOMLX_BACKEND and other environment variables reach the Go binary as they are.
 # Prints both engines' lines and the ratio
 #   PyTorch ms per member-step / Go ms per member-step   (> 1: Go is faster).
@@ -15,7 +18,7 @@
 set -Eeuo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-config=paper-cb seqlen=60 batch=64 steps=20 warmup=3 ensemble=1 threads="$(nproc)"
+config=paper-cb seqlen=60 batch=64 steps=20 warmup=3 ensemble=1 threads="$(nproc)" ptflags=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--config) config="$2"; shift 2 ;;
@@ -25,7 +28,8 @@ while [ $# -gt 0 ]; do
 	--warmup) warmup="$2"; shift 2 ;;
 	--ensemble) ensemble="$2"; shift 2 ;;
 	--threads) threads="$2"; shift 2 ;;
-	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+	--flush-denormal) ptflags+=(--flush-denormal); shift ;;
+	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -58,7 +62,7 @@ go_line="$(grep -E 'ms/step' <<<"$go_out" | tail -n 1 || true)"
 go_ms="$(member_ms "$go_line")"
 [ -n "$go_ms" ] || { echo "$go_out" >&2; echo "compare.sh: no 'X ms/step (Y ms/member-step)' line in cbrnn bench's output" >&2; exit 1; }
 
-pt_line="$(/usr/bin/python3 "$root/bench/pytorch_baseline.py" "${args[@]}" --threads "$threads")"
+pt_line="$(/usr/bin/python3 "$root/bench/pytorch_baseline.py" "${args[@]}" --threads "$threads" "${ptflags[@]}")"
 pt_ms="$(member_ms "$pt_line")"
 [ -n "$pt_ms" ] || { echo "$pt_line" >&2; echo "compare.sh: cannot parse the PyTorch line" >&2; exit 1; }
 

@@ -43,6 +43,25 @@ func lastCol(x *Node) *Node {
 	return Reshape(cols(x, d[2]-1, d[2]), d[0], d[1])
 }
 
+// flushTiny sets the entries of a state gradient below 1e-30 in magnitude
+// to zero.
+//
+// Why: the state gradient shrinks by a roughly constant factor per step, so
+// beyond ~100 steps it and the deltas made from it (times α·0.01 on the
+// LeakyReLU's negative side, times the CB's weights) reach float32's
+// subnormal range (< 2⁻¹²⁶ ≈ 1.2e-38), where every multiply on a CPU takes
+// a microcode assist: on the Go backend a training step at T=192 cost 2.6×
+// what its length predicts, at T=128 1.5×. Go has no flush-to-zero switch,
+// and flushing at 2⁻¹²⁶ leaves the deltas one product away from it (it
+// recovered only a third), hence a threshold with room for the products.
+// A term below 1e-30 cannot change a float32 weight gradient: every
+// parameter also gets the late steps' terms, ~1e-10 or larger, and float32
+// sums drop what is below 6e-8 of them. GPUs flush subnormals anyway.
+func flushTiny(x *Node) *Node {
+	tiny := Scalar(x.Graph(), dtypes.Float32, 1e-30)
+	return Where(LessThan(Abs(x), tiny), ZerosLike(x), x)
+}
+
 // stepDeltas are the deltas recorded at one step.
 type stepDeltas struct {
 	core []*Node // Elman: δpre; GRU: δa_z, δa_r, δn_pre
@@ -94,7 +113,7 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 			dPrev = Add(dPrev, matmul(n.a.gcHT, ds.gcA))
 		}
 		// Padding steps pass the state gradient through unchanged.
-		dh = Where(tr.mask, dPrev, dh)
+		dh = flushTiny(Where(tr.mask, dPrev, dh))
 	}
 
 	// Weight gradients, batched over all steps.
@@ -178,7 +197,7 @@ func (n *netGraph) gruBack(d *Node, tr *stepTrace, ds *stepDeltas) (dPrev, dcb *
 		c := tr.cbRaw
 		s := tr.scale
 		proj := ReduceAndKeep(Mul(c, du), ReduceSum, 1) // [K,1,B]
-		eps := Scalar(n.g, dtypes.Float32, 1e-8)
+		eps := Scalar(n.g, dtypes.Float32, 1e-30)
 		active := And(tr.scaleClipped, GreaterThan(tr.cbNorm, eps))
 		factor := Where(active, Div(Mul(s, proj), Square(tr.cbNorm)), ZerosLike(proj))
 		dcb = Sub(Mul(du, s), Mul(c, factor))

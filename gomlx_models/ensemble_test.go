@@ -118,7 +118,6 @@ func TestManualMatchesAutodiff(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				e1 := newEnsemble(t, c, ws[0])
 				c2 := c
 				c2.GRUMaxRatio = 1000
 				e2 := newEnsemble(t, c2, ws[0])
@@ -126,7 +125,6 @@ func TestManualMatchesAutodiff(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_ = e1
 				// The clipped CB bias must be smaller than the unclipped one.
 				var n1, n2 float64
 				for i := range dyn["cb_bias"].Data {
@@ -135,6 +133,46 @@ func TestManualMatchesAutodiff(t *testing.T) {
 				}
 				if !(n1 < 0.5*n2) {
 					t.Errorf("GRU CB scaling not active: |b_cb| %g vs unclipped %g", n1, n2)
+				}
+			}
+		})
+	}
+}
+
+// TestLongSequenceGradients: over 160 steps the state gradient of the
+// paper's networks decays into float32's subnormal range, where the manual
+// BPTT flushes it to zero (flushTiny, for speed). Autodiff does not flush;
+// the two must still agree element by element, i.e. the flush changes
+// nothing a float32 gradient can hold.
+func TestLongSequenceGradients(t *testing.T) {
+	for _, c := range []Config{
+		{Core: CoreElman, Hidden: 64, CB: true, GC: 256, PC: 64},
+		{Core: CoreGRU, Hidden: 64, CB: true, GC: 256, PC: 64},
+	} {
+		c = c.WithDefaults()
+		t.Run(string(c.Core), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, 160))
+			e := newEnsemble(t, c, InitWeights(c, rng))
+			in := randomInput(c, 4, []int{160}, rng)
+			_, _, gM, err := e.gradients(in, 0, gradManual)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, gA, err := e.gradients(in, 0, gradAutodiff)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, want := range gA[0] {
+				got := gM[0][name]
+				scale := 0.0
+				for _, w := range want {
+					scale = math.Max(scale, math.Abs(float64(w)))
+				}
+				for i, w := range want {
+					if d := math.Abs(float64(got[i]) - float64(w)); d > 1e-4*math.Abs(float64(w))+1e-6*scale {
+						t.Errorf("%s[%d] = %.9g, autodiff %.9g", name, i, got[i], w)
+						break
+					}
 				}
 			}
 		})
