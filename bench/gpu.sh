@@ -2,8 +2,11 @@
 # gpu.sh — the GPU measurement of issue 5 in one short call (about 5–8 min of
 # a lent machine). Build here with cgo and carry the binaries:
 #
-#   make build plugins TAGS=xla            # bin/cbrnn with XLA, taskplugins/bin/*
+#   make build plugins TAGS=xla LDFLAGS='-s -w'   # bin/cbrnn with XLA, taskplugins/bin/*
 #   bench/gpu.sh [OUTDIR]                  # on the GPU machine, from the repository root
+#
+# It needs bin/cbrnn, taskplugins/bin/dms and taskplugins/bin/manifest.json
+# there (about 47 MB with the tracked tree: carry those three paths).
 #
 # It measures, writing each part to OUTDIR as soon as it is done (default:
 # $OUT when set, as on the lent machines, else bench/out):
