@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"image/png"
+	"math"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"strings"
@@ -272,5 +274,64 @@ func TestProbes(t *testing.T) {
 	}
 	if len(ts) != 4 {
 		t.Errorf("timescales for %d populations, want 4", len(ts))
+	}
+}
+
+// ar1Checkpoint is an Elman network without CB whose units are AR(1)
+// processes: W_h = self·I, W_x = inW, b_x = 1, b_h = 0. While the
+// pre-activation stays positive, LeakyReLU is the identity and unit i is
+// h_t = a·h_{t−1} + α(inW_i·x_t + 1) with a = (1−α) + α·self.
+func ar1Checkpoint(self float32, inW []float32) Checkpoint {
+	m := gm.Config{Core: gm.CoreElman, Hidden: len(inW)}.WithDefaults()
+	w := gm.InitWeights(m, rand.New(rand.NewPCG(1, 1)))
+	H := m.Hidden
+	for i := range w["hh.weight"] {
+		w["hh.weight"][i] = 0
+	}
+	for i := range H {
+		w["hh.weight"][i*H+i] = self
+		w["hh.bias"][i] = 0
+		w["inp.weight"][i] = inW[i] // I = 1
+		w["inp.bias"][i] = 1
+	}
+	return Checkpoint{Config: trainer.Paper("dms", m, 3), N: 3, Weights: w}
+}
+
+// TestProbesKnownDynamics runs the timescale and PCA probes on networks
+// whose dynamics are known in closed form (ar1Checkpoint).
+func TestProbesKnownDynamics(t *testing.T) {
+	e := testEnv(t)
+	ctx := context.Background()
+
+	// self = 0.9 (pre-activation > 0 since inW, x, h ≥ 0): a = 14/15, driven
+	// by i.i.d. bits, so the autocorrelation is a^k: τ = −1/ln a ≈ 14.49
+	// steps, and the first lag with a^k ≤ 1/e is 15.
+	ts, err := e.Timescales(ar1Checkpoint(0.9, []float32{1, 2, 3}), 20000, 8, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hid, ok := ts["hidden"]
+	if !ok || len(ts) != 1 {
+		t.Fatalf("timescales of %v, want the hidden population only", ts)
+	}
+	tau := -1 / math.Log(14.0/15)
+	if hid.Units != 3 || math.Abs(hid.UnitMedian-tau) > 0.05*tau {
+		t.Errorf("unit τ median %.2f over %d units, want %.2f (AR(1), a = 14/15)", hid.UnitMedian, hid.Units, tau)
+	}
+	if math.Abs(hid.Population-15) > 1 {
+		t.Errorf("population τ %v, want 15 ± 1 (first k with (14/15)^k ≤ 1/e)", hid.Population)
+	}
+
+	// self = −0.5: a = 0, so h_t = α(inW_i·x_t + 1) from the first step on
+	// (the pre-activation stays > 1 − (inW_i+1)/3 > 0 for inW_i < 2): every
+	// unit is a multiple of one scalar process, and the centred hidden
+	// activity has rank one.
+	d, err := e.Dimensionality(ctx, ar1Checkpoint(-0.5, []float32{0.5, 1, 1.5}), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dim := d.Dims["hidden"]
+	if dim.Units != 3 || dim.D90 != 1 || dim.D95 != 1 || math.Abs(dim.PR-1) > 1e-4 {
+		t.Errorf("hidden dimensionality %+v, want rank one (d90 = d95 = 1, PR = 1)", dim)
 	}
 }
