@@ -268,6 +268,16 @@ func TestProbes(t *testing.T) {
 			t.Errorf("%s: dimensionality %+v, want %d units", pop, dm, w)
 		}
 	}
+	// Sparseness only for the ReLU rate populations, as a fraction.
+	if len(d.Sparsity) != 2 {
+		t.Errorf("sparseness of %v, want gc and pc", d.Sparsity)
+	}
+	for _, pop := range []string{"gc", "pc"} {
+		sp, ok := d.Sparsity[pop]
+		if !ok || !(sp.Population >= 0 && sp.Population <= 1) || !(sp.Lifetime >= 0 && sp.Lifetime <= 1) {
+			t.Errorf("%s sparseness %+v, want both in [0, 1]", pop, sp)
+		}
+	}
 	ts, err := e.Timescales(c, 300, 2, 20)
 	if err != nil {
 		t.Fatal(err)

@@ -425,10 +425,12 @@ func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 	var dimPanels []*plot.Plot
 	tauVals := map[string]map[string][]float64{} // group → population → taus
 	var md strings.Builder
-	md.WriteString("PCA dimensionality (d95 / population width) and population timescales (steps) on DMS.\n\n| group | population | d95/width (last N) | PR (last N) | population τ | unit τ (median) |\n|---|---|---|---|---|---|\n")
+	md.WriteString("PCA dimensionality (d95 / population width), population timescales (steps) and the Treves–Rolls sparseness of the rate populations (population / lifetime) on DMS.\n\n" +
+		"| group | population | d95/width (last N) | PR (last N) | population τ | unit τ (median) | sparseness (last N) |\n|---|---|---|---|---|---|---|\n")
 	for _, c := range cs[0] {
 		perPop := map[string]map[int][]float64{}
 		lastDim := map[string][]analysis.Dim{}
+		lastSparse := map[string][][2]float64{}
 		tauVals[c.Label] = map[string][]float64{}
 		unitTaus := map[string][]float64{}
 		for _, dir := range c.Dirs {
@@ -448,6 +450,11 @@ func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 					perPop[pop][cp.N] = append(perPop[pop][cp.N], dm.D95PerWidth)
 					if j == len(cps)-1 {
 						lastDim[pop] = append(lastDim[pop], dm)
+					}
+				}
+				if j == len(cps)-1 {
+					for pop, sp := range dims.Sparsity {
+						lastSparse[pop] = append(lastSparse[pop], [2]float64{sp.Population, sp.Lifetime})
 					}
 				}
 				if j == len(cps)-1 {
@@ -474,8 +481,16 @@ func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 			for _, dm := range lastDim[pop] {
 				dw, pr = append(dw, dm.D95PerWidth), append(pr, dm.PR)
 			}
-			fmt.Fprintf(&md, "| %s | %s | %s | %s | %s | %s |\n", c.Label, pop, pm(analysis.Summarise(dw), 3), pm(analysis.Summarise(pr), 2),
-				pm(analysis.Summarise(tauVals[c.Label][pop]), 1), pm(analysis.Summarise(unitTaus[pop]), 1))
+			sparse := "–"
+			if ss := lastSparse[pop]; len(ss) > 0 {
+				var sp, sl []float64
+				for _, v := range ss {
+					sp, sl = append(sp, v[0]), append(sl, v[1])
+				}
+				sparse = pm(analysis.Summarise(sp), 2) + " / " + pm(analysis.Summarise(sl), 2)
+			}
+			fmt.Fprintf(&md, "| %s | %s | %s | %s | %s | %s | %s |\n", c.Label, pop, pm(analysis.Summarise(dw), 3), pm(analysis.Summarise(pr), 2),
+				pm(analysis.Summarise(tauVals[c.Label][pop]), 1), pm(analysis.Summarise(unitTaus[pop]), 1), sparse)
 		}
 		dimPanels = append(dimPanels, nAxis(plots.LinePoints(c.Label+": dimensionality per module", "N", "d95 / width", series)))
 	}

@@ -233,7 +233,20 @@ var Populations = []string{"hidden", "gc", "pc", "cb_bias"}
 type Dims struct {
 	N    int
 	Dims map[string]analysis.Dim
+	// Sparsity holds the Treves–Rolls sparseness (SPEC §4) of the rate
+	// populations (ReLU: gc, pc) on the same trials; the others can be
+	// negative, where the measure means nothing.
+	Sparsity map[string]Sparseness
 }
+
+// Sparseness is a population's Treves–Rolls sparseness: across units per
+// (step, trial) sample (population) and across samples per unit (lifetime).
+type Sparseness struct {
+	Population, Lifetime float64
+}
+
+// ratePopulations are the non-negative populations sparseness applies to.
+var ratePopulations = map[string]bool{"gc": true, "pc": true}
 
 // Dimensionality runs the checkpoint on batches at its N and measures each
 // population (SPEC §4: flatten time × trials, centre, eigen-spectrum).
@@ -262,9 +275,17 @@ func (e *Env) Dimensionality(ctx context.Context, c Checkpoint, batches int) (Di
 			width[pop] = a.Shape[len(a.Shape)-1]
 		}
 	}
-	out := Dims{N: c.N, Dims: map[string]analysis.Dim{}}
+	out := Dims{N: c.N, Dims: map[string]analysis.Dim{}, Sparsity: map[string]Sparseness{}}
 	for pop, data := range flat {
 		out.Dims[pop] = analysis.DimensionalityFlat(data, width[pop])
+		if ratePopulations[pop] {
+			w := width[pop]
+			samples := make([][]float32, len(data)/w)
+			for i := range samples {
+				samples[i] = data[i*w : (i+1)*w]
+			}
+			out.Sparsity[pop] = Sparseness{analysis.PopulationSparsity(samples), analysis.LifetimeSparsity(samples)}
+		}
 	}
 	return out, nil
 }
