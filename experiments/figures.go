@@ -430,7 +430,7 @@ func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 	for _, c := range cs[0] {
 		perPop := map[string]map[int][]float64{}
 		lastDim := map[string][]analysis.Dim{}
-		lastSparse := map[string][][2]float64{}
+		lastSparse := map[string][]Sparseness{}
 		tauVals[c.Label] = map[string][]float64{}
 		unitTaus := map[string][]float64{}
 		for _, dir := range c.Dirs {
@@ -454,7 +454,7 @@ func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 				}
 				if j == len(cps)-1 {
 					for pop, sp := range dims.Sparsity {
-						lastSparse[pop] = append(lastSparse[pop], [2]float64{sp.Population, sp.Lifetime})
+						lastSparse[pop] = append(lastSparse[pop], sp)
 					}
 				}
 				if j == len(cps)-1 {
@@ -485,7 +485,7 @@ func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 			if ss := lastSparse[pop]; len(ss) > 0 {
 				var sp, sl []float64
 				for _, v := range ss {
-					sp, sl = append(sp, v[0]), append(sl, v[1])
+					sp, sl = append(sp, v.Population), append(sl, v.Lifetime)
 				}
 				sparse = pm(analysis.Summarise(sp), 2) + " / " + pm(analysis.Summarise(sl), 2)
 			}

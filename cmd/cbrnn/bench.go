@@ -157,8 +157,7 @@ func (b benchRun) step(ctx context.Context, out io.Writer, backend compute.Backe
 	if err != nil {
 		return err
 	}
-	ms := float64(per) / float64(time.Millisecond)
-	fmt.Fprintf(out, "%.1f ms/step (%.1f ms/member-step)\n", ms, ms/float64(K))
+	fmt.Fprintf(out, "%.1f ms/step (%.1f ms/member-step)\n", msOf(per), msOf(per)/float64(K))
 	return nil
 }
 
@@ -248,7 +247,7 @@ func printEstimate(out io.Writer, costs costmodel.Costs, paper experiments.Profi
 		if err != nil {
 			return err
 		}
-		epoch, _ := costs.Epoch(p, costmodel.PaperLengths, cv.n)
+		epoch := est.Training / time.Duration(p.Epochs) // the curve is constant
 		fmt.Fprintf(out, "  N=%d throughout (%s): %.2f s/epoch, %.1f min training + %.1f min compiling = %.1f min%s\n",
 			cv.n, cv.what, epoch.Seconds(), est.Training.Minutes(), est.Compile.Minutes(), est.Total().Minutes(), hours(est.Total()))
 	}

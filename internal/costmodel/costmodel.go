@@ -61,20 +61,26 @@ func BucketDist(lo, hi, members int) (map[int]float64, error) {
 
 // Epoch returns the expected wall time of one epoch at N.
 func (c Costs) Epoch(p Protocol, lengths Lengths, n int) (time.Duration, error) {
+	d, _, err := c.epoch(p, lengths, n)
+	return d, err
+}
+
+// epoch is Epoch, also returning the law of the step's bucket it priced.
+func (c Costs) epoch(p Protocol, lengths Lengths, n int) (time.Duration, map[int]float64, error) {
 	lo, hi := lengths(n)
 	dist, err := BucketDist(lo, hi, p.Members)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	var ms float64
 	for b, prob := range dist {
 		sc, ok := c[b]
 		if !ok {
-			return 0, fmt.Errorf("costmodel: N=%d needs bucket %d, which was not measured (have %v)", n, b, c.Buckets())
+			return 0, nil, fmt.Errorf("costmodel: N=%d needs bucket %d, which was not measured (have %v)", n, b, c.Buckets())
 		}
 		ms += prob * (float64(p.Steps)*ms64(sc.Train) + float64(p.TestSteps)*ms64(sc.Eval))
 	}
-	return time.Duration(ms * float64(time.Millisecond)), nil
+	return time.Duration(ms * float64(time.Millisecond)), dist, nil
 }
 
 // Estimate is the priced protocol.
@@ -97,13 +103,12 @@ func (c Costs) Run(p Protocol, lengths Lengths, curve func(epoch int) int) (Esti
 		n := curve(e)
 		d, ok := perN[n]
 		if !ok {
+			var dist map[int]float64
 			var err error
-			if d, err = c.Epoch(p, lengths, n); err != nil {
+			if d, dist, err = c.epoch(p, lengths, n); err != nil {
 				return Estimate{}, err
 			}
 			perN[n] = d
-			lo, hi := lengths(n)
-			dist, _ := BucketDist(lo, hi, p.Members) // valid: Epoch checked it
 			for b := range dist {
 				used[b] = true
 			}
