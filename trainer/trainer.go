@@ -46,6 +46,9 @@ type member struct {
 	// started is the wall time of the first epoch this process trained,
 	// for the ETA.
 	epochsHere int
+	// failed stops this member (its weights became non-finite) while the
+	// others train on; state.Done is set in memory only, nothing is written.
+	failed error
 }
 
 // Train trains the runs together in one graph until each is done. All runs
@@ -99,6 +102,13 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 			}
 			mom = nil
 		}
+		what := "its starting weights"
+		if found {
+			what = "the weights of its resume state"
+		}
+		if err := CheckFinite(shape, w, what); err != nil {
+			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
+		}
 		if err := recordProvenance(r.Dir, provenance(opt.Backend, m.state.Epoch)); err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
@@ -127,7 +137,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 			}
 		}
 		if active == 0 {
-			return nil
+			return failures(ms)
 		}
 		if err := epoch(ctx, ens, ms, opt, start); err != nil {
 			return err
@@ -327,7 +337,11 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 		next, solved := m.cu.step(m.state, st.TestAcc)
 		st.Solved = solved
 		if err := commit(ens, k, m, st, next, solved); err != nil {
-			return err
+			if !stopMember(m, err) {
+				return err
+			}
+			lines = append(lines, err.Error())
+			continue
 		}
 		m.epochsHere++
 		lines = append(lines, progressLine(m, st, start, steps))
@@ -383,6 +397,10 @@ func commit(ens *gm.Ensemble, k int, m *member, st EpochStats, next State, solve
 		return err
 	}
 	shape := ens.Config()
+	if name, i, v, bad := firstNonFinite(shape, w); bad {
+		return &NonFiniteError{Run: d.Path, Epoch: st.Epoch, N: st.N, Param: name, Index: i, Value: v,
+			TrainLoss: st.TrainLoss, Skipped: st.Skipped, Steps: m.run.Config.Steps}
+	}
 	if solved {
 		meta := map[string]string{"n": fmt.Sprint(st.N), "epoch": fmt.Sprint(st.Epoch)}
 		if err := d.SaveCheckpoint(st.N, toTensors(shape, w, ""), meta); err != nil {
