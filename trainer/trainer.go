@@ -79,11 +79,17 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
 		cu, err := newCurriculum(r.Config, desc)
+		if err == nil {
+			err = CheckTask(r.Config, desc)
+		}
 		if err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
 		m := &member{run: r, cu: cu, state: initialState(r.Config)}
 		w, mom, st, found, err := loadState(r.Dir, shape)
+		if err == nil && found {
+			err = checkState(r.Dir, st, r.Config, desc)
+		}
 		if err != nil {
 			return fmt.Errorf("run %s: cannot resume: %w", r.Dir.Path, err)
 		}
