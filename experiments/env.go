@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/taskplugins/host"
@@ -24,6 +25,8 @@ type Options struct {
 	Progress io.Writer
 	// TaskPath overrides where task plugins are found (default: Root/taskplugins/bin).
 	TaskPath string
+	// BatchTimeout bounds one task plugin request (0: host.Options' default).
+	BatchTimeout time.Duration
 }
 
 // Open starts an Env: the compute backend (said once, with why) and the
@@ -45,7 +48,7 @@ func Open(ctx context.Context, opt Options) (*Env, error) {
 	if path == "" && os.Getenv(host.PathEnv) == "" {
 		path = filepath.Join(root, host.DefaultDir)
 	}
-	h, err := host.Open(ctx, host.Options{Path: path})
+	h, err := host.Open(ctx, host.Options{Path: path, Timeout: opt.BatchTimeout})
 	if err != nil {
 		return nil, err
 	}

@@ -95,3 +95,33 @@ func TestConfigBeyondTheTask(t *testing.T) {
 		})
 	}
 }
+
+// Preflight refuses what the task would refuse, without writing anything.
+func TestPreflight(t *testing.T) {
+	src := tasks.NewLocal()
+	ok := tiny("switch", 1)
+	ok.Model.Inputs, ok.Model.Heads = 2, []int{2, 2}
+	if _, err := Preflight(context.Background(), src, ok); err != nil {
+		t.Fatalf("a good config: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"unknown parameter", func(c *Config) { c.TaskParams = map[string]string{"nosuch": "1"} }, `task switch has no parameter "nosuch"`},
+		{"outside the domain", func(c *Config) { c.TaskParams = map[string]string{"active": "both"} }, `parameter active = "both" is outside its domain`},
+		{"max N", func(c *Config) { c.MaxN = 1001 }, "max N 1001 is outside the N range"},
+		{"heads", func(c *Config) { c.Task = "dms" }, "task dms has 1 heads"},
+		{"config", func(c *Config) { c.Batch = 0 }, "batch must be positive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ok
+			tc.edit(&c)
+			_, err := Preflight(context.Background(), src, c)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -46,16 +46,18 @@ func runTrain(ctx context.Context, args []string) error {
 		tparams  = paramFlag{}
 	)
 	fs.Var(tparams, "task-param", "task parameter key=value (repeatable)")
+	batchTimeout := fs.Duration("batch-timeout", 0, "longest a task plugin may take to serve one batch (0: $CBRNN_BATCH_TIMEOUT, else the plugin's manifest entry, else 10s)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return errors.New("--out DIR is required")
 	}
-	if *seeds < 1 {
-		return fmt.Errorf("--seeds must be at least 1, got %d", *seeds)
+	// Everything is checked before anything is written (issue 13).
+	if err := checkFlagDomains(fs, trainDomains); err != nil {
+		return err
 	}
-	env, err := experiments.Open(ctx, experiments.Options{})
+	env, err := experiments.Open(ctx, experiments.Options{BatchTimeout: *batchTimeout})
 	if err != nil {
 		return err
 	}
@@ -95,9 +97,17 @@ func runTrain(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("--import %s does not fit the model: %w", *imp, err)
 		}
+		if err := trainer.CheckFinite(m, w, "--import "+*imp+": its weights"); err != nil {
+			return err
+		}
 		initW = w
 	}
-	var rs []trainer.Run
+	type planned struct {
+		c      trainer.Config
+		dir    string
+		action outAction
+	}
+	var plans []planned
 	for i := 0; i < *seeds; i++ {
 		c := trainer.Paper(*taskName, m, *seed+uint64(i))
 		c.ModelName, c.Regime, c.FixedN = *model, *regime, *fixedN
@@ -113,17 +123,32 @@ func runTrain(ctx context.Context, args []string) error {
 			c.TaskParams = tparams
 		}
 		c.InitHash = initHash
-		if err := c.Validate(); err != nil {
-			return err
+		if i == 0 { // the seeds' configs differ in the seed alone
+			if _, err := trainer.Preflight(ctx, env.Source, c); err != nil {
+				return err
+			}
 		}
 		dir := *out
 		if *seeds > 1 {
 			dir = filepath.Join(*out, fmt.Sprintf("seed%d", c.Seed))
 		}
-		if !*resume {
-			if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
-				return fmt.Errorf("%s already holds a run: pass --resume to continue it, or choose another --out", dir)
+		action, err := checkOut(dir, *resume)
+		if err != nil {
+			return err
+		}
+		plans = append(plans, planned{c, dir, action})
+	}
+	if err := checkMemory(env.Backend, plans[0].c, len(plans), desc); err != nil {
+		return err
+	}
+	var rs []trainer.Run
+	for _, p := range plans {
+		c, dir := p.c, p.dir
+		if p.action == outClear {
+			if _, err := rundir.ClearUnstarted(dir, trainer.ProvenanceFile); err != nil {
+				return err
 			}
+			fmt.Fprintf(os.Stderr, "%s held a start that never completed an epoch; starting afresh\n", dir)
 		}
 		d, err := rundir.Create(dir, c)
 		if err != nil {
