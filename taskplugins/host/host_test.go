@@ -404,6 +404,10 @@ const helperEnv = "CBRNN_HOST_TEST_HELPER"
 // helper is the body of a child test process: it starts plugins, prints
 // their pids, then dies as told.
 func helper() {
+	if os.Getenv(helperEnv) == "spawn" {
+		spawnHelper()
+		return
+	}
 	h, err := host.Open(context.Background(), host.Options{Path: os.Getenv("CBRNN_TASK_PATH")})
 	if err != nil {
 		panic(err)
