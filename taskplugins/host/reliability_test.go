@@ -379,5 +379,3 @@ func TestWorldWritableWarning(t *testing.T) {
 	}
 	t.Log(warn.String())
 }
-
-
