@@ -10,6 +10,7 @@ import (
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/taskplugins/host"
+	"github.com/cbrnn/cbrnn/trainer"
 )
 
 // Options choose where and how experiments run; the zero value means the
@@ -27,6 +28,11 @@ type Options struct {
 	TaskPath string
 	// BatchTimeout bounds one task plugin request (0: host.Options' default).
 	BatchTimeout time.Duration
+	// Accept lets cached runs be reused, and interrupted ones resumed,
+	// despite a changed task plugin or numerics; the environment variables
+	// CBRNN_ACCEPT_PLUGIN_CHANGE=1 and CBRNN_ACCEPT_NUMERICS_CHANGE=1 set it
+	// too (for notebooks).
+	Accept trainer.Accept
 }
 
 // Open starts an Env: the compute backend (said once, with why) and the
@@ -61,7 +67,10 @@ func Open(ctx context.Context, opt Options) (*Env, error) {
 			return nil, err
 		}
 	}
-	return &Env{Root: root, Out: out, Backend: backend, Source: h, Jobs: opt.Jobs, Progress: opt.Progress, closer: h}, nil
+	acc := opt.Accept
+	acc.PluginChange = acc.PluginChange || os.Getenv("CBRNN_ACCEPT_PLUGIN_CHANGE") == "1"
+	acc.NumericsChange = acc.NumericsChange || os.Getenv("CBRNN_ACCEPT_NUMERICS_CHANGE") == "1"
+	return &Env{Root: root, Out: out, Backend: backend, Source: h, Jobs: opt.Jobs, Progress: opt.Progress, Accept: acc, closer: h}, nil
 }
 
 // Close stops the task plugins.

@@ -37,6 +37,9 @@ type Env struct {
 	// members are nearly free).
 	MaxEnsemble int
 	Progress    io.Writer
+	// Accept lets runs be resumed or reused despite a changed task plugin
+	// or numerics (trainer.ChangedError).
+	Accept trainer.Accept
 
 	closer io.Closer // the plugin host, when Open started it
 }
@@ -88,7 +91,15 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 		if err != nil {
 			return nil, err
 		}
+		if done && !seen[p] {
+			// A cache hit: reused only if the task plugin is still the one
+			// that made the run's data.
+			if err := trainer.CheckReuse(ctx, e.Source, d, e.Accept); err != nil {
+				return nil, err
+			}
+		}
 		if done || seen[p] {
+			seen[p] = true
 			continue
 		}
 		seen[p] = true
@@ -134,7 +145,7 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 			if e.Progress != nil {
 				progress = prefixWriter{w: e.Progress, prefix: fmt.Sprintf("[%d/%d] ", i+1, len(chunks))}
 			}
-			err := trainLocked(ctx, ch, trainer.Options{Backend: e.Backend, Source: e.Source, Progress: progress})
+			err := trainLocked(ctx, ch, trainer.Options{Backend: e.Backend, Source: e.Source, Progress: progress, Accept: e.Accept})
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {

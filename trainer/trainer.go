@@ -36,6 +36,9 @@ type Options struct {
 	Source   task.Source
 	Prefetch int       // batches fetched ahead per run (default 8)
 	Progress io.Writer // one line per epoch; nil for silence
+	// Accept lets runs resume despite a changed task plugin or numerics
+	// (see ChangedError).
+	Accept Accept
 }
 
 // member is one run inside the ensemble.
@@ -115,7 +118,14 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		if err := CheckFinite(shape, w, what); err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
-		if err := recordProvenance(r.Dir, provenance(opt.Backend, m.state.Epoch)); err != nil {
+		prov := provenance(opt.Backend, m.state.Epoch)
+		prov.Task, prov.Numerics = identify(opt.Source, desc), ptr(currentNumerics(opt.Backend))
+		if found {
+			if prov.Accepted, err = checkChanges(r.Dir, prov, opt.Accept); err != nil {
+				return err
+			}
+		}
+		if err := recordProvenance(r.Dir, prov); err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
 		ms[k], weights[k], momenta[k] = m, w, mom

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cbrnn/cbrnn/experiments"
+	"github.com/cbrnn/cbrnn/trainer"
 )
 
 func init() {
@@ -19,6 +20,9 @@ func runFigures(ctx context.Context, args []string) error {
 	profile := fs.String("profile", "quick", "smoke, quick or paper")
 	jobs := fs.Int("jobs", 0, "ensembles trained at once (0: one per core on the Go backend, 1 on an accelerator)")
 	list := fs.Bool("list", false, "list the figure ids and profiles")
+	acceptPlugin := fs.Bool("accept-plugin-change", false, "reuse or resume runs even though their task plugin changed since they were trained (also CBRNN_ACCEPT_PLUGIN_CHANGE=1)")
+	acceptNumerics := fs.Bool("accept-numerics-change", false, "resume runs even though this build's numerics differ from theirs (also CBRNN_ACCEPT_NUMERICS_CHANGE=1)")
+	batchTimeout := fs.Duration("batch-timeout", 0, "longest a task plugin may take to serve one batch (0: $CBRNN_BATCH_TIMEOUT, else the plugin's manifest entry, else 10s)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: cbrnn figures [--profile P] [--jobs N] [id …]  (default: every figure)\n")
 		fs.PrintDefaults()
@@ -37,7 +41,14 @@ func runFigures(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	env, err := experiments.Open(ctx, experiments.Options{Profile: p.Name, Jobs: *jobs, Progress: os.Stderr})
+	if *jobs < 0 {
+		return fmt.Errorf("--jobs %d is outside its domain: 0 (automatic) or a number of ensembles trained at once", *jobs)
+	}
+	if *batchTimeout < 0 {
+		return fmt.Errorf("--batch-timeout %v is outside its domain: 0 (the default) or a positive duration such as 30s", *batchTimeout)
+	}
+	env, err := experiments.Open(ctx, experiments.Options{Profile: p.Name, Jobs: *jobs, Progress: os.Stderr, BatchTimeout: *batchTimeout,
+		Accept: trainer.Accept{PluginChange: *acceptPlugin, NumericsChange: *acceptNumerics}})
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,8 @@ func runTrain(ctx context.Context, args []string) error {
 		tparams  = paramFlag{}
 	)
 	fs.Var(tparams, "task-param", "task parameter key=value (repeatable)")
+	acceptPlugin := fs.Bool("accept-plugin-change", false, "resume even though the task plugin changed since the run was trained (recorded in provenance.json)")
+	acceptNumerics := fs.Bool("accept-numerics-change", false, "resume even though this build's numerics (SIMD kernels, backend) differ from the run's")
 	batchTimeout := fs.Duration("batch-timeout", 0, "longest a task plugin may take to serve one batch (0: $CBRNN_BATCH_TIMEOUT, else the plugin's manifest entry, else 10s)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -172,7 +174,8 @@ func runTrain(ctx context.Context, args []string) error {
 		}
 		defer unlock()
 	}
-	err = trainer.Train(ctx, rs, trainer.Options{Backend: env.Backend, Source: env.Source, Progress: os.Stdout})
+	err = trainer.Train(ctx, rs, trainer.Options{Backend: env.Backend, Source: env.Source, Progress: os.Stdout,
+		Accept: trainer.Accept{PluginChange: *acceptPlugin, NumericsChange: *acceptNumerics}})
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "interrupted: finished epochs are saved; continue with --resume")
 	}

@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/taskplugins/host"
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
@@ -192,5 +194,52 @@ func TestTrainOutFolder(t *testing.T) {
 	err = runTrain(ctx, append(tiny, "--out", left, "--steps", "2"))
 	if err == nil || !strings.Contains(err.Error(), "already holds a run") {
 		t.Fatalf("a finished run was replaced: %v", err)
+	}
+}
+
+// Issue 13.3, end to end: `make plugins` after editing a generator, then
+// --resume, is refused until --accept-plugin-change.
+func TestTrainResumeRefusesRebuiltPlugin(t *testing.T) {
+	dir := pluginDir(t)
+	t.Setenv("CBRNN_TASK_PATH", dir)
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"--task", "dms", "--epochs", "6", "--steps", "1", "--test-steps", "1", "--batch", "4", "--out", out}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { // interrupt after the first committed epoch
+		for ctx.Err() == nil {
+			if d, err := rundir.Open(out); err == nil {
+				if st, _ := rundir.ReadStats[trainer.EpochStats](d); len(st) > 0 {
+					cancel()
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	if err := runTrain(ctx, args); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupting: %v", err)
+	}
+	cancel()
+	// "Rebuild" the plugin: other bytes, a new manifest.
+	f, err := os.OpenFile(filepath.Join(dir, "dms"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write([]byte("rebuilt"))
+	f.Close()
+	if err := host.WriteManifest(dir, []string{"dms", "switch"}); err != nil {
+		t.Fatal(err)
+	}
+	err = runTrain(context.Background(), append(args, "--resume"))
+	var ce *trainer.ChangedError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), `task plugin "dms" changed`) || !strings.Contains(err.Error(), "--accept-plugin-change") {
+		t.Fatalf("resume with a rebuilt plugin: %v", err)
+	}
+	t.Log(err)
+	if err := runTrain(context.Background(), append(args, "--resume", "--accept-plugin-change")); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := rundir.Open(out)
+	if done, _ := d.Done(); !done {
+		t.Error("the accepted resume did not finish the run")
 	}
 }

@@ -348,6 +348,18 @@ func (h *Host) Describe(ctx context.Context, name string) (task.Description, err
 	return *e.desc, nil
 }
 
+// Binary names the binary that serves the task and its SHA-256 as the
+// manifest gives it (the host runs only bytes with that hash), for a run
+// to record what made its data; ok is false for an unknown or unusable
+// plugin.
+func (h *Host) Binary(name string) (path, sha256 string, ok bool) {
+	e, found := h.entries[name]
+	if !found || e.Err != nil || len(e.sum) == 0 {
+		return "", "", false
+	}
+	return e.Path, hex.EncodeToString(e.sum), true
+}
+
 // PID is the process id of name's plugin, 0 when it is not running.
 func (h *Host) PID(name string) int {
 	e, ok := h.entries[name]

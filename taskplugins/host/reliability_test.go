@@ -379,3 +379,25 @@ func TestWorldWritableWarning(t *testing.T) {
 	}
 	t.Log(warn.String())
 }
+
+// Issue 13.2 with its own numbers: one request at a time, 1.5 s each, 8 in
+// flight, the default 10 s timeout. Before, the 8th request (12 s after the
+// first was sent) timed out.
+func TestSlowSerialPluginAtTheIssuesNumbers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 12 s")
+	}
+	h := open(t, host.Options{})
+	reqs := make([]task.Request, 8)
+	for i := range reqs {
+		reqs[i] = faultyArg("slow", "1500", 3)
+		reqs[i].Index = uint64(i)
+	}
+	s := host.Prefetch(context.Background(), h, reqs, 8)
+	defer s.Close()
+	for i := range reqs {
+		if _, err := s.Next(); err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+	}
+}
