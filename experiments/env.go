@@ -50,11 +50,7 @@ func Open(ctx context.Context, opt Options) (*Env, error) {
 		return nil, err
 	}
 	fmt.Fprintf(opt.Progress, "backend: %s\n", why)
-	path := opt.TaskPath
-	if path == "" && os.Getenv(host.PathEnv) == "" {
-		path = filepath.Join(root, host.DefaultDir)
-	}
-	h, err := host.Open(ctx, host.Options{Path: path, Timeout: opt.BatchTimeout})
+	h, err := host.Open(ctx, host.Options{Path: pluginPath(opt.TaskPath, root), Timeout: opt.BatchTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -71,6 +67,30 @@ func Open(ctx context.Context, opt Options) (*Env, error) {
 	acc.PluginChange = acc.PluginChange || os.Getenv("CBRNN_ACCEPT_PLUGIN_CHANGE") == "1"
 	acc.NumericsChange = acc.NumericsChange || os.Getenv("CBRNN_ACCEPT_NUMERICS_CHANGE") == "1"
 	return &Env{Root: root, Out: out, Backend: backend, Source: h, Jobs: opt.Jobs, Progress: opt.Progress, Accept: acc, closer: h}, nil
+}
+
+// PluginPath is where task plugins are looked for: path if given, else
+// $CBRNN_TASK_PATH, else taskplugins/bin of the repository FindRoot finds
+// (from $CBRNN_ROOT, the working directory or the binary), else what
+// host.DefaultPath finds. Every command finds plugins this way.
+func PluginPath(path string) string {
+	root, err := FindRoot("")
+	if err != nil {
+		root = ""
+	}
+	return pluginPath(path, root)
+}
+
+func pluginPath(path, root string) string {
+	switch {
+	case path != "":
+		return path
+	case os.Getenv(host.PathEnv) != "":
+		return os.Getenv(host.PathEnv)
+	case root != "":
+		return filepath.Join(root, host.DefaultDir)
+	}
+	return host.DefaultPath()
 }
 
 // Close stops the task plugins.
