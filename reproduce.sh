@@ -13,6 +13,9 @@
 #   --out      write runs/, figures/ and paper/results.md under DIR instead
 #              of the repository (the smoke test uses a scratch folder)
 #
+# Ctrl-C stops it with exit status 130 and one line saying which step was
+# interrupted; rerunning the same command resumes (finished runs are cached).
+#
 # Steps: install what is missing (Jupyter, GoNB, the kernel) → build the CLI
 # and the task plugins → train every run the figures need (cached in runs/
 # by config hash: a rerun skips finished runs and resumes interrupted ones)
@@ -23,22 +26,42 @@ set -Eeuo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
+usage_error() { echo "reproduce.sh: $*" >&2; exit 2; }
+# value FLAG WHAT "$@": the value after FLAG, or a clear error if there is none.
+value() {
+	local flag="$1" what="$2"
+	shift 2
+	[ $# -ge 2 ] && [ -n "$2" ] && [ "${2#--}" = "$2" ] || usage_error "$flag needs a value: $what (see --help)"
+	printf '%s' "$2"
+}
 profile=quick jobs=0 backend="" out="" notebooks=1
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--profile) profile="$2"; shift 2 ;;
-	--jobs) jobs="$2"; shift 2 ;;
-	--backend) backend="$2"; shift 2 ;;
-	--out) out="$2"; shift 2 ;;
+	--profile) profile="$(value --profile "smoke, quick or paper" "$@")" || exit; shift 2 ;;
+	--jobs) jobs="$(value --jobs "0 (automatic) or a number of ensembles trained at once" "$@")" || exit; shift 2 ;;
+	--backend) backend="$(value --backend "go, xla:cuda or xla:/abs/path/xla_cuda_plugin.so" "$@")" || exit; shift 2 ;;
+	--out) out="$(value --out "a folder" "$@")" || exit; shift 2 ;;
 	--no-notebooks) notebooks=0; shift ;;
-	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
-	*) echo "reproduce.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+	*) usage_error "unknown argument $1 (see --help)" ;;
 	esac
 done
-case "$profile" in smoke | quick | paper) ;; *) echo "reproduce.sh: unknown profile $profile (smoke, quick or paper)" >&2; exit 2 ;; esac
+case "$profile" in smoke | quick | paper) ;; *) usage_error "unknown profile $profile (smoke, quick or paper)" ;; esac
+case "$jobs" in
+'' | *[!0-9]*) usage_error "--jobs $jobs: want 0 (automatic: one per core on the Go backend, 1 on a GPU) or a positive number of ensembles trained at once" ;;
+esac
+
+# Ctrl-C reaches every process of the job; the ones this script starts
+# stop quietly (CBRNN_QUIET_INTERRUPT) with status 130, and this script
+# says, in one line, what was interrupted.
+export CBRNN_QUIET_INTERRUPT=1
+step="starting"
+interrupted=0
+trap 'interrupted=1; exit 130' INT TERM
+trap 'rc=$?; if [ "$rc" = 130 ] || [ "$interrupted" = 1 ]; then echo "reproduce.sh: interrupted during $step; finished runs are kept in ${CBRNN_OUT:-$root}/runs, and rerunning the same command resumes" >&2; fi' EXIT
 
 start=$(date +%s)
-stamp() { local s=$(($(date +%s) - start)); printf '[%02d:%02d:%02d] %s\n' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)) "$*"; }
+stamp() { local s=$(($(date +%s) - start)); step="$*"; printf '[%02d:%02d:%02d] %s\n' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)) "$*"; }
 [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
 # GoMLX's SIMD matmul kernels (Go's simd experiment): about 2.4× faster training.
 export GOEXPERIMENT="${GOEXPERIMENT:-simd}"

@@ -7,7 +7,8 @@
 # Prints one line per step that does something; nothing when all is in place.
 # Exits non-zero, naming the step, on any failure. Needs root for apt (CI and
 # the dev machines run as root). Jupyter is Debian's, on /usr/bin/python3: call
-# /usr/bin/jupyter, not whatever `jupyter` is first on PATH.
+# /usr/bin/jupyter, not whatever `jupyter` is first on PATH. An interrupted
+# step (exit status 130) is not reported as a failure: the caller says so.
 #
 # GoNB and goimports are built from the wrapper module tools/gonb (go.mod and
 # go.sum pin their versions): `go install …@version` needs a version-list
@@ -15,7 +16,7 @@
 set -Eeuo pipefail
 
 step=""
-trap 'rc=$?; echo "setup.sh: FAILED (exit $rc)${step:+ while: $step}" >&2; [ -n "${log:-}" ] && [ -s "$log" ] && tail -n 40 "$log" >&2; exit $rc' ERR
+trap 'rc=$?; [ "$rc" = 130 ] && exit 130; echo "setup.sh: FAILED (exit $rc)${step:+ while: $step}" >&2; [ -n "${log:-}" ] && [ -s "$log" ] && tail -n 40 "$log" >&2; exit $rc' ERR
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log="$(mktemp)"

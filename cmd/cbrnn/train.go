@@ -174,10 +174,6 @@ func runTrain(ctx context.Context, args []string) error {
 		}
 		defer unlock()
 	}
-	err = trainer.Train(ctx, rs, trainer.Options{Backend: env.Backend, Source: env.Source, Progress: os.Stdout,
+	return trainer.Train(ctx, rs, trainer.Options{Backend: env.Backend, Source: env.Source, Progress: os.Stdout,
 		Accept: trainer.Accept{PluginChange: *acceptPlugin, NumericsChange: *acceptNumerics}})
-	if errors.Is(err, context.Canceled) {
-		fmt.Fprintln(os.Stderr, "interrupted: finished epochs are saved; continue with --resume")
-	}
-	return err
 }
