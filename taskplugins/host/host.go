@@ -100,6 +100,7 @@ type Host struct {
 	logger     hclog.Logger
 	entries    map[string]*entry
 	closed     atomic.Bool
+	closeOnce  sync.Once
 	stop       func() bool // stops the context watcher
 
 	privMu  sync.Mutex
@@ -767,9 +768,15 @@ func kill(p *proc, hard bool) {
 // Close kills every plugin process and waits for them to be reaped. It is
 // idempotent; the host cannot be used afterwards.
 func (h *Host) Close() error {
-	if h.closed.Swap(true) {
-		return nil
-	}
+	// Every caller waits for the one close: the context watcher may be
+	// closing the host while main returns and calls Close on its way out,
+	// and the process must not exit with the private folder half removed.
+	h.closeOnce.Do(h.close)
+	return nil
+}
+
+func (h *Host) close() {
+	h.closed.Store(true)
 	if h.stop != nil {
 		h.stop()
 	}
@@ -790,7 +797,6 @@ func (h *Host) Close() error {
 		h.private.close()
 	}
 	h.privMu.Unlock()
-	return nil
 }
 
 // tail keeps the last max bytes written: a crashed plugin's last words.

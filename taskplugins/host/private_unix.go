@@ -120,16 +120,18 @@ func (p *privateDir) close() {
 	}
 }
 
-// removeAll removes a private folder; its read-only parts are made
-// writable first.
+// removeAll removes a private folder, its lock file last: a removal cut
+// short (the process killed meanwhile) leaves a folder whose unlocked lock
+// file marks it as stale for the next host.
 func removeAll(dir string) {
-	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			os.Chmod(path, 0o700)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() != privateLock {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
 		}
-		return nil
-	})
-	os.RemoveAll(dir)
+	}
+	os.Remove(filepath.Join(dir, privateLock))
+	os.Remove(dir)
 }
 
 // cleanStale removes the private folders whose host is gone, after ending

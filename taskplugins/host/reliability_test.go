@@ -401,3 +401,27 @@ func TestSlowSerialPluginAtTheIssuesNumbers(t *testing.T) {
 		}
 	}
 }
+
+// Close waits for a close already under way (the context watcher's), so a
+// process that exits right after Close returns leaves no half-removed
+// private folder.
+func TestCloseWaitsForTheWatchersClose(t *testing.T) {
+	rt := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", rt)
+	ctx, cancel := context.WithCancel(context.Background())
+	h, err := host.Open(ctx, host.Options{Path: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"dms", "parity", "mod3"} {
+		if _, err := h.Batch(context.Background(), task.Request{Task: name, N: 3, B: 2}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel() // the watcher starts closing the host
+	time.Sleep(20 * time.Millisecond)
+	h.Close()
+	if left, _ := filepath.Glob(filepath.Join(rt, "cbrnn-tasks", "host-*")); len(left) > 0 {
+		t.Errorf("Close returned with %v still there", left)
+	}
+}
