@@ -382,7 +382,14 @@ func appB(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 		if err != nil {
 			return err
 		}
-		rule := gm.MatchHiddenSize(cbM.Count().Total, baseM.Core, baseM.Inputs, baseM.Heads)
+		// What the closest-count rule gives: the registry's matched baseline.
+		ruleG := baseG
+		ruleG.Options = gm.Options{GC: cbM.CB.Layers[0].Width}
+		ruleM, err := ModelConfig(ruleG, single)
+		if err != nil {
+			return err
+		}
+		rule := ruleM.Core.Hidden
 		for _, r := range []struct {
 			g     Group
 			m     gm.Config
@@ -390,10 +397,10 @@ func appB(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 		}{{cbG, cbM, ""}, {baseG, baseM, fmt.Sprint(rule)}} {
 			c := r.m.Count()
 			gcs := "–"
-			if r.m.CB {
-				gcs = fmt.Sprint(r.m.GC)
+			if r.m.CB != nil {
+				gcs = fmt.Sprint(r.m.CB.Layers[0].Width)
 			}
-			rows = append(rows, []string{LabelFor(r.g, single), fmt.Sprint(r.m.Hidden), gcs, fmt.Sprint(c.Core), fmt.Sprint(c.CB), fmt.Sprint(c.Readout), fmt.Sprint(c.Total), r.match})
+			rows = append(rows, []string{LabelFor(r.g, single), fmt.Sprint(r.m.Core.Hidden), gcs, fmt.Sprint(c.Core), fmt.Sprint(c.CB), fmt.Sprint(c.Readout), fmt.Sprint(c.Total), r.match})
 		}
 		return nil
 	}

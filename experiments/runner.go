@@ -191,14 +191,7 @@ func compatKey(c trainer.Config) string {
 	return string(b)
 }
 
-func describe(c trainer.Config) string {
-	m := c.Model
-	s := fmt.Sprintf("%s H=%d", m.Core, m.Hidden)
-	if m.CB {
-		s += fmt.Sprintf(" + CB G=%d P=%d", m.GC, m.PC)
-	}
-	return s
-}
+func describe(c trainer.Config) string { return c.ModelName + ": " + c.Model.Describe() }
 
 // prefixWriter tags each progress line with its ensemble, so that the lines
 // of ensembles training at once can be told apart. Each trainer line is one

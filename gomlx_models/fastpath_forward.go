@@ -49,6 +49,15 @@ func (c Config) hasFastPath() bool {
 		cb.Layers[0].Act == ActReLU && cb.Layers[1].Act == ActReLU && cb.Layers[2].Act == ActLinear
 }
 
+// Gradients says how a network of this config computes its gradients:
+// "hand-written BPTT" (the fast path) or "autodiff" (the general path).
+func (c Config) Gradients() string {
+	if c.hasFastPath() {
+		return pathFast.String()
+	}
+	return pathGeneral.String()
+}
+
 // fastRoles maps the fast path's fixed parameter roles (the names of the
 // paper's single-head Elman: inp.weight, x_z.weight, cb.gc.weight,
 // head.0.weight, …) to the config's parameter names.

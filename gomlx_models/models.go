@@ -44,7 +44,7 @@ func builtinModels() []Model {
 				{Name: "aux", Width: AuxHidden, Act: ActLeakyReLU, Init: InitTorch},
 				{Name: "out", Act: ActLinear, Init: InitTorch},
 			}}
-			return PaperNetwork(o, ElmanCore(hiddenOr(o, PaperHidden)), cb), nil
+			return PaperNetwork(o, ElmanCore(o.HiddenOr(PaperHidden)), cb), nil
 		},
 	}, {
 		Name: "cb-compress", Source: "the authors' code (model/cb_rnn.py, CB_bias compress_dim)",
@@ -80,21 +80,14 @@ const CompressDim = 16
 // hidden unit).
 const SketchExpansion = 4
 
-func hiddenOr(o Options, def int) int {
-	if o.Hidden > 0 {
-		return o.Hidden
-	}
-	return def
-}
-
 func buildCBRNN(o Options) (Config, error) {
-	return PaperNetwork(o, ElmanCore(hiddenOr(o, PaperHidden)), PaperCB(o.GC, o.PC, o.CBSees)), nil
+	return PaperNetwork(o, ElmanCore(o.HiddenOr(PaperHidden)), PaperCB(o.GC, o.PC, o.CBSees)), nil
 }
 
 func buildCBGRU(o Options) (Config, error) {
 	cb := PaperCB(o.GC, o.PC, o.CBSees)
 	cb.MaxRatio = 1 // the authors' cb_max_ratio
-	return PaperNetwork(o, GRUCore(hiddenOr(o, PaperHidden)), cb), nil
+	return PaperNetwork(o, GRUCore(o.HiddenOr(PaperHidden)), cb), nil
 }
 
 // matched sizes a plain baseline: its own Hidden if given, else the size
@@ -119,7 +112,7 @@ func matched(o Options, cbModel func(Options) (Config, error), plain func(h int)
 // an output y_t = W_o h_t + b_o at every step; h_0 = 0; PyTorch's default
 // init everywhere, and the sketch's parameter names.
 func SeedSketch(o Options, expansion int) Config {
-	H := hiddenOr(o, PaperHidden)
+	H := o.HiddenOr(PaperHidden)
 	name := "output"
 	if len(o.Heads) > 1 {
 		name = "output.{k}"

@@ -74,6 +74,14 @@ func (o Options) WithDefaults() Options {
 	return o
 }
 
+// HiddenOr is o.Hidden, or def when the user left it at 0.
+func (o Options) HiddenOr(def int) int {
+	if o.Hidden > 0 {
+		return o.Hidden
+	}
+	return def
+}
+
 var (
 	registryMu sync.RWMutex
 	registry   = func() map[string]Model {

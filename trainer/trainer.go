@@ -59,7 +59,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 	if opt.Prefetch <= 0 {
 		opt.Prefetch = 8
 	}
-	shape, batch := rs[0].Config.Model.WithDefaults(), rs[0].Config.Batch
+	shape, batch := rs[0].Config.Model, rs[0].Config.Batch
 	ms := make([]*member, len(rs))
 	weights := make([]gm.Weights, len(rs))
 	momenta := make([]gm.Weights, len(rs))
@@ -67,7 +67,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		if err := r.Config.Validate(); err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
-		if c0 := rs[0].Config; !reflect.DeepEqual(shape, r.Config.Model.WithDefaults()) || r.Config.Batch != batch ||
+		if c0 := rs[0].Config; !reflect.DeepEqual(shape, r.Config.Model) || r.Config.Batch != batch ||
 			r.Config.Steps != c0.Steps || r.Config.TestSteps != c0.TestSteps || r.Config.Optim != c0.Optim {
 			return fmt.Errorf("run %s: runs trained together must share model shape, batch size, steps per epoch and optimiser", r.Dir.Path)
 		}
@@ -78,6 +78,9 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		cu, err := newCurriculum(r.Config, desc)
 		if err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
+		}
+		if k > 0 && desc.Labels != ms[0].cu.desc.Labels {
+			return fmt.Errorf("run %s: runs trained together must all label the last step or all label every step", r.Dir.Path)
 		}
 		m := &member{run: r, cu: cu, state: initialState(r.Config)}
 		w, mom, st, found, err := loadState(r.Dir, shape)
@@ -135,21 +138,11 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 	}
 }
 
-// h0 draws the initial state 0.1·U(0,1) for one batch from a generator
-// seeded by the batch's identity, so that it is the same on resume and in an
-// ensemble as alone.
-func h0(seed uint64, split task.Split, index uint64, b, h int) []float32 {
-	return InitialState(rand.New(rand.NewPCG(seed^0x68305f30, uint64(split)<<56^index)), b, h)
-}
-
-// InitialState draws SPEC §1's h_0 = 0.1·U(0,1) for b trials of h units
-// ([b, h], row-major) from r; the analyses use it with their own streams.
-func InitialState(r *rand.Rand, b, h int) []float32 {
-	out := make([]float32, b*h)
-	for i := range out {
-		out[i] = 0.1 * float32(r.Float64())
-	}
-	return out
+// h0 draws the initial state of one batch (the model's H0 law, [b,
+// StateWidth]) from a generator seeded by the batch's identity, so that it
+// is the same on resume and in an ensemble as alone.
+func h0(m gm.Config, seed uint64, split task.Split, index uint64, b int) []float32 {
+	return m.InitialState(rand.New(rand.NewPCG(seed^0x68305f30, uint64(split)<<56^index)), b)
 }
 
 // streams prefetches each active member's batches for one split of an epoch.
@@ -183,13 +176,14 @@ func closeAll(ss []*host.Stream) {
 // input gathers the next batch of every member. A finished member repeats a
 // minimal dummy trial so the ensemble's shape stays fixed; it is frozen and
 // its results are ignored.
-func input(ss []*host.Stream, ms []*member, split task.Split, step int, b, hidden, inputs int) (gm.Input, [][][]int32, error) {
+func input(ss []*host.Stream, ms []*member, split task.Split, step int, b int, m gm.Config) (gm.Input, [][][]int32, error) {
 	in := gm.Input{B: b, X: make([][]float32, len(ms)), T: make([]int, len(ms)), H0: make([][]float32, len(ms))}
 	labels := make([][][]int32, len(ms))
-	for k, m := range ms {
-		if m.state.Done {
-			in.X[k], in.T[k], in.H0[k] = make([]float32, b*inputs), 1, make([]float32, b*hidden)
-			labels[k] = make([][]int32, len(m.cu.desc.Heads))
+	for k, mb := range ms {
+		if mb.state.Done {
+			// T = 1, so one label per trial serves last-step and per-step tasks alike.
+			in.X[k], in.T[k], in.H0[k] = make([]float32, b*m.Inputs), 1, make([]float32, b*m.StateWidth())
+			labels[k] = make([][]int32, len(mb.cu.desc.Heads))
 			for h := range labels[k] {
 				labels[k][h] = make([]int32, b)
 			}
@@ -197,11 +191,11 @@ func input(ss []*host.Stream, ms []*member, split task.Split, step int, b, hidde
 		}
 		bt, err := ss[k].Next()
 		if err != nil {
-			return in, nil, fmt.Errorf("run %s: %w", m.run.Dir.Path, err)
+			return in, nil, fmt.Errorf("run %s: %w", mb.run.Dir.Path, err)
 		}
 		in.X[k], in.T[k], labels[k] = bt.X, bt.T, bt.Labels
-		idx := uint64(m.state.Epoch*m.stepsFor(split) + step)
-		in.H0[k] = h0(m.run.Config.Seed, split, idx, b, hidden)
+		idx := uint64(mb.state.Epoch*mb.stepsFor(split) + step)
+		in.H0[k] = h0(m, mb.run.Config.Seed, split, idx, b)
 	}
 	return in, labels, nil
 }
@@ -227,6 +221,8 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 		}
 	}
 	K := len(ms)
+	// Members of one ensemble share a label layout (Train checks it).
+	perStep := ms[0].cu.desc.Labels == task.PerStep
 	lossSum, normSum := make([]float64, K), make([]float64, K)
 	finite, skipped := make([]int, K), make([]int, K)
 	train := streams(ctx, ms, opt, task.Train, steps)
@@ -244,11 +240,11 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		in, labels, err := input(train, ms, task.Train, s, b, cfg.Hidden, cfg.Inputs)
+		in, labels, err := input(train, ms, task.Train, s, b, cfg)
 		if err != nil {
 			return err
 		}
-		out, err := ens.TrainStep(gm.StepInput{Input: in, Labels: labels, HeadWeight: weights, Trainable: trainable}, ms[0].run.Config.Optim)
+		out, err := ens.TrainStep(gm.StepInput{Input: in, Labels: labels, PerStep: perStep, HeadWeight: weights, Trainable: trainable}, ms[0].run.Config.Optim)
 		if err != nil {
 			return fmt.Errorf("training step %d: %w", s, err)
 		}
@@ -266,7 +262,7 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 
 	test := streams(ctx, ms, opt, task.Test, testSteps)
 	defer closeAll(test)
-	nHeads := len(cfg.Heads)
+	nHeads := len(cfg.Readout.Heads)
 	correct := make([][]float64, K)
 	for k := range correct {
 		correct[k] = make([]float64, nHeads)
@@ -279,17 +275,18 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		in, labels, err := input(test, ms, task.Test, s, b, cfg.Hidden, cfg.Inputs)
+		in, labels, err := input(test, ms, task.Test, s, b, cfg)
 		if err != nil {
 			return err
 		}
-		out, err := ens.Eval(gm.EvalInput{Input: in, CBOn: cbOn})
+		out, err := ens.Eval(gm.EvalInput{Input: in, CBOn: cbOn, PerStep: perStep})
 		if err != nil {
 			return fmt.Errorf("test step %d: %w", s, err)
 		}
 		for k := range ms {
 			for h := 0; h < nHeads; h++ {
-				correct[k][h] += analysis.Accuracy(out.Logits[k][h], cfg.Heads[h], labels[k][h])
+				// Per-step labels: the accuracy over every step and trial.
+				correct[k][h] += analysis.Accuracy(out.Logits[k][h], cfg.Readout.Heads[h], labels[k][h])
 			}
 		}
 	}

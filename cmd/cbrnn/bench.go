@@ -22,14 +22,6 @@ func init() {
 	register("bench", "time SGD steps of the paper's CB-RNN; price the paper profile", runBench)
 }
 
-// benchConfigs are the models bench knows by name.
-var benchConfigs = map[string]gm.Config{
-	"paper-cb":  {Core: gm.CoreElman, Hidden: 64, CB: true, GC: 256, PC: 64},
-	"paper-rnn": {Core: gm.CoreElman, Hidden: 202},
-	"gru-cb":    {Core: gm.CoreGRU, Hidden: 64, CB: true, GC: 256, PC: 64},
-	"gru":       {Core: gm.CoreGRU, Hidden: 128},
-}
-
 // The N curves the paper profile is priced at (SPEC §6, Table 4). A step's
 // cost grows with its length and the length with N, so a constant N with the
 // paper's largest AUC prices the most expensive group's typical run, and the
@@ -45,7 +37,8 @@ func runBench(ctx context.Context, args []string) error {
 
 func bench(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	config := fs.String("config", "paper-cb", "model: paper-cb (Elman H64, G256, P64, CB on), paper-rnn (Elman H202), gru-cb (GRU H64 + CB G256), gru (GRU H128)")
+	mf := addModelFlags(fs, "the registered model(s) to time; a list (cb-rnn,rnn) times each in turn")
+	grad := fs.String("gradients", "auto", "auto (the hand-written backward pass where the model has one) or autodiff (GoMLX's, for every model)")
 	seqLen := fs.Int("seq-len", 60, "sequence length T")
 	batch := fs.Int("batch", 64, "trials per batch B")
 	steps := fs.Int("steps", 20, "timed steps (per bucket with --buckets)")
@@ -56,9 +49,18 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c, ok := benchConfigs[*config]
-	if !ok {
-		return fmt.Errorf("unknown --config %q (paper-cb, paper-rnn, gru-cb, gru)", *config)
+	if *grad != "auto" && *grad != "autodiff" {
+		return fmt.Errorf("--gradients %q: want auto or autodiff", *grad)
+	}
+	var models []string
+	var cfgs []gm.Config
+	for _, name := range strings.Split(*mf.model, ",") {
+		name = strings.TrimSpace(name)
+		c, err := mf.build(name, 1, []int{2})
+		if err != nil {
+			return err
+		}
+		models, cfgs = append(models, name), append(cfgs, c)
 	}
 	if *seqLen <= 0 || *batch <= 0 || *steps <= 0 || *warmup < 0 {
 		return fmt.Errorf("--seq-len, --batch and --steps must be positive, --warmup ≥ 0")
@@ -89,27 +91,28 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 		*batch = paper.Batch
 	}
 
-	c = c.WithDefaults()
 	backend, why, err := gm.NewBackend()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(out, why)
-	b := benchRun{c: c, B: *batch, steps: *steps, warmup: *warmup}
-	for _, K := range ks {
-		if lengths == nil {
-			if err := b.step(ctx, out, backend, *config, K, *seqLen); err != nil {
+	for i, c := range cfgs {
+		b := benchRun{c: c, B: *batch, steps: *steps, warmup: *warmup, autodiff: *grad == "autodiff"}
+		for _, K := range ks {
+			if lengths == nil {
+				if err := b.step(ctx, out, backend, models[i], K, *seqLen); err != nil {
+					return err
+				}
+				continue
+			}
+			costs, err := b.buckets(ctx, out, backend, models[i], K, lengths)
+			if err != nil {
 				return err
 			}
-			continue
-		}
-		costs, err := b.buckets(ctx, out, backend, *config, K, lengths)
-		if err != nil {
-			return err
-		}
-		if *estimate {
-			if err := printEstimate(out, costs, paper, K, *batch); err != nil {
-				return err
+			if *estimate {
+				if err := printEstimate(out, costs, paper, K, *batch); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -121,6 +124,7 @@ type benchRun struct {
 	c             gm.Config
 	B             int
 	steps, warmup int
+	autodiff      bool // time the general path even where a fast path exists
 }
 
 // newEnsemble puts K freshly initialised networks in one graph and returns it
@@ -135,6 +139,9 @@ func (b benchRun) newEnsemble(backend compute.Backend, K, T int) (*gm.Ensemble, 
 	if err != nil {
 		return nil, gm.StepInput{}, err
 	}
+	if b.autodiff {
+		ens.UseAutodiff()
+	}
 	return ens, benchInput(b.c, K, T, b.B, rng), nil
 }
 
@@ -145,8 +152,8 @@ func (b benchRun) step(ctx context.Context, out io.Writer, backend compute.Backe
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "model %s (%d parameters), K=%d, T=%d (bucket %d), B=%d\n",
-		name, b.c.Count().Total, K, T, gm.BucketFor(T), b.B)
+	fmt.Fprintf(out, "model %s (%d parameters, gradients by %s), K=%d, T=%d (bucket %d), B=%d\n",
+		name, b.c.Count().Total, ens.Gradients(), K, T, gm.BucketFor(T), b.B)
 	start := time.Now()
 	train := func() error { _, err := ens.TrainStep(in, gm.PaperOptim()); return err }
 	if err := train(); err != nil {
@@ -168,7 +175,8 @@ func (b benchRun) buckets(ctx context.Context, out io.Writer, backend compute.Ba
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "model %s (%d parameters), K=%d, B=%d; ms per ensemble step (and per member)\n", name, b.c.Count().Total, K, b.B)
+	fmt.Fprintf(out, "model %s (%d parameters, gradients by %s), K=%d, B=%d; ms per ensemble step (and per member)\n",
+		name, b.c.Count().Total, ens.Gradients(), K, b.B)
 	fmt.Fprintf(out, "%6s %10s %18s %18s\n", "bucket", "compile", "train", "test")
 	costs := costmodel.Costs{}
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -274,7 +282,8 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// benchInput is one batch of random bits per member, h0 = 0.1·U(0,1).
+// benchInput is one batch of random bits per member, the initial state by
+// the model's law, one label per trial.
 func benchInput(c gm.Config, K, T, B int, rng *rand.Rand) gm.StepInput {
 	in := gm.StepInput{Input: gm.Input{B: B}}
 	for range K {
@@ -282,12 +291,9 @@ func benchInput(c gm.Config, K, T, B int, rng *rand.Rand) gm.StepInput {
 		for i := range x {
 			x[i] = float32(rng.IntN(2))
 		}
-		h0 := make([]float32, B*c.Hidden)
-		for i := range h0 {
-			h0[i] = float32(0.1 * rng.Float64())
-		}
-		labels := make([][]int32, len(c.Heads))
-		for h, C := range c.Heads {
+		h0 := c.InitialState(rng, B)
+		labels := make([][]int32, len(c.Readout.Heads))
+		for h, C := range c.Readout.Heads {
 			labels[h] = make([]int32, B)
 			for b := range labels[h] {
 				labels[h][b] = int32(rng.IntN(C))

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
@@ -30,7 +32,7 @@ func TestTrainCLI(t *testing.T) {
 		t.Fatalf("%d epochs recorded (%v), want 2", len(st), err)
 	}
 	var c trainer.Config
-	if err := d.ReadConfig(&c); err != nil || c.Model.Hidden != 64 || c.Model.GC != 256 || !c.Model.CB || c.Optim.LR != 0.01 {
+	if err := d.ReadConfig(&c); err != nil || !reflect.DeepEqual(c.Model, gm.MustBuild("cb-rnn", gm.Options{})) || c.Optim.LR != 0.01 {
 		t.Errorf("config %+v (%v) is not the paper's CB-RNN", c, err)
 	}
 	if err := runTrain(ctx, append(tiny, "--resume")); err != nil {
@@ -49,6 +51,7 @@ func TestTrainCLI(t *testing.T) {
 		{"existing run without --resume", tiny, "--resume"},
 		{"unknown task", []string{"--task", "nosuch", "--out", fresh()}, "nosuch"},
 		{"unknown model", []string{"--model", "lstm", "--out", fresh()}, `unknown model "lstm"`},
+		{"option the model ignores", []string{"--model", "seed-sketch", "--gc", "512", "--out", fresh()}, "model seed-sketch does not take --gc"},
 		{"unknown regime", []string{"--regime", "sometimes", "--out", fresh()}, `unknown regime "sometimes"`},
 		{"frozen core without CB", []string{"--model", "rnn", "--regime", "frozen-core", "--out", fresh()}, "cerebellar module"},
 		{"bad number", []string{"--epochs", "many", "--out", fresh()}, "invalid value"},
