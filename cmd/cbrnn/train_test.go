@@ -68,3 +68,66 @@ func TestTrainCLI(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryModelTrains trains every registered model for a few epochs of
+// DMS through the real plugins, exports its weights, checks the file holds
+// exactly the trained parameters, and starts a new run from it.
+func TestEveryModelTrains(t *testing.T) {
+	t.Setenv("CBRNN_TASK_PATH", pluginDir(t))
+	ctx := context.Background()
+	for _, m := range gm.Models() {
+		t.Run(m.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			run := filepath.Join(dir, "run")
+			args := []string{"--model", m.Name, "--task", "dms", "--epochs", "3", "--steps", "3", "--test-steps", "1", "--batch", "8"}
+			if err := runTrain(ctx, append(args, "--out", run)); err != nil {
+				t.Fatal(err)
+			}
+			d, err := rundir.Open(run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := rundir.ReadStats[trainer.EpochStats](d)
+			if err != nil || len(st) != 3 {
+				t.Fatalf("%d epochs recorded (%v), want 3", len(st), err)
+			}
+			var c trainer.Config
+			if err := d.ReadConfig(&c); err != nil || c.ModelName != m.Name || !reflect.DeepEqual(c.Model, gm.MustBuild(m.Name, gm.Options{})) {
+				t.Fatalf("config of %s: %+v (%v)", m.Name, c, err)
+			}
+			for _, s := range st {
+				if !(s.TrainLoss > 0) || s.TestAcc < 0 || s.TestAcc > 100 {
+					t.Errorf("epoch %d: loss %v accuracy %v", s.Epoch, s.TrainLoss, s.TestAcc)
+				}
+			}
+
+			file := filepath.Join(dir, "final.safetensors")
+			if err := runExport([]string{run, "--final", "--out", file}, nil); err != nil {
+				t.Fatal(err)
+			}
+			ts, _, err := safetensors.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := trainer.FromTensors(c.Model, ts, "")
+			if err != nil || len(ts) != len(c.Model.Params()) {
+				t.Fatalf("export holds %d tensors for %d parameters: %v", len(ts), len(c.Model.Params()), err)
+			}
+			state, _, err := d.LoadState(new(trainer.State))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := trainer.FromTensors(c.Model, state, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Error("exported weights differ from the run's final weights")
+			}
+			if err := runTrain(ctx, []string{"--model", m.Name, "--task", "dms", "--epochs", "1", "--steps", "1", "--test-steps", "1",
+				"--batch", "8", "--import", file, "--out", filepath.Join(dir, "again")}); err != nil {
+				t.Errorf("training from the exported weights: %v", err)
+			}
+		})
+	}
+}
