@@ -6,7 +6,7 @@ import (
 )
 
 // InitWeights draws one network's initial parameters, each as its
-// ParamSpec.Init says (paper/METHODS.md §1.4): PyTorch's default Linear init
+// ParamSpec.Init says (paper/METHODS.md §1.1–1.8): PyTorch's default Linear init
 // U(−1/√fan_in, +1/√fan_in) for the core, the readout and any layer that
 // asks for it; the paper's CB draws W_gc ~ N(0, 0.01²) and W_pc, W_dcn ~
 // N(0, 0.1²) with zero biases. Parameters are drawn in Params() order, so

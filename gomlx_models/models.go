@@ -60,7 +60,7 @@ func builtinModels() []Model {
 			return c, nil
 		},
 	}, {
-		Name: "seed-sketch", Source: "the SKILL.md sketch this package started from (paper/METHODS.md §1.6)",
+		Name: "seed-sketch", Source: "the SKILL.md sketch this package started from (paper/METHODS.md §1.5)",
 		Summary: fmt.Sprintf("tanh nn.RNNCell H=64 on a projected input plus a CB (h → %d·H → H, ReLU), output every step, h0 = 0", SketchExpansion),
 		Uses:    []string{OptHidden},
 		Build: func(o Options) (Config, error) {
@@ -73,7 +73,10 @@ func builtinModels() []Model {
 // aux_rnn_hidden_size, chosen to match the parameters of a G=256 CB).
 const AuxHidden = 139
 
-// CompressDim is the width of the compression layer of cb-compress.
+// CompressDim is the width D of cb-compress's compression layer. The
+// authors' code has the layer (--cb_compress_dim D) but no default above 0
+// and no stored runs, so this is a choice (paper/METHODS.md §8.1): a
+// four-fold bottleneck of the 65 channels of [h, x].
 const CompressDim = 16
 
 // SketchExpansion is the seed sketch's expansion ratio r (GC-like units per

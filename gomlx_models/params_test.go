@@ -216,7 +216,7 @@ func TestInitStatistics(t *testing.T) {
 			}
 			n := float64(len(v))
 			mean, std := sum/n, math.Sqrt(sumsq/n-(sum/n)*(sum/n))
-			// What each parameter should be: the paper's CB (METHODS §1.4),
+			// What each parameter should be: the paper's CB (METHODS §1.2),
 			// the authors' compression layer, nn.RNNCell's U(±1/√H), and
 			// PyTorch's Linear default elsewhere.
 			wantStd, bound := 0.0, 0.0
