@@ -219,15 +219,3 @@ func (n *genNet) readout(state *Node, steps []genStep, allSteps bool) []*Node {
 	}
 	return out
 }
-
-// sub returns a genNet over members [lo, hi) of n, whose parameters are
-// slices of n's.
-func (n *genNet) sub(lo, hi int) *genNet {
-	s := newGenNet(n.g, n.cfg, hi-lo, n.B, n.T)
-	P := make([]*Node, len(n.P))
-	for i, p := range n.P {
-		P[i] = sliceK(p, 0, [2]int{lo, hi})
-	}
-	s.setParams(P)
-	return s
-}

@@ -370,15 +370,3 @@ func (n *netGraph) dLogits(parts lossParts) []*Node {
 	}
 	return out
 }
-
-// sub returns a netGraph over members [lo, hi) of n, whose parameters are
-// slices of n's.
-func (n *netGraph) sub(lo, hi int) *netGraph {
-	s := newNetGraph(n.g, n.cfg, hi-lo, n.B, n.T)
-	P := make([]*Node, len(n.P))
-	for i, p := range n.P {
-		P[i] = sliceK(p, 0, [2]int{lo, hi})
-	}
-	s.setParams(P)
-	return s
-}

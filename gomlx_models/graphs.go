@@ -94,6 +94,15 @@ func declareParams(g *Graph, specs []ParamSpec, K int, prefix string) []*Node {
 	return out
 }
 
+// sliceParams takes members [gr[0], gr[1]) of every stacked parameter.
+func sliceParams(P []*Node, gr [2]int) []*Node {
+	out := make([]*Node, len(P))
+	for i, p := range P {
+		out[i] = sliceK(p, 0, gr)
+	}
+	return out
+}
+
 // groupInputs slices the data inputs to members [gr[0], gr[1]).
 func groupInputs(in forwardInputs, gr [2]int) forwardInputs {
 	return forwardInputs{x: sliceK(in.x, 1, gr), h0: sliceK(in.h0, 0, gr), mask: sliceK(in.mask, 1, gr)}
@@ -134,10 +143,7 @@ func (e *Ensemble) buildTrain(g *Graph, key graphKey) []*Node {
 	groupGrads := make([][]*Node, len(P))
 	for _, gr := range e.memberGroups(key.B) {
 		size := gr[1] - gr[0]
-		Pg := make([]*Node, len(P))
-		for i, p := range P {
-			Pg[i] = sliceK(p, 0, gr)
-		}
+		Pg := sliceParams(P, gr)
 		gin := groupInputs(in, gr)
 		subLabels := make([]*Node, len(labels))
 		for h, l := range labels {
@@ -196,10 +202,7 @@ func (e *Ensemble) buildEval(g *Graph, key graphKey) []*Node {
 	perHead := make([][]*Node, len(e.cfg.Readout.Heads))
 	for _, gr := range e.memberGroups(key.B) {
 		size := gr[1] - gr[0]
-		Pg := make([]*Node, len(P))
-		for i, p := range P {
-			Pg[i] = sliceK(p, 0, gr)
-		}
+		Pg := sliceParams(P, gr)
 		var logits []*Node
 		if key.path == pathFast {
 			n := newNetGraph(g, e.cfg, size, key.B, key.T)
