@@ -106,6 +106,7 @@ func runExport(args []string, stdout io.Writer) error {
 		return err
 	}
 	meta["cbrnn_config"] = string(cfg)
+	addAuthorsMeta(meta, d)
 	if _, ok := meta["format"]; !ok {
 		meta["format"] = "pt" // what Hugging Face loaders expect of PyTorch weights
 	}

@@ -19,12 +19,17 @@ func runFigures(ctx context.Context, args []string) error {
 	profile := fs.String("profile", "quick", "smoke, quick or paper")
 	jobs := fs.Int("jobs", 0, "ensembles trained at once (0: one per core on the Go backend, 1 on an accelerator)")
 	list := fs.Bool("list", false, "list the figure ids and profiles")
+	rf := addRunsFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: cbrnn figures [--profile P] [--jobs N] [id …]  (default: every figure)\n")
+		fmt.Fprintf(fs.Output(), "usage: cbrnn figures [--profile P] [--jobs N] [id …]  (default: every figure)\n"+
+			"       cbrnn figures --runs DIR[,DIR…] [--out DIR] [--profile P] id …  (fig5, appG, appH from given runs)\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if rf.given() {
+		return rf.draw(ctx, *profile, fs.Args())
 	}
 	if *list {
 		fmt.Println("figures:", strings.Join(experiments.IDs(), " "))

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/cbrnn/cbrnn/experiments"
-	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/internal/authors"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -37,7 +37,7 @@ func runTrain(ctx context.Context, args []string) error {
 		seeds    = fs.Int("seeds", 1, "train this many runs (seeds seed…seed+n−1) together in one graph")
 		out      = fs.String("out", "", "run directory (required); with --seeds > 1, one subdirectory per seed")
 		resume   = fs.Bool("resume", false, "continue the run in --out from its last completed epoch")
-		imp      = fs.String("import", "", "start from these weights (safetensors, PyTorch names) instead of the paper's init")
+		imp      = fs.String("import", "", "start from these weights (safetensors, or a torch.save checkpoint in the authors' layout) instead of the paper's init")
 		tparams  = paramFlag{}
 	)
 	fs.Var(tparams, "task-param", "task parameter key=value (repeatable)")
@@ -73,11 +73,7 @@ func runTrain(ctx context.Context, args []string) error {
 		}
 		sum := sha256.Sum256(raw)
 		initHash = hex.EncodeToString(sum[:])
-		ts, _, err := safetensors.ReadFile(*imp)
-		if err != nil {
-			return fmt.Errorf("--import: %w", err)
-		}
-		w, err := trainer.FromTensors(m, ts, "")
+		w, _, err := authors.LoadWeights(*imp, m) // safetensors or torch.save, matched strictly
 		if err != nil {
 			return fmt.Errorf("--import %s does not fit the model: %w", *imp, err)
 		}

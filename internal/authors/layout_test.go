@@ -92,7 +92,11 @@ func TestConstructorForOptions(t *testing.T) {
 		{"heads of different sizes", gm.MustBuild("cb-rnn", gm.Options{Heads: []int{2, 3}}), nil, "different class counts"},
 		{"aux sees input only", gm.MustBuild("aux-rnn-cb", gm.Options{CBSees: gm.SeesInput}), nil, "only the input"},
 		{"leaky slope", func() gm.Config { c := gm.MustBuild("rnn", gm.Options{}); c.Core.Slope = 0.2; return c }(), nil, "slope 0.2"},
-		{"tanh core", func() gm.Config { c := gm.MustBuild("rnn", gm.Options{}); c.Core.Act, c.Core.Slope = gm.ActTanh, 0; return c }(), map[string]any{"afunc": "Tanh"}, ""},
+		{"tanh core", func() gm.Config {
+			c := gm.MustBuild("rnn", gm.Options{})
+			c.Core.Act, c.Core.Slope = gm.ActTanh, 0
+			return c
+		}(), map[string]any{"afunc": "Tanh"}, ""},
 		{"clipped Elman CB", func() gm.Config { c := gm.MustBuild("cb-rnn", gm.Options{}); c.CB.MaxRatio = 1; return c }(), nil, "norm-clipped"},
 		{"GRU clip ratio", func() gm.Config { c := gm.MustBuild("cb-gru", gm.Options{}); c.CB.MaxRatio = 0.5; return c }(), map[string]any{"cb_max_ratio": 0.5}, ""},
 		{"per-step readout", func() gm.Config { c := gm.MustBuild("rnn", gm.Options{}); c.Readout.PerStep = true; return c }(), map[string]any{"use_cb_bias": false}, ""},
