@@ -11,13 +11,13 @@ LDFLAGS ?=
 # (measured: K=6 ensemble epoch pair 4.85 s → 2.02 s). Golden tests pass with it.
 export GOEXPERIMENT ?= simd
 
-.PHONY: help setup build plugins test unit smoke bench figures notebooks reproduce clean
+.PHONY: help setup setup-test build plugins test unit smoke bench figures notebooks reproduce clean
 
 help:
 	@echo "make setup      install Jupyter, GoNB, the kernel and the Python gRPC packages (idempotent)"
 	@echo "make build      build bin/cbrnn (TAGS=xla for the XLA/GPU backend)"
 	@echo "make plugins    build every task plugin into taskplugins/bin and its SHA-256 manifest"
-	@echo "make test       vet + unit tests + a smoke reproduction through Jupyter/GoNB (what CI runs)"
+	@echo "make test       setup (with PyTorch) + vet + unit tests + a smoke reproduction through Jupyter/GoNB (what CI runs)"
 	@echo "make unit       vet + unit tests only"
 	@echo "make bench      one SGD step: Go (cbrnn bench) vs PyTorch, same run"
 	@echo "make figures    train and draw every figure (PROFILE=$(PROFILE), JOBS=$(JOBS))"
@@ -43,7 +43,14 @@ unit: plugins
 smoke:
 	./reproduce.sh --profile smoke --out .cache/smoke
 
-test: setup unit smoke
+# The tests that check the authors' PyTorch layout run Debian's PyTorch:
+# `make test` (CI) installs it and turns its absence into a failure, never
+# a skip (CBRNN_REQUIRE_TORCH, internal/pytorchtest).
+setup-test:
+	scripts/setup.sh --with-torch
+
+test: export CBRNN_REQUIRE_TORCH := 1
+test: setup-test unit smoke
 
 bench: build
 	bench/compare.sh

@@ -2,7 +2,8 @@
 # setup.sh — install what the notebooks need, idempotently and quietly.
 #
 #   scripts/setup.sh               Jupyter (Debian packages), GoNB + goimports, the "gonb" kernel
-#   scripts/setup.sh --with-torch  also Debian's python3-torch (bench/pytorch_baseline.py)
+#   scripts/setup.sh --with-torch  also Debian's python3-torch: bench/pytorch_baseline.py and the
+#                                  tests against the authors' PyTorch layout (`make test` passes it)
 #
 # Prints one line per step that does something; nothing when all is in place.
 # Exits non-zero, naming the step, on any failure. Needs root for apt (CI and
@@ -25,7 +26,7 @@ with_torch=0
 for a in "$@"; do
 	case "$a" in
 	--with-torch) with_torch=1 ;;
-	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,15p' "$0"; exit 0 ;;
 	*) echo "setup.sh: unknown argument $a" >&2; exit 2 ;;
 	esac
 done
