@@ -3,6 +3,7 @@ package authors
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -205,5 +206,24 @@ func TestWeights(t *testing.T) {
 	}
 	if _, err := Weights(c, append(ts, ts[0])); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("duplicate: %v", err)
+	}
+}
+
+// TestREADMECalls keeps the README's "Working with the authors' code" in
+// step with ConstructorFor: the constructor calls it shows are the ones
+// the package writes into exported files.
+func TestREADMECalls(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := strings.Join(strings.Fields(string(b)), " ")
+	for _, tc := range theirs {
+		if tc.model != "cb-rnn" && tc.model != "cb-gru" {
+			continue // the README gives these two in full, the rest as differences
+		}
+		if !strings.Contains(readme, tc.call) {
+			t.Errorf("README.md lacks the call for %s:\n%s", tc.model, tc.call)
+		}
 	}
 }
