@@ -51,13 +51,19 @@ func paperCLI() map[string]any {
 
 func writeFolder(t *testing.T, dir string, spec FolderSpec) {
 	t.Helper()
+	pytorchtest.Run(t, folderJob(t, dir, spec)...)
+}
+
+// folderJob is the authors_torch.py command that writes the folder.
+func folderJob(t *testing.T, dir string, spec FolderSpec) []string {
+	t.Helper()
 	b, err := json.Marshal(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	specFile := filepath.Join(t.TempDir(), "spec.json")
 	os.WriteFile(specFile, b, 0o644)
-	pytorchtest.Run(t, "runfolder", "--dir", dir, "--spec", specFile)
+	return []string{"runfolder", "--dir", dir, "--spec", specFile}
 }
 
 func standardSpec(t *testing.T, c gm.Config) FolderSpec {
@@ -187,7 +193,7 @@ func TestImportRun(t *testing.T) {
 func TestImportRunRegimes(t *testing.T) {
 	pytorchtest.Require(t)
 	c := gm.MustBuild("cb-rnn", gm.Options{Hidden: 8, GC: 16, PC: 4})
-	for _, tc := range []struct {
+	cases := []struct {
 		name        string
 		cli         map[string]any
 		remove      []string
@@ -207,19 +213,26 @@ func TestImportRunRegimes(t *testing.T) {
 			[]any{"init", "init", "CB_ONLY", "CB_ONLY", "BOTH", "BOTH"}, trainer.FrozenCore, 0, 0, 2, []int{3}, "rnn_N2_N2"},
 		{"single_nocurr from N=2: fixed-n", map[string]any{"curriculum_type": "single_nocurr"}, nil,
 			[]any{"RNN", "RNN", "RNN", "RNN", "RNN", "RNN"}, trainer.FixedN, 0, 2, 2, []int{2, 3}, "rnn_init"},
-	} {
+	}
+	var jobs [][]string
+	srcs := make([]string, len(cases))
+	for i, tc := range cases {
+		spec := standardSpec(t, c)
+		for k, v := range tc.cli {
+			spec.CLI[k] = v
+		}
+		for _, k := range tc.remove {
+			delete(spec.CLI, k)
+		}
+		spec.Stats["phase"] = tc.phases
+		spec.Stats["epoch"] = []any{1, 2, 3, 4, 5, 6}
+		srcs[i] = filepath.Join(t.TempDir(), "run")
+		jobs = append(jobs, folderJob(t, srcs[i], spec))
+	}
+	pytorchtest.RunAll(t, jobs)
+	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			spec := standardSpec(t, c)
-			for k, v := range tc.cli {
-				spec.CLI[k] = v
-			}
-			for _, k := range tc.remove {
-				delete(spec.CLI, k)
-			}
-			spec.Stats["phase"] = tc.phases
-			spec.Stats["epoch"] = []any{1, 2, 3, 4, 5, 6}
-			src, dst := filepath.Join(t.TempDir(), "run"), filepath.Join(t.TempDir(), "imported")
-			writeFolder(t, src, spec)
+			src, dst := srcs[i], filepath.Join(t.TempDir(), "imported")
 			rep, err := ImportRun(src, dst)
 			if err != nil {
 				t.Fatal(err)
@@ -247,7 +260,7 @@ func TestImportRunRegimes(t *testing.T) {
 func TestImportRunErrors(t *testing.T) {
 	pytorchtest.Require(t)
 	c := gm.MustBuild("cb-rnn", gm.Options{Hidden: 8, GC: 16, PC: 4})
-	for _, tc := range []struct {
+	cases := []struct {
 		name string
 		edit func(*FolderSpec)
 		want []string
@@ -271,12 +284,19 @@ func TestImportRunErrors(t *testing.T) {
 		},
 			[]string{"rnn_N3_N3", `tensor "inp.weight" has dtype int64`}},
 		{"no n_task", func(s *FolderSpec) { delete(s.Stats, "n_task") }, []string{"no n_task"}},
-	} {
+	}
+	var jobs [][]string
+	srcs := make([]string, len(cases))
+	for i, tc := range cases {
+		spec := standardSpec(t, c)
+		tc.edit(&spec)
+		srcs[i] = filepath.Join(t.TempDir(), "run")
+		jobs = append(jobs, folderJob(t, srcs[i], spec))
+	}
+	pytorchtest.RunAll(t, jobs)
+	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			spec := standardSpec(t, c)
-			tc.edit(&spec)
-			src, parent := filepath.Join(t.TempDir(), "run"), t.TempDir()
-			writeFolder(t, src, spec)
+			src, parent := srcs[i], t.TempDir()
 			dst := filepath.Join(parent, "imported")
 			_, err := ImportRun(src, dst)
 			for _, w := range tc.want {

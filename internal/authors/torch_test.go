@@ -124,18 +124,21 @@ func goLogits(t *testing.T, c gm.Config, w gm.Weights, b batch) [][]float32 {
 	return out.Logits[0]
 }
 
-// maxDiff is the largest |a−b|/max(1,|b|) over the heads' logits.
+// maxDiff is the largest |a−b|/max(1,|b|) over the heads' logits; it logs
+// the largest absolute difference and logit too.
 func maxDiff(t *testing.T, ours [][]float32, theirs map[string]safetensors.Tensor) float64 {
 	t.Helper()
-	worst := 0.0
+	worst, abs, big := 0.0, 0.0, 0.0
+	defer func() { t.Logf("largest |Δlogit| %.3g (largest |logit| %.3g)", abs, big) }()
 	for k, l := range ours {
 		th, ok := theirs[fmt.Sprintf("logits.%d", k)]
 		if !ok || len(th.Data) != len(l) {
 			t.Fatalf("PyTorch gave no logits for head %d of %d values", k, len(l))
 		}
 		for i := range l {
-			d := math.Abs(float64(l[i]-th.Data[i])) / math.Max(1, math.Abs(float64(th.Data[i])))
-			worst = math.Max(worst, d)
+			a := math.Abs(float64(l[i] - th.Data[i]))
+			d := a / math.Max(1, math.Abs(float64(th.Data[i])))
+			worst, abs, big = math.Max(worst, d), math.Max(abs, a), math.Max(big, math.Abs(float64(th.Data[i])))
 		}
 	}
 	return worst
@@ -175,34 +178,45 @@ func exportCases() []struct {
 // bit-identical weights.
 func TestExportLoadsIntoPyTorch(t *testing.T) {
 	pytorchtest.Require(t)
-	for i, tc := range exportCases() {
+	type job struct {
+		w         gm.Weights
+		b         batch
+		out, ckpt string
+	}
+	cases := exportCases()
+	jobs := make([]job, len(cases))
+	var argv [][]string
+	for i, tc := range cases {
+		dir := t.TempDir()
+		c := tc.c
+		j := job{w: randomWeights(c, uint64(i)), b: newBatch(c, 9, 5, uint64(i)),
+			out: filepath.Join(dir, "out.safetensors"), ckpt: filepath.Join(dir, "rnn_N9_N9")}
+		meta, err := Metadata(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, in := filepath.Join(dir, "w.safetensors"), filepath.Join(dir, "in.safetensors")
+		if err := safetensors.WriteFile(file, tensorsOf(c, j.w), meta); err != nil {
+			t.Fatal(err)
+		}
+		j.b.write(t, c, in)
+		jobs[i] = j
+		argv = append(argv, []string{"logits", "--weights", file, "--inputs", in, "--out", j.out, "--save-torch", j.ckpt})
+	}
+	pytorchtest.RunAll(t, argv)
+	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			c := tc.c
-			w := randomWeights(c, uint64(i))
-			meta, err := Metadata(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			file := filepath.Join(dir, "w.safetensors")
-			if err := safetensors.WriteFile(file, tensorsOf(c, w), meta); err != nil {
-				t.Fatal(err)
-			}
-			b := newBatch(c, 9, 5, uint64(i))
-			in, out, ckpt := filepath.Join(dir, "in.safetensors"), filepath.Join(dir, "out.safetensors"), filepath.Join(dir, "rnn_N9_N9")
-			b.write(t, c, in)
-			pytorchtest.Run(t, "logits", "--weights", file, "--inputs", in, "--out", out, "--save-torch", ckpt)
-			theirs := pytorchtest.ReadOutputs(t, out)
-			d := maxDiff(t, goLogits(t, c, w, b), theirs)
-			t.Logf("cbrnn → PyTorch: largest logit difference %.3g (relative to max(1,|logit|))", d)
+			c, j := tc.c, jobs[i]
+			d := maxDiff(t, goLogits(t, c, j.w, j.b), pytorchtest.ReadOutputs(t, j.out))
+			t.Logf("%s: cbrnn → PyTorch: largest logit difference %.3g (relative to max(1,|logit|))", tc.name, d)
 			if d > logitTol {
 				t.Errorf("logits differ by %.3g > %g", d, logitTol)
 			}
-			back, _, err := LoadWeights(ckpt, c)
+			back, _, err := LoadWeights(j.ckpt, c)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(back, w) {
+			if !reflect.DeepEqual(back, j.w) {
 				t.Error("the weights PyTorch saved differ from those cbrnn exported")
 			}
 		})
@@ -214,37 +228,48 @@ func TestExportLoadsIntoPyTorch(t *testing.T) {
 // the same logits and the same accuracy.
 func TestPyTorchCheckpointIntoCbrnn(t *testing.T) {
 	pytorchtest.Require(t)
-	for i, tc := range exportCases() {
+	type job struct {
+		b         batch
+		out, ckpt string
+	}
+	cases := exportCases()
+	jobs := make([]job, len(cases))
+	var argv [][]string
+	for i, tc := range cases {
+		dir := t.TempDir()
+		k, err := ConstructorFor(tc.c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kw, _ := json.Marshal(k.Kwargs)
+		j := job{b: newBatch(tc.c, 11, 64, uint64(100+i)), out: filepath.Join(dir, "out.safetensors"), ckpt: filepath.Join(dir, "rnn_N11_N11")}
+		in := filepath.Join(dir, "in.safetensors")
+		j.b.write(t, tc.c, in)
+		jobs[i] = j
+		argv = append(argv, []string{"make", "--class", k.Class, "--kwargs", string(kw), "--seed", fmt.Sprint(i), "--out", j.ckpt, "--inputs", in, "--logits", j.out})
+	}
+	pytorchtest.RunAll(t, argv)
+	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			c := tc.c
-			k, err := ConstructorFor(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			kw, _ := json.Marshal(k.Kwargs)
-			b := newBatch(c, 11, 64, uint64(100+i))
-			in, out, ckpt := filepath.Join(dir, "in.safetensors"), filepath.Join(dir, "out.safetensors"), filepath.Join(dir, "rnn_N11_N11")
-			b.write(t, c, in)
-			pytorchtest.Run(t, "make", "--class", k.Class, "--kwargs", string(kw), "--seed", fmt.Sprint(i), "--out", ckpt, "--inputs", in, "--logits", out)
-			if f, _ := torchio.Sniff(ckpt); f != torchio.TorchZip {
+			c, j := tc.c, jobs[i]
+			if f, _ := torchio.Sniff(j.ckpt); f != torchio.TorchZip {
 				t.Fatalf("PyTorch wrote a %v file", f)
 			}
-			w, meta, err := LoadWeights(ckpt, c)
+			w, meta, err := LoadWeights(j.ckpt, c)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if meta != nil {
 				t.Errorf("a torch file has no metadata, got %v", meta)
 			}
-			theirs := pytorchtest.ReadOutputs(t, out)
-			ours := goLogits(t, c, w, b)
+			theirs := pytorchtest.ReadOutputs(t, j.out)
+			ours := goLogits(t, c, w, j.b)
 			d := maxDiff(t, ours, theirs)
-			t.Logf("PyTorch → cbrnn: largest logit difference %.3g", d)
+			t.Logf("%s: PyTorch → cbrnn: largest logit difference %.3g (relative to max(1,|logit|))", tc.name, d)
 			if d > logitTol {
 				t.Errorf("logits differ by %.3g > %g", d, logitTol)
 			}
-			acc := analysis.Accuracy(ours[0], c.Readout.Heads[0], b.labels)
+			acc := analysis.Accuracy(ours[0], c.Readout.Heads[0], j.b.labels)
 			if th := float64(theirs["accuracy"].Data[0]); math.Abs(acc-th) > 1e-6 {
 				t.Errorf("accuracy %.4f in cbrnn, %.4f in PyTorch", acc, th)
 			}

@@ -21,6 +21,7 @@ Usage (Debian's python3 with python3-torch):
   authors_torch.py logits  --weights W.safetensors --inputs IN.safetensors --out OUT.safetensors [--save-torch CKPT]
   authors_torch.py make    --class C --kwargs JSON --seed S --out CKPT [--inputs IN --logits OUT.safetensors]
   authors_torch.py runfolder --dir D --spec SPEC.json
+  authors_torch.py batch JOBS.json     (a JSON list of the argument lists above, run in one process)
 """
 
 import argparse
@@ -274,7 +275,14 @@ def cmd_runfolder(a):
     np.save(os.path.join(a.dir, "stats.npy"), stats)
 
 
-def main():
+def cmd_batch(a):
+    """Runs many commands in one process (importing torch takes seconds):
+    the file holds a JSON list of argument lists."""
+    for argv in json.load(open(a.jobs)):
+        main(argv)
+
+
+def main(argv=None):
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("logits")
@@ -292,8 +300,10 @@ def main():
     s = sub.add_parser("runfolder")
     s.add_argument("--dir", required=True)
     s.add_argument("--spec", required=True)
-    a = p.parse_args()
-    {"logits": cmd_logits, "make": cmd_make, "runfolder": cmd_runfolder}[a.cmd](a)
+    s = sub.add_parser("batch")
+    s.add_argument("jobs")
+    a = p.parse_args(argv)
+    {"logits": cmd_logits, "make": cmd_make, "runfolder": cmd_runfolder, "batch": cmd_batch}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ package pytorchtest
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,6 +71,29 @@ func Run(t testing.TB, args ...string) {
 	if err != nil {
 		t.Fatalf("authors_torch.py %v: %v\n%s", args, err, out)
 	}
+}
+
+// RunAll runs many authors_torch.py commands in one Python process
+// (importing torch takes seconds each time), failing t if any fails.
+func RunAll(t testing.TB, jobs [][]string) {
+	t.Helper()
+	if len(jobs) == 0 {
+		return
+	}
+	b, err := json.Marshal(jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.CreateTemp("", "authors-torch-jobs-*.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	Run(t, "batch", f.Name())
 }
 
 // ReadOutputs reads a safetensors file the script wrote, by name.
