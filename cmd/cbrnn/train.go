@@ -75,7 +75,7 @@ func runTrain(ctx context.Context, args []string) error {
 		initHash = hex.EncodeToString(sum[:])
 		w, _, err := authors.LoadWeights(*imp, m) // safetensors or torch.save, matched strictly
 		if err != nil {
-			return fmt.Errorf("--import %s does not fit the model: %w", *imp, err)
+			return fmt.Errorf("--import: %w", err) // names the file, its format and what does not fit
 		}
 		initW = w
 	}

@@ -63,7 +63,7 @@ func Weights(c gm.Config, ts []safetensors.Tensor) (gm.Weights, error) {
 		return w, nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "the tensors do not fit the network (%s)", c.Describe())
+	fmt.Fprintf(&b, "the tensors do not match the network (%s)", c.Describe())
 	if len(shapes) > 0 {
 		fmt.Fprintf(&b, "; wrong shapes: %s", strings.Join(shapes, "; "))
 	}
@@ -87,7 +87,7 @@ func LoadWeights(path string, c gm.Config) (gm.Weights, map[string]string, error
 	}
 	w, err := Weights(c, ts)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s (%s): %w", path, format, err)
+		return nil, nil, fmt.Errorf("%s (%s) does not fit: %w", path, format, err)
 	}
 	return w, meta, nil
 }
