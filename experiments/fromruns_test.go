@@ -49,7 +49,7 @@ func TestFigureFromRuns(t *testing.T) {
 		leftOut  int
 		wantFail string
 	}{
-		{"fig5", dirs, []string{"**DMS**", "**PARITY**"}, 2, ""},                 // frozen-core and RNN runs are not fig5's
+		{"fig5", dirs, []string{"**DMS**", "**PARITY**"}, 2, ""},                   // frozen-core and RNN runs are not fig5's
 		{"appG", dirs, []string{"| CB-RNN | hidden", "| Frozen-core | gc"}, 2, ""}, // DMS only: the parity run and the RNN
 		{"appH", dirs[:2], []string{"readout retrained"}, 0, ""},
 		{"fig2a", dirs, nil, 0, `"fig2a" cannot be drawn from given runs`},
