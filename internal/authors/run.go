@@ -609,7 +609,7 @@ func readStats(path string, threshold float64, solved map[int]bool, rep *Report)
 		}
 	}
 	sort.Strings(perEpoch)
-	rep.StatsKeys["(none)"] = "solved: derived (the next epoch trains a larger N, or the last epoch reached the threshold at an N with a checkpoint); grad_norm and wall_s: not written (their grad_rnn is the norm after clipping, cbrnn's before)"
+	rep.StatsKeys["(derived)"] = "solved: derived (the next epoch trains a larger N, or the last epoch reached the threshold at an N with a checkpoint); grad_norm and wall_s: not written (their grad_rnn is the norm after clipping, cbrnn's before)"
 	intAt := func(key string, i int) (int, bool) {
 		switch v := list(key)[i].(type) {
 		case int64:
