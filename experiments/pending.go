@@ -194,3 +194,7 @@ func (e *Env) finishedOnly(cfgs []trainer.Config) ([]*rundir.Dir, error) {
 	}
 	return dirs, nil
 }
+
+// Describe names the shape of a run's network in a few words ("elman H=64
+// + CB G=256 P=64"), as progress lines and plans show an ensemble.
+func Describe(c trainer.Config) string { return describe(c) }
