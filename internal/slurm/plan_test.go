@@ -13,6 +13,7 @@ import (
 	"github.com/cbrnn/cbrnn/experiments"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/internal/costmodel"
+	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/taskplugins/tasks"
 )
 
@@ -244,5 +245,48 @@ func TestLiveClaims(t *testing.T) {
 	where := RunsByPath(subs)
 	if w := where["/r/d"]; w.Task != 2 || w.Sub.TaskID(w.Task) != "12_2" || !strings.HasSuffix(w.Sub.LogOf(2), "logs/train-12_2.out") {
 		t.Errorf("run /r/d is placed at %+v", w)
+	}
+}
+
+// TestPlanWhenAllFinished: with every run finished there is no array; the
+// submission is the figures job alone.
+func TestPlanWhenAllFinished(t *testing.T) {
+	in := testInput(t, Options{})
+	cfgs, err := in.Env.Needs(context.Background(), in.Profile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cfgs {
+		path, _ := in.Env.RunPath(c)
+		d, err := rundir.Create(path, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.MarkDone(map[string]bool{"done": true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := Make(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Tasks) != 0 || p.Needed != 48 {
+		t.Fatalf("%d tasks for %d runs, all finished", len(p.Tasks), p.Needed)
+	}
+	if err := p.Write(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(in.Dir, ArrayFile)); err == nil {
+		t.Error("an array script with nothing to train")
+	}
+	b, _ := os.ReadFile(filepath.Join(in.Dir, SubmitFile))
+	if strings.Contains(string(b), "array") && strings.Contains(string(b), "--dependency") {
+		t.Errorf("submit.sh still submits an array:\n%s", b)
+	}
+	if out, err := exec.Command("bash", "-n", filepath.Join(in.Dir, SubmitFile)).CombinedOutput(); err != nil {
+		t.Errorf("submit.sh: %v\n%s", err, out)
+	}
+	if !strings.Contains(p.Text(), "0 to train in 0 array task(s)") {
+		t.Errorf("plan.txt:\n%s", p.Text())
 	}
 }
