@@ -77,6 +77,10 @@ func (a *sums) resume(ms []*member) (int, error) {
 	return max(a.from, 0), nil
 }
 
+// stopGrace is how long a failed batch fetch waits for a cancellation that
+// may be on its way.
+const stopGrace = time.Second
+
 // stepHook, when set by a test, runs at every batch boundary (epoch counted
 // from 1, the batch about to run); a test cancels the context from it to
 // stop at a chosen batch.
@@ -93,6 +97,16 @@ func stopAt(ctx context.Context, err error, ens *gm.Ensemble, ms []*member, step
 				stepHook(m.state.Epoch+1, step)
 				break
 			}
+		}
+	}
+	if err != nil && ctx.Err() == nil {
+		// A kill of the whole job (scancel, requeue, preemption) reaches
+		// the task plugins too: their stream can fail a moment before the
+		// signal cancels ctx. Give the signal that moment, so that the run
+		// still saves here.
+		select {
+		case <-ctx.Done():
+		case <-time.After(stopGrace):
 		}
 	}
 	if ctx.Err() == nil {

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/taskplugins/task"
 	"github.com/cbrnn/cbrnn/taskplugins/tasks"
 )
 
@@ -208,4 +210,52 @@ func TestEnsembleResumesMembersStoppedApart(t *testing.T) {
 		}
 		sameStats(t, fmt.Sprint("run ", i), stats(t, alone.Dir), stats(t, runs[i].Dir), 1e-4)
 	}
+}
+
+// failThenCancel is a Source whose stream fails at one training batch, as a
+// task plugin killed along with the job does, while the cancellation of
+// the kill arrives a moment later.
+type failThenCancel struct {
+	task.Source
+	at     uint64
+	cancel func()
+}
+
+func (f *failThenCancel) Batch(ctx context.Context, r task.Request) (*task.Batch, error) {
+	if r.Split == task.Train && r.Index == f.at {
+		go func() { time.Sleep(100 * time.Millisecond); f.cancel() }()
+		return nil, errors.New("plugin process exited: signal: terminated")
+	}
+	return f.Source.Batch(ctx, r)
+}
+
+// TestStopWhenPluginsDieFirst: the batch's fetch fails just before the
+// signal cancels training; the run still saves at that batch and resumes
+// exactly.
+func TestStopWhenPluginsDieFirst(t *testing.T) {
+	be := backend(t)
+	src := tasks.NewLocal(tasks.All...)
+	c := tiny("dms", 31)
+	c.Epochs, c.Steps, c.TestSteps = 3, 4, 2
+	full := newRun(t, c, filepath.Join(t.TempDir(), "full"))
+	if err := Train(context.Background(), []Run{full}, Options{Backend: be, Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "cut")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// Epoch 2, training batch 2: index 1·4 + 2.
+	err := Train(ctx, []Run{newRun(t, c, dir)}, Options{Backend: be, Source: &failThenCancel{Source: src, at: 6, cancel: cancel}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("returned %v, want context.Canceled", err)
+	}
+	d, _ := rundir.Open(dir)
+	if p, err := ReadPartial(d); err != nil || p == nil || p.Step != 2 {
+		t.Fatalf("saved %+v (%v), want batch 2 of epoch 2", p, err)
+	}
+	resumed := newRun(t, c, dir)
+	if err := Train(context.Background(), []Run{resumed}, Options{Backend: be, Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	sameExactly(t, "resumed", exactStats(t, full.Dir), exactStats(t, resumed.Dir))
 }

@@ -97,6 +97,9 @@ func submitFigures(ctx context.Context, env *experiments.Env, p experiments.Prof
 		return err
 	}
 	if !s.dryRun {
+		if !slurm.Available() {
+			return fmt.Errorf("%w; --dry-run writes the plan and the scripts without submitting", slurm.ErrNoSlurm)
+		}
 		// Two submissions must never train one run at once.
 		if err := refuseLiveClaims(ctx, out, plan); err != nil {
 			return err
