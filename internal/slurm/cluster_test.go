@@ -77,7 +77,7 @@ func TestSmokeOnSlurm(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reproduce.sh --slurm failed after %s: %v\n%s\n%s", wall.Round(time.Second), err, log.String(), dumpLogs(out))
 	}
-	t.Logf("reproduce.sh --slurm --profile smoke --wait: %s wall time (one task requeued)", wall.Round(time.Second))
+	t.Logf("reproduce.sh --slurm --profile smoke --wait: %s wall time (%d task(s) requeued)", wall.Round(time.Second), rq.attempts)
 
 	// Every figure and the report.
 	report, err := os.ReadFile(filepath.Join(out, "paper", "results.md"))
@@ -129,6 +129,8 @@ type requeued struct {
 	task    string // Slurm id
 	log     string
 	partial int // the batch of the epoch the task saved at (0: an epoch boundary)
+	// attempts counts the tasks requeued to get one that stopped mid-epoch.
+	attempts int
 }
 
 // requeueOneTask waits for an array task that has finished an epoch but not
@@ -196,6 +198,7 @@ func requeueOneTask(t *testing.T, ctx context.Context, out string, done <-chan e
 			t.Logf("requeued array task %s mid-run: saved in epoch %d at batch %d (0 = at the epoch boundary)", id, len(st)+1, last.partial)
 			release(t, ctx, id)
 			attempts++
+			last.attempts = attempts
 			caught = true
 			break
 		}
