@@ -3,6 +3,9 @@
 # on a fresh machine.
 #
 #   ./reproduce.sh [--profile smoke|quick|paper] [--jobs N] [--backend go|xla:…] [--out DIR] [--no-notebooks]
+#   ./reproduce.sh --slurm [--profile …] [--out DIR] [--no-notebooks] [--wait] [--dry-run]
+#                  [--partition P] [--time T] [--cpus-per-task N] [--gpus N] [--account A] [--qos Q]
+#                  [--sbatch-arg ARG]… [--costs FILE] [--slurm-dir DIR] [--backend B]
 #
 #   --profile  smoke: minutes (CI) · quick (default): about an hour on 2 cores,
 #              the paper's qualitative findings · paper: SPEC §3 exactly (GPU)
@@ -12,6 +15,12 @@
 #              xla:/abs/path/xla_cuda_plugin.so (builds bin/cbrnn with -tags xla)
 #   --out      write runs/, figures/ and paper/results.md under DIR instead
 #              of the repository (the smoke test uses a scratch folder)
+#   --slurm    on a cluster: submit the training as one Slurm job array (one
+#              ensemble per task) and a job, after it, that draws the figures,
+#              writes paper/results.md and executes the notebooks; the other
+#              options are `cbrnn figures --slurm`'s (README "On a cluster");
+#              --backend is then the array tasks' GOMLX_BACKEND. Without
+#              --wait the script returns once the jobs are submitted.
 #
 # Steps: install what is missing (Jupyter, GoNB, the kernel) → build the CLI
 # and the task plugins → train every run the figures need (cached in runs/
@@ -23,7 +32,8 @@ set -Eeuo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
-profile=quick jobs=0 backend="" out="" notebooks=1
+profile=quick jobs=0 backend="" out="" notebooks=1 slurm=0 gpus=0
+slurm_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--profile) profile="$2"; shift 2 ;;
@@ -31,11 +41,19 @@ while [ $# -gt 0 ]; do
 	--backend) backend="$2"; shift 2 ;;
 	--out) out="$2"; shift 2 ;;
 	--no-notebooks) notebooks=0; shift ;;
-	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	--slurm) slurm=1; shift ;;
+	--wait | --dry-run) slurm_args+=("$1"); shift ;;
+	--gpus) gpus="$2"; slurm_args+=("$1=$2"); shift 2 ;;
+	--partition | --time | --cpus-per-task | --account | --qos | --sbatch-arg | --costs | --slurm-dir | --figures-time)
+		slurm_args+=("$1=$2"); shift 2 ;;
+	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
 	*) echo "reproduce.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
 case "$profile" in smoke | quick | paper) ;; *) echo "reproduce.sh: unknown profile $profile (smoke, quick or paper)" >&2; exit 2 ;; esac
+if [ "$slurm" = 0 ] && [ ${#slurm_args[@]} -gt 0 ]; then
+	echo "reproduce.sh: ${slurm_args[*]} only go with --slurm" >&2; exit 2
+fi
 
 start=$(date +%s)
 stamp() { local s=$(($(date +%s) - start)); printf '[%02d:%02d:%02d] %s\n' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)) "$*"; }
@@ -48,7 +66,11 @@ scripts/setup.sh
 export PATH="$(go env GOPATH | cut -d: -f1)/bin:$PATH"
 
 tags=""
-if [ -n "$backend" ]; then
+if [ "$slurm" = 1 ]; then
+	# The jobs train on $backend; this process only plans (Go backend).
+	[ -n "$backend" ] && slurm_args+=("--backend=$backend")
+	case "$backend" in xla:*) tags=xla ;; "") [ "$gpus" != 0 ] && tags=xla ;; esac
+elif [ -n "$backend" ]; then
 	export GOMLX_BACKEND="$backend"
 	case "$backend" in xla:*) tags=xla ;; esac
 fi
@@ -61,6 +83,20 @@ if [ -n "$out" ]; then
 	export CBRNN_OUT="$(cd "$out" && pwd)"
 fi
 export CBRNN_ROOT="$root"
+if [ "$slurm" = 1 ]; then
+	[ "$notebooks" = 1 ] || slurm_args+=(--no-notebooks)
+	stamp "slurm: plan profile $profile and submit it${slurm_args[*]:+ (${slurm_args[*]})}"
+	bin/cbrnn figures --profile "$profile" --slurm ${slurm_args[@]+"${slurm_args[@]}"}
+	dest="${CBRNN_OUT:-$root}"
+	case " ${slurm_args[*]-} " in
+	*" --wait "*)
+		stamp "done in $(($(date +%s) - start)) s. Produced:"
+		ls -1 "$dest"/figures/*.png "$dest"/paper/results.md | sed "s#^$root/##; s#^#  #" ;;
+	*" --dry-run "*) stamp "dry run: nothing submitted" ;;
+	*) stamp "submitted; follow it with: bin/cbrnn status --profile $profile" ;;
+	esac
+	exit 0
+fi
 stamp "train and draw: profile $profile, jobs: $([ "$jobs" = 0 ] && echo auto || echo "$jobs")"
 bin/cbrnn figures --profile "$profile" --jobs "$jobs" >/dev/null
 

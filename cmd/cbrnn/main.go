@@ -60,6 +60,11 @@ func main() {
 			os.Exit(2)
 		}
 		fmt.Fprintf(os.Stderr, "cbrnn %s: %v\n", os.Args[1], err)
+		// A command may choose its exit status (slurm-task's "requeue me").
+		var coded interface{ ExitCode() int }
+		if errors.As(err, &coded) {
+			os.Exit(coded.ExitCode())
+		}
 		os.Exit(1)
 	}
 }
