@@ -8,6 +8,7 @@ require (
 	github.com/gomlx/gomlx v0.28.3
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/go-plugin v1.8.0
+	github.com/nlpodyssey/gopickle v0.2.0
 	golang.org/x/image v0.30.0
 	gonum.org/v1/gonum v0.17.0
 	gonum.org/v1/plot v0.17.0

@@ -3,6 +3,9 @@
 # on a fresh machine.
 #
 #   ./reproduce.sh [--profile smoke|quick|paper] [--jobs N] [--backend go|xla:…] [--out DIR] [--no-notebooks]
+#   ./reproduce.sh --slurm [--profile …] [--out DIR] [--no-notebooks] [--wait] [--dry-run]
+#                  [--partition P] [--time T] [--cpus-per-task N] [--gpus N] [--account A] [--qos Q]
+#                  [--sbatch-arg ARG]… [--costs FILE] [--slurm-dir DIR] [--backend B]
 #
 #   --profile  smoke: minutes (CI) · quick (default): about an hour on 2 cores,
 #              the paper's qualitative findings · paper: SPEC §3 exactly (GPU)
@@ -12,6 +15,12 @@
 #              xla:/abs/path/xla_cuda_plugin.so (builds bin/cbrnn with -tags xla)
 #   --out      write runs/, figures/ and paper/results.md under DIR instead
 #              of the repository (the smoke test uses a scratch folder)
+#   --slurm    on a cluster: submit the training as one Slurm job array (one
+#              ensemble per task) and a job, after it, that draws the figures,
+#              writes paper/results.md and executes the notebooks; the other
+#              options are `cbrnn figures --slurm`'s (README "On a cluster");
+#              --backend is then the array tasks' GOMLX_BACKEND. Without
+#              --wait the script returns once the jobs are submitted.
 #
 # Ctrl-C stops it with exit status 130 and one line saying which step was
 # interrupted; rerunning the same command resumes (finished runs are cached).
@@ -34,7 +43,8 @@ value() {
 	[ $# -ge 2 ] && [ -n "$2" ] && [ "${2#--}" = "$2" ] || usage_error "$flag needs a value: $what (see --help)"
 	printf '%s' "$2"
 }
-profile=quick jobs=0 backend="" out="" notebooks=1
+profile=quick jobs=0 backend="" out="" notebooks=1 slurm=0 gpus=0
+slurm_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--profile) profile="$(value --profile "smoke, quick or paper" "$@")" || exit; shift 2 ;;
@@ -42,7 +52,12 @@ while [ $# -gt 0 ]; do
 	--backend) backend="$(value --backend "go, xla:cuda or xla:/abs/path/xla_cuda_plugin.so" "$@")" || exit; shift 2 ;;
 	--out) out="$(value --out "a folder" "$@")" || exit; shift 2 ;;
 	--no-notebooks) notebooks=0; shift ;;
-	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+	--slurm) slurm=1; shift ;;
+	--wait | --dry-run) slurm_args+=("$1"); shift ;;
+	--gpus) gpus="$(value --gpus "GPUs per array task" "$@")" || exit; slurm_args+=("$1=$2"); shift 2 ;;
+	--partition | --time | --cpus-per-task | --account | --qos | --sbatch-arg | --costs | --slurm-dir | --figures-time)
+		v="$(value "$1" "see README \"On a cluster\"" "$@")" || exit; slurm_args+=("$1=$v"); shift 2 ;;
+	-h | --help) sed -n '2,33p' "$0"; exit 0 ;;
 	*) usage_error "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -50,6 +65,9 @@ case "$profile" in smoke | quick | paper) ;; *) usage_error "unknown profile $pr
 case "$jobs" in
 '' | *[!0-9]*) usage_error "--jobs $jobs: want 0 (automatic: one per core on the Go backend, 1 on a GPU) or a positive number of ensembles trained at once" ;;
 esac
+if [ "$slurm" = 0 ] && [ ${#slurm_args[@]} -gt 0 ]; then
+	usage_error "${slurm_args[*]} only go with --slurm"
+fi
 
 # Ctrl-C reaches every process of the job; the ones this script starts
 # stop quietly (CBRNN_QUIET_INTERRUPT) with status 130, and this script
@@ -71,7 +89,11 @@ scripts/setup.sh
 export PATH="$(go env GOPATH | cut -d: -f1)/bin:$PATH"
 
 tags=""
-if [ -n "$backend" ]; then
+if [ "$slurm" = 1 ]; then
+	# The jobs train on $backend; this process only plans (Go backend).
+	[ -n "$backend" ] && slurm_args+=("--backend=$backend")
+	case "$backend" in xla:*) tags=xla ;; "") [ "$gpus" != 0 ] && tags=xla ;; esac
+elif [ -n "$backend" ]; then
 	export GOMLX_BACKEND="$backend"
 	case "$backend" in xla:*) tags=xla ;; esac
 fi
@@ -84,6 +106,20 @@ if [ -n "$out" ]; then
 	export CBRNN_OUT="$(cd "$out" && pwd)"
 fi
 export CBRNN_ROOT="$root"
+if [ "$slurm" = 1 ]; then
+	[ "$notebooks" = 1 ] || slurm_args+=(--no-notebooks)
+	stamp "slurm: plan profile $profile and submit it${slurm_args[*]:+ (${slurm_args[*]})}"
+	bin/cbrnn figures --profile "$profile" --slurm ${slurm_args[@]+"${slurm_args[@]}"}
+	dest="${CBRNN_OUT:-$root}"
+	case " ${slurm_args[*]-} " in
+	*" --wait "*)
+		stamp "done in $(($(date +%s) - start)) s. Produced:"
+		ls -1 "$dest"/figures/*.png "$dest"/paper/results.md | sed "s#^$root/##; s#^#  #" ;;
+	*" --dry-run "*) stamp "dry run: nothing submitted" ;;
+	*) stamp "submitted; follow it with: bin/cbrnn status --profile $profile" ;;
+	esac
+	exit 0
+fi
 stamp "train and draw: profile $profile, jobs: $([ "$jobs" = 0 ] && echo auto || echo "$jobs")"
 bin/cbrnn figures --profile "$profile" --jobs "$jobs" >/dev/null
 

@@ -2,7 +2,7 @@
 # compare.sh — one training step of the paper's CB-RNN: the Go package vs the
 # paper-style PyTorch baseline, same settings, same machine, one after the other.
 #
-#   bench/compare.sh [--config paper-cb|paper-rnn] [--seq-len 60] [--batch 64]
+#   bench/compare.sh [--model cb-rnn|rnn] [--seq-len 60] [--batch 64]
 #                    [--steps 20] [--warmup 3] [--ensemble K] [--threads N]
 #                    [--flush-denormal]
 #
@@ -18,10 +18,10 @@
 set -Eeuo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-config=paper-cb seqlen=60 batch=64 steps=20 warmup=3 ensemble=1 threads="$(nproc)" ptflags=()
+model=cb-rnn seqlen=60 batch=64 steps=20 warmup=3 ensemble=1 threads="$(nproc)" ptflags=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--config) config="$2"; shift 2 ;;
+	--model) model="$2"; shift 2 ;;
 	--seq-len) seqlen="$2"; shift 2 ;;
 	--batch) batch="$2"; shift 2 ;;
 	--steps) steps="$2"; shift 2 ;;
@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
 	*) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
-case "$config" in paper-cb | paper-rnn) ;; *) echo "compare.sh: the PyTorch baseline has paper-cb and paper-rnn only" >&2; exit 2 ;; esac
+case "$model" in cb-rnn | rnn) ;; *) echo "compare.sh: the PyTorch baseline has cb-rnn and rnn only" >&2; exit 2 ;; esac
 
 # member_ms TEXT: the ms per member-step in a bench line: "Y" of
 # "X ms/step (Y ms/member-step)", else "X" of "X ms/step" (one member).
@@ -47,7 +47,7 @@ member_ms() {
 /usr/bin/python3 -c 'import torch' 2>/dev/null || {
 	echo "compare.sh: Debian's python3-torch is missing: run scripts/setup.sh --with-torch" >&2; exit 1; }
 
-args=(--config "$config" --seq-len "$seqlen" --batch "$batch" --steps "$steps" --warmup "$warmup")
+args=(--model "$model" --seq-len "$seqlen" --batch "$batch" --steps "$steps" --warmup "$warmup")
 [ "$ensemble" -gt 1 ] && args+=(--ensemble "$ensemble")
 
 if [ -n "${COMPARE_GO_OUTPUT:-}" ]; then

@@ -2,14 +2,14 @@
 """PyTorch baseline: one training step of the paper's CB-RNN, written in the
 paper's style (eager PyTorch, a Python loop over time steps).
 
-    /usr/bin/python3 bench/pytorch_baseline.py --config paper-cb --seq-len 60 --batch 64 \
+    /usr/bin/python3 bench/pytorch_baseline.py --model cb-rnn --seq-len 60 --batch 64 \
         --steps 20 --warmup 3 [--threads N] [--ensemble K]
 
 Model (SPEC §1): Elman core, H=64, tau=1.5 (alpha=1/1.5), LeakyReLU slope 0.01,
 h0 = 0.1*U(0,1); cerebellar module GC(256) -> PC(64) -> DCN(H) seeing
 [h_{t-1}, x_t], its output added to the core's pre-activation; readout on the
 last step, 2 classes, mean cross-entropy. Optimiser (SPEC §3): SGD lr 0.01,
-momentum 0.1, Nesterov; global grad-norm clipping at 7.5. paper-rnn is the
+momentum 0.1, Nesterov; global grad-norm clipping at 7.5. rnn is the
 matched plain RNN, H=202, no CB.
 
 A step = draw a batch (T x B x 1 random bits, N-DMS labels), forward, backward,
@@ -17,9 +17,9 @@ clip, SGD update. --ensemble K trains K independent models one after the other
 (what a PyTorch user would do) and reports the time per member-step.
 
 Prints exactly one line:
-    pytorch <config> T=<T> B=<B>: X ms/step torch=<version> threads=<n> cpu/member-step=<c>ms
+    pytorch <model> T=<T> B=<B>: X ms/step torch=<version> threads=<n> cpu/member-step=<c>ms
 or, with --ensemble K > 1:
-    pytorch <config> T=<T> B=<B> K=<K>: X ms/step (Y ms/member-step) torch=<version> threads=<n> cpu/member-step=<c>ms
+    pytorch <model> T=<T> B=<B> K=<K>: X ms/step (Y ms/member-step) torch=<version> threads=<n> cpu/member-step=<c>ms
 X and Y are wall-clock means over the timed steps.
 """
 import argparse
@@ -30,8 +30,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 CONFIGS = {
-    "paper-cb": dict(hidden=64, cb=True, gc=256, pc=64),
-    "paper-rnn": dict(hidden=202, cb=False),
+    "cb-rnn": dict(hidden=64, cb=True, gc=256, pc=64),
+    "rnn": dict(hidden=202, cb=False),
 }
 
 
@@ -93,7 +93,7 @@ def train_steps(model, opt, T, B, steps):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--config", choices=sorted(CONFIGS), default="paper-cb")
+    ap.add_argument("--model", choices=sorted(CONFIGS), default="cb-rnn")
     ap.add_argument("--seq-len", type=int, default=60)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--steps", type=int, default=20, help="timed steps per member")
@@ -113,7 +113,7 @@ def main():
 
     total = cpu = 0.0
     for _ in range(a.ensemble):
-        model = CBRNN(**CONFIGS[a.config])
+        model = CBRNN(**CONFIGS[a.model])
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.1, nesterov=True)
         train_steps(model, opt, a.seq_len, a.batch, a.warmup)
         t0, c0 = time.perf_counter(), time.process_time()
@@ -127,7 +127,7 @@ def main():
     tail = "torch=%s threads=%d cpu/member-step=%.1fms%s" % (
         torch.__version__, torch.get_num_threads(), 1000.0 * cpu / (a.ensemble * a.steps),
         " flush-denormal" if a.flush_denormal else "")
-    head = "pytorch %s T=%d B=%d" % (a.config, a.seq_len, a.batch)
+    head = "pytorch %s T=%d B=%d" % (a.model, a.seq_len, a.batch)
     if a.ensemble > 1:
         print("%s K=%d: %.1f ms/step (%.1f ms/member-step) %s" % (head, a.ensemble, member * a.ensemble, member, tail))
     else:

@@ -56,20 +56,20 @@ func TestMatchedBaselines(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Hidden != tc.hidden || m.Count().Total != tc.total {
-			t.Errorf("%s: H=%d with %d parameters, want H=%d with %d", tc.g.Label, m.Hidden, m.Count().Total, tc.hidden, tc.total)
+		if m.Core.Hidden != tc.hidden || m.Count().Total != tc.total {
+			t.Errorf("%s: H=%d with %d parameters, want H=%d with %d", tc.g.Label, m.Core.Hidden, m.Count().Total, tc.hidden, tc.total)
 		}
 	}
 	for gc, want := range map[int]int{64: 128, 128: 160, 256: 202, 512: 272} {
 		_, rnn := ScalingGroups(gc)
 		m, _ := ModelConfig(rnn, dms)
-		if m.Hidden != want {
-			t.Errorf("Fig 2b's RNN paired with G=%d has H=%d, want the paper's %d", gc, m.Hidden, want)
+		if m.Core.Hidden != want {
+			t.Errorf("Fig 2b's RNN paired with G=%d has H=%d, want the paper's %d", gc, m.Core.Hidden, want)
 		}
 		// The matching rule agrees with the paper except at G=128 (see
 		// PaperScalingRNN).
-		cb, _ := ModelConfig(Group{Model: "cb-rnn", Hidden: 64, GC: gc}, dms)
-		rule := gm.MatchHiddenSize(cb.Count().Total, "elman", 1, []int{2})
+		matched, _ := ModelConfig(Group{Model: "rnn", Options: gm.Options{GC: gc}}, dms)
+		rule := matched.Core.Hidden
 		if wantRule := map[int]int{64: 128, 128: 157, 256: 202, 512: 272}[gc]; rule != wantRule {
 			t.Errorf("closest match to G=%d is H=%d, want %d", gc, rule, wantRule)
 		}
@@ -79,8 +79,11 @@ func TestMatchedBaselines(t *testing.T) {
 	sw, _ := e.Source.Describe(ctx, "switch")
 	cb, _ := ModelConfig(CBRNN, sw)
 	rnn, _ := ModelConfig(RNNMatched, sw)
-	if got := gm.MatchHiddenSize(cb.Count().Total, "elman", 2, []int{2, 2}); rnn.Hidden != got || cb.Inputs != 2 || len(rnn.Heads) != 2 {
-		t.Errorf("switching baseline H=%d inputs=%d heads=%v, want H=%d, 2 inputs, 2 heads", rnn.Hidden, cb.Inputs, rnn.Heads, got)
+	got := gm.MatchHidden(cb.Count().Total, func(h int) gm.Config {
+		return gm.PaperNetwork(gm.Options{Inputs: 2, Heads: []int{2, 2}}, gm.ElmanCore(h), nil)
+	})
+	if rnn.Core.Hidden != got || cb.Inputs != 2 || len(rnn.Readout.Heads) != 2 {
+		t.Errorf("switching baseline H=%d inputs=%d heads=%v, want H=%d, 2 inputs, 2 heads", rnn.Core.Hidden, cb.Inputs, rnn.Readout.Heads, got)
 	}
 }
 
@@ -232,7 +235,7 @@ func TestProbes(t *testing.T) {
 		t.Fatal(err)
 	}
 	zeroed := c
-	zeroed.Weights = withoutCB(c.Config.Model, c.Weights)
+	zeroed.Weights = c.Config.Model.WithoutCB(c.Weights)
 	z, err := e.Ablate(ctx, zeroed, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -293,9 +296,9 @@ func TestProbes(t *testing.T) {
 // pre-activation stays positive, LeakyReLU is the identity and unit i is
 // h_t = a·h_{t−1} + α(inW_i·x_t + 1) with a = (1−α) + α·self.
 func ar1Checkpoint(self float32, inW []float32) Checkpoint {
-	m := gm.Config{Core: gm.CoreElman, Hidden: len(inW)}.WithDefaults()
+	m := gm.MustBuild("rnn", gm.Options{Hidden: len(inW)})
 	w := gm.InitWeights(m, rand.New(rand.NewPCG(1, 1)))
-	H := m.Hidden
+	H := m.Core.Hidden
 	for i := range w["hh.weight"] {
 		w["hh.weight"][i] = 0
 	}

@@ -15,7 +15,6 @@ import (
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/rundir"
-	"github.com/cbrnn/cbrnn/trainer"
 )
 
 // Result is what one figure produced.
@@ -382,7 +381,14 @@ func appB(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 		if err != nil {
 			return err
 		}
-		rule := gm.MatchHiddenSize(cbM.Count().Total, baseM.Core, baseM.Inputs, baseM.Heads)
+		// What the closest-count rule gives: the registry's matched baseline.
+		ruleG := baseG
+		ruleG.Options = gm.Options{GC: cbM.CB.Layers[0].Width}
+		ruleM, err := ModelConfig(ruleG, single)
+		if err != nil {
+			return err
+		}
+		rule := ruleM.Core.Hidden
 		for _, r := range []struct {
 			g     Group
 			m     gm.Config
@@ -390,10 +396,10 @@ func appB(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 		}{{cbG, cbM, ""}, {baseG, baseM, fmt.Sprint(rule)}} {
 			c := r.m.Count()
 			gcs := "–"
-			if r.m.CB {
-				gcs = fmt.Sprint(r.m.GC)
+			if r.m.CB != nil {
+				gcs = fmt.Sprint(r.m.CB.Layers[0].Width)
 			}
-			rows = append(rows, []string{LabelFor(r.g, single), fmt.Sprint(r.m.Hidden), gcs, fmt.Sprint(c.Core), fmt.Sprint(c.CB), fmt.Sprint(c.Readout), fmt.Sprint(c.Total), r.match})
+			rows = append(rows, []string{LabelFor(r.g, single), fmt.Sprint(r.m.Core.Hidden), gcs, fmt.Sprint(c.Core), fmt.Sprint(c.CB), fmt.Sprint(c.Readout), fmt.Sprint(c.Total), r.match})
 		}
 		return nil
 	}
@@ -589,28 +595,10 @@ func writeText(path, text string) error {
 // Plan trains every run the figures need, all at once, so that runs of the
 // same shape share ensembles across figures.
 func (e *Env) Plan(ctx context.Context, p Profile, ids []string) error {
-	var cfgs []trainer.Config
-	for _, id := range ids {
-		f, ok := figures[id]
-		if !ok {
-			return fmt.Errorf("unknown figure %q (known: %s)", id, strings.Join(IDs(), ", "))
-		}
-		for _, n := range f.needs {
-			for _, name := range n.tasks {
-				d, err := e.Source.Describe(ctx, name)
-				if err != nil {
-					return err
-				}
-				for _, g := range n.groups {
-					cs, err := Configs(g, d, p, n.epochs(p))
-					if err != nil {
-						return err
-					}
-					cfgs = append(cfgs, cs...)
-				}
-			}
-		}
+	cfgs, err := e.Needs(ctx, p, ids)
+	if err != nil {
+		return err
 	}
-	_, err := e.Ensure(ctx, cfgs)
+	_, err = e.Ensure(ctx, cfgs)
 	return err
 }

@@ -2,33 +2,34 @@ package experiments
 
 import (
 	"fmt"
+	"strings"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
-// Group is one line of a figure: a kind of network under one regime.
+// Group is one line of a figure: a registered model (gomlx_models'
+// registry) under one regime.
 type Group struct {
-	Label  string // legend label: "CB-RNN", "RNN-202", "Frozen-core" …
-	Model  string // cb-rnn, rnn, cb-gru, gru
-	Hidden int    // hidden units; 0 = parameter-matched to the CB model with MatchGC
-	GC     int    // granule cells of a CB model
-	// MatchGC: a plain baseline (Hidden 0) is sized to match the CB model
-	// H=64 with this many granule cells (appendix B).
-	MatchGC int
+	Label string // legend label: "CB-RNN", "RNN-202", "Frozen-core" …
+	Model string // the registry's name: cb-rnn, rnn, cb-gru, gru, aux-rnn-cb, …
+	// Options size the model; Inputs and Heads come from the task. A
+	// matched baseline (rnn, gru) with Hidden 0 is sized to the CB model
+	// with Options.GC (appendix B).
+	Options gm.Options
 	Regime  string
 	Side    bool // a side point: uses the profile's SeedsSide (paper n = 3)
 }
 
 // The paper's groups.
 var (
-	CBRNN        = Group{Label: "CB-RNN", Model: "cb-rnn", Hidden: 64, GC: 256, Regime: trainer.Standard}
-	RNNMatched   = Group{Label: "RNN", Model: "rnn", MatchGC: 256, Regime: trainer.Standard}
-	FrozenCore   = Group{Label: "Frozen-core", Model: "cb-rnn", Hidden: 64, GC: 256, Regime: trainer.FrozenCore}
-	PeriodicCore = Group{Label: "Periodic-core", Model: "cb-rnn", Hidden: 64, GC: 256, Regime: trainer.PeriodicCore}
-	GRUCB        = Group{Label: "GRU+CB", Model: "cb-gru", Hidden: 64, GC: 256, Regime: trainer.Standard, Side: true}
-	GRUMatched   = Group{Label: "GRU", Model: "gru", MatchGC: 256, Regime: trainer.Standard, Side: true}
+	CBRNN        = Group{Label: "CB-RNN", Model: "cb-rnn", Regime: trainer.Standard}
+	RNNMatched   = Group{Label: "RNN", Model: "rnn", Regime: trainer.Standard}
+	FrozenCore   = Group{Label: "Frozen-core", Model: "cb-rnn", Regime: trainer.FrozenCore}
+	PeriodicCore = Group{Label: "Periodic-core", Model: "cb-rnn", Regime: trainer.PeriodicCore}
+	GRUCB        = Group{Label: "GRU+CB", Model: "cb-gru", Regime: trainer.Standard, Side: true}
+	GRUMatched   = Group{Label: "GRU", Model: "gru", Regime: trainer.Standard, Side: true}
 )
 
 // ScalingGCs are the granule-layer widths of Fig 2b.
@@ -43,8 +44,8 @@ var PaperScalingRNN = map[int]int{64: 128, 128: 160, 256: 202, 512: 272}
 // ScalingGroups returns the CB/RNN pair of Fig 2b for one granule width.
 func ScalingGroups(gc int) (cb, rnn Group) {
 	side := gc != 256
-	cb = Group{Label: fmt.Sprintf("CB-RNN G=%d", gc), Model: "cb-rnn", Hidden: 64, GC: gc, Regime: trainer.Standard, Side: side}
-	rnn = Group{Label: fmt.Sprintf("RNN-%d", PaperScalingRNN[gc]), Model: "rnn", Hidden: PaperScalingRNN[gc], Regime: trainer.Standard, Side: side}
+	cb = Group{Label: fmt.Sprintf("CB-RNN G=%d", gc), Model: "cb-rnn", Options: gm.Options{GC: gc}, Regime: trainer.Standard, Side: side}
+	rnn = Group{Label: fmt.Sprintf("RNN-%d", PaperScalingRNN[gc]), Model: "rnn", Options: gm.Options{Hidden: PaperScalingRNN[gc]}, Regime: trainer.Standard, Side: side}
 	if gc == 256 {
 		cb, rnn = CBRNN, RNNMatched
 	}
@@ -64,27 +65,9 @@ func PeriodFor(taskName string) int {
 
 // ModelConfig builds the network of a group for a task's shape.
 func ModelConfig(g Group, d task.Description) (gm.Config, error) {
-	base := gm.Config{Inputs: d.Inputs, Heads: append([]int(nil), d.Heads...)}
-	switch g.Model {
-	case "cb-rnn", "cb-gru":
-		base.Core, base.CB, base.Hidden, base.GC = "elman", true, g.Hidden, g.GC
-		if g.Model == "cb-gru" {
-			base.Core = "gru"
-		}
-	case "rnn", "gru":
-		base.Core, base.Hidden = "elman", g.Hidden
-		if g.Model == "gru" {
-			base.Core = "gru"
-		}
-		if g.Hidden == 0 {
-			cb := gm.Config{Core: base.Core, Inputs: d.Inputs, Heads: base.Heads, Hidden: 64, CB: true, GC: g.MatchGC}.WithDefaults()
-			base.Hidden = gm.MatchHiddenSize(cb.Count().Total, base.Core, d.Inputs, base.Heads)
-		}
-	default:
-		return gm.Config{}, fmt.Errorf("unknown model %q (want cb-rnn, rnn, cb-gru or gru)", g.Model)
-	}
-	c := base.WithDefaults()
-	return c, c.Validate()
+	o := g.Options
+	o.Inputs, o.Heads = d.Inputs, append([]int(nil), d.Heads...)
+	return gm.Build(g.Model, o)
 }
 
 // Configs returns the runs of a group on a task under a profile: one per
@@ -112,17 +95,12 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 	return out, nil
 }
 
-// LabelFor names a group in a figure, with its hidden size for baselines
-// (e.g. "RNN-202").
+// LabelFor names a group in a figure, with its hidden size for matched
+// baselines (e.g. "RNN-202").
 func LabelFor(g Group, d task.Description) string {
-	if g.Hidden == 0 {
+	if g.Options.Hidden == 0 && (g.Model == "rnn" || g.Model == "gru") {
 		if m, err := ModelConfig(g, d); err == nil {
-			switch g.Model {
-			case "rnn":
-				return fmt.Sprintf("RNN-%d", m.Hidden)
-			case "gru":
-				return fmt.Sprintf("GRU-%d", m.Hidden)
-			}
+			return fmt.Sprintf("%s-%d", strings.ToUpper(g.Model), m.Core.Hidden)
 		}
 	}
 	return g.Label

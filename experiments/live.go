@@ -37,7 +37,7 @@ func LiveDemo(ctx context.Context, root string) error {
 		return err
 	}
 	c := cfgs[0]
-	fmt.Printf("CB-RNN H=%d G=%d on DMS: %d epochs of %d batches of %d, then %d test batches\n",
-		c.Model.Hidden, c.Model.GC, c.Epochs, c.Steps, c.Batch, c.TestSteps)
+	fmt.Printf("CB-RNN (%s) on DMS: %d epochs of %d batches of %d, then %d test batches\n",
+		c.Model.Describe(), c.Epochs, c.Steps, c.Batch, c.TestSteps)
 	return trainer.Train(ctx, []trainer.Run{{Config: c, Dir: dir}}, trainer.Options{Backend: e.Backend, Source: e.Source, Progress: os.Stdout})
 }

@@ -107,8 +107,10 @@ func (e *Env) evalBatches(ctx context.Context, c Checkpoint, count int) ([]*task
 	return out, nil
 }
 
-func initState(seed uint64, i, b, h int) []float32 {
-	return trainer.InitialState(rand.New(rand.NewPCG(seed+evalSeedOffset, uint64(i))), b, h)
+// initState draws the initial state of evaluation batch i (the model's H0
+// law) on the analyses' own stream.
+func initState(m gm.Config, seed uint64, i, b int) []float32 {
+	return m.InitialState(rand.New(rand.NewPCG(seed+evalSeedOffset, uint64(i))), b)
 }
 
 // accuracy evaluates head 0 of a one-member ensemble on batches (in %).
@@ -117,13 +119,13 @@ func accuracy(ens *gm.Ensemble, c Checkpoint, bs []*task.Batch, cbOn bool) (floa
 	sum := 0.0
 	for i, b := range bs {
 		out, err := ens.Eval(gm.EvalInput{
-			Input: gm.Input{B: b.B, X: [][]float32{b.X}, T: []int{b.T}, H0: [][]float32{initState(c.Config.Seed, i, b.B, m.Hidden)}},
+			Input: gm.Input{B: b.B, X: [][]float32{b.X}, T: []int{b.T}, H0: [][]float32{initState(m, c.Config.Seed, i, b.B)}},
 			CBOn:  []bool{cbOn},
 		})
 		if err != nil {
 			return 0, err
 		}
-		sum += analysis.Accuracy(out.Logits[0][0], m.Heads[0], b.Labels[0])
+		sum += analysis.Accuracy(out.Logits[0][0], m.Readout.Heads[0], b.Labels[0])
 	}
 	return 100 * sum / float64(len(bs)), nil
 }
@@ -166,18 +168,6 @@ func (e *Env) ablate(c Checkpoint, bs []*task.Batch) (Ablation, error) {
 	return a, nil
 }
 
-// withoutCB returns weights whose CB adds nothing: the DCN output weights and
-// bias are zero, so b_cb = 0 exactly (the GRU's norm clip keeps 0 at 0).
-func withoutCB(c gm.Config, w gm.Weights) gm.Weights {
-	out := w.Clone()
-	for _, name := range []string{"cb.dcn.weight", "cb.dcn.bias"} {
-		if v, ok := out[name]; ok {
-			out[name] = make([]float32, len(v))
-		}
-	}
-	return out
-}
-
 // Recover removes the CB, retrains only the readout (SGD lr 0.01, momentum
 // 0.1, Nesterov; steps batches at the checkpoint's N) and re-evaluates
 // (SPEC §4, readout recovery).
@@ -191,7 +181,8 @@ func (e *Env) Recover(ctx context.Context, c Checkpoint, steps, evalBatches int)
 		return a, err
 	}
 	m := c.Config.Model
-	ens, err := gm.NewEnsemble(e.Backend, m, []gm.Weights{withoutCB(m, c.Weights)})
+	// The CB removed: its output layer zeroed, so it adds exactly nothing.
+	ens, err := gm.NewEnsemble(e.Backend, m, []gm.Weights{m.WithoutCB(c.Weights)})
 	if err != nil {
 		return a, err
 	}
@@ -210,7 +201,7 @@ func (e *Env) Recover(ctx context.Context, c Checkpoint, steps, evalBatches int)
 			return a, err
 		}
 		_, err = ens.TrainStep(gm.StepInput{
-			Input:      gm.Input{B: b.B, X: [][]float32{b.X}, T: []int{b.T}, H0: [][]float32{initState(c.Config.Seed+1, s, b.B, m.Hidden)}},
+			Input:      gm.Input{B: b.B, X: [][]float32{b.X}, T: []int{b.T}, H0: [][]float32{initState(m, c.Config.Seed+1, s, b.B)}},
 			Labels:     [][][]int32{b.Labels},
 			HeadWeight: [][]float32{{1}},
 			Trainable:  [][]bool{trainable},
@@ -262,7 +253,7 @@ func (e *Env) Dimensionality(ctx context.Context, c Checkpoint, batches int) (Di
 	flat := map[string][]float32{}
 	width := map[string]int{}
 	for i, b := range bs {
-		dyn, err := ens.Dynamics(0, b.X, b.T, b.B, initState(c.Config.Seed, i, b.B, c.Config.Model.Hidden), true)
+		dyn, err := ens.Dynamics(0, b.X, b.T, b.B, initState(c.Config.Model, c.Config.Seed, i, b.B), true)
 		if err != nil {
 			return Dims{}, err
 		}
@@ -302,7 +293,7 @@ func (e *Env) Timescales(c Checkpoint, steps, trials, discard int) (map[string]P
 	}
 	const chunk = 128
 	r := rand.New(rand.NewPCG(c.Config.Seed+evalSeedOffset, 0x7157))
-	h := initState(c.Config.Seed, 0, trials, m.Hidden)
+	state := initState(m, c.Config.Seed, 0, trials)
 	// acts[pop][trial][time][unit]
 	acts := map[string][][][]float32{}
 	for done := 0; done < steps; done += chunk {
@@ -313,7 +304,7 @@ func (e *Env) Timescales(c Checkpoint, steps, trials, discard int) (map[string]P
 				x[i] = float32(r.IntN(2))
 			}
 		}
-		dyn, err := ens.Dynamics(0, x, t, trials, h, true)
+		dyn, err := ens.Dynamics(0, x, t, trials, state, true)
 		if err != nil {
 			return nil, err
 		}
@@ -333,9 +324,7 @@ func (e *Env) Timescales(c Checkpoint, steps, trials, discard int) (map[string]P
 				}
 			}
 		}
-		hid := dyn["hidden"]
-		H := hid.Shape[2]
-		h = append([]float32(nil), hid.Data[(t-1)*trials*H:t*trials*H]...)
+		state = dyn["state"].Data
 	}
 	out := map[string]PopTimescale{}
 	maxLag := min(200, (steps-discard)/2)

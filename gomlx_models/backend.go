@@ -72,3 +72,44 @@ func NewBackend() (b compute.Backend, why string, err error) {
 	}
 	return b, why, nil
 }
+
+// memberGroups splits the members into contiguous groups [lo, hi) whose
+// recurrences are built separately in one graph. With SIMD (GOEXPERIMENT=
+// simd) the Go backend's small-matrix kernel beats its packed kernel, which
+// it switches to for batched matmuls of ≥ 4M multiply-adds and which repacks
+// both operands on every call; groups keep every per-step matmul below that
+// size (a group's batch still spreads over the cores). Without SIMD the
+// packed kernel is the faster one, and other backends compile the batched
+// graph well: one group.
+func (e *Ensemble) memberGroups(B int) [][2]int {
+	gmax := e.k
+	if e.groupMax > 0 {
+		gmax = e.groupMax
+	} else if e.isGoBackend && simdCompiledIn {
+		// The largest per-step matmul: a weight [out, in] with the bias
+		// folded in as an extra input column.
+		layer := 1
+		for _, p := range e.specs {
+			if len(p.Shape) == 2 {
+				layer = max(layer, p.Shape[0]*(p.Shape[1]+1))
+			}
+		}
+		gmax = max(1, (goSmallMatMulLimit-1)/(layer*B))
+	}
+	nGroups := (e.k + gmax - 1) / gmax
+	out := make([][2]int, 0, nGroups)
+	lo := 0
+	for i := range nGroups {
+		size := e.k / nGroups
+		if i < e.k%nGroups {
+			size++
+		}
+		out = append(out, [2]int{lo, lo + size})
+		lo += size
+	}
+	return out
+}
+
+// goSmallMatMulLimit is the Go backend's switch to its packed matmul kernel
+// (multiply-adds per DotGeneral).
+const goSmallMatMulLimit = 4 * 1024 * 1024

@@ -4,32 +4,24 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sort"
 	"testing"
 )
 
-// Small configs keep these tests fast; they cover every code path of the
-// paper's sizes (the golden files pin the arithmetic).
-var (
-	smallElmanCB = Config{Core: CoreElman, Hidden: 6, CB: true, GC: 10, PC: 5}.WithDefaults()
-	smallConfigs = map[string]Config{
-		"elman":        Config{Core: CoreElman, Hidden: 5}.WithDefaults(),
-		"elman_cb":     smallElmanCB,
-		"elman_cb_h":   Config{Core: CoreElman, Hidden: 6, CB: true, GC: 10, PC: 5, CBSees: CBSeesHidden}.WithDefaults(),
-		"elman_cb_x":   Config{Core: CoreElman, Hidden: 6, CB: true, GC: 10, PC: 5, CBSees: CBSeesInput, Inputs: 2}.WithDefaults(),
-		"elman_2heads": Config{Core: CoreElman, Hidden: 6, CB: true, GC: 8, PC: 4, Inputs: 2, Heads: []int{2, 3}}.WithDefaults(),
-		"gru":          Config{Core: CoreGRU, Hidden: 5}.WithDefaults(),
-		// A small ratio makes the GRU's CB-norm clipping (s < 1) active.
-		"gru_cb_clip": Config{Core: CoreGRU, Hidden: 6, CB: true, GC: 10, PC: 5, GRUMaxRatio: 0.05}.WithDefaults(),
-		"gru_cb":      Config{Core: CoreGRU, Hidden: 6, CB: true, GC: 10, PC: 5}.WithDefaults(),
-	}
-)
-
-// bigCB returns weights with the CB scaled up so that it matters.
-func bigCB(w Weights) Weights {
+// bigCB returns weights with a feedforward CB's weights scaled up so that
+// it matters (PyTorch's init already makes a recurrent one matter, and
+// scaling it would make it explode over long inputs).
+func bigCB(c Config, w Weights) Weights {
 	w = w.Clone()
-	for _, name := range []string{"cb.gc.weight", "cb.pc.weight", "cb.dcn.weight"} {
-		for i := range w[name] {
-			w[name][i] *= 20
+	if c.CB == nil || c.CB.Kind == CBRecurrent {
+		return w
+	}
+	for _, p := range c.Params() {
+		if p.Group == GroupCB && len(p.Shape) == 2 {
+			for i := range w[p.Name] {
+				w[p.Name][i] *= 20
+			}
 		}
 	}
 	return w
@@ -56,6 +48,9 @@ func closeTo(t *testing.T, what string, got, want []float32, tol float64) {
 
 func closeWeights(t *testing.T, what string, got, want Weights, tol float64) {
 	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d tensors, want %d", what, len(got), len(want))
+	}
 	for name, w := range want {
 		closeTo(t, what+" "+name, got[name], w, tol)
 	}
@@ -73,7 +68,7 @@ func newEnsemble(t testing.TB, c Config, ws ...Weights) *Ensemble {
 // memberInput extracts member k of a StepInput as a K=1 input.
 func memberInput(in StepInput, k int) StepInput {
 	out := StepInput{Input: Input{B: in.B, X: [][]float32{in.X[k]}, T: []int{in.T[k]}, H0: [][]float32{in.H0[k]}},
-		Labels: [][][]int32{in.Labels[k]}}
+		Labels: [][][]int32{in.Labels[k]}, PerStep: in.PerStep}
 	if in.HeadWeight != nil {
 		out.HeadWeight = [][]float32{in.HeadWeight[k]}
 	}
@@ -83,52 +78,122 @@ func memberInput(in StepInput, k int) StepInput {
 	return out
 }
 
-// TestManualMatchesAutodiff checks the hand-written BPTT against GoMLX's
-// autodiff on every config variant, with padding, several members and
-// member groups.
-func TestManualMatchesAutodiff(t *testing.T) {
-	for name, c := range smallConfigs {
+func sortedKeys[V any](m map[string]V) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// TestFastPathCoverage: the hand-written backward pass is chosen for the
+// paper's four models and the configurations it was verified on, and for
+// nothing else.
+func TestFastPathCoverage(t *testing.T) {
+	for name, want := range map[string]bool{"cb-rnn": true, "rnn": true, "cb-gru": true, "gru": true,
+		"aux-rnn-cb": false, "cb-compress": false, "seed-sketch": false} {
+		c := MustBuild(name, Options{})
+		if got := c.hasFastPath(); got != want {
+			t.Errorf("%s: hasFastPath = %v, want %v", name, got, want)
+		}
+		e := newEnsemble(t, c, InitWeights(c, rand.New(rand.NewPCG(1, 1))))
+		wantGrad := "autodiff"
+		if want {
+			wantGrad = "hand-written BPTT"
+		}
+		if e.Gradients() != wantGrad {
+			t.Errorf("%s: ensemble computes gradients by %q, want %q", name, e.Gradients(), wantGrad)
+		}
+	}
+	for _, name := range sortedKeys(smallConfigs) {
+		if !smallConfigs[name].hasFastPath() {
+			t.Errorf("small config %s: no fast path", name)
+		}
+	}
+	for _, name := range sortedKeys(generalConfigs) {
+		if generalConfigs[name].hasFastPath() {
+			t.Errorf("general config %s: fast path claimed", name)
+		}
+	}
+}
+
+// TestFastMatchesAutodiff checks the hand-written BPTT against GoMLX's
+// autodiff of the general path on every configuration the fast path
+// covers: loss, norm and every gradient with padding, several members and
+// member groups; then the two paths' logits and every recorded activity.
+func TestFastMatchesAutodiff(t *testing.T) {
+	for _, name := range sortedKeys(smallConfigs) {
+		c := smallConfigs[name]
 		t.Run(name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(11, 5))
-			ws := []Weights{bigCB(InitWeights(c, rng)), bigCB(InitWeights(c, rng))}
+			ws := []Weights{bigCB(c, InitWeights(c, rng)), bigCB(c, InitWeights(c, rng))}
 			e := newEnsemble(t, c, ws...)
 			e.groupMax = 1 // exercise member groups
 			in := randomInput(c, 4, []int{9, 5}, rng)
 			in.HeadWeight = make([][]float32, 2)
 			for k := range in.HeadWeight {
-				for h := range c.Heads {
+				for h := range c.Readout.Heads {
 					in.HeadWeight[k] = append(in.HeadWeight[k], float32(0.5+float64(h+k)))
 				}
 			}
-			lossM, normM, gM, err := e.gradients(in, 0, gradManual)
+			lossM, normM, gM, err := e.gradients(in, 0, pathFast)
 			if err != nil {
 				t.Fatal(err)
 			}
-			lossA, normA, gA, err := e.gradients(in, 0, gradAutodiff)
+			lossA, normA, gA, err := e.gradients(in, 0, pathGeneral)
 			if err != nil {
 				t.Fatal(err)
 			}
-			closeTo(t, "loss", lossM, lossA, 1e-6)
+			// The paths sum in different orders: float32 round-off on losses
+			// up to 4e4 (the CB scaled up 20×).
+			closeTo(t, "loss", lossM, lossA, 1e-5)
 			closeTo(t, "norm", normM, normA, 1e-5)
 			for k := range gA {
 				closeWeights(t, fmt.Sprintf("member %d grad", k), gM[k], gA[k], 1e-5)
 			}
-			if name == "gru_cb_clip" {
-				dyn, err := e.Dynamics(0, in.X[0], in.T[0], in.B, in.H0[0], true)
-				if err != nil {
-					t.Fatal(err)
+
+			// Forward: logits and every activity agree between the paths.
+			general := newEnsemble(t, c, ws...)
+			general.UseAutodiff()
+			outF, err := e.Eval(EvalInput{Input: in.Input})
+			if err != nil {
+				t.Fatal(err)
+			}
+			outG, err := general.Eval(EvalInput{Input: in.Input})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range outF.Logits {
+				for h := range outF.Logits[k] {
+					closeTo(t, fmt.Sprintf("member %d head %d logits", k, h), outF.Logits[k][h], outG.Logits[k][h], 1e-6)
 				}
-				c2 := c
-				c2.GRUMaxRatio = 1000
-				e2 := newEnsemble(t, c2, ws[0])
+			}
+			dynF, err := e.Dynamics(0, in.X[0], in.T[0], in.B, in.H0[0], true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dynG, err := general.Dynamics(0, in.X[0], in.T[0], in.B, in.H0[0], true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(sortedKeys(dynF), sortedKeys(dynG)) {
+				t.Errorf("dynamics names: fast %v, general %v", sortedKeys(dynF), sortedKeys(dynG))
+			}
+			for _, n := range sortedKeys(dynF) {
+				closeTo(t, "dynamics "+n, dynF[n].Data, dynG[n].Data, 1e-6)
+			}
+
+			if name == "gru_cb_clip" {
+				e2 := newEnsemble(t, withMaxRatio(c, 1000), ws[0])
 				dyn2, err := e2.Dynamics(0, in.X[0], in.T[0], in.B, in.H0[0], true)
 				if err != nil {
 					t.Fatal(err)
 				}
 				// The clipped CB bias must be smaller than the unclipped one.
 				var n1, n2 float64
-				for i := range dyn["cb_bias"].Data {
-					n1 += math.Abs(float64(dyn["cb_bias"].Data[i]))
+				for i := range dynF["cb_bias"].Data {
+					n1 += math.Abs(float64(dynF["cb_bias"].Data[i]))
 					n2 += math.Abs(float64(dyn2["cb_bias"].Data[i]))
 				}
 				if !(n1 < 0.5*n2) {
@@ -145,20 +210,16 @@ func TestManualMatchesAutodiff(t *testing.T) {
 // the two must still agree element by element, i.e. the flush changes
 // nothing a float32 gradient can hold.
 func TestLongSequenceGradients(t *testing.T) {
-	for _, c := range []Config{
-		{Core: CoreElman, Hidden: 64, CB: true, GC: 256, PC: 64},
-		{Core: CoreGRU, Hidden: 64, CB: true, GC: 256, PC: 64},
-	} {
-		c = c.WithDefaults()
-		t.Run(string(c.Core), func(t *testing.T) {
+	for _, c := range []Config{paperCB, MustBuild("cb-gru", Options{})} {
+		t.Run(c.Core.Kind, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, 160))
 			e := newEnsemble(t, c, InitWeights(c, rng))
 			in := randomInput(c, 4, []int{160}, rng)
-			_, _, gM, err := e.gradients(in, 0, gradManual)
+			_, _, gM, err := e.gradients(in, 0, pathFast)
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, _, gA, err := e.gradients(in, 0, gradAutodiff)
+			_, _, gA, err := e.gradients(in, 0, pathGeneral)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,32 +242,49 @@ func TestLongSequenceGradients(t *testing.T) {
 
 // TestPadding: a trial padded at the front (state held) gives the same
 // logits and gradients as unpadded; two members of different lengths in one
-// step give what each gives alone.
+// step give what each gives alone. On both paths, and for per-step labels.
 func TestPadding(t *testing.T) {
-	for _, name := range []string{"elman_cb", "gru_cb_clip", "elman_2heads"} {
-		c := smallConfigs[name]
-		t.Run(name, func(t *testing.T) {
+	cases := []struct {
+		name    string
+		c       Config
+		perStep bool
+	}{
+		{"elman_cb", smallConfigs["elman_cb"], false},
+		{"gru_cb_clip", smallConfigs["gru_cb_clip"], false},
+		{"elman_2heads", smallConfigs["elman_2heads"], false},
+		{"aux_rnn_cb", generalConfigs["aux_rnn_cb"], false},
+		{"sketch_last", generalConfigs["sketch"], false},
+		{"sketch_per_step", generalConfigs["sketch"], true},
+		{"tanh_cb_per_step", generalConfigs["tanh_cb"], true},
+	}
+	for _, tc := range cases {
+		c := tc.c
+		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(3, 9))
-			w := bigCB(InitWeights(c, rng))
+			w := bigCB(c, InitWeights(c, rng))
 			e := newEnsemble(t, c, w)
+			path := e.path
 			in := randomInput(c, 4, []int{9}, rng)
-			ref, err := e.eval(EvalInput{Input: in.Input}, 9)
+			if tc.perStep {
+				in = perStepLabels(c, in, rng)
+			}
+			ref, err := e.eval(EvalInput{Input: in.Input, PerStep: tc.perStep}, 9)
 			if err != nil {
 				t.Fatal(err)
 			}
-			lossRef, normRef, gRef, err := e.gradients(in, 9, gradManual)
+			lossRef, normRef, gRef, err := e.gradients(in, 9, path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, T := range []int{12, 17} {
-				out, err := e.eval(EvalInput{Input: in.Input}, T)
+				out, err := e.eval(EvalInput{Input: in.Input, PerStep: tc.perStep}, T)
 				if err != nil {
 					t.Fatal(err)
 				}
-				for h := range c.Heads {
+				for h := range c.Readout.Heads {
 					closeTo(t, fmt.Sprintf("T=%d logits head %d", T, h), out.Logits[0][h], ref.Logits[0][h], 1e-6)
 				}
-				loss, norm, g, err := e.gradients(in, T, gradManual)
+				loss, norm, g, err := e.gradients(in, T, path)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -216,16 +294,19 @@ func TestPadding(t *testing.T) {
 			}
 
 			// Two members, lengths 7 and 13, in one step = each alone.
-			w2 := bigCB(InitWeights(c, rng))
+			w2 := bigCB(c, InitWeights(c, rng))
 			pair := newEnsemble(t, c, w, w2)
 			in2 := randomInput(c, 4, []int{7, 13}, rng)
-			loss, norm, g, err := pair.gradients(in2, 0, gradManual)
+			if tc.perStep {
+				in2 = perStepLabels(c, in2, rng)
+			}
+			loss, norm, g, err := pair.gradients(in2, 0, path)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for k, wk := range []Weights{w, w2} {
 				alone := newEnsemble(t, c, wk)
-				l1, n1, g1, err := alone.gradients(memberInput(in2, k), 0, gradManual)
+				l1, n1, g1, err := alone.gradients(memberInput(in2, k), 0, path)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -244,10 +325,13 @@ func TestEnsembleEquivalence(t *testing.T) {
 		name     string
 		cfg      Config
 		groupMax int
+		perStep  bool
 	}{
-		{"elman_cb", smallElmanCB, 0},
-		{"elman_cb_groups", smallElmanCB, 1},
-		{"gru_cb", smallConfigs["gru_cb"], 2},
+		{"elman_cb", smallElmanCB, 0, false},
+		{"elman_cb_groups", smallElmanCB, 1, false},
+		{"gru_cb", smallConfigs["gru_cb"], 2, false},
+		{"aux_rnn_cb", generalConfigs["aux_rnn_cb"], 2, false},
+		{"sketch_per_step", generalConfigs["sketch"], 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.cfg
@@ -262,6 +346,9 @@ func TestEnsembleEquivalence(t *testing.T) {
 			opt := Optim{LR: 0.05, Momentum: 0.5, ClipNorm: 0.5, Nesterov: true}
 			for step := range 3 {
 				in := randomInput(c, 4, []int{5 + step, 9, 14 - 2*step}, rng)
+				if tc.perStep {
+					in = perStepLabels(c, in, rng)
+				}
 				out, err := e.TrainStep(in, opt)
 				if err != nil {
 					t.Fatal(err)
@@ -298,17 +385,17 @@ func TestEnsembleEquivalence(t *testing.T) {
 func TestFreezing(t *testing.T) {
 	c := smallElmanCB
 	rng := rand.New(rand.NewPCG(5, 5))
-	w := bigCB(InitWeights(c, rng))
+	w := bigCB(c, InitWeights(c, rng))
 	frozenCore := make([]bool, len(c.Params()))
 	for i, p := range c.Params() {
-		frozenCore[i] = p.Group != "core.input" && p.Group != "core.recurrent"
+		frozenCore[i] = p.Group != GroupCoreInput && p.Group != GroupCoreRecurrent
 	}
 	opt := Optim{LR: 0.05, Momentum: 0.5, ClipNorm: 0, Nesterov: true} // no clipping: updates comparable
 
 	full := newEnsemble(t, c, w)
 	frozen := newEnsemble(t, c, w)
 	in := randomInput(c, 4, []int{8}, rng)
-	_, _, grads, err := frozen.gradients(in, 0, gradManual)
+	_, _, grads, err := frozen.gradients(in, 0, pathFast)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,22 +461,12 @@ func TestFreezing(t *testing.T) {
 	}
 }
 
-func equal(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func equal(a, b []float32) bool { return slices.Equal(a, b) }
 
 // TestCompiledGraphsGrowLogarithmically: lengths 4…600 compile at most one
 // graph per bucket.
 func TestCompiledGraphsGrowLogarithmically(t *testing.T) {
-	c := Config{Core: CoreElman, Hidden: 3}.WithDefaults()
+	c := small("rnn", Options{Hidden: 3})
 	rng := rand.New(rand.NewPCG(1, 1))
 	e := newEnsemble(t, c, InitWeights(c, rng))
 	for T := 4; T <= 600; T += 29 {
@@ -408,35 +485,45 @@ func TestCompiledGraphsGrowLogarithmically(t *testing.T) {
 	t.Logf("%d graphs for lengths 4…600 (buckets %v)", e.NumCompiled(), Buckets(600))
 }
 
-// TestAblation: Eval with CBOn=false equals the model with its DCN output
-// zeroed, per member.
+// TestAblation: Eval with CBOn=false equals the model with its CB output
+// layer zeroed (Config.WithoutCB), per member, on both paths; the golden
+// networks' logits stand with the CB on.
 func TestAblation(t *testing.T) {
+	type tcase struct {
+		name string
+		c    Config
+		w    Weights
+		in   Input
+		want []float64 // golden logits with the CB on, if any
+	}
+	var cases []tcase
 	for _, name := range []string{"elman_cb", "gru_cb", "elman_cb_hidden_only"} {
-		t.Run(name, func(t *testing.T) {
-			g := loadGolden(t, name)
-			c := g.config()
-			w := g.weights()
-			zeroed := w.Clone()
-			for i := range zeroed["cb.dcn.weight"] {
-				zeroed["cb.dcn.weight"][i] = 0
-			}
-			for i := range zeroed["cb.dcn.bias"] {
-				zeroed["cb.dcn.bias"][i] = 0
-			}
-			in := g.stepInput().Input
+		g := loadGolden(t, name)
+		cases = append(cases, tcase{name, g.config(), g.weights(), g.stepInput().Input, g.Logits.Data})
+	}
+	for _, name := range []string{"aux_rnn_cb", "cb_compress", "sketch", "gru_aux_x"} {
+		c := generalConfigs[name]
+		rng := rand.New(rand.NewPCG(2, 2))
+		cases = append(cases, tcase{name, c, bigCB(c, InitWeights(c, rng)), randomInput(c, 3, []int{7}, rng).Input, nil})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, w, in := tc.c, tc.w, tc.in
 			pairIn := Input{B: in.B, X: [][]float32{in.X[0], in.X[0]}, T: []int{in.T[0], in.T[0]}, H0: [][]float32{in.H0[0], in.H0[0]}}
 			e := newEnsemble(t, c, w, w)
 			out, err := e.Eval(EvalInput{Input: pairIn, CBOn: []bool{true, false}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			ez := newEnsemble(t, c, zeroed)
+			ez := newEnsemble(t, c, c.WithoutCB(w))
 			ref, err := ez.Eval(EvalInput{Input: in})
 			if err != nil {
 				t.Fatal(err)
 			}
 			closeTo(t, "CB off", out.Logits[1][0], ref.Logits[0][0], 1e-7)
-			checkClose(t, "CB on (golden)", out.Logits[0][0], g.Logits.Data)
+			if tc.want != nil {
+				checkClose(t, "CB on (golden)", out.Logits[0][0], tc.want)
+			}
 			if equal(out.Logits[0][0], out.Logits[1][0]) {
 				t.Error("ablation changed nothing")
 			}
@@ -459,7 +546,7 @@ func TestSkipNonFinite(t *testing.T) {
 	c := smallElmanCB
 	rng := rand.New(rand.NewPCG(8, 8))
 	good, bad := InitWeights(c, rng), InitWeights(c, rng)
-	bad["head.bias"][0] = float32(math.Inf(1))
+	bad["heads.0.bias"][0] = float32(math.Inf(1))
 	e := newEnsemble(t, c, good, bad)
 	in := randomInput(c, 4, []int{6, 6}, rng)
 	out, err := e.TrainStep(in, PaperOptim())
@@ -472,7 +559,7 @@ func TestSkipNonFinite(t *testing.T) {
 	w1, _ := e.Weights(1)
 	m1, _ := e.Momentum(1)
 	for _, p := range c.Params() {
-		if p.Name != "head.bias" && !equal(w1[p.Name], bad[p.Name]) {
+		if p.Name != "heads.0.bias" && !equal(w1[p.Name], bad[p.Name]) {
 			t.Errorf("skipped member's %s moved", p.Name)
 		}
 		if !equal(m1[p.Name], make([]float32, p.Size())) {
@@ -519,45 +606,92 @@ func TestStateRoundTrip(t *testing.T) {
 	if err := b.SetWeights(2, wa); err == nil {
 		t.Error("SetWeights(2) on K=2: no error")
 	}
-	delete(wa, "h_n.bias")
+	delete(wa, "gru_cell.h_n.bias")
 	if err := b.SetWeights(0, wa); err == nil {
 		t.Error("SetWeights with a missing parameter: no error")
 	}
 }
 
-// TestDynamicsChunks: a long input runs in chunks; the last hidden state
-// read out gives Eval's logits, and shapes are as documented.
+// TestDynamicsChunks: a long input runs in chunks carrying the whole state
+// (a recurrent CB's units too): running it in one call or in two, the
+// second continuing from the first's "state", gives the same activity; the
+// last hidden state read out gives Eval's logits; names and shapes are as
+// documented.
 func TestDynamicsChunks(t *testing.T) {
-	c := smallConfigs["gru_cb"]
-	rng := rand.New(rand.NewPCG(6, 6))
-	e := newEnsemble(t, c, bigCB(InitWeights(c, rng)))
-	T, B := 300, 3
-	in := randomInput(c, B, []int{T}, rng)
-	dyn, err := e.Dynamics(0, in.X[0], T, B, in.H0[0], true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, width := range map[string]int{"hidden": c.Hidden, "gc": c.GC, "pc": c.PC, "cb_bias": c.Hidden, "z": c.Hidden, "r": c.Hidden} {
-		a, ok := dyn[name]
-		if !ok || fmt.Sprint(a.Shape) != fmt.Sprint([]int{T, B, width}) || len(a.Data) != T*B*width {
-			t.Errorf("%s: shape %v (%d values), want [%d %d %d]", name, a.Shape, len(a.Data), T, B, width)
-		}
-	}
-	out, err := e.Eval(EvalInput{Input: in.Input})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, _ := e.Weights(0)
-	H := c.Hidden
-	logits := make([]float32, B*2)
-	for b := range B {
-		for k := range 2 {
-			v := w["head.bias"][k]
-			for j := range H {
-				v += w["head.weight"][k*H+j] * dyn["hidden"].Data[((T-1)*B+b)*H+j]
+	for _, tc := range []struct {
+		name   string
+		c      Config
+		widths map[string]int
+	}{
+		{"gru_cb", smallConfigs["gru_cb"], map[string]int{"hidden": 6, "gc": 10, "pc": 5, "cb_bias": 6, "z": 6, "r": 6, "state": 6}},
+		{"aux_rnn_cb", generalConfigs["aux_rnn_cb"], map[string]int{"hidden": 6, "aux": 7, "cb_bias": 6, "state": 13}},
+		{"sketch", generalConfigs["sketch"], map[string]int{"hidden": 5, "expand": 15, "cb_bias": 5, "output": 2, "state": 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.c
+			rng := rand.New(rand.NewPCG(6, 6))
+			e := newEnsemble(t, c, bigCB(c, InitWeights(c, rng)))
+			T, B := 300, 3
+			in := randomInput(c, B, []int{T}, rng)
+			dyn, err := e.Dynamics(0, in.X[0], T, B, in.H0[0], true)
+			if err != nil {
+				t.Fatal(err)
 			}
-			logits[b*2+k] = v
-		}
+			if got, want := sortedKeys(dyn), sortedKeys(tc.widths); !slices.Equal(got, want) {
+				t.Errorf("dynamics names %v, want %v", got, want)
+			}
+			for name, width := range tc.widths {
+				a := dyn[name]
+				shape := []int{T, B, width}
+				if name == "state" {
+					shape = []int{B, width}
+				}
+				if !slices.Equal(a.Shape, shape) || len(a.Data) != prod(shape) {
+					t.Errorf("%s: shape %v (%d values), want %v", name, a.Shape, len(a.Data), shape)
+				}
+			}
+			// In two calls, the second from the first's state.
+			I, cut := c.Inputs, 170
+			d1, err := e.Dynamics(0, in.X[0][:cut*B*I], cut, B, in.H0[0], true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d2, err := e.Dynamics(0, in.X[0][cut*B*I:], T-cut, B, d1["state"].Data, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name := range tc.widths {
+				if name == "state" {
+					closeTo(t, "final state", d2[name].Data, dyn[name].Data, 1e-6)
+					continue
+				}
+				closeTo(t, name+" (two calls)", append(slices.Clone(d1[name].Data), d2[name].Data...), dyn[name].Data, 1e-6)
+			}
+			out, err := e.Eval(EvalInput{Input: in.Input})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, _ := e.Weights(0)
+			H, head := c.Core.Hidden, c.HeadName(0)
+			logits := make([]float32, B*2)
+			for b := range B {
+				for k := range 2 {
+					v := w[head+".bias"][k]
+					for j := range H {
+						v += w[head+".weight"][k*H+j] * dyn["hidden"].Data[((T-1)*B+b)*H+j]
+					}
+					logits[b*2+k] = v
+				}
+			}
+			closeTo(t, "readout of the last hidden state", logits, out.Logits[0][0], 1e-5)
+		})
 	}
-	closeTo(t, "readout of the last hidden state", logits, out.Logits[0][0], 1e-5)
+}
+
+func prod(xs []int) int {
+	p := 1
+	for _, x := range xs {
+		p *= x
+	}
+	return p
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -30,27 +31,31 @@ type goldenArray struct {
 type goldenFile struct {
 	Name   string `json:"name"`
 	Config struct {
-		InputSize   int     `json:"input_size"`
-		Tau         float64 `json:"tau"`
-		CBSeesInput bool    `json:"cb_sees_input"`
-		Core        string  `json:"core"`
-		Hidden      int     `json:"hidden"`
-		CB          bool    `json:"cb"`
-		GC          int     `json:"gc"`
-		PC          int     `json:"pc"`
-		CBMaxRatio  float64 `json:"cb_max_ratio"`
+		InputSize      int     `json:"input_size"`
+		Tau            float64 `json:"tau"`
+		CBSeesInput    bool    `json:"cb_sees_input"`
+		Core           string  `json:"core"`
+		Hidden         int     `json:"hidden"`
+		CB             bool    `json:"cb"`
+		GC             int     `json:"gc"`
+		PC             int     `json:"pc"`
+		CBMaxRatio     float64 `json:"cb_max_ratio"`
+		ExpansionRatio int     `json:"expansion_ratio"` // seed sketch
+		Readout        string  `json:"readout"`         // seed sketch: "last" or "per_step"
+		PerStepLoss    bool    `json:"per_step_loss"`
 	} `json:"config"`
-	T, B      int
-	Params    map[string]goldenArray `json:"params"`
-	X         goldenArray            `json:"x"`
-	H0        goldenArray            `json:"h0"`
-	Labels    []int32                `json:"labels"`
-	Logits    goldenArray            `json:"logits"`
-	Loss      float64                `json:"loss"`
-	Dynamics  map[string]goldenArray `json:"dynamics"`
-	Grads     map[string]goldenArray `json:"grads"`
-	GradNorm  float64                `json:"grad_norm"`
-	Optimizer struct {
+	T, B        int
+	Params      map[string]goldenArray `json:"params"`
+	X           goldenArray            `json:"x"`
+	H0          goldenArray            `json:"h0"`
+	Labels      []int32                `json:"labels"`
+	LabelsShape []int                  `json:"labels_shape"`
+	Logits      goldenArray            `json:"logits"`
+	Loss        float64                `json:"loss"`
+	Dynamics    map[string]goldenArray `json:"dynamics"`
+	Grads       map[string]goldenArray `json:"grads"`
+	GradNorm    float64                `json:"grad_norm"`
+	Optimizer   struct {
 		Kind        string                 `json:"kind"`
 		LR          float64                `json:"lr"`
 		Momentum    float64                `json:"momentum"`
@@ -60,7 +65,11 @@ type goldenFile struct {
 	} `json:"optimizer"`
 }
 
-var goldenNames = []string{"elman_cb", "elman_cb_clipped", "elman_cb_hidden_only", "elman_nocb", "gru_cb", "gru_nocb"}
+// goldenNames are the eight PyTorch-computed cases: the paper's Elman and
+// GRU with and without the CB (one with clipping at 0.05), and the seed
+// sketch with its loss on the last output and on every output.
+var goldenNames = []string{"elman_cb", "elman_cb_clipped", "elman_cb_hidden_only", "elman_nocb", "gru_cb", "gru_nocb",
+	"seed_sketch", "seed_sketch_perstep"}
 
 func loadGolden(t testing.TB, name string) *goldenFile {
 	t.Helper()
@@ -75,13 +84,61 @@ func loadGolden(t testing.TB, name string) *goldenFile {
 	return &g
 }
 
+// config is the golden network as a Config.
 func (g *goldenFile) config() Config {
-	c := Config{Core: g.Config.Core, Inputs: g.Config.InputSize, Hidden: g.Config.Hidden, CB: g.Config.CB,
-		GC: g.Config.GC, PC: g.Config.PC, Tau: g.Config.Tau, GRUMaxRatio: g.Config.CBMaxRatio}
-	if c.CB && !g.Config.CBSeesInput {
-		c.CBSees = CBSeesHidden
+	gc := g.Config
+	o := Options{Inputs: gc.InputSize, Hidden: gc.Hidden, GC: gc.GC, PC: gc.PC}.WithDefaults()
+	if gc.Core == "sketch" {
+		// The sketch has an output at every step; its "readout" says which
+		// outputs the loss uses (the labels' shape tells the same).
+		return SeedSketch(o, gc.ExpansionRatio)
 	}
-	return c.WithDefaults()
+	var c Config
+	switch {
+	case gc.Core == CoreGRU && gc.CB:
+		c = MustBuild("cb-gru", o)
+		c.CB.MaxRatio = gc.CBMaxRatio
+	case gc.Core == CoreGRU:
+		c = MustBuild("gru", o)
+	case gc.CB:
+		c = MustBuild("cb-rnn", o)
+	default:
+		c = MustBuild("rnn", o)
+	}
+	if gc.Tau != 0 {
+		c.Core.Tau = gc.Tau
+	}
+	if c.CB != nil && !gc.CBSeesInput {
+		c.CB.Sees = SeesHidden
+	}
+	return c
+}
+
+// goldenName maps a golden file's parameter name to the package's: the
+// golden files name the readout "head" and the GRU's linears without the
+// authors' gru_cell prefix.
+func (g *goldenFile) goldenName(name string) string {
+	if g.Config.Core == "sketch" {
+		return name
+	}
+	if rest, ok := strings.CutPrefix(name, "head."); ok {
+		return "heads.0." + rest
+	}
+	if g.Config.Core == CoreGRU && (strings.HasPrefix(name, "x_") || strings.HasPrefix(name, "h_")) {
+		return "gru_cell." + name
+	}
+	return name
+}
+
+// goldenDynamics maps a golden dynamics key to the package's.
+func (g *goldenFile) dynamicsName(name string) string {
+	switch name {
+	case "cb_hidden": // the sketch's expansion layer
+		return "expand"
+	case "outputs":
+		return "output"
+	}
+	return name
 }
 
 func f32(v []float64) []float32 {
@@ -95,15 +152,19 @@ func f32(v []float64) []float32 {
 func (g *goldenFile) weights() Weights {
 	w := Weights{}
 	for name, a := range g.Params {
-		w[name] = f32(a.Data)
+		w[g.goldenName(name)] = f32(a.Data)
 	}
 	return w
 }
 
+// perStep says the golden loss averages every step's output ([T, B] labels).
+func (g *goldenFile) perStep() bool { return len(g.LabelsShape) == 2 }
+
 func (g *goldenFile) stepInput() StepInput {
 	return StepInput{
-		Input:  Input{B: g.B, X: [][]float32{f32(g.X.Data)}, T: []int{g.T}, H0: [][]float32{f32(g.H0.Data)}},
-		Labels: [][][]int32{{g.Labels}},
+		Input:   Input{B: g.B, X: [][]float32{f32(g.X.Data)}, T: []int{g.T}, H0: [][]float32{f32(g.H0.Data)}},
+		Labels:  [][][]int32{{g.Labels}},
+		PerStep: g.perStep(),
 	}
 }
 
@@ -164,13 +225,21 @@ func checkClose(t *testing.T, what string, got []float32, want []float64) {
 	}
 }
 
+// TestGolden checks every network against PyTorch: logits, every recorded
+// activity, loss, every gradient, the gradient norm and the parameters
+// after two optimiser steps, on every path the network has (the paper's
+// networks: the hand-written BPTT and autodiff; the sketch: autodiff).
 func TestGolden(t *testing.T) {
 	be := backendForTest(t)
 	for _, name := range goldenNames {
-		for _, mode := range []gradMode{gradManual, gradAutodiff} {
-			t.Run(fmt.Sprintf("%s/%s", name, modeName(mode)), func(t *testing.T) {
-				g := loadGolden(t, name)
-				c := g.config()
+		g := loadGolden(t, name)
+		c := g.config()
+		paths := []gradPath{pathGeneral}
+		if c.hasFastPath() {
+			paths = []gradPath{pathFast, pathGeneral}
+		}
+		for _, path := range paths {
+			t.Run(fmt.Sprintf("%s/%s", name, path), func(t *testing.T) {
 				if err := c.Validate(); err != nil {
 					t.Fatal(err)
 				}
@@ -178,12 +247,15 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				e.grad = mode
+				if path == pathGeneral {
+					e.UseAutodiff()
+				}
 				in := g.stepInput()
 
-				// Logits (exact length, and through the padded bucket).
+				// Logits (exact length, and through the padded bucket):
+				// the last step's, or every step's.
 				for _, T := range []int{g.T, 0} {
-					out, err := e.eval(EvalInput{Input: in.Input}, T)
+					out, err := e.eval(EvalInput{Input: in.Input, PerStep: in.PerStep}, T)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -195,10 +267,11 @@ func TestGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for dname, want := range g.Dynamics {
+				for gname, want := range g.Dynamics {
+					dname := g.dynamicsName(gname)
 					got, ok := dyn[dname]
 					if !ok {
-						t.Errorf("dynamics %q missing", dname)
+						t.Errorf("dynamics %q (golden %q) missing", dname, gname)
 						continue
 					}
 					if fmt.Sprint(got.Shape) != fmt.Sprint(want.Shape) {
@@ -208,14 +281,17 @@ func TestGolden(t *testing.T) {
 				}
 
 				// Loss, gradients, norm.
-				loss, norm, grads, err := e.gradients(in, g.T, mode)
+				loss, norm, grads, err := e.gradients(in, g.T, path)
 				if err != nil {
 					t.Fatal(err)
 				}
 				checkClose(t, "loss", loss, []float64{g.Loss})
 				checkClose(t, "grad_norm", norm, []float64{g.GradNorm})
+				if len(g.Grads) != len(c.Params()) {
+					t.Errorf("golden has %d gradients, model %d parameters", len(g.Grads), len(c.Params()))
+				}
 				for pname, want := range g.Grads {
-					checkClose(t, "grad "+pname, grads[0][pname], want.Data)
+					checkClose(t, "grad "+pname, grads[0][g.goldenName(pname)], want.Data)
 				}
 
 				// Two optimiser steps on the same batch.
@@ -238,16 +314,9 @@ func TestGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				for pname, want := range g.Optimizer.ParamsAfter {
-					checkClose(t, "params_after "+pname, after[pname], want.Data)
+					checkClose(t, "params_after "+pname, after[g.goldenName(pname)], want.Data)
 				}
 			})
 		}
 	}
-}
-
-func modeName(m gradMode) string {
-	if m == gradAutodiff {
-		return "autodiff"
-	}
-	return "manual"
 }

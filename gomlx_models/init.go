@@ -3,38 +3,33 @@ package gomlxmodels
 import (
 	"math"
 	"math/rand/v2"
-	"strings"
 )
 
-// InitWeights draws one network's initial parameters as in SPEC §1: core
-// and readout weights and biases ~ U(−1/√fan_in, +1/√fan_in) (PyTorch's
-// default Linear init, fan_in = the layer's input width); CB biases 0,
-// W_gc ~ N(0, 0.01²), W_pc and W_dcn ~ N(0, 0.1²). Parameters are drawn in
-// Params() order, so the same rng state gives the same weights. c is
-// defaulted first.
+// InitWeights draws one network's initial parameters, each as its
+// ParamSpec.Init says (paper/METHODS.md §1.1–1.8): PyTorch's default Linear init
+// U(−1/√fan_in, +1/√fan_in) for the core, the readout and any layer that
+// asks for it; the paper's CB draws W_gc ~ N(0, 0.01²) and W_pc, W_dcn ~
+// N(0, 0.1²) with zero biases. Parameters are drawn in Params() order, so
+// the same rng state gives the same weights.
 func InitWeights(c Config, rng *rand.Rand) Weights {
-	c = c.WithDefaults()
 	w := make(Weights)
 	for _, p := range c.Params() {
 		data := make([]float32, p.Size())
+		r, _ := parseInit(p.Init)
 		switch {
-		case strings.HasPrefix(p.Name, "cb."):
-			if strings.HasSuffix(p.Name, ".weight") {
-				std := 0.1
-				if p.Name == "cb.gc.weight" {
-					std = 0.01
-				}
-				for i := range data {
-					data[i] = float32(rng.NormFloat64() * std)
-				}
-			} // CB biases stay 0.
-		default:
-			// fan_in of a Linear layer is the weight's second dimension; a
-			// bias shares its weight's fan_in.
-			fanIn := c.fanIn(p)
-			bound := 1 / math.Sqrt(float64(fanIn))
+		case p.Init == "": // a bias that starts at 0
+		case r.torch:
+			bound := 1 / math.Sqrt(float64(p.FanIn))
 			for i := range data {
 				data[i] = float32((2*rng.Float64() - 1) * bound)
+			}
+		default:
+			std := r.std
+			if std < 0 {
+				std = 1 / math.Sqrt(float64(p.FanIn))
+			}
+			for i := range data {
+				data[i] = float32(rng.NormFloat64() * std)
 			}
 		}
 		w[p.Name] = data
@@ -42,18 +37,19 @@ func InitWeights(c Config, rng *rand.Rand) Weights {
 	return w
 }
 
-// fanIn of the Linear layer a core/readout parameter belongs to.
-func (c Config) fanIn(p ParamSpec) int {
-	if len(p.Shape) == 2 {
-		return p.Shape[1]
+// InitialState draws the initial state of b trials ([b, StateWidth()],
+// row-major) by the config's H0 law: 0.1·U(0,1) per trial and unit (the
+// paper; a recurrent CB's own units too, as the authors' init_hidden), or
+// zeros.
+func (c Config) InitialState(r *rand.Rand, b int) []float32 {
+	out := make([]float32, b*c.StateWidth())
+	if c.H0 == H0Zero {
+		return out
 	}
-	weight := strings.TrimSuffix(p.Name, ".bias") + ".weight"
-	for _, q := range c.Params() {
-		if q.Name == weight {
-			return q.Shape[1]
-		}
+	for i := range out {
+		out[i] = 0.1 * float32(r.Float64())
 	}
-	return p.Shape[0]
+	return out
 }
 
 // Clone returns a deep copy of w.
@@ -67,7 +63,6 @@ func (w Weights) Clone() Weights {
 
 // ZeroWeights returns weights of c's shapes, all zero (e.g. a fresh momentum).
 func ZeroWeights(c Config) Weights {
-	c = c.WithDefaults()
 	w := make(Weights)
 	for _, p := range c.Params() {
 		w[p.Name] = make([]float32, p.Size())

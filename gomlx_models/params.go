@@ -3,167 +3,287 @@ package gomlxmodels
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
-// Core names.
-const (
-	CoreElman = "elman"
-	CoreGRU   = "gru"
-)
-
-// What the granule layer sees (Config.CBSees).
-const (
-	CBSeesHiddenInput = "hidden+input"
-	CBSeesHidden      = "hidden"
-	CBSeesInput       = "input"
-)
-
-// WithDefaults returns c with the paper's defaults filled in where c has zero
-// values: Tau 1.5, Slope 0.01, PC 64 (when the CB is on), CBSees
-// "hidden+input", Heads [2], Inputs 1, GRUMaxRatio 1. Core defaults to
-// "elman". Heads is copied, so the result shares no memory with c.
-func (c Config) WithDefaults() Config {
-	if c.Core == "" {
-		c.Core = CoreElman
-	}
-	if c.Tau == 0 {
-		c.Tau = 1.5
-	}
-	if c.Slope == 0 {
-		c.Slope = 0.01
-	}
-	if c.CB && c.PC == 0 {
-		c.PC = 64
-	}
-	if c.CBSees == "" {
-		c.CBSees = CBSeesHiddenInput
-	}
-	if len(c.Heads) == 0 {
-		c.Heads = []int{2}
-	} else {
-		c.Heads = append([]int(nil), c.Heads...)
-	}
-	if c.Inputs == 0 {
-		c.Inputs = 1
-	}
-	if c.GRUMaxRatio == 0 {
-		c.GRUMaxRatio = 1
-	}
-	return c
-}
-
-// Validate reports the first problem with c (call it on c.WithDefaults() to
-// check a config that relies on defaults).
+// Validate reports the first problem with c, naming the field.
 func (c Config) Validate() error {
-	switch c.Core {
-	case CoreElman, CoreGRU:
-	default:
-		return fmt.Errorf("gomlxmodels: unknown core %q (want %q or %q)", c.Core, CoreElman, CoreGRU)
-	}
 	if c.Inputs <= 0 {
-		return fmt.Errorf("gomlxmodels: Inputs must be positive, got %d", c.Inputs)
+		return fmt.Errorf("gomlxmodels: inputs must be positive, got %d", c.Inputs)
 	}
-	if c.Hidden <= 0 {
-		return fmt.Errorf("gomlxmodels: Hidden must be positive, got %d", c.Hidden)
+	if err := c.Core.validate(); err != nil {
+		return fmt.Errorf("gomlxmodels: core: %w", err)
 	}
-	if len(c.Heads) == 0 {
-		return fmt.Errorf("gomlxmodels: at least one readout head is needed")
-	}
-	for i, n := range c.Heads {
-		if n < 2 {
-			return fmt.Errorf("gomlxmodels: head %d has %d classes, need at least 2", i, n)
+	if c.CB != nil {
+		if err := c.CB.validate(c.Core); err != nil {
+			return fmt.Errorf("gomlxmodels: cb: %w", err)
 		}
 	}
-	if !(c.Tau > 0) || math.IsInf(c.Tau, 0) {
-		return fmt.Errorf("gomlxmodels: Tau must be positive and finite, got %v", c.Tau)
+	if err := c.Readout.validate(); err != nil {
+		return fmt.Errorf("gomlxmodels: readout: %w", err)
 	}
-	if !(c.Slope >= 0) || math.IsInf(c.Slope, 0) {
-		return fmt.Errorf("gomlxmodels: Slope must be ≥ 0 and finite, got %v", c.Slope)
+	switch c.H0 {
+	case H0Uniform, H0Zero:
+	default:
+		return fmt.Errorf("gomlxmodels: h0 %q unknown (want %q or %q)", c.H0, H0Uniform, H0Zero)
 	}
-	if c.CB {
-		if c.GC <= 0 {
-			return fmt.Errorf("gomlxmodels: CB on needs a positive GC width, got %d", c.GC)
+	seen := map[string]bool{}
+	for _, p := range c.Params() {
+		if seen[p.Name] {
+			return fmt.Errorf("gomlxmodels: two parameters are named %q (rename a layer)", p.Name)
 		}
-		if c.PC <= 0 {
-			return fmt.Errorf("gomlxmodels: CB on needs a positive PC width, got %d", c.PC)
-		}
-		switch c.CBSees {
-		case CBSeesHiddenInput, CBSeesHidden, CBSeesInput:
-		default:
-			return fmt.Errorf("gomlxmodels: unknown CBSees %q (want %q, %q or %q)",
-				c.CBSees, CBSeesHiddenInput, CBSeesHidden, CBSeesInput)
-		}
-		if c.Core == CoreGRU && !(c.GRUMaxRatio > 0) {
-			return fmt.Errorf("gomlxmodels: GRUMaxRatio must be positive, got %v", c.GRUMaxRatio)
-		}
+		seen[p.Name] = true
 	}
 	return nil
 }
 
-// cbInputs is the width of the granule layer's input c_t.
-func (c Config) cbInputs() int {
-	switch c.CBSees {
-	case CBSeesHidden:
-		return c.Hidden
-	case CBSeesInput:
-		return c.Inputs
+func (k Core) validate() error {
+	switch k.Kind {
+	case CoreElman:
+		if !(k.Tau > 0) || math.IsInf(k.Tau, 0) {
+			return fmt.Errorf("elman needs a positive, finite tau, got %v", k.Tau)
+		}
+	case CoreGRU, CoreRNN:
+	default:
+		return fmt.Errorf("kind %q unknown (want %q, %q or %q)", k.Kind, CoreElman, CoreGRU, CoreRNN)
 	}
-	return c.Hidden + c.Inputs
+	if k.Hidden <= 0 {
+		return fmt.Errorf("hidden must be positive, got %d", k.Hidden)
+	}
+	if err := checkAct(k.Act); err != nil {
+		return err
+	}
+	if k.Act == ActLeakyReLU && (!(k.Slope >= 0) || math.IsInf(k.Slope, 0)) {
+		return fmt.Errorf("leaky_relu slope must be ≥ 0 and finite, got %v", k.Slope)
+	}
+	return nil
 }
 
-// cbSeesHidden / cbSeesInput tell which parts c_t = [h_{t-1}, x_t] has.
-func (c Config) cbSeesHidden() bool { return c.CBSees != CBSeesInput }
-func (c Config) cbSeesInput() bool  { return c.CBSees != CBSeesHidden }
-
-// HeadPrefix is the parameter-name prefix of readout head i: "head" when the
-// config has a single head, "head.<i>" otherwise.
-func (c Config) HeadPrefix(i int) string {
-	if len(c.Heads) <= 1 {
-		return "head"
+func (cb *CB) validate(core Core) error {
+	if cb.Name == "" {
+		return fmt.Errorf("the module needs a name (its parameter prefix, e.g. \"cb\")")
 	}
-	return fmt.Sprintf("head.%d", i)
+	switch cb.Sees {
+	case SeesHiddenInput, SeesHidden, SeesInput:
+	default:
+		return fmt.Errorf("sees %q unknown (want %q, %q or %q)", cb.Sees, SeesHiddenInput, SeesHidden, SeesInput)
+	}
+	switch cb.Target {
+	case TargetPre, TargetInput:
+	default:
+		return fmt.Errorf("target %q unknown (want %q or %q)", cb.Target, TargetPre, TargetInput)
+	}
+	n := len(cb.Layers)
+	switch cb.Kind {
+	case CBFeedforward:
+		if n == 0 {
+			return fmt.Errorf("a feedforward module needs at least its output layer")
+		}
+	case CBRecurrent:
+		if n != 2 {
+			return fmt.Errorf("a recurrent module has exactly two layers (the RNN, then the output), got %d", n)
+		}
+		if !(cb.Tau > 0) || math.IsInf(cb.Tau, 0) {
+			return fmt.Errorf("a recurrent module needs a positive, finite tau, got %v", cb.Tau)
+		}
+	default:
+		return fmt.Errorf("kind %q unknown (want %q or %q)", cb.Kind, CBFeedforward, CBRecurrent)
+	}
+	for i, l := range cb.Layers {
+		last := i == n-1
+		switch {
+		case l.Name == "":
+			return fmt.Errorf("layer %d has no name", i)
+		case last && l.Width != 0:
+			return fmt.Errorf("output layer %q: width must be 0 (it takes the width of what it adds to), got %d", l.Name, l.Width)
+		case !last && l.Width <= 0:
+			return fmt.Errorf("layer %q: width must be positive, got %d", l.Name, l.Width)
+		}
+		if err := checkAct(l.Act); err != nil {
+			return fmt.Errorf("layer %q: %w", l.Name, err)
+		}
+		if _, err := parseInit(l.Init); err != nil {
+			return fmt.Errorf("layer %q: %w", l.Name, err)
+		}
+	}
+	if core.Kind == CoreGRU && cb.Target == TargetPre && !(cb.MaxRatio > 0) {
+		return fmt.Errorf("a GRU's CB needs max_ratio > 0 (the authors' cb_max_ratio, 1), got %v", cb.MaxRatio)
+	}
+	return nil
+}
+
+func (r Readout) validate() error {
+	if len(r.Heads) == 0 {
+		return fmt.Errorf("at least one head is needed")
+	}
+	for i, n := range r.Heads {
+		if n < 2 {
+			return fmt.Errorf("head %d has %d classes, need at least 2", i, n)
+		}
+	}
+	if r.Name == "" {
+		return fmt.Errorf("the readout needs a name pattern (\"heads.{k}\" or \"output\")")
+	}
+	if len(r.Heads) > 1 && !strings.Contains(r.Name, "{k}") {
+		return fmt.Errorf("name %q must contain {k} to tell %d heads apart", r.Name, len(r.Heads))
+	}
+	return nil
+}
+
+var activations = []string{ActLeakyReLU, ActReLU, ActTanh, ActSigmoid, ActLinear}
+
+func checkAct(a string) error {
+	for _, known := range activations {
+		if a == known {
+			return nil
+		}
+	}
+	return fmt.Errorf("activation %q unknown (want one of %s)", a, strings.Join(activations, ", "))
+}
+
+// initRule is a parsed Layer.Init.
+type initRule struct {
+	torch bool    // U(±1/√fan_in) weights and biases
+	std   float64 // N(0, std²) weights, zero bias; < 0: std = 1/√fan_in
+}
+
+func parseInit(s string) (initRule, error) {
+	switch {
+	case s == InitTorch:
+		return initRule{torch: true}, nil
+	case s == InitNormalFanIn:
+		return initRule{std: -1}, nil
+	case strings.HasPrefix(s, "normal:"):
+		v, err := strconv.ParseFloat(strings.TrimPrefix(s, "normal:"), 64)
+		if err != nil || !(v > 0) || math.IsInf(v, 0) {
+			return initRule{}, fmt.Errorf("init %q: want normal:STD with a positive STD", s)
+		}
+		return initRule{std: v}, nil
+	}
+	return initRule{}, fmt.Errorf("init %q unknown (want %q, %q or normal:STD)", s, InitTorch, InitNormalFanIn)
+}
+
+// Hidden is the core's hidden size H.
+func (c Config) Hidden() int { return c.Core.Hidden }
+
+// Heads are the classes per readout head.
+func (c Config) Heads() []int { return c.Readout.Heads }
+
+// HasCB says whether the network has a cerebellar module.
+func (c Config) HasCB() bool { return c.CB != nil }
+
+// coreInputs is the width of what the cell receives: the input, or its
+// projection.
+func (c Config) coreInputs() int {
+	if c.Core.InputProj {
+		return c.Core.Hidden
+	}
+	return c.Inputs
+}
+
+// cbInputs is the width of the cerebellar module's input c_t.
+func (c Config) cbInputs() int {
+	switch c.CB.Sees {
+	case SeesHidden:
+		return c.Core.Hidden
+	case SeesInput:
+		return c.Inputs
+	}
+	return c.Core.Hidden + c.Inputs
+}
+
+// cbOutputs is the width of the cerebellar module's output: that of what
+// it is added to.
+func (c Config) cbOutputs() int {
+	if c.CB.Target == TargetInput {
+		return c.coreInputs()
+	}
+	return c.Core.Hidden
+}
+
+// auxWidth is the state width of a recurrent cerebellar module (0 if none).
+func (c Config) auxWidth() int {
+	if c.CB != nil && c.CB.Kind == CBRecurrent {
+		return c.CB.Layers[0].Width
+	}
+	return 0
+}
+
+// StateWidth is the width of the network's recurrent state per trial: the
+// hidden units, then a recurrent cerebellar module's own units.
+func (c Config) StateWidth() int { return c.Core.Hidden + c.auxWidth() }
+
+// HeadName is the parameter-name prefix of readout head k.
+func (c Config) HeadName(k int) string {
+	return strings.ReplaceAll(c.Readout.Name, "{k}", strconv.Itoa(k))
 }
 
 // gruGates are the GRU's three gates in parameter order.
 var gruGates = []string{"z", "r", "n"}
 
-// Params lists the parameters in their stable order: core (input, then
-// recurrent, as PyTorch orders them), CB, then the heads. Shapes are
-// PyTorch's ([out, in] for weights). Call it on a defaulted config.
+// Params lists the parameters in their stable order: the core (input, then
+// recurrent, in PyTorch's order), the cerebellar module's layers in order,
+// then the heads. Shapes are PyTorch's ([out, in] for weights). The order
+// is also the order of the initial draws.
 func (c Config) Params() []ParamSpec {
-	H, I := c.Hidden, c.Inputs
+	H, I := c.Core.Hidden, c.Inputs
 	var ps []ParamSpec
-	add := func(name, group string, shape ...int) {
-		ps = append(ps, ParamSpec{Name: name, Shape: shape, Group: group})
+	linear := func(name, group string, out, in int, init string, fanIn int) {
+		r, _ := parseInit(init)
+		biasInit := ""
+		if r.torch {
+			biasInit = init
+		}
+		ps = append(ps, ParamSpec{Name: name + ".weight", Shape: []int{out, in}, Group: group, Init: init, FanIn: fanIn},
+			ParamSpec{Name: name + ".bias", Shape: []int{out}, Group: group, Init: biasInit, FanIn: fanIn})
 	}
-	switch c.Core {
+	torch := func(name, group string, out, in int) { linear(name, group, out, in, InitTorch, in) }
+	if c.Core.InputProj {
+		torch("input_proj", GroupCoreInput, H, I)
+	}
+	Ic := c.coreInputs()
+	switch c.Core.Kind {
 	case CoreGRU:
 		for _, g := range gruGates {
-			add("x_"+g+".weight", "core.input", H, I)
-			add("x_"+g+".bias", "core.input", H)
-			add("h_"+g+".weight", "core.recurrent", H, H)
-			add("h_"+g+".bias", "core.recurrent", H)
+			torch("gru_cell.x_"+g, GroupCoreInput, H, Ic)
+			torch("gru_cell.h_"+g, GroupCoreRecurrent, H, H)
+		}
+	case CoreRNN:
+		// nn.RNNCell: every tensor ~ U(±1/√H), in the order weight_ih,
+		// weight_hh, bias_ih, bias_hh.
+		for _, p := range []struct {
+			name  string
+			group string
+			shape []int
+		}{
+			{"weight_ih", GroupCoreInput, []int{H, Ic}}, {"weight_hh", GroupCoreRecurrent, []int{H, H}},
+			{"bias_ih", GroupCoreInput, []int{H}}, {"bias_hh", GroupCoreRecurrent, []int{H}},
+		} {
+			ps = append(ps, ParamSpec{Name: "recurrent." + p.name, Shape: p.shape, Group: p.group, Init: InitTorch, FanIn: H})
 		}
 	default:
-		add("inp.weight", "core.input", H, I)
-		add("inp.bias", "core.input", H)
-		add("hh.weight", "core.recurrent", H, H)
-		add("hh.bias", "core.recurrent", H)
+		torch("inp", GroupCoreInput, H, Ic)
+		torch("hh", GroupCoreRecurrent, H, H)
 	}
-	if c.CB {
-		add("cb.gc.weight", "cb", c.GC, c.cbInputs())
-		add("cb.gc.bias", "cb", c.GC)
-		add("cb.pc.weight", "cb", c.PC, c.GC)
-		add("cb.pc.bias", "cb", c.PC)
-		add("cb.dcn.weight", "cb", H, c.PC)
-		add("cb.dcn.bias", "cb", H)
+	if cb := c.CB; cb != nil {
+		in := c.cbInputs()
+		for i, l := range cb.Layers {
+			out := l.Width
+			if i == len(cb.Layers)-1 {
+				out = c.cbOutputs()
+			}
+			if cb.Kind == CBRecurrent && i == 0 {
+				linear(cb.Name+".inp", GroupCB, out, in, l.Init, in)
+				linear(cb.Name+".hh", GroupCB, out, out, l.Init, out)
+			} else {
+				linear(cb.Name+"."+l.Name, GroupCB, out, in, l.Init, in)
+			}
+			in = out
+		}
 	}
-	for i, n := range c.Heads {
-		p := c.HeadPrefix(i)
-		group := fmt.Sprintf("head.%d", i)
-		add(p+".weight", group, n, H)
-		add(p+".bias", group, n)
+	for k, n := range c.Readout.Heads {
+		torch(c.HeadName(k), fmt.Sprintf("head.%d", k), n, H)
 	}
 	return ps
 }
@@ -195,7 +315,7 @@ func (c Config) Count() Counts {
 		switch {
 		case strings.HasPrefix(p.Group, "core."):
 			n.Core += s
-		case p.Group == "cb":
+		case p.Group == GroupCB:
 			n.CB += s
 		default:
 			n.Readout += s
@@ -205,17 +325,37 @@ func (c Config) Count() Counts {
 	return n
 }
 
-// MatchHiddenSize returns the hidden size H of a plain core (no CB) of the
-// given kind whose total parameter count (readout included) is closest to
-// target; ties go to the smaller H. This is how the paper's baselines are
-// sized (appendix B).
-func MatchHiddenSize(target int, core string, inputs int, heads []int) int {
-	base := Config{Core: core, Inputs: inputs, Heads: heads}.WithDefaults()
+// CBOutput names the parameters of the cerebellar module's output layer:
+// zeroing them removes the module's contribution exactly (the GRU's norm
+// clip keeps 0 at 0). Empty without a module.
+func (c Config) CBOutput() []string {
+	if c.CB == nil {
+		return nil
+	}
+	last := c.CB.Layers[len(c.CB.Layers)-1]
+	p := c.CB.Name + "." + last.Name
+	return []string{p + ".weight", p + ".bias"}
+}
+
+// WithoutCB returns a copy of w whose cerebellar module adds nothing.
+func (c Config) WithoutCB(w Weights) Weights {
+	out := w.Clone()
+	for _, name := range c.CBOutput() {
+		if v, ok := out[name]; ok {
+			out[name] = make([]float32, len(v))
+		}
+	}
+	return out
+}
+
+// MatchHidden returns the hidden size h ≥ 1 whose network build(h) has the
+// total parameter count (readout included) closest to target; ties go to
+// the smaller h. This is how the paper sizes its baselines (appendix B).
+// build must give counts that grow with h.
+func MatchHidden(target int, build func(h int) Config) int {
 	best, bestDiff := 1, math.MaxInt
 	for h := 1; ; h++ {
-		cfg := base
-		cfg.Hidden = h
-		total := cfg.Count().Total
+		total := build(h).Count().Total
 		d := total - target
 		if d < 0 {
 			d = -d
@@ -227,4 +367,31 @@ func MatchHiddenSize(target int, core string, inputs int, heads []int) int {
 			return best
 		}
 	}
+}
+
+// Describe is a one-line human summary, e.g. "elman H=64 + CB gc 256 · pc 64 · dcn".
+func (c Config) Describe() string {
+	s := fmt.Sprintf("%s H=%d", c.Core.Kind, c.Core.Hidden)
+	if c.Core.InputProj {
+		s += " (input projected)"
+	}
+	if cb := c.CB; cb != nil {
+		var parts []string
+		for i, l := range cb.Layers {
+			if i == len(cb.Layers)-1 {
+				parts = append(parts, l.Name)
+			} else {
+				parts = append(parts, fmt.Sprintf("%s %d", l.Name, l.Width))
+			}
+		}
+		kind := ""
+		if cb.Kind == CBRecurrent {
+			kind = "recurrent "
+		}
+		s += fmt.Sprintf(" + %sCB %s (sees %s, adds to %s)", kind, strings.Join(parts, " · "), cb.Sees, cb.Target)
+	}
+	if c.Readout.PerStep {
+		s += ", per-step readout"
+	}
+	return s
 }

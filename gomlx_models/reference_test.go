@@ -4,17 +4,19 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
 )
 
-// An independent float64 reference of SPEC §1, written per trial with plain
-// loops from the equations (no graph code, no folded biases, PyTorch's
-// [out, in] layout read straight from Weights), checked against the
-// package's Dynamics, Eval and gradients. It covers what the golden PyTorch
-// vectors leave out: the CB seeing only x_t, and the GRU's CB-bias scaling
-// on its min(1, ·) < 1 branch (every step, some steps, no step; the
-// reference asserts which). Every parameter's gradient, from both the
+// An independent float64 reference of paper/METHODS.md §1, written per
+// trial with plain loops from the equations (no graph code, no folded
+// biases, PyTorch's [out, in] layout read straight from Weights), checked
+// against the package's Dynamics, Eval and gradients on every path a
+// network has. It covers what the golden PyTorch vectors leave out: the CB
+// seeing only x_t, the GRU's CB-bias scaling on its min(1, ·) < 1 branch
+// (every step, some steps, no step; the reference asserts which), and every
+// part only the general path computes: the authors' recurrent CB and
+// compression layer, a tanh RNN cell, a CB added to the input, two granule
+// layers, per-step readouts with per-step losses and several heads. Every parameter's gradient, from both the
 // hand-written BPTT and autodiff, is checked against central differences
 // of the float64 loss with ‖n_pre‖ held at its forward values, i.e. with
 // n_pre detached in the scale; in the clipped cases the test also asserts
@@ -103,62 +105,114 @@ func refNorm(v []float64) float64 {
 	return math.Sqrt(s)
 }
 
-// refTrace is one trial's forward pass, per step t.
+// refTrace is one trial's forward pass.
 type refTrace struct {
-	h, gc, pc, cb [][]float64 // cb: the bias added (after the GRU's scaling)
-	scale, nNorm  []float64   // GRU+CB: s_t and the clamped ‖n_pre‖
-	logits        []float64
+	acts         map[string][][]float64 // per name, per step: every recorded activity (cb_bias after the GRU's scaling)
+	scale, nNorm []float64              // GRU+CB: s_t and the clamped ‖n_pre‖
+	logits       [][]float64            // per head: the last step's
+	stepLogits   [][][]float64          // per head, per step
 }
 
-// forward runs one trial: xs [T][I], h0 [H]. frozenNNorm, if not nil, is
-// used in place of ‖n_pre‖ (clamped) in the GRU's scale: that is the loss
-// whose derivative is the gradient with n_pre detached.
-func (n *refNet) forward(xs [][]float64, h0 []float64, frozenNNorm []float64) refTrace {
-	c, w := n.c, n.w
-	H := c.Hidden
-	alpha := 1 / c.Tau
-	lrelu := func(x float64) float64 {
-		if x > 0 {
-			return x
+func refAct(act string, slope float64, v []float64) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		switch act {
+		case ActReLU:
+			out[i] = math.Max(x, 0)
+		case ActLeakyReLU:
+			out[i] = x
+			if x <= 0 {
+				out[i] = slope * x
+			}
+		case ActTanh:
+			out[i] = math.Tanh(x)
+		case ActSigmoid:
+			out[i] = 1 / (1 + math.Exp(-x))
+		case ActLinear:
+			out[i] = x
+		default:
+			panic("unknown activation " + act)
 		}
-		return c.Slope * x
 	}
-	var tr refTrace
-	h := append([]float64(nil), h0...)
+	return out
+}
+
+// forward runs one trial: xs [T][I], s0 the initial state [S] (h, then a
+// recurrent CB's units). frozenNNorm, if not nil, is used in place of
+// ‖n_pre‖ (clamped) in the GRU's scale: that is the loss whose derivative
+// is the gradient with n_pre detached.
+func (n *refNet) forward(xs [][]float64, s0 []float64, frozenNNorm []float64) refTrace {
+	c, w := n.c, n.w
+	H := c.Core.Hidden
+	lin := func(name string, x []float64) []float64 { return refLinear(w[name+".weight"], w[name+".bias"], x) }
+	tr := refTrace{acts: map[string][][]float64{}}
+	record := func(name string, v []float64) { tr.acts[name] = append(tr.acts[name], v) }
+	h := append([]float64(nil), s0[:H]...)
+	aux := append([]float64(nil), s0[H:]...)
+	tr.stepLogits = make([][][]float64, len(c.Readout.Heads))
 	for t, x := range xs {
 		var cb []float64
-		if c.CB {
+		if c.CB != nil {
 			var in []float64
-			switch c.CBSees {
-			case CBSeesHiddenInput:
+			switch c.CB.Sees {
+			case SeesHiddenInput:
 				in = append(append(in, h...), x...)
-			case CBSeesHidden:
+			case SeesHidden:
 				in = append(in, h...)
-			case CBSeesInput:
+			case SeesInput:
 				in = append(in, x...)
-			default:
-				panic("unknown CBSees " + c.CBSees)
 			}
-			gc := refRelu(refLinear(w["cb.gc.weight"], w["cb.gc.bias"], in))
-			pc := refRelu(refLinear(w["cb.pc.weight"], w["cb.pc.bias"], gc))
-			cb = refLinear(w["cb.dcn.weight"], w["cb.dcn.bias"], pc)
-			tr.gc = append(tr.gc, gc)
-			tr.pc = append(tr.pc, pc)
+			ls := c.CB.Layers
+			last := len(ls) - 1
+			if c.CB.Kind == CBRecurrent {
+				a := 1 / c.CB.Tau
+				f := refAct(ls[0].Act, DefaultSlope, refAdd(lin(c.CB.Name+".inp", in), lin(c.CB.Name+".hh", aux)))
+				for i := range aux {
+					aux[i] = (1-a)*aux[i] + a*f[i]
+				}
+				record(ls[0].Name, append([]float64(nil), aux...))
+				cb = refAct(ls[last].Act, DefaultSlope, lin(c.CB.Name+"."+ls[last].Name, aux))
+			} else {
+				v := in
+				for i, l := range ls {
+					v = refAct(l.Act, DefaultSlope, lin(c.CB.Name+"."+l.Name, v))
+					if i < last {
+						record(l.Name, v)
+					}
+				}
+				cb = v
+			}
 		}
+		u := x
+		if c.Core.InputProj {
+			u = lin("input_proj", x)
+		}
+		if cb != nil && c.CB.Target == TargetInput {
+			u = refAdd(u, cb)
+		}
+		toPre := cb != nil && c.CB.Target == TargetPre
 		hNew := make([]float64, H)
-		switch c.Core {
+		switch c.Core.Kind {
 		case CoreElman:
-			pre := refAdd(refLinear(w["inp.weight"], w["inp.bias"], x), refLinear(w["hh.weight"], w["hh.bias"], h))
-			if cb != nil {
+			alpha := 1 / c.Core.Tau
+			pre := refAdd(lin("inp", u), lin("hh", h))
+			if toPre {
 				pre = refAdd(pre, cb)
 			}
+			f := refAct(c.Core.Act, c.Core.Slope, pre)
 			for i := range hNew {
-				hNew[i] = (1-alpha)*h[i] + alpha*lrelu(pre[i])
+				hNew[i] = (1-alpha)*h[i] + alpha*f[i]
 			}
+		case CoreRNN:
+			pre := refAdd(refLinear(w["recurrent.weight_ih"], w["recurrent.bias_ih"], u),
+				refLinear(w["recurrent.weight_hh"], w["recurrent.bias_hh"], h))
+			if toPre {
+				pre = refAdd(pre, cb)
+			}
+			hNew = refAct(c.Core.Act, c.Core.Slope, pre)
 		case CoreGRU:
 			gate := func(g string, hin []float64) []float64 {
-				return refAdd(refLinear(w["x_"+g+".weight"], w["x_"+g+".bias"], x),
-					refLinear(w["h_"+g+".weight"], w["h_"+g+".bias"], hin))
+				return refAdd(lin("gru_cell.x_"+g, u), lin("gru_cell.h_"+g, hin))
 			}
 			z := refSigmoid(gate("z", h))
 			r := refSigmoid(gate("r", h))
@@ -167,65 +221,89 @@ func (n *refNet) forward(xs [][]float64, h0 []float64, frozenNNorm []float64) re
 				rh[i] = r[i] * h[i]
 			}
 			npre := gate("n", rh)
-			u := npre
-			if cb != nil {
+			if toPre {
 				nn := math.Max(refNorm(npre), 1e-8)
 				if frozenNNorm != nil {
 					nn = frozenNNorm[t]
 				}
 				cn := math.Max(refNorm(cb), 1e-8)
-				s := math.Min(1, c.GRUMaxRatio*nn/cn)
+				s := math.Min(1, c.CB.MaxRatio*nn/cn)
 				for i := range cb {
 					cb[i] *= s
 				}
 				tr.scale = append(tr.scale, s)
 				tr.nNorm = append(tr.nNorm, nn)
-				u = refAdd(npre, cb)
+				npre = refAdd(npre, cb)
 			}
+			f := refAct(c.Core.Act, c.Core.Slope, npre)
 			for i := range hNew {
-				hNew[i] = (1-z[i])*h[i] + z[i]*lrelu(u[i])
+				hNew[i] = (1-z[i])*h[i] + z[i]*f[i]
 			}
+			record("z", z)
+			record("r", r)
 		default:
-			panic("unknown core " + c.Core)
+			panic("unknown core " + c.Core.Kind)
 		}
 		if cb != nil {
-			tr.cb = append(tr.cb, cb)
+			record("cb_bias", cb)
 		}
 		h = hNew
-		tr.h = append(tr.h, h)
+		record("hidden", h)
+		for k := range c.Readout.Heads {
+			tr.stepLogits[k] = append(tr.stepLogits[k], lin(c.HeadName(k), h))
+		}
 	}
-	tr.logits = refLinear(w["head.weight"], w["head.bias"], h)
+	for k := range c.Readout.Heads {
+		tr.logits = append(tr.logits, tr.stepLogits[k][len(xs)-1])
+	}
 	return tr
 }
 
 // refBatch is a batch in the reference's per-trial layout.
 type refBatch struct {
-	xs     [][][]float64 // [B][T][I]
-	h0     [][]float64   // [B][H]
-	labels []int32
+	xs [][][]float64 // [B][T][I]
+	s0 [][]float64   // [B][S]
+	// labels[head][b] (last step) or, with perStep, labels[head][t·B + b].
+	labels  [][]int32
+	perStep bool
 }
 
-// loss is the mean cross-entropy over the batch; frozen[b] (optional) holds
-// trial b's ‖n_pre‖ per step (see forward).
+func refCE(lg []float64, label int32) float64 {
+	m := math.Inf(-1)
+	for _, v := range lg {
+		m = math.Max(m, v)
+	}
+	s := 0.0
+	for _, v := range lg {
+		s += math.Exp(v - m)
+	}
+	return m + math.Log(s) - lg[label]
+}
+
+// loss is the sum over heads of the mean cross-entropy over the batch (and
+// over the steps, with per-step labels); frozen[b] (optional) holds trial
+// b's ‖n_pre‖ per step (see forward).
 func (n *refNet) loss(bt refBatch, frozen [][]float64) float64 {
 	L := 0.0
+	B := len(bt.xs)
 	for b := range bt.xs {
 		var fz []float64
 		if frozen != nil {
 			fz = frozen[b]
 		}
-		lg := n.forward(bt.xs[b], bt.h0[b], fz).logits
-		m := math.Inf(-1)
-		for _, v := range lg {
-			m = math.Max(m, v)
+		tr := n.forward(bt.xs[b], bt.s0[b], fz)
+		T := len(bt.xs[b])
+		for k := range n.c.Readout.Heads {
+			if bt.perStep {
+				for t := range T {
+					L += refCE(tr.stepLogits[k][t], bt.labels[k][t*B+b]) / float64(T*B)
+				}
+			} else {
+				L += refCE(tr.logits[k], bt.labels[k][b]) / float64(B)
+			}
 		}
-		s := 0.0
-		for _, v := range lg {
-			s += math.Exp(v - m)
-		}
-		L += m + math.Log(s) - lg[bt.labels[b]]
 	}
-	return L / float64(len(bt.xs))
+	return L
 }
 
 // refWeights draws weights large enough that every term matters:
@@ -234,11 +312,7 @@ func (n *refNet) loss(bt refBatch, frozen [][]float64) float64 {
 func refWeights(c Config, rng *rand.Rand, gain float64, factors map[string]float64) Weights {
 	w := Weights{}
 	for _, p := range c.Params() {
-		fanIn := p.Shape[len(p.Shape)-1]
-		if len(p.Shape) == 1 {
-			fanIn = c.Params()[c.ParamIndex(strings.TrimSuffix(p.Name, ".bias")+".weight")].Shape[1]
-		}
-		bound := gain / math.Sqrt(float64(fanIn))
+		bound := gain / math.Sqrt(float64(p.FanIn))
 		f := 1.0
 		if v, ok := factors[p.Name]; ok {
 			f = v
@@ -256,6 +330,7 @@ type refCase struct {
 	name    string
 	cfg     Config
 	factors map[string]float64
+	perStep bool // per-step labels
 	// clip: the GRU scale must be < 1 on at least this fraction of the
 	// (step, trial) pairs; noClip: it must be 1 on all of them; mixed: on
 	// some but not all.
@@ -264,25 +339,55 @@ type refCase struct {
 }
 
 func TestReference(t *testing.T) {
-	base := Config{Hidden: 8, CB: true, GC: 16, PC: 8}
-	with := func(f func(*Config)) Config {
-		c := base
-		f(&c)
-		return c.WithDefaults()
+	o := Options{Hidden: 8, GC: 16, PC: 8}
+	with := func(model string, f func(*Options), g func(*Config)) Config {
+		oo := o
+		if f != nil {
+			f(&oo)
+		}
+		c := MustBuild(model, oo)
+		if g != nil {
+			g(&c)
+		}
+		return c
+	}
+	inputs2 := func(o *Options) { o.Inputs = 2 }
+	sees := func(s string, inputs int) func(*Options) {
+		return func(o *Options) { o.CBSees, o.Inputs = s, inputs }
 	}
 	bigDCN := map[string]float64{"cb.dcn.weight": 10, "cb.dcn.bias": 10}
 	midDCN := map[string]float64{"cb.dcn.weight": 2.5, "cb.dcn.bias": 2.5}
 	smallDCN := map[string]float64{"cb.dcn.weight": 0.02, "cb.dcn.bias": 0.02}
+	aux := func(c *Config) { c.CB.Layers[0].Width = 5 }
 	cases := []refCase{
-		{name: "elman_cb_hidden+input", cfg: with(func(c *Config) { c.CBSees = CBSeesHiddenInput })},
-		{name: "elman_cb_hidden", cfg: with(func(c *Config) { c.CBSees = CBSeesHidden; c.Inputs = 2 })},
-		{name: "elman_cb_input", cfg: with(func(c *Config) { c.CBSees = CBSeesInput; c.Inputs = 2 })},
-		{name: "elman_cb_input_I1", cfg: with(func(c *Config) { c.CBSees = CBSeesInput })},
-		{name: "gru_cb_clipped", cfg: with(func(c *Config) { c.Core = CoreGRU; c.Inputs = 2 }), factors: bigDCN, clip: 0.9},
-		{name: "gru_cb_clipped_input", cfg: with(func(c *Config) { c.Core = CoreGRU; c.Inputs = 2; c.CBSees = CBSeesInput }),
-			factors: bigDCN, clip: 0.9},
-		{name: "gru_cb_mixed", cfg: with(func(c *Config) { c.Core = CoreGRU; c.Inputs = 2 }), factors: midDCN, mixed: true},
-		{name: "gru_cb_unclipped", cfg: with(func(c *Config) { c.Core = CoreGRU; c.Inputs = 2 }), factors: smallDCN, noClip: true},
+		// The paper's networks (fast path and autodiff).
+		{name: "elman_cb_hidden+input", cfg: with("cb-rnn", nil, nil)},
+		{name: "elman_cb_hidden", cfg: with("cb-rnn", sees(SeesHidden, 2), nil)},
+		{name: "elman_cb_input", cfg: with("cb-rnn", sees(SeesInput, 2), nil)},
+		{name: "elman_cb_input_I1", cfg: with("cb-rnn", sees(SeesInput, 1), nil)},
+		{name: "gru_cb_clipped", cfg: with("cb-gru", inputs2, nil), factors: bigDCN, clip: 0.9},
+		{name: "gru_cb_clipped_input", cfg: with("cb-gru", sees(SeesInput, 2), nil), factors: bigDCN, clip: 0.9},
+		{name: "gru_cb_mixed", cfg: with("cb-gru", inputs2, nil), factors: midDCN, mixed: true},
+		{name: "gru_cb_unclipped", cfg: with("cb-gru", inputs2, nil), factors: smallDCN, noClip: true},
+		// Networks only the general path computes.
+		{name: "aux_rnn_cb", cfg: with("aux-rnn-cb", inputs2, aux)},
+		{name: "aux_rnn_cb_hidden", cfg: with("aux-rnn-cb", sees(SeesHidden, 1), aux)},
+		{name: "cb_compress", cfg: with("cb-compress", inputs2, nil)},
+		{name: "sketch_last", cfg: SeedSketch(Options{Hidden: 6, Inputs: 2, Heads: []int{2}}, 3)},
+		{name: "sketch_per_step", cfg: SeedSketch(Options{Hidden: 6, Inputs: 2, Heads: []int{2}}, 3), perStep: true},
+		{name: "tanh_cb_per_step_2heads", cfg: with("cb-rnn", func(o *Options) { o.Heads = []int{2, 3} }, func(c *Config) {
+			c.Core = Core{Kind: CoreRNN, Hidden: 8, Act: ActTanh}
+			c.Readout.PerStep = true
+		}), perStep: true},
+		{name: "elman_cb_to_input", cfg: with("cb-rnn", inputs2, func(c *Config) { c.CB.Target = TargetInput })},
+		{name: "gru_aux_to_input", cfg: with("aux-rnn-cb", sees(SeesInput, 2), func(c *Config) {
+			aux(c)
+			c.Core = GRUCore(8)
+			c.CB.Target = TargetInput
+		})},
+		{name: "two_gc_layers", cfg: with("cb-rnn", nil, func(c *Config) {
+			c.CB.Layers = append([]Layer{{Name: "gc1", Width: 12, Act: ActReLU, Init: "normal:0.01"}}, c.CB.Layers...)
+		})},
 	}
 	be := backendForTest(t)
 	for ci, tc := range cases {
@@ -293,22 +398,30 @@ func TestReference(t *testing.T) {
 			}
 			rng := rand.New(rand.NewPCG(uint64(1000+ci), 7))
 			w := refWeights(c, rng, 1.5, tc.factors)
-			H, I := c.Hidden, c.Inputs
+			S, I := c.StateWidth(), c.Inputs
+			heads := c.Readout.Heads
 
-			// Inputs: x ~ N(0,1) [T,B,I], h0 ~ U(−0.5,0.5) [B,H], labels.
+			// Inputs: x ~ N(0,1) [T,B,I], s0 ~ U(−0.5,0.5) [B,S], labels.
 			x := make([]float32, refT*refB*I)
 			for i := range x {
 				x[i] = float32(rng.NormFloat64())
 			}
-			h0 := make([]float32, refB*H)
-			for i := range h0 {
-				h0[i] = float32(rng.Float64() - 0.5)
+			s0 := make([]float32, refB*S)
+			for i := range s0 {
+				s0[i] = float32(rng.Float64() - 0.5)
 			}
-			labels := make([]int32, refB)
-			for b := range labels {
-				labels[b] = int32(rng.IntN(2))
+			bt := refBatch{perStep: tc.perStep}
+			for _, C := range heads {
+				n := refB
+				if tc.perStep {
+					n = refT * refB
+				}
+				l := make([]int32, n)
+				for j := range l {
+					l[j] = int32(rng.IntN(C))
+				}
+				bt.labels = append(bt.labels, l)
 			}
-			bt := refBatch{labels: labels}
 			for b := range refB {
 				xs := make([][]float64, refT)
 				for s := range refT {
@@ -317,36 +430,41 @@ func TestReference(t *testing.T) {
 						xs[s][i] = float64(x[(s*refB+b)*I+i])
 					}
 				}
-				hb := make([]float64, H)
-				for i := range hb {
-					hb[i] = float64(h0[b*H+i])
+				sb := make([]float64, S)
+				for i := range sb {
+					sb[i] = float64(s0[b*S+i])
 				}
 				bt.xs = append(bt.xs, xs)
-				bt.h0 = append(bt.h0, hb)
+				bt.s0 = append(bt.s0, sb)
 			}
 
 			// Reference, flattened to the package's [T, B, width] layouts.
 			ref := newRefNet(c, w)
 			want := map[string][]float64{}
-			var wantLogits []float64
+			wantLogits := make([][]float64, len(heads))     // [B, C] per head
+			wantStepLogits := make([][]float64, len(heads)) // [T, B, C] per head
 			frozen := make([][]float64, refB)
 			var scales []float64
 			traces := make([]refTrace, refB)
 			for b := range refB {
-				traces[b] = ref.forward(bt.xs[b], bt.h0[b], nil)
-				wantLogits = append(wantLogits, traces[b].logits...)
+				traces[b] = ref.forward(bt.xs[b], bt.s0[b], nil)
+				for k := range heads {
+					wantLogits[k] = append(wantLogits[k], traces[b].logits[k]...)
+				}
 				frozen[b] = traces[b].nNorm
 			}
-			names := []string{"hidden"}
-			if c.CB {
-				names = append(names, "gc", "pc", "cb_bias")
-			}
+			names := sortedKeys(traces[0].acts)
 			for _, name := range names {
 				for s := range refT {
 					for b := range refB {
-						tr := traces[b]
-						v := map[string][][]float64{"hidden": tr.h, "gc": tr.gc, "pc": tr.pc, "cb_bias": tr.cb}[name]
-						want[name] = append(want[name], v[s]...)
+						want[name] = append(want[name], traces[b].acts[name][s]...)
+					}
+				}
+			}
+			for k := range heads {
+				for s := range refT {
+					for b := range refB {
+						wantStepLogits[k] = append(wantStepLogits[k], traces[b].stepLogits[k][s]...)
 					}
 				}
 			}
@@ -359,7 +477,7 @@ func TestReference(t *testing.T) {
 			}
 
 			// The clip branch is (or is not) exercised.
-			if c.Core == CoreGRU && c.CB {
+			if tc.clip > 0 || tc.noClip || tc.mixed {
 				clipped, minS := 0, 1.0
 				for _, s := range scales {
 					if s < 1 {
@@ -380,36 +498,58 @@ func TestReference(t *testing.T) {
 				}
 			}
 
-			e, err := NewEnsemble(be, c, []Weights{w})
-			if err != nil {
-				t.Fatal(err)
+			paths := []gradPath{pathGeneral}
+			if c.hasFastPath() {
+				paths = []gradPath{pathFast, pathGeneral}
 			}
 			in := StepInput{
-				Input:  Input{B: refB, X: [][]float32{x}, T: []int{refT}, H0: [][]float32{h0}},
-				Labels: [][][]int32{{labels}},
+				Input:   Input{B: refB, X: [][]float32{x}, T: []int{refT}, H0: [][]float32{s0}},
+				Labels:  [][][]int32{bt.labels},
+				PerStep: tc.perStep,
 			}
-
-			// Dynamics: hidden, gc, pc, cb_bias (the bias actually added).
-			dyn, err := e.Dynamics(0, x, refT, refB, h0, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, name := range names {
-				got, ok := dyn[name]
-				if !ok {
-					t.Errorf("dynamics %q missing", name)
-					continue
-				}
-				refCheck(t, "dynamics "+name, got.Data, want[name], refRTol, refATol)
-			}
-
-			// Logits through Eval (exact bucket) and a padded bucket.
-			for _, T := range []int{0, 16} {
-				out, err := e.eval(EvalInput{Input: in.Input}, T)
+			for _, path := range paths {
+				e, err := NewEnsemble(be, c, []Weights{w})
 				if err != nil {
 					t.Fatal(err)
 				}
-				refCheck(t, fmt.Sprintf("logits(T=%d)", T), out.Logits[0][0], wantLogits, refRTol, refATol)
+				if path == pathGeneral {
+					e.UseAutodiff()
+				}
+				// Dynamics: every activity the reference records (cb_bias:
+				// the bias actually added).
+				dyn, err := e.Dynamics(0, x, refT, refB, s0, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, name := range names {
+					got, ok := dyn[name]
+					if !ok {
+						t.Errorf("%s: dynamics %q missing", path, name)
+						continue
+					}
+					refCheck(t, fmt.Sprintf("%s dynamics %s", path, name), got.Data, want[name], refRTol, refATol)
+				}
+
+				// Logits through Eval (exact bucket) and a padded bucket: the
+				// last step's, and every step's for a per-step readout.
+				for _, T := range []int{0, 16} {
+					out, err := e.eval(EvalInput{Input: in.Input}, T)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for k := range heads {
+						refCheck(t, fmt.Sprintf("%s logits head %d (T=%d)", path, k, T), out.Logits[0][k], wantLogits[k], refRTol, refATol)
+					}
+					if c.Readout.PerStep {
+						out, err := e.eval(EvalInput{Input: in.Input, PerStep: true}, T)
+						if err != nil {
+							t.Fatal(err)
+						}
+						for k := range heads {
+							refCheck(t, fmt.Sprintf("%s step logits head %d (T=%d)", path, k, T), out.Logits[0][k], wantStepLogits[k], refRTol, refATol)
+						}
+					}
+				}
 			}
 
 			// Gradients vs central differences of the float64 loss with
@@ -417,7 +557,7 @@ func TestReference(t *testing.T) {
 			L0 := ref.loss(bt, frozen)
 			fdFull := map[string][]float64{} // clipped GRU: without holding ‖n_pre‖
 			wantGrad := map[string][]float64{}
-			full := c.Core == CoreGRU && c.CB && tc.clip > 0
+			full := tc.clip > 0
 			for _, p := range c.Params() {
 				v := ref.w[p.Name]
 				wantGrad[p.Name] = make([]float64, len(v))
@@ -445,18 +585,22 @@ func TestReference(t *testing.T) {
 					gradScale = math.Max(gradScale, math.Abs(v))
 				}
 			}
-			for _, mode := range []gradMode{gradManual, gradAutodiff} {
-				loss, _, grads, err := e.gradients(in, refT, mode)
+			e, err := NewEnsemble(be, c, []Weights{w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, path := range paths {
+				loss, _, grads, err := e.gradients(in, refT, path)
 				if err != nil {
 					t.Fatal(err)
 				}
-				refCheck(t, modeName(mode)+" loss", loss, []float64{L0}, refRTol, refATol)
+				refCheck(t, path.String()+" loss", loss, []float64{L0}, refRTol, refATol)
 				worst := 0.0
 				for _, p := range c.Params() {
-					worst = math.Max(worst, refCheckScaled(t, modeName(mode)+" grad "+p.Name,
+					worst = math.Max(worst, refCheckScaled(t, path.String()+" grad "+p.Name,
 						grads[0][p.Name], wantGrad[p.Name], refGradRTol, refGradATol, gradScale))
 				}
-				t.Logf("%s gradients: max error %.3g× tolerance (grad scale %.3g)", modeName(mode), worst, gradScale)
+				t.Logf("%s gradients: max error %.3g× tolerance (grad scale %.3g)", path, worst, gradScale)
 			}
 			if full {
 				// The detached gradient must differ measurably from the

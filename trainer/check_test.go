@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/taskplugins/tasks"
 )
@@ -100,7 +101,7 @@ func TestConfigBeyondTheTask(t *testing.T) {
 func TestPreflight(t *testing.T) {
 	src := tasks.NewLocal()
 	ok := tiny("switch", 1)
-	ok.Model.Inputs, ok.Model.Heads = 2, []int{2, 2}
+	ok.Model = gm.MustBuild("cb-rnn", gm.Options{Hidden: 8, GC: 16, PC: 4, Inputs: 2, Heads: []int{2, 2}})
 	if _, err := Preflight(context.Background(), src, ok); err != nil {
 		t.Fatalf("a good config: %v", err)
 	}

@@ -32,7 +32,7 @@ const (
 type Config struct {
 	Task       string            `json:"task"`
 	TaskParams map[string]string `json:"task_params,omitempty"`
-	ModelName  string            `json:"model_name"` // cb-rnn, rnn, gru, cb-gru (for people; Model is what counts)
+	ModelName  string            `json:"model_name"` // the registry's name (for people; Model is what counts)
 	Model      gm.Config         `json:"model"`
 	Regime     string            `json:"regime"`
 	Period     int               `json:"period,omitempty"`  // periodic-core k (10 for DMS, 5 for parity)
@@ -57,11 +57,11 @@ type Config struct {
 // Paper returns SPEC §3's protocol for a task and model.
 func Paper(taskName string, model gm.Config, seed uint64) Config {
 	epochs := 1000
-	if model.Core == "gru" {
+	if model.Core.Kind == gm.CoreGRU {
 		epochs = 500
 	}
 	return Config{
-		Task: taskName, Model: model.WithDefaults(), Regime: Standard,
+		Task: taskName, Model: model, Regime: Standard,
 		Epochs: epochs, Steps: 100, TestSteps: 50, Batch: 64,
 		StartN: 2, MaxN: 150, Threshold: 98, Optim: gm.PaperOptim(),
 		SwitchEvery: 5, Seed: seed,
@@ -89,7 +89,7 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("unknown regime %q (want %s, %s, %s or %s)", c.Regime, Standard, FrozenCore, PeriodicCore, FixedN)
 	}
-	if (c.Regime == FrozenCore || c.Regime == PeriodicCore) && !c.Model.CB {
+	if (c.Regime == FrozenCore || c.Regime == PeriodicCore) && c.Model.CB == nil {
 		return fmt.Errorf("regime %s needs a model with a cerebellar module", c.Regime)
 	}
 	for _, f := range []struct {

@@ -68,13 +68,17 @@ type curriculum struct {
 
 func newCurriculum(c Config, d task.Description) (*curriculum, error) {
 	cu := &curriculum{cfg: c, kind: kindOf(d), desc: d, params: c.Model.Params()}
-	if len(d.Heads) != len(c.Model.Heads) {
-		return nil, fmt.Errorf("task %s has %d heads %v, model has %d %v", d.Name, len(d.Heads), d.Heads, len(c.Model.Heads), c.Model.Heads)
+	heads := c.Model.Readout.Heads
+	if len(d.Heads) != len(heads) {
+		return nil, fmt.Errorf("task %s has %d heads %v, model has %d %v", d.Name, len(d.Heads), d.Heads, len(heads), heads)
 	}
 	for i := range d.Heads {
-		if d.Heads[i] != c.Model.Heads[i] {
-			return nil, fmt.Errorf("task %s head %d has %d classes, model head has %d", d.Name, i, d.Heads[i], c.Model.Heads[i])
+		if d.Heads[i] != heads[i] {
+			return nil, fmt.Errorf("task %s head %d has %d classes, model head has %d", d.Name, i, d.Heads[i], heads[i])
 		}
+	}
+	if d.Labels == task.PerStep && !c.Model.Readout.PerStep {
+		return nil, fmt.Errorf("task %s labels every step, but model %s reads out on the last step only (choose a model with a per-step readout, e.g. seed-sketch)", d.Name, c.ModelName)
 	}
 	if d.Inputs != c.Model.Inputs {
 		return nil, fmt.Errorf("task %s has %d input channels, model expects %d", d.Name, d.Inputs, c.Model.Inputs)
@@ -124,11 +128,11 @@ func (cu *curriculum) trainable(s State) []bool {
 			var h int
 			fmt.Sscanf(p.Group, "head.%d", &h)
 			mask[i] = heads[h]
-		case p.Group == "cb":
+		case p.Group == gm.GroupCB:
 			mask[i] = s.Phase != PhaseInit
-		case p.Group == "core.recurrent":
+		case p.Group == gm.GroupCoreRecurrent:
 			mask[i] = s.Phase != PhaseCBOnly
-		case p.Group == "core.input":
+		case p.Group == gm.GroupCoreInput:
 			mask[i] = s.Phase != PhaseCBOnly || cu.kind != Single
 		default:
 			mask[i] = true

@@ -22,7 +22,7 @@ func switching() task.Description {
 }
 
 func cfgFor(d task.Description, regime string) Config {
-	m := gm.Config{Core: "elman", Hidden: 8, CB: true, GC: 16, PC: 4, Inputs: d.Inputs, Heads: d.Heads}.WithDefaults()
+	m := gm.MustBuild("cb-rnn", gm.Options{Hidden: 8, GC: 16, PC: 4, Inputs: d.Inputs, Heads: d.Heads})
 	c := Paper(d.Name, m, 1)
 	c.Regime = regime
 	c.Period = 10
@@ -164,7 +164,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"unknown regime", func(c *Config) { c.Regime = "sometimes" }},
 		{"periodic without k", func(c *Config) { c.Regime = PeriodicCore; c.Period = 0 }},
-		{"frozen without CB", func(c *Config) { c.Regime = FrozenCore; c.Model.CB = false; c.Model.GC = 0 }},
+		{"frozen without CB", func(c *Config) { c.Regime = FrozenCore; c.Model.CB = nil }},
 		{"zero batch", func(c *Config) { c.Batch = 0 }},
 		{"threshold above 100", func(c *Config) { c.Threshold = 101 }},
 		{"no task", func(c *Config) { c.Task = "" }},

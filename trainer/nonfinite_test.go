@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -172,5 +173,25 @@ func TestEpochStatsJSONRoundTrip(t *testing.T) {
 				t.Fatalf("record %d head %d: wrote %v, read %v", i, h, a.HeadAcc[h], b.HeadAcc[h])
 			}
 		}
+	}
+}
+
+// A stop mid-epoch saves its partial sums even when a step's gradient norm
+// was infinite (the loss finite, so the step counted).
+func TestPartialJSONRoundTrip(t *testing.T) {
+	in := resumeMeta{State: State{Epoch: 3, N: 4, Phase: PhaseAll},
+		Partial: &Partial{Step: 7, LossSum: 1.5, NormSum: math.Inf(1), Finite: 6, Skipped: 1, Correct: []float64{math.NaN(), 2}}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out resumeMeta
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	p := out.Partial
+	if out.State != in.State || p == nil || p.Step != 7 || p.LossSum != 1.5 || !math.IsInf(p.NormSum, 1) || p.Finite != 6 || p.Skipped != 1 ||
+		len(p.Correct) != 2 || !math.IsNaN(p.Correct[0]) || p.Correct[1] != 2 {
+		t.Fatalf("wrote %+v %+v, read %+v %+v (%s)", in.State, *in.Partial, out.State, p, b)
 	}
 }

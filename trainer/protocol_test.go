@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -20,10 +21,11 @@ import (
 // lag-1 correlation between neighbouring units.
 func TestH0Distribution(t *testing.T) {
 	const b, h, batches = 64, 64, 50
+	m := gm.MustBuild("cb-rnn", gm.Options{Hidden: h})
 	var xs []float64
 	for _, split := range []task.Split{task.Train, task.Test} {
 		for idx := range uint64(batches) {
-			for _, v := range h0(7, split, idx, b, h) {
+			for _, v := range h0(m, 7, split, idx, b) {
 				xs = append(xs, float64(v))
 			}
 		}
@@ -63,11 +65,12 @@ func TestH0Distribution(t *testing.T) {
 // resume and ensembles see the same draw, and a fresh draw for every batch.
 func TestH0Identity(t *testing.T) {
 	const b, h = 4, 8
-	base := h0(3, task.Train, 10, b, h)
+	m := gm.MustBuild("cb-rnn", gm.Options{Hidden: h})
+	base := h0(m, 3, task.Train, 10, b)
 	if len(base) != b*h {
 		t.Fatalf("h0 has %d values, want b·h = %d", len(base), b*h)
 	}
-	if again := h0(3, task.Train, 10, b, h); !slices.Equal(base, again) {
+	if again := h0(m, 3, task.Train, 10, b); !slices.Equal(base, again) {
 		t.Error("h0 differs between two calls with the same (seed, split, index)")
 	}
 	for _, tc := range []struct {
@@ -83,7 +86,7 @@ func TestH0Identity(t *testing.T) {
 		{"other seed", 4, task.Train, 10, false},
 		{"same identity", 3, task.Train, 10, true},
 	} {
-		got := h0(tc.seed, tc.split, tc.index, b, h)
+		got := h0(m, tc.seed, tc.split, tc.index, b)
 		if slices.Equal(got, base) != tc.wantSameAs0 {
 			t.Errorf("%s: h0(%d, %s, %d) equal to h0(3, train, 10) = %v, want %v",
 				tc.name, tc.seed, tc.split, tc.index, !tc.wantSameAs0, tc.wantSameAs0)
@@ -103,16 +106,17 @@ func TestPaperConfig(t *testing.T) {
 		model      gm.Config
 		wantEpochs int
 	}{
-		{"rnn", gm.Config{Core: gm.CoreElman, Hidden: 202}, 1000},
-		{"cb-rnn", gm.Config{Core: gm.CoreElman, Hidden: 64, CB: true, GC: 256}, 1000},
-		{"default core is elman", gm.Config{Hidden: 64}, 1000},
-		{"gru", gm.Config{Core: gm.CoreGRU, Hidden: 128}, 500},
-		{"cb-gru", gm.Config{Core: gm.CoreGRU, Hidden: 64, CB: true, GC: 256}, 500},
+		{"rnn", gm.MustBuild("rnn", gm.Options{}), 1000},
+		{"cb-rnn", gm.MustBuild("cb-rnn", gm.Options{}), 1000},
+		{"aux-rnn-cb", gm.MustBuild("aux-rnn-cb", gm.Options{}), 1000},
+		{"seed-sketch", gm.MustBuild("seed-sketch", gm.Options{}), 1000},
+		{"gru", gm.MustBuild("gru", gm.Options{}), 500},
+		{"cb-gru", gm.MustBuild("cb-gru", gm.Options{}), 500},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Paper("dms", tc.model, 9)
 			want := Config{
-				Task: "dms", Model: tc.model.WithDefaults(), Regime: Standard,
+				Task: "dms", Model: tc.model, Regime: Standard,
 				Epochs: tc.wantEpochs, Steps: 100, TestSteps: 50, Batch: 64,
 				StartN: 2, MaxN: 150, Threshold: 98,
 				Optim:       gm.Optim{LR: 0.01, Momentum: 0.1, ClipNorm: 7.5, Nesterov: true},
@@ -159,7 +163,9 @@ func (f *fakeSource) Describe(_ context.Context, name string) (task.Description,
 	return f.desc, nil
 }
 
-// Batch draws random bits (T = N+2) and labels each trial with f.label.
+// Batch draws random bits (T = N+2) and labels each trial (or, for a
+// per-step task, each step t and trial b: f.label's trial is t·B + b) with
+// f.label.
 func (f *fakeSource) Batch(ctx context.Context, r task.Request) (*task.Batch, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -174,7 +180,11 @@ func (f *fakeSource) Batch(ctx context.Context, r task.Request) (*task.Batch, er
 		b.X[i] = float32(rng.IntN(2))
 	}
 	for h := range f.desc.Heads {
-		ls := make([]int32, r.B)
+		n := r.B
+		if f.desc.Labels == task.PerStep {
+			n = T * r.B
+		}
+		ls := make([]int32, n)
 		for bi := range ls {
 			ls[bi] = f.label(r, h, bi, rng)
 		}
@@ -200,7 +210,7 @@ func fakeConfig(heads int, epochs int) Config {
 	for range heads {
 		hs = append(hs, 2)
 	}
-	m := gm.Config{Core: "elman", Hidden: 8, CB: true, GC: 16, PC: 4, Heads: hs}.WithDefaults()
+	m := gm.MustBuild("cb-rnn", gm.Options{Hidden: 8, GC: 16, PC: 4, Heads: hs})
 	c := Paper("fake", m, 5)
 	c.Epochs, c.Steps, c.TestSteps, c.Batch = epochs, 10, 4, 8
 	c.Optim.LR = 0.2
@@ -219,11 +229,63 @@ func trainFake(t *testing.T, c Config, src task.Source, dir string) Run {
 // stateWeights reads the model weights of a run's resume state.
 func stateWeights(t *testing.T, r Run) gm.Weights {
 	t.Helper()
-	w, _, _, found, err := loadState(r.Dir, r.Config.Model.WithDefaults())
+	w, _, _, _, found, err := loadState(r.Dir, r.Config.Model)
 	if err != nil || !found {
 		t.Fatalf("no resume state in %s: found=%v err=%v", r.Dir.Path, found, err)
 	}
 	return w
+}
+
+// TestPerStepLabels: a task that labels every step trains a per-step model
+// (the seed sketch) on the mean cross-entropy of every output, and its test
+// accuracy is over every step and trial: training labels are all 0; from
+// N = 4, test batch i labels 1 the first i trials of step 0, so a network
+// that answers 0 scores (48+47+46+45)/4/48 = 96.875 % with T = N+2 = 6 and
+// B = 8, and N stays at 4. A model with a last-step readout is refused.
+// The same model on a last-step task learns from its last output.
+func TestPerStepLabels(t *testing.T) {
+	const lockN = 4
+	src := newFake(1, func(r task.Request, _, j int, _ *rand.Rand) int32 {
+		if r.Split == task.Test && r.N >= lockN && j < r.B && uint64(j) < r.Index%4 {
+			return 1
+		}
+		return 0
+	})
+	src.desc.Labels = task.PerStep
+	c := fakeConfig(1, 4)
+	c.Model = gm.MustBuild("seed-sketch", gm.Options{Hidden: 8})
+	c.ModelName = "seed-sketch"
+	r := trainFake(t, c, src, filepath.Join(t.TempDir(), "sketch"))
+	st := stats(t, r.Dir)
+	var gotN []int
+	for _, s := range st {
+		gotN = append(gotN, s.N)
+		want := 100.0
+		if s.N >= lockN {
+			want = 96.875
+		}
+		if math.Abs(s.TestAcc-want) > 1e-9 {
+			t.Errorf("epoch %d (N=%d): accuracy %.6f over every step, want %.6f", s.Epoch, s.N, s.TestAcc, want)
+		}
+	}
+	if !slices.Equal(gotN, []int{2, 3, 4, 4}) {
+		t.Errorf("N per epoch %v, want [2 3 4 4]", gotN)
+	}
+
+	last := fakeConfig(1, 4)
+	last.ModelName = "cb-rnn"
+	run := newRun(t, last, t.TempDir())
+	err := Train(context.Background(), []Run{run}, Options{Backend: backend(t), Source: src})
+	if err == nil || !strings.Contains(err.Error(), "reads out on the last step only") {
+		t.Errorf("a last-step model on a per-step task: error %v", err)
+	}
+
+	// The sketch on a last-step task: trained on its last output.
+	lastTask := newFake(1, func(task.Request, int, int, *rand.Rand) int32 { return 1 })
+	r2 := trainFake(t, c, lastTask, filepath.Join(t.TempDir(), "sketch-last"))
+	if st := stats(t, r2.Dir); st[0].TestAcc != 100 || !st[0].Solved {
+		t.Errorf("sketch on a last-step task: first epoch %+v, want solved at 100 %%", st[0])
+	}
 }
 
 // TestProtocolMechanics runs SPEC §3's epoch loop on a fake task: training
@@ -303,7 +365,7 @@ func TestProtocolMechanics(t *testing.T) {
 	if !slices.Equal(ns, solvedNs) || !slices.Equal(ns, []int{2, 3}) {
 		t.Fatalf("checkpoints for N %v, want the solved Ns %v = [2 3]", ns, solvedNs)
 	}
-	shape := c.Model.WithDefaults()
+	shape := c.Model
 	for i, s := range st {
 		if !s.Solved {
 			continue

@@ -43,3 +43,32 @@ func (s *EpochStats) UnmarshalJSON(b []byte) error {
 	s.HeadAcc = rundir.Float64s(j.HeadAcc)
 	return nil
 }
+
+// partialJSON is Partial with its floats as rundir.Float: a gradient norm
+// can be +Inf on a step whose loss is finite (the step then moves nothing),
+// and a stop mid-epoch must still save its sums.
+type partialJSON struct {
+	plainPartial
+	LossSum rundir.Float   `json:"loss_sum"`
+	NormSum rundir.Float   `json:"norm_sum"`
+	Correct []rundir.Float `json:"correct"`
+}
+
+type plainPartial Partial
+
+// MarshalJSON writes the sums with non-finite values as strings.
+func (p Partial) MarshalJSON() ([]byte, error) {
+	return json.Marshal(partialJSON{plainPartial: plainPartial(p),
+		LossSum: rundir.Float(p.LossSum), NormSum: rundir.Float(p.NormSum), Correct: rundir.Floats(p.Correct)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (p *Partial) UnmarshalJSON(b []byte) error {
+	var j partialJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*p = Partial(j.plainPartial)
+	p.LossSum, p.NormSum, p.Correct = float64(j.LossSum), float64(j.NormSum), rundir.Float64s(j.Correct)
+	return nil
+}

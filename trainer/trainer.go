@@ -52,12 +52,16 @@ type member struct {
 	// failed stops this member (its weights became non-finite) while the
 	// others train on; state.Done is set in memory only, nothing is written.
 	failed error
+	// partial is the epoch this run stopped in, when it resumes mid-epoch.
+	partial *Partial
 }
 
 // Train trains the runs together in one graph until each is done. All runs
 // must share the model's shape and the batch size. Each run resumes from its
 // directory's saved state if there is one. It returns when every run is done
-// or ctx is cancelled; everything finished before stays on disk.
+// or ctx is cancelled; everything finished before stays on disk, and a
+// cancellation mid-epoch saves each run's resume point at the next batch
+// boundary (see preempt.go).
 func Train(ctx context.Context, rs []Run, opt Options) error {
 	if len(rs) == 0 {
 		return errors.New("no runs to train")
@@ -65,7 +69,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 	if opt.Prefetch <= 0 {
 		opt.Prefetch = 8
 	}
-	shape, batch := rs[0].Config.Model.WithDefaults(), rs[0].Config.Batch
+	shape, batch := rs[0].Config.Model, rs[0].Config.Batch
 	ms := make([]*member, len(rs))
 	weights := make([]gm.Weights, len(rs))
 	momenta := make([]gm.Weights, len(rs))
@@ -73,7 +77,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		if err := r.Config.Validate(); err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
-		if c0 := rs[0].Config; !reflect.DeepEqual(shape, r.Config.Model.WithDefaults()) || r.Config.Batch != batch ||
+		if c0 := rs[0].Config; !reflect.DeepEqual(shape, r.Config.Model) || r.Config.Batch != batch ||
 			r.Config.Steps != c0.Steps || r.Config.TestSteps != c0.TestSteps || r.Config.Optim != c0.Optim {
 			return fmt.Errorf("run %s: runs trained together must share model shape, batch size, steps per epoch and optimiser", r.Dir.Path)
 		}
@@ -88,8 +92,11 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		if err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
+		if k > 0 && desc.Labels != ms[0].cu.desc.Labels {
+			return fmt.Errorf("run %s: runs trained together must all label the last step or all label every step", r.Dir.Path)
+		}
 		m := &member{run: r, cu: cu, state: initialState(r.Config)}
-		w, mom, st, found, err := loadState(r.Dir, shape)
+		w, mom, st, partial, found, err := loadState(r.Dir, shape)
 		if err == nil && found {
 			err = checkState(r.Dir, st, r.Config, desc)
 		}
@@ -103,7 +110,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
 		if found {
-			m.state = st
+			m.state, m.partial = st, partial
 		} else {
 			w = r.Init
 			if w == nil {
@@ -129,6 +136,9 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
 		ms[k], weights[k], momenta[k] = m, w, mom
+	}
+	if err := alignPartials(ctx, ms, weights, momenta, opt, shape); err != nil {
+		return err
 	}
 	ens, err := gm.NewEnsemble(opt.Backend, shape, weights)
 	if err != nil {
@@ -161,37 +171,28 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 	}
 }
 
-// h0 draws the initial state 0.1·U(0,1) for one batch from a generator
-// seeded by the batch's identity, so that it is the same on resume and in an
-// ensemble as alone.
-func h0(seed uint64, split task.Split, index uint64, b, h int) []float32 {
-	return InitialState(rand.New(rand.NewPCG(seed^0x68305f30, uint64(split)<<56^index)), b, h)
+// h0 draws the initial state of one batch (the model's H0 law, [b,
+// StateWidth]) from a generator seeded by the batch's identity, so that it
+// is the same on resume and in an ensemble as alone.
+func h0(m gm.Config, seed uint64, split task.Split, index uint64, b int) []float32 {
+	return m.InitialState(rand.New(rand.NewPCG(seed^0x68305f30, uint64(split)<<56^index)), b)
 }
 
-// InitialState draws SPEC §1's h_0 = 0.1·U(0,1) for b trials of h units
-// ([b, h], row-major) from r; the analyses use it with their own streams.
-func InitialState(r *rand.Rand, b, h int) []float32 {
-	out := make([]float32, b*h)
-	for i := range out {
-		out[i] = 0.1 * float32(r.Float64())
-	}
-	return out
-}
-
-// streams prefetches each active member's batches for one split of an epoch.
-func streams(ctx context.Context, ms []*member, opt Options, split task.Split, count int) []*host.Stream {
+// streams prefetches each active member's batches first … count-1 for one
+// split of an epoch (first > 0 when the epoch resumes mid-way).
+func streams(ctx context.Context, ms []*member, opt Options, split task.Split, first, count int) []*host.Stream {
 	out := make([]*host.Stream, len(ms))
 	for k, m := range ms {
 		if m.state.Done {
 			continue
 		}
-		reqs := make([]task.Request, count)
-		for i := range reqs {
-			reqs[i] = task.Request{
+		reqs := make([]task.Request, 0, count-first)
+		for i := first; i < count; i++ {
+			reqs = append(reqs, task.Request{
 				Task: m.run.Config.Task, Params: m.cu.requestParams(m.state),
 				N: m.state.N, B: m.run.Config.Batch, Seed: m.run.Config.Seed,
 				Index: uint64(m.state.Epoch*count + i), Split: split,
-			}
+			})
 		}
 		out[k] = host.Prefetch(ctx, opt.Source, reqs, opt.Prefetch)
 	}
@@ -209,13 +210,14 @@ func closeAll(ss []*host.Stream) {
 // input gathers the next batch of every member. A finished member repeats a
 // minimal dummy trial so the ensemble's shape stays fixed; it is frozen and
 // its results are ignored.
-func input(ss []*host.Stream, ms []*member, split task.Split, step int, b, hidden, inputs int) (gm.Input, [][][]int32, error) {
+func input(ss []*host.Stream, ms []*member, split task.Split, step int, b int, m gm.Config) (gm.Input, [][][]int32, error) {
 	in := gm.Input{B: b, X: make([][]float32, len(ms)), T: make([]int, len(ms)), H0: make([][]float32, len(ms))}
 	labels := make([][][]int32, len(ms))
-	for k, m := range ms {
-		if m.state.Done {
-			in.X[k], in.T[k], in.H0[k] = make([]float32, b*inputs), 1, make([]float32, b*hidden)
-			labels[k] = make([][]int32, len(m.cu.desc.Heads))
+	for k, mb := range ms {
+		if mb.state.Done {
+			// T = 1, so one label per trial serves last-step and per-step tasks alike.
+			in.X[k], in.T[k], in.H0[k] = make([]float32, b*m.Inputs), 1, make([]float32, b*m.StateWidth())
+			labels[k] = make([][]int32, len(mb.cu.desc.Heads))
 			for h := range labels[k] {
 				labels[k][h] = make([]int32, b)
 			}
@@ -223,11 +225,11 @@ func input(ss []*host.Stream, ms []*member, split task.Split, step int, b, hidde
 		}
 		bt, err := ss[k].Next()
 		if err != nil {
-			return in, nil, fmt.Errorf("run %s: %w", m.run.Dir.Path, err)
+			return in, nil, fmt.Errorf("run %s: %w", mb.run.Dir.Path, err)
 		}
 		in.X[k], in.T[k], labels[k] = bt.X, bt.T, bt.Labels
-		idx := uint64(m.state.Epoch*m.stepsFor(split) + step)
-		in.H0[k] = h0(m.run.Config.Seed, split, idx, b, hidden)
+		idx := uint64(mb.state.Epoch*mb.stepsFor(split) + step)
+		in.H0[k] = h0(m, mb.run.Config.Seed, split, idx, b)
 	}
 	return in, labels, nil
 }
@@ -253,9 +255,21 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 		}
 	}
 	K := len(ms)
+	// Members of one ensemble share a label layout (Train checks it).
+	perStep := ms[0].cu.desc.Labels == task.PerStep
 	lossSum, normSum := make([]float64, K), make([]float64, K)
 	finite, skipped := make([]int, K), make([]int, K)
-	train := streams(ctx, ms, opt, task.Train, steps)
+	nHeads := len(cfg.Readout.Heads)
+	correct := make([][]float64, K)
+	for k := range correct {
+		correct[k] = make([]float64, nHeads)
+	}
+	acc := &sums{lossSum: lossSum, normSum: normSum, finite: finite, skipped: skipped, correct: correct}
+	from, err := acc.resume(ms) // batches done before a stop mid-epoch
+	if err != nil {
+		return err
+	}
+	train := streams(ctx, ms, opt, task.Train, min(from, steps), steps)
 	defer closeAll(train)
 	trainable := make([][]bool, K)
 	weights := make([][]float32, K)
@@ -266,15 +280,12 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 			trainable[k] = make([]bool, len(trainable[k]))
 		}
 	}
-	for s := 0; s < steps; s++ {
-		if err := ctx.Err(); err != nil {
+	for s := min(from, steps); s < steps; s++ {
+		in, labels, err := input(train, ms, task.Train, s, b, cfg)
+		if err := stopAt(ctx, err, ens, ms, s, acc); err != nil {
 			return err
 		}
-		in, labels, err := input(train, ms, task.Train, s, b, cfg.Hidden, cfg.Inputs)
-		if err != nil {
-			return err
-		}
-		out, err := ens.TrainStep(gm.StepInput{Input: in, Labels: labels, HeadWeight: weights, Trainable: trainable}, ms[0].run.Config.Optim)
+		out, err := ens.TrainStep(gm.StepInput{Input: in, Labels: labels, PerStep: perStep, HeadWeight: weights, Trainable: trainable}, ms[0].run.Config.Optim)
 		if err != nil {
 			return fmt.Errorf("training step %d: %w", s, err)
 		}
@@ -290,32 +301,25 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 	}
 	closeAll(train)
 
-	test := streams(ctx, ms, opt, task.Test, testSteps)
+	test := streams(ctx, ms, opt, task.Test, max(from-steps, 0), testSteps)
 	defer closeAll(test)
-	nHeads := len(cfg.Heads)
-	correct := make([][]float64, K)
-	for k := range correct {
-		correct[k] = make([]float64, nHeads)
-	}
 	cbOn := make([]bool, K)
 	for k := range cbOn {
 		cbOn[k] = true
 	}
-	for s := 0; s < testSteps; s++ {
-		if err := ctx.Err(); err != nil {
+	for s := max(from-steps, 0); s < testSteps; s++ {
+		in, labels, err := input(test, ms, task.Test, s, b, cfg)
+		if err := stopAt(ctx, err, ens, ms, steps+s, acc); err != nil {
 			return err
 		}
-		in, labels, err := input(test, ms, task.Test, s, b, cfg.Hidden, cfg.Inputs)
-		if err != nil {
-			return err
-		}
-		out, err := ens.Eval(gm.EvalInput{Input: in, CBOn: cbOn})
+		out, err := ens.Eval(gm.EvalInput{Input: in, CBOn: cbOn, PerStep: perStep})
 		if err != nil {
 			return fmt.Errorf("test step %d: %w", s, err)
 		}
 		for k := range ms {
 			for h := 0; h < nHeads; h++ {
-				correct[k][h] += analysis.Accuracy(out.Logits[k][h], cfg.Heads[h], labels[k][h])
+				// Per-step labels: the accuracy over every step and trial.
+				correct[k][h] += analysis.Accuracy(out.Logits[k][h], cfg.Readout.Heads[h], labels[k][h])
 			}
 		}
 	}
@@ -474,18 +478,19 @@ func FromTensors(c gm.Config, ts []safetensors.Tensor, prefix string) (gm.Weight
 	return w, nil
 }
 
-func loadState(d *rundir.Dir, c gm.Config) (w, mom gm.Weights, st State, found bool, err error) {
-	ts, found, err := d.LoadState(&st)
+func loadState(d *rundir.Dir, c gm.Config) (w, mom gm.Weights, st State, partial *Partial, found bool, err error) {
+	var meta resumeMeta
+	ts, found, err := d.LoadState(&meta)
 	if err != nil || !found {
-		return nil, nil, st, found, err
+		return nil, nil, meta.State, nil, found, err
 	}
 	if w, err = FromTensors(c, ts, ""); err != nil {
-		return nil, nil, st, false, err
+		return nil, nil, meta.State, nil, false, err
 	}
 	if mom, err = FromTensors(c, ts, momentumPrefix); err != nil {
-		return nil, nil, st, false, err
+		return nil, nil, meta.State, nil, false, err
 	}
-	return w, mom, st, true, nil
+	return w, mom, meta.State, meta.Partial, true, nil
 }
 
 func progressLine(m *member, st EpochStats, start time.Time, steps int) string {

@@ -28,7 +28,7 @@ func backend(t testing.TB) compute.Backend {
 
 // tiny is a small CB-RNN protocol that runs in seconds.
 func tiny(taskName string, seed uint64) Config {
-	m := gm.Config{Core: "elman", Hidden: 8, CB: true, GC: 16, PC: 4}.WithDefaults()
+	m := gm.MustBuild("cb-rnn", gm.Options{Hidden: 8, GC: 16, PC: 4})
 	c := Paper(taskName, m, seed)
 	c.ModelName = "cb-rnn"
 	c.Epochs, c.Steps, c.TestSteps, c.Batch, c.MaxN = 4, 3, 2, 8, 150
@@ -170,7 +170,7 @@ func TestTrainRejectsMismatchedRuns(t *testing.T) {
 	src := tasks.NewLocal(tasks.All...)
 	a := tiny("dms", 1)
 	b := tiny("dms", 2)
-	b.Model.Hidden = 9
+	b.Model.Core.Hidden = 9
 	err := Train(context.Background(), []Run{newRun(t, a, t.TempDir()), newRun(t, b, t.TempDir())}, Options{Backend: backend(t), Source: src})
 	if err == nil {
 		t.Fatal("runs of different shapes were trained together")

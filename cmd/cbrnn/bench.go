@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -20,14 +21,6 @@ import (
 
 func init() {
 	register("bench", "time SGD steps of the paper's CB-RNN; price the paper profile", runBench)
-}
-
-// benchConfigs are the models bench knows by name.
-var benchConfigs = map[string]gm.Config{
-	"paper-cb":  {Core: gm.CoreElman, Hidden: 64, CB: true, GC: 256, PC: 64},
-	"paper-rnn": {Core: gm.CoreElman, Hidden: 202},
-	"gru-cb":    {Core: gm.CoreGRU, Hidden: 64, CB: true, GC: 256, PC: 64},
-	"gru":       {Core: gm.CoreGRU, Hidden: 128},
 }
 
 // The N curves the paper profile is priced at (SPEC §6, Table 4). A step's
@@ -45,7 +38,8 @@ func runBench(ctx context.Context, args []string) error {
 
 func bench(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	config := fs.String("config", "paper-cb", "model: paper-cb (Elman H64, G256, P64, CB on), paper-rnn (Elman H202), gru-cb (GRU H64 + CB G256), gru (GRU H128)")
+	mf := addModelFlags(fs, "the registered model(s) to time; a list (cb-rnn,rnn) times each in turn")
+	grad := fs.String("gradients", "auto", "auto (the hand-written backward pass where the model has one) or autodiff (GoMLX's, for every model)")
 	seqLen := fs.Int("seq-len", 60, "sequence length T")
 	batch := fs.Int("batch", 64, "trials per batch B")
 	steps := fs.Int("steps", 20, "timed steps (per bucket with --buckets)")
@@ -53,12 +47,25 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 	ensembles := fs.String("ensemble", "1", "members K trained together in one graph; a list (1,8,32) measures each")
 	buckets := fs.String("buckets", "", "measure compile, training and test steps per bucket length: a list (8,12,16) or 'all' (every bucket up to the paper's longest sequences)")
 	estimate := fs.Bool("estimate", false, "price the paper profile (one group of K networks, 1000 epochs of 100 + 50 batches of 64) from the per-bucket step times; implies --buckets all")
+	saveCosts := fs.String("save-costs", "", "write the per-bucket step times as a cost table (JSON) for `cbrnn figures --slurm --costs`; with several --ensemble sizes, the largest is the reference and the smallest gives the cost of a member")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c, ok := benchConfigs[*config]
-	if !ok {
-		return fmt.Errorf("unknown --config %q (paper-cb, paper-rnn, gru-cb, gru)", *config)
+	if *grad != "auto" && *grad != "autodiff" {
+		return fmt.Errorf("--gradients %q: want auto or autodiff", *grad)
+	}
+	var models []string
+	var cfgs []gm.Config
+	for _, name := range strings.Split(*mf.model, ",") {
+		name = strings.TrimSpace(name)
+		c, err := mf.build(name, 1, []int{2})
+		if err != nil {
+			return err
+		}
+		models, cfgs = append(models, name), append(cfgs, c)
+	}
+	if *saveCosts != "" && len(cfgs) > 1 {
+		return fmt.Errorf("--save-costs prices one model: give --model a single name, not %q", *mf.model)
 	}
 	if *seqLen <= 0 || *batch <= 0 || *steps <= 0 || *warmup < 0 {
 		return fmt.Errorf("--seq-len, --batch and --steps must be positive, --warmup ≥ 0")
@@ -68,7 +75,7 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	paper := experiments.Profiles["paper"]
-	if *estimate && *buckets == "" {
+	if (*estimate || *saveCosts != "") && *buckets == "" {
 		*buckets = "all"
 	}
 	var lengths []int
@@ -89,31 +96,68 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 		*batch = paper.Batch
 	}
 
-	c = c.WithDefaults()
 	backend, why, err := gm.NewBackend()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(out, why)
-	b := benchRun{c: c, B: *batch, steps: *steps, warmup: *warmup}
-	for _, K := range ks {
-		if lengths == nil {
-			if err := b.step(ctx, out, backend, *config, K, *seqLen); err != nil {
+	measured := map[int]costmodel.Costs{} // of the first (with --save-costs, the only) model
+	for i, c := range cfgs {
+		b := benchRun{c: c, B: *batch, steps: *steps, warmup: *warmup, autodiff: *grad == "autodiff"}
+		for _, K := range ks {
+			if lengths == nil {
+				if err := b.step(ctx, out, backend, models[i], K, *seqLen); err != nil {
+					return err
+				}
+				continue
+			}
+			costs, err := b.buckets(ctx, out, backend, models[i], K, lengths)
+			if err != nil {
 				return err
 			}
-			continue
-		}
-		costs, err := b.buckets(ctx, out, backend, *config, K, lengths)
-		if err != nil {
-			return err
-		}
-		if *estimate {
-			if err := printEstimate(out, costs, paper, K, *batch); err != nil {
-				return err
+			if i == 0 {
+				measured[K] = costs
+			}
+			if *estimate {
+				if err := printEstimate(out, costs, paper, K, *batch); err != nil {
+					return err
+				}
 			}
 		}
 	}
+	if *saveCosts != "" {
+		t := costTable(measured, backend.Name()+" — "+backend.Description(), models[0], cfgs[0].Count().Total, *batch)
+		if err := costmodel.SaveTable(*saveCosts, t); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "cost table (K=%d, %.3f of a step per member) written to %s\n", t.Members, t.MemberCost, *saveCosts)
+	}
 	return nil
+}
+
+// costTable turns the measurements into a cost table: the largest K is the
+// reference; the cost of a member comes from the smallest K at the bucket
+// nearest the paper's T = 60, or is taken as 1/K (a step costs in proportion
+// to its members, as on the Go backend) when one K was measured.
+func costTable(measured map[int]costmodel.Costs, backend, model string, params, batch int) costmodel.Table {
+	kmin, kmax := 0, 0
+	for k := range measured {
+		if kmin == 0 || k < kmin {
+			kmin = k
+		}
+		kmax = max(kmax, k)
+	}
+	ref := measured[kmax]
+	memberCost := 1 / float64(kmax)
+	if kmin < kmax {
+		bucket := gm.BucketFor(60)
+		if lo, ok := measured[kmin][bucket]; ok {
+			memberCost = max(0, (1-float64(lo.Train)/float64(ref[bucket].Train))/float64(kmax-kmin))
+		}
+	}
+	host, _ := os.Hostname()
+	source := fmt.Sprintf("measured by `cbrnn bench` on %s (%d CPUs) on %s", host, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02"))
+	return costmodel.NewTable(backend, source, model, params, kmax, batch, memberCost, ref)
 }
 
 // benchRun holds what every measurement shares.
@@ -121,6 +165,7 @@ type benchRun struct {
 	c             gm.Config
 	B             int
 	steps, warmup int
+	autodiff      bool // time the general path even where a fast path exists
 }
 
 // newEnsemble puts K freshly initialised networks in one graph and returns it
@@ -135,6 +180,9 @@ func (b benchRun) newEnsemble(backend compute.Backend, K, T int) (*gm.Ensemble, 
 	if err != nil {
 		return nil, gm.StepInput{}, err
 	}
+	if b.autodiff {
+		ens.UseAutodiff()
+	}
 	return ens, benchInput(b.c, K, T, b.B, rng), nil
 }
 
@@ -145,8 +193,8 @@ func (b benchRun) step(ctx context.Context, out io.Writer, backend compute.Backe
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "model %s (%d parameters), K=%d, T=%d (bucket %d), B=%d\n",
-		name, b.c.Count().Total, K, T, gm.BucketFor(T), b.B)
+	fmt.Fprintf(out, "model %s (%d parameters, gradients by %s), K=%d, T=%d (bucket %d), B=%d\n",
+		name, b.c.Count().Total, ens.Gradients(), K, T, gm.BucketFor(T), b.B)
 	start := time.Now()
 	train := func() error { _, err := ens.TrainStep(in, gm.PaperOptim()); return err }
 	if err := train(); err != nil {
@@ -168,7 +216,8 @@ func (b benchRun) buckets(ctx context.Context, out io.Writer, backend compute.Ba
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "model %s (%d parameters), K=%d, B=%d; ms per ensemble step (and per member)\n", name, b.c.Count().Total, K, b.B)
+	fmt.Fprintf(out, "model %s (%d parameters, gradients by %s), K=%d, B=%d; ms per ensemble step (and per member)\n",
+		name, b.c.Count().Total, ens.Gradients(), K, b.B)
 	fmt.Fprintf(out, "%6s %10s %18s %18s\n", "bucket", "compile", "train", "test")
 	costs := costmodel.Costs{}
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -274,7 +323,8 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
-// benchInput is one batch of random bits per member, h0 = 0.1·U(0,1).
+// benchInput is one batch of random bits per member, the initial state by
+// the model's law, one label per trial.
 func benchInput(c gm.Config, K, T, B int, rng *rand.Rand) gm.StepInput {
 	in := gm.StepInput{Input: gm.Input{B: B}}
 	for range K {
@@ -282,12 +332,9 @@ func benchInput(c gm.Config, K, T, B int, rng *rand.Rand) gm.StepInput {
 		for i := range x {
 			x[i] = float32(rng.IntN(2))
 		}
-		h0 := make([]float32, B*c.Hidden)
-		for i := range h0 {
-			h0[i] = float32(0.1 * rng.Float64())
-		}
-		labels := make([][]int32, len(c.Heads))
-		for h, C := range c.Heads {
+		h0 := c.InitialState(rng, B)
+		labels := make([][]int32, len(c.Readout.Heads))
+		for h, C := range c.Readout.Heads {
 			labels[h] = make([]int32, B)
 			for b := range labels[h] {
 				labels[h][b] = int32(rng.IntN(C))

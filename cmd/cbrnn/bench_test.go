@@ -17,9 +17,9 @@ import (
 )
 
 func TestBench(t *testing.T) {
-	for _, cfg := range []string{"paper-cb", "gru-cb"} {
+	for _, cfg := range []string{"cb-rnn", "cb-gru", "seed-sketch,aux-rnn-cb"} {
 		var out bytes.Buffer
-		args := []string{"--config", cfg, "--seq-len", "5", "--batch", "4", "--steps", "2", "--warmup", "1", "--ensemble", "2"}
+		args := []string{"--model", cfg, "--seq-len", "5", "--batch", "4", "--steps", "2", "--warmup", "1", "--ensemble", "2"}
 		if err := bench(context.Background(), args, &out); err != nil {
 			t.Fatal(err)
 		}
@@ -29,9 +29,23 @@ func TestBench(t *testing.T) {
 				t.Errorf("%s: output lacks %q:\n%s", cfg, want, s)
 			}
 		}
+		for _, name := range strings.Split(cfg, ",") {
+			want := "model " + name
+			if !strings.Contains(s, want) {
+				t.Errorf("%s: output lacks %q:\n%s", cfg, want, s)
+			}
+		}
+	}
+	// The paper's CB-RNN on the autodiff path, for comparison.
+	var out bytes.Buffer
+	args := []string{"--model", "cb-rnn", "--gradients", "autodiff", "--seq-len", "5", "--batch", "4", "--steps", "1", "--warmup", "0"}
+	if err := bench(context.Background(), args, &out); err != nil || !strings.Contains(out.String(), "gradients by autodiff") {
+		t.Errorf("--gradients autodiff: %v\n%s", err, out.String())
 	}
 	for _, bad := range [][]string{
-		{"--config", "nope"},
+		{"--model", "nope"},
+		{"--model", "seed-sketch", "--gc", "128"},
+		{"--gradients", "magic"},
 		{"--ensemble", "1,0"},
 		{"--ensemble", "eight"},
 		{"--buckets", "8,-1"},
@@ -47,7 +61,7 @@ func TestBench(t *testing.T) {
 // and requires the printed s/epoch: the estimate uses what was measured.
 func TestBenchBucketsAndEstimate(t *testing.T) {
 	var out bytes.Buffer
-	args := []string{"--config", "paper-rnn", "--batch", "2", "--steps", "1", "--warmup", "0"}
+	args := []string{"--model", "rnn", "--batch", "2", "--steps", "1", "--warmup", "0"}
 	if err := bench(context.Background(), append(args, "--ensemble", "1,2", "--buckets", "5,9"), &out); err != nil {
 		t.Fatal(err)
 	}

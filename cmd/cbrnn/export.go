@@ -118,6 +118,7 @@ func runExport(args []string, stdout io.Writer) error {
 		return err
 	}
 	meta["cbrnn_config"] = string(cfg)
+	addAuthorsMeta(meta, d)
 	if _, ok := meta["format"]; !ok {
 		meta["format"] = "pt" // what Hugging Face loaders expect of PyTorch weights
 	}
@@ -171,17 +172,28 @@ func fitsConfig(d *rundir.Dir, ts []safetensors.Tensor, final bool, n int) error
 	return nil
 }
 
-// finalWeights picks, from the run's resume state, the tensors that its
-// latest checkpoint holds (the state also keeps optimiser buffers), checking
-// their shapes. The state's meta goes under "cbrnn_state"; there is no
-// "n", as the latest model has not necessarily solved any N.
+// finalWeights picks, from the run's resume state (which also keeps the
+// optimiser's buffers), the model's parameters: those its config.json names
+// when it holds a trainer config, else those its latest checkpoint holds,
+// checking every shape. The state's meta goes under "cbrnn_state"; there is
+// no "n", as the latest model has not necessarily solved any N.
 func finalWeights(d *rundir.Dir, ns []int) ([]safetensors.Tensor, map[string]string, error) {
-	if len(ns) == 0 {
-		return nil, nil, fmt.Errorf("--final: run %s has no checkpoint to tell its weights from the rest of the state", d.Path)
-	}
-	ref, _, err := d.LoadCheckpoint(ns[len(ns)-1])
-	if err != nil {
-		return nil, nil, err
+	var ref []safetensors.Tensor
+	var from string
+	var cfg trainer.Config
+	if err := d.ReadConfig(&cfg); err == nil && cfg.Model.Validate() == nil {
+		for _, p := range cfg.Model.Params() {
+			ref = append(ref, safetensors.Tensor{Name: p.Name, Shape: p.Shape})
+		}
+		from = "the run's config"
+	} else {
+		if len(ns) == 0 {
+			return nil, nil, fmt.Errorf("--final: run %s has neither a model config nor a checkpoint to tell its weights from the rest of the state", d.Path)
+		}
+		if ref, _, err = d.LoadCheckpoint(ns[len(ns)-1]); err != nil {
+			return nil, nil, err
+		}
+		from = fmt.Sprintf("checkpoint N=%d", ns[len(ns)-1])
 	}
 	var sm json.RawMessage
 	state, found, err := d.LoadState(&sm)
@@ -199,10 +211,10 @@ func finalWeights(d *rundir.Dir, ns []int) ([]safetensors.Tensor, map[string]str
 	for _, r := range ref {
 		t, ok := byName[r.Name]
 		if !ok {
-			return nil, nil, fmt.Errorf("--final: the resume state of run %s has no tensor %q (found in checkpoint N=%d)", d.Path, r.Name, ns[len(ns)-1])
+			return nil, nil, fmt.Errorf("--final: the resume state of run %s has no tensor %q (named by %s)", d.Path, r.Name, from)
 		}
 		if !slices.Equal(t.Shape, r.Shape) {
-			return nil, nil, fmt.Errorf("--final: tensor %q has shape %v in the resume state but %v in checkpoint N=%d", r.Name, t.Shape, r.Shape, ns[len(ns)-1])
+			return nil, nil, fmt.Errorf("--final: tensor %q has shape %v in the resume state but %v in %s", r.Name, t.Shape, r.Shape, from)
 		}
 		out = append(out, t)
 	}

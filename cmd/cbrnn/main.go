@@ -71,6 +71,13 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
 		}
+		// A command may choose its exit status (slurm-task's "requeue me",
+		// which a SIGTERM from Slurm asks for): it wins over the interrupt.
+		var coded interface{ ExitCode() int }
+		if errors.As(err, &coded) {
+			fmt.Fprintf(os.Stderr, "cbrnn %s: %v\n", os.Args[1], err)
+			os.Exit(coded.ExitCode())
+		}
 		if ctx.Err() != nil {
 			// Ctrl-C or SIGTERM: one line, not "context canceled" (nor the
 			// "task host is closed" of a request cut short).

@@ -9,10 +9,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/cbrnn/cbrnn/experiments"
-	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/internal/authors"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -25,11 +24,7 @@ func runTrain(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	var (
 		taskName = fs.String("task", "dms", "task plugin name (see 'cbrnn tasks list')")
-		model    = fs.String("model", "cb-rnn", "cb-rnn, rnn, cb-gru or gru")
-		hidden   = fs.Int("hidden", 0, "hidden units (0: 64 for CB models, parameter-matched for rnn/gru)")
-		gc       = fs.Int("gc", 256, "granule cells G of the CB (also the match target of a baseline)")
-		pc       = fs.Int("pc", 64, "Purkinje cells P of the CB")
-		cbSees   = fs.String("cb-sees", "hidden+input", "what the granule layer receives: hidden+input, hidden or input")
+		mf       = addModelFlags(fs, "the registered model to train")
 		regime   = fs.String("regime", trainer.Standard, "standard, frozen-core, periodic-core or fixed-n")
 		period   = fs.Int("period", 0, "periodic-core refresh period k (0: 10 for DMS, 5 for parity)")
 		fixedN   = fs.Int("n", 0, "N for --regime fixed-n")
@@ -42,7 +37,7 @@ func runTrain(ctx context.Context, args []string) error {
 		seeds    = fs.Int("seeds", 1, "train this many runs (seeds seed…seed+n−1) together in one graph")
 		out      = fs.String("out", "", "run directory (required); with --seeds > 1, one subdirectory per seed")
 		resume   = fs.Bool("resume", false, "continue the run in --out from its last completed epoch")
-		imp      = fs.String("import", "", "start from these weights (safetensors, PyTorch names) instead of the paper's init")
+		imp      = fs.String("import", "", "start from these weights (safetensors, or a torch.save checkpoint in the authors' layout) instead of the paper's init")
 		tparams  = paramFlag{}
 	)
 	fs.Var(tparams, "task-param", "task parameter key=value (repeatable)")
@@ -68,19 +63,10 @@ func runTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	g := experiments.Group{Model: *model, Hidden: *hidden, GC: *gc, MatchGC: *gc, Regime: *regime}
-	if g.Hidden == 0 && strings.HasPrefix(*model, "cb-") {
-		g.Hidden = 64
-	}
-	m, err := experiments.ModelConfig(g, desc)
+	model := *mf.model
+	m, err := mf.build(model, desc.Inputs, desc.Heads)
 	if err != nil {
 		return err
-	}
-	if m.CB {
-		m.PC, m.CBSees = *pc, *cbSees
-		if err := m.Validate(); err != nil {
-			return err
-		}
 	}
 	var initW map[string][]float32
 	var initHash string
@@ -91,13 +77,9 @@ func runTrain(ctx context.Context, args []string) error {
 		}
 		sum := sha256.Sum256(raw)
 		initHash = hex.EncodeToString(sum[:])
-		ts, _, err := safetensors.ReadFile(*imp)
+		w, _, err := authors.LoadWeights(*imp, m) // safetensors or torch.save, matched strictly
 		if err != nil {
-			return fmt.Errorf("--import: %w", err)
-		}
-		w, err := trainer.FromTensors(m, ts, "")
-		if err != nil {
-			return fmt.Errorf("--import %s does not fit the model: %w", *imp, err)
+			return fmt.Errorf("--import: %w", err) // names the file, its format and what does not fit
 		}
 		if err := trainer.CheckFinite(m, w, "--import "+*imp+": its weights"); err != nil {
 			return err
@@ -112,7 +94,7 @@ func runTrain(ctx context.Context, args []string) error {
 	var plans []planned
 	for i := 0; i < *seeds; i++ {
 		c := trainer.Paper(*taskName, m, *seed+uint64(i))
-		c.ModelName, c.Regime, c.FixedN = *model, *regime, *fixedN
+		c.ModelName, c.Regime, c.FixedN = model, *regime, *fixedN
 		c.Period = *period
 		if c.Regime == trainer.PeriodicCore && c.Period == 0 {
 			c.Period = experiments.PeriodFor(*taskName)
@@ -165,8 +147,8 @@ func runTrain(ctx context.Context, args []string) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	fmt.Fprintf(os.Stderr, "training %d run(s): %s on %s, %d parameters, regime %s\n",
-		len(rs), *model, *taskName, m.Count().Total, *regime)
+	fmt.Fprintf(os.Stderr, "training %d run(s): %s (%s; %d parameters, gradients by %s) on %s, regime %s\n",
+		len(rs), model, m.Describe(), m.Count().Total, m.Gradients(), *taskName, *regime)
 	for _, r := range rs {
 		unlock, err := r.Dir.Lock()
 		if err != nil {

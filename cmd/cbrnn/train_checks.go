@@ -35,8 +35,8 @@ type flagDomain struct {
 // sizes fit in memory is checkMemory's business.
 var trainDomains = []flagDomain{
 	{name: "hidden", min: 1, max: 1 << 20, what: "hidden units", zero: "the model's default"},
-	{name: "gc", min: 1, max: 1 << 30, what: "granule cells"},
-	{name: "pc", min: 1, max: 1 << 30, what: "Purkinje cells"},
+	{name: "gc", min: 1, max: 1 << 30, what: "granule cells", zero: "the model's default, 256"},
+	{name: "pc", min: 1, max: 1 << 30, what: "Purkinje cells", zero: "the model's default, 64"},
 	{name: "period", min: 1, max: 1 << 20, what: "a refresh period", zero: "10 for DMS, 5 for parity"},
 	{name: "n", min: 1, max: 1 << 20, what: "an N", zero: "unset"},
 	{name: "epochs", min: 1, max: 1_000_000, what: "a number of epochs", zero: "the paper's budget"},

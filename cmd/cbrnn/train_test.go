@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestTrainCLI(t *testing.T) {
 		t.Fatalf("%d epochs recorded (%v), want 2", len(st), err)
 	}
 	var c trainer.Config
-	if err := d.ReadConfig(&c); err != nil || c.Model.Hidden != 64 || c.Model.GC != 256 || !c.Model.CB || c.Optim.LR != 0.01 {
+	if err := d.ReadConfig(&c); err != nil || !reflect.DeepEqual(c.Model, gm.MustBuild("cb-rnn", gm.Options{})) || c.Optim.LR != 0.01 {
 		t.Errorf("config %+v (%v) is not the paper's CB-RNN", c, err)
 	}
 	if err := runTrain(ctx, append(tiny, "--resume")); err != nil {
@@ -56,6 +57,7 @@ func TestTrainCLI(t *testing.T) {
 		{"existing run without --resume", tiny, "--resume"},
 		{"unknown task", []string{"--task", "nosuch", "--out", fresh()}, "nosuch"},
 		{"unknown model", []string{"--model", "lstm", "--out", fresh()}, `unknown model "lstm"`},
+		{"option the model ignores", []string{"--model", "seed-sketch", "--gc", "512", "--out", fresh()}, "model seed-sketch does not take --gc"},
 		{"unknown regime", []string{"--regime", "sometimes", "--out", fresh()}, `unknown regime "sometimes"`},
 		{"frozen core without CB", []string{"--model", "rnn", "--regime", "frozen-core", "--out", fresh()}, "cerebellar module"},
 		{"bad number", []string{"--epochs", "many", "--out", fresh()}, "invalid value"},
@@ -79,7 +81,7 @@ func TestTrainRefusesBeforeWriting(t *testing.T) {
 	t.Setenv("CBRNN_TASK_PATH", pluginDir(t))
 	ctx := context.Background()
 	nan := filepath.Join(t.TempDir(), "nan.safetensors")
-	m := gm.Config{Core: "elman", Hidden: 64, CB: true, GC: 256, PC: 64, Inputs: 1, Heads: []int{2}}.WithDefaults()
+	m := gm.MustBuild("cb-rnn", gm.Options{})
 	var ts []safetensors.Tensor
 	for _, p := range m.Params() {
 		ts = append(ts, safetensors.Tensor{Name: p.Name, Shape: p.Shape, Data: make([]float32, p.Size())})
@@ -99,7 +101,7 @@ func TestTrainRefusesBeforeWriting(t *testing.T) {
 		{"huge batch", []string{"--batch", "100000"}, "--batch 100000 is outside its domain: trials per batch in [1, 65536]"},
 		{"too many seeds", []string{"--seeds", "100000"}, "--seeds 100000 is outside its domain: runs trained together in [1, 1024]"},
 		{"negative hidden", []string{"--hidden", "-5"}, "--hidden -5 is outside its domain"},
-		{"zero gc", []string{"--gc", "0"}, "--gc 0 is outside its domain"},
+		{"negative gc", []string{"--gc", "-1"}, "--gc -1 is outside its domain: 0 (the model's default, 256) or granule cells in [1, 1073741824]"},
 		{"huge hidden", []string{"--hidden", "100000"}, "needs about"},
 		{"huge gc", []string{"--gc", "100000000"}, "needs about"},
 		{"max N beyond the task", []string{"--max-n", "5000"}, "max N 5000 is outside the N range [2, 1000] of task dms"},
@@ -122,6 +124,69 @@ func TestTrainRefusesBeforeWriting(t *testing.T) {
 			t.Log(err)
 			if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("a refused start left %s behind (%v)", out, err)
+			}
+		})
+	}
+}
+
+// TestEveryModelTrains trains every registered model for a few epochs of
+// DMS through the real plugins, exports its weights, checks the file holds
+// exactly the trained parameters, and starts a new run from it.
+func TestEveryModelTrains(t *testing.T) {
+	t.Setenv("CBRNN_TASK_PATH", pluginDir(t))
+	ctx := context.Background()
+	for _, m := range gm.Models() {
+		t.Run(m.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			run := filepath.Join(dir, "run")
+			args := []string{"--model", m.Name, "--task", "dms", "--epochs", "3", "--steps", "3", "--test-steps", "1", "--batch", "8"}
+			if err := runTrain(ctx, append(args, "--out", run)); err != nil {
+				t.Fatal(err)
+			}
+			d, err := rundir.Open(run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := rundir.ReadStats[trainer.EpochStats](d)
+			if err != nil || len(st) != 3 {
+				t.Fatalf("%d epochs recorded (%v), want 3", len(st), err)
+			}
+			var c trainer.Config
+			if err := d.ReadConfig(&c); err != nil || c.ModelName != m.Name || !reflect.DeepEqual(c.Model, gm.MustBuild(m.Name, gm.Options{})) {
+				t.Fatalf("config of %s: %+v (%v)", m.Name, c, err)
+			}
+			for _, s := range st {
+				if !(s.TrainLoss > 0) || s.TestAcc < 0 || s.TestAcc > 100 {
+					t.Errorf("epoch %d: loss %v accuracy %v", s.Epoch, s.TrainLoss, s.TestAcc)
+				}
+			}
+
+			file := filepath.Join(dir, "final.safetensors")
+			if err := runExport([]string{run, "--final", "--out", file}, nil); err != nil {
+				t.Fatal(err)
+			}
+			ts, _, err := safetensors.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := trainer.FromTensors(c.Model, ts, "")
+			if err != nil || len(ts) != len(c.Model.Params()) {
+				t.Fatalf("export holds %d tensors for %d parameters: %v", len(ts), len(c.Model.Params()), err)
+			}
+			state, _, err := d.LoadState(new(trainer.State))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := trainer.FromTensors(c.Model, state, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Error("exported weights differ from the run's final weights")
+			}
+			if err := runTrain(ctx, []string{"--model", m.Name, "--task", "dms", "--epochs", "1", "--steps", "1", "--test-steps", "1",
+				"--batch", "8", "--import", file, "--out", filepath.Join(dir, "again")}); err != nil {
+				t.Errorf("training from the exported weights: %v", err)
 			}
 		})
 	}
@@ -171,7 +236,7 @@ func TestTrainOutFolder(t *testing.T) {
 	// A start killed before its first epoch (config.json, provenance.json
 	// and an empty stats file, of other flags) does not block a new start.
 	left := filepath.Join(t.TempDir(), "left")
-	other := trainer.Paper("dms", gm.Config{Core: "elman", Hidden: 64, CB: true, GC: 256, PC: 64, Inputs: 1, Heads: []int{2}}, 1)
+	other := trainer.Paper("dms", gm.MustBuild("cb-rnn", gm.Options{}), 1)
 	other.Steps = 999
 	if _, err := rundir.Create(left, other); err != nil {
 		t.Fatal(err)

@@ -18,35 +18,38 @@ type Memory struct {
 func (m Memory) Total() uint64 { return m.Activations + m.Parameters + m.Requests + m.Base }
 
 // Per-unit costs of the Go backend's training step, a least-squares fit to
-// the peak RSS of a training step at fixed T (VmHWM, 2-core machine, Go
-// backend with GOEXPERIMENT=simd; the points are in memory_test.go). Per
-// member, trial and step, BPTT keeps about 8 float32 per hidden unit and
-// 4 per granule, Purkinje cell and input; each parameter costs about 7
-// float32 (weights, momentum, gradients and the step's copies).
+// the peak RSS of the paper's CB-RNN's training step at fixed T (VmHWM,
+// 2-core machine, Go backend with GOEXPERIMENT=simd; the points are in
+// memory_test.go). Per member, trial and step, BPTT keeps about 7 float32
+// per unit of recurrent state and 4 per unit of a cerebellar layer and per
+// input; each parameter costs about 7 float32 (weights, momentum, gradients
+// and the step's copies). Other models (the autodiff path) are priced with
+// the same rates: the estimate is there to refuse the impossible.
 const (
-	bytesPerHidden   = 32
-	bytesPerGranule  = 15
-	bytesPerPurkinje = 16
-	bytesPerInput    = 16
-	bytesPerParam    = 28
-	bytesPerRequest  = 200 // a task.Request with its params map, per training step
-	baseBytes        = 8 << 20
+	bytesPerState   = 28
+	bytesPerCBUnit  = 16
+	bytesPerInput   = 16
+	bytesPerParam   = 28
+	bytesPerRequest = 200 // a task.Request with its params map, per training step
+	baseBytes       = 8 << 20
 )
 
 // TrainingMemory estimates the peak memory of training members networks of
 // model m together, with batch trials per batch, sequences up to maxT steps
 // (a step runs at gm.BucketFor(maxT)) and steps training batches per epoch.
-// It is an estimate, within about 25% of the measured peaks, meant to refuse
-// sizes that cannot fit before they are tried, not to plan memory to the
-// megabyte.
+// It is an estimate, within about 35% of the measured peaks (which move by
+// some 20% from run to run with the Go garbage collector's timing), meant
+// to refuse sizes that cannot fit before they are tried, not to plan memory
+// to the megabyte.
 func TrainingMemory(m gm.Config, members, batch, maxT, steps int) (Memory, error) {
 	if members < 1 || batch < 1 || maxT < 1 || steps < 0 {
 		return Memory{}, fmt.Errorf("costmodel: bad sizes: %d members, batch %d, T ≤ %d, %d steps", members, batch, maxT, steps)
 	}
-	m = m.WithDefaults()
-	perUnit := uint64(m.Hidden)*bytesPerHidden + uint64(m.Inputs)*bytesPerInput
-	if m.CB {
-		perUnit += uint64(m.GC)*bytesPerGranule + uint64(m.PC)*bytesPerPurkinje
+	perUnit := uint64(m.StateWidth())*bytesPerState + uint64(m.Inputs)*bytesPerInput
+	if m.CB != nil {
+		for _, l := range m.CB.Layers {
+			perUnit += uint64(l.Width) * bytesPerCBUnit
+		}
 	}
 	units := uint64(members) * uint64(batch) * uint64(gm.BucketFor(maxT))
 	return Memory{

@@ -1,5 +1,6 @@
-// Command oddball is the oddball task plugin (SPEC §2); the generator lives in
-// package tasks so it can also run in-process.
+// Command oddball is the oddball task plugin as the authors train it (METHODS
+// §2.4): i.i.d. bits, volatility-rule label. The generator lives in package
+// tasks so it can also run in-process.
 package main
 
 import (

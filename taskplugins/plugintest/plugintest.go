@@ -20,7 +20,7 @@ import (
 
 // Paper lists the packages of the paper's task plugins.
 var Paper = []string{
-	"taskplugins/dms", "taskplugins/parity", "taskplugins/mod3", "taskplugins/oddball",
+	"taskplugins/dms", "taskplugins/parity", "taskplugins/mod3", "taskplugins/oddball", "taskplugins/oddball_structured",
 	"taskplugins/dms_fixed", "taskplugins/parity_fixed", "taskplugins/multitask", "taskplugins/switch",
 }
 

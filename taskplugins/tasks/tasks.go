@@ -7,21 +7,20 @@ package tasks
 import (
 	"fmt"
 	"math/rand/v2"
-	"strconv"
-	"sync"
 
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 )
 
-// Version is the version every paper task reports. Bump it when a
-// generator's output changes, since saved runs assume the same data.
+// Version is the version the paper tasks report unless versioned gives one
+// its own. Bump a task's version when its generator's output changes, since
+// saved runs assume the same data.
 const Version = "1.0.0"
 
-// Fixed-pool size (SPEC §2: 200 × 4000 bits).
-const (
-	PoolRows = 200
-	PoolLen  = 4000
-)
+// versioned gives a description its own data version.
+func versioned(d task.Description, version string) task.Description {
+	d.Version = version
+	return d
+}
 
 // paperDesc fills in what all the paper's tasks share: binary input, labels
 // on the last step, T = M ∈ {N+2, …, 4N+1}.
@@ -157,146 +156,8 @@ var Switch = task.Generator{
 	},
 }
 
-// Oddball is the volatility oddball task: the N bits before the probe come
-// from a stable (flip prob 0.12) or volatile (0.75) chain with 5% noise; the
-// context counts as volatile iff transitions/(N−1) > 0.35; the expected probe
-// is the last context bit (stable) or its flip (volatile); the probe matches
-// with probability 1/2 and the label is 1 iff it does.
-var Oddball = task.Generator{
-	Desc: paperDesc("oddball", "volatility oddball: label 1 iff the probe matches what the context's volatility predicts",
-		1, 2, 1000, []int{2}, []string{"oddball"},
-		task.Param{Key: "p_stable", Default: "0.12", Help: "flip probability of a stable context"},
-		task.Param{Key: "p_volatile", Default: "0.75", Help: "flip probability of a volatile context"},
-		task.Param{Key: "noise", Default: "0.05", Help: "probability of flipping each context bit afterwards"},
-		task.Param{Key: "threshold", Default: "0.35", Help: "volatile iff transitions/(N-1) exceeds this"}),
-	Generate: generateOddball,
-}
-
-func floatParams(p map[string]string, keys ...string) ([]float64, error) {
-	out := make([]float64, len(keys))
-	for i, k := range keys {
-		v, err := strconv.ParseFloat(p[k], 64)
-		if err != nil {
-			return nil, fmt.Errorf("parameter %s: %w", k, err)
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-func generateOddball(rng *rand.Rand, n, b int, p map[string]string) ([]float32, int, [][]int32, error) {
-	f, err := floatParams(p, "p_stable", "p_volatile", "noise", "threshold")
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	pStable, pVolatile, noise, threshold := f[0], f[1], f[2], f[3]
-	t := SeqLen(rng, n)
-	x := make([]float32, t*b)
-	Bits(rng, x) // the prefix before the context stays random
-	labels := make([]int32, b)
-	ctx := make([]float32, n)
-	for bi := range b {
-		flip := pStable
-		if rng.IntN(2) == 1 {
-			flip = pVolatile
-		}
-		ctx[0] = float32(rng.IntN(2))
-		for k := 1; k < n; k++ {
-			ctx[k] = ctx[k-1]
-			if rng.Float64() < flip {
-				ctx[k] = 1 - ctx[k-1]
-			}
-		}
-		trans := 0
-		for k := range n {
-			if rng.Float64() < noise {
-				ctx[k] = 1 - ctx[k]
-			}
-			if k > 0 && ctx[k] != ctx[k-1] {
-				trans++
-			}
-		}
-		expected := ctx[n-1]
-		if float64(trans)/float64(n-1) > threshold {
-			expected = 1 - expected
-		}
-		probe := expected
-		labels[bi] = 1
-		if rng.IntN(2) == 0 {
-			probe = 1 - expected
-			labels[bi] = 0
-		}
-		for k := range n {
-			x[(t-1-n+k)*b+bi] = ctx[k]
-		}
-		x[(t-1)*b+bi] = probe
-	}
-	return x, t, [][]int32{labels}, nil
-}
-
-// pools caches fixed pools by seed string: 800 kB each, made once per
-// process.
-var pools sync.Map // string → []byte
-
-// Pool returns the fixed pool for seed: PoolRows × PoolLen Bernoulli(0.5)
-// bits, row-major, a pure function of the seed string.
-func Pool(seed string) []byte {
-	if p, ok := pools.Load(seed); ok {
-		return p.([]byte)
-	}
-	key := task.SeedKey("cbrnn-fixed-pool", map[string]string{"pool_seed": seed}, task.Request{})
-	rng := task.NewRNG(key)
-	p := make([]byte, PoolRows*PoolLen)
-	for i := 0; i < len(p); i += 64 {
-		w := rng.Uint64()
-		for j := i; j < min(i+64, len(p)); j++ {
-			p[j] = byte(w & 1)
-			w >>= 1
-		}
-	}
-	actual, _ := pools.LoadOrStore(seed, p)
-	return actual.([]byte)
-}
-
-// fixedTask cuts every trial from a random row of the pool at a random
-// offset (SPEC §2 fixed-pool controls) and labels it like the fresh task.
-func fixedTask(f labelFunc) task.GenerateFunc {
-	return func(rng *rand.Rand, n, b int, p map[string]string) ([]float32, int, [][]int32, error) {
-		pool := Pool(p["pool_seed"])
-		t := SeqLen(rng, n)
-		x := make([]float32, t*b)
-		for bi := range b {
-			row, off := rng.IntN(PoolRows), rng.IntN(PoolLen-t+1)
-			src := pool[row*PoolLen+off:]
-			for k := range t {
-				x[k*b+bi] = float32(src[k])
-			}
-		}
-		return x, t, label(x, t, b, 1, n, []labelFunc{f}), nil
-	}
-}
-
-var poolParam = task.Param{Key: "pool_seed", Default: "0", Help: "seed of the fixed 200x4000 pool"}
-
-// fixedMaxN keeps 4N+1 within a pool row.
-const fixedMaxN = (PoolLen - 1) / 4
-
-// DMSFixed is N-DMS on slices of a fixed pool.
-var DMSFixed = task.Generator{
-	Desc: paperDesc("dms_fixed", "N-DMS on random slices of a fixed 200x4000 bit pool (control)",
-		1, 2, fixedMaxN, []int{2}, []string{"dms"}, poolParam),
-	Generate: fixedTask(dmsLabel),
-}
-
-// ParityFixed is N-parity on slices of a fixed pool.
-var ParityFixed = task.Generator{
-	Desc: paperDesc("parity_fixed", "N-parity on random slices of a fixed 200x4000 bit pool (control)",
-		1, 1, fixedMaxN, []int{2}, []string{"parity"}, poolParam),
-	Generate: fixedTask(parityLabel),
-}
-
 // All lists the paper's tasks.
-var All = []task.Generator{DMS, Parity, Mod3, Oddball, DMSFixed, ParityFixed, Multitask, Switch}
+var All = []task.Generator{DMS, Parity, Mod3, Oddball, OddballStructured, DMSFixed, ParityFixed, Multitask, Switch}
 
 // Lookup finds a paper task by name.
 func Lookup(name string) (task.Generator, bool) {

@@ -1,7 +1,6 @@
 package tasks_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -47,7 +46,8 @@ func parity(s []int, n int) int32 { return int32(sum(s[len(s)-n:]) % 2) }
 func mod3(s []int, n int) int32   { return int32(sum(s[len(s)-n:]) % 3) }
 
 // oddball re-derives the oddball label from the sequence alone: the N bits
-// before the probe are the context; volatile iff transitions/(N−1) > 0.35.
+// before the probe are the context; volatile iff transitions/max(1, N−1) >
+// 0.35 (the authors' get_volatility_oddball_label).
 func oddball(s []int, n int) int32 {
 	m := len(s)
 	ctx, probe := s[m-1-n:m-1], s[m-1]
@@ -58,7 +58,7 @@ func oddball(s []int, n int) int32 {
 		}
 	}
 	expected := ctx[n-1]
-	if float64(trans)/float64(n-1) > 0.35 {
+	if float64(trans)/float64(max(1, n-1)) > 0.35 {
 		expected = 1 - expected
 	}
 	if probe == expected {
@@ -79,6 +79,7 @@ func TestLabelsAgainstIndependentCheck(t *testing.T) {
 		{tasks.Parity, []check{parity}, nil},
 		{tasks.Mod3, []check{mod3}, nil},
 		{tasks.Oddball, []check{oddball}, nil},
+		{tasks.OddballStructured, []check{oddball}, nil},
 		{tasks.DMSFixed, []check{dms}, nil},
 		{tasks.ParityFixed, []check{parity}, map[string]string{"pool_seed": "7"}},
 		{tasks.Multitask, []check{dms, parity}, nil},
@@ -86,7 +87,7 @@ func TestLabelsAgainstIndependentCheck(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.g.Desc.Name, func(t *testing.T) {
-			for _, n := range []int{2, 3, 7, 30} {
+			for _, n := range []int{max(1, c.g.Desc.MinN), 2, 3, 7, 30} {
 				for idx := range uint64(20) {
 					r := task.Request{Task: c.g.Desc.Name, Params: c.params, N: n, B: 32, Seed: 11, Index: idx}
 					b, err := c.g.Batch(r)
@@ -139,13 +140,17 @@ func TestSeqLenRange(t *testing.T) {
 }
 
 // Bits are Bernoulli(1/2) and labels balanced: within 5 standard errors.
+// (The structured oddball's bits are not independent, so only its labels are
+// checked: the probe matches with p_match = 1/2.)
 func TestBalance(t *testing.T) {
 	for _, c := range []struct {
 		g     task.Generator
 		label bool // check that label 1 has frequency 1/2
+		bits  bool // check that bit 1 has frequency 1/2
 	}{
-		{tasks.DMS, true}, {tasks.Parity, true}, {tasks.Oddball, true},
-		{tasks.DMSFixed, true}, {tasks.ParityFixed, true}, {tasks.Mod3, false},
+		{tasks.DMS, true, true}, {tasks.Parity, true, true}, {tasks.Oddball, true, true},
+		{tasks.OddballStructured, true, false},
+		{tasks.DMSFixed, true, true}, {tasks.ParityFixed, true, true}, {tasks.Mod3, false, true},
 	} {
 		ones, bits, pos, labels := 0.0, 0.0, 0.0, 0.0
 		for idx := range uint64(200) {
@@ -162,7 +167,7 @@ func TestBalance(t *testing.T) {
 			}
 			labels += float64(b.B)
 		}
-		if p := ones / bits; math.Abs(p-0.5) > 5*0.5/math.Sqrt(bits) {
+		if p := ones / bits; c.bits && math.Abs(p-0.5) > 5*0.5/math.Sqrt(bits) {
 			t.Errorf("%s: fraction of 1 bits %.4f over %.0f bits", c.g.Desc.Name, p, bits)
 		}
 		if p := pos / labels; c.label && math.Abs(p-0.5) > 5*0.5/math.Sqrt(labels) {
@@ -190,13 +195,13 @@ func TestMod3Classes(t *testing.T) {
 	}
 }
 
-// Oddball contexts come in both regimes, and noise sometimes makes the
-// observed regime differ from the generating one, as the SPEC intends.
+// Structured oddball contexts come in both regimes, and noise sometimes
+// makes the observed regime differ from the generating one.
 func TestOddballVolatility(t *testing.T) {
 	n := 12
 	volatile, stable := 0, 0
 	for idx := range uint64(50) {
-		b, err := tasks.Oddball.Batch(task.Request{N: n, B: 64, Index: idx})
+		b, err := tasks.OddballStructured.Batch(task.Request{N: n, B: 64, Index: idx})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,36 +222,6 @@ func TestOddballVolatility(t *testing.T) {
 	}
 	if volatile < 1200 || stable < 1200 {
 		t.Errorf("volatile %d, stable %d of 3200 contexts: want both near half", volatile, stable)
-	}
-}
-
-// Every fixed-pool trial is a contiguous slice of one pool row.
-func TestFixedPoolSlices(t *testing.T) {
-	for _, g := range []task.Generator{tasks.DMSFixed, tasks.ParityFixed} {
-		pool := tasks.Pool("5")
-		b, err := g.Batch(task.Request{N: 20, B: 16, Params: map[string]string{"pool_seed": "5"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for bi, s := range trials(b, 0) {
-			seq := make([]byte, len(s))
-			for k, v := range s {
-				seq[k] = byte(v)
-			}
-			found := false
-			for row := 0; row < tasks.PoolRows && !found; row++ {
-				found = bytes.Contains(pool[row*tasks.PoolLen:(row+1)*tasks.PoolLen], seq)
-			}
-			if !found {
-				t.Fatalf("%s trial %d is not a slice of any pool row", g.Desc.Name, bi)
-			}
-		}
-	}
-	if bytes.Equal(tasks.Pool("0"), tasks.Pool("1")) {
-		t.Error("pools of seeds 0 and 1 are equal")
-	}
-	if len(tasks.Pool("0")) != tasks.PoolRows*tasks.PoolLen {
-		t.Error("pool size")
 	}
 }
 
@@ -319,7 +294,17 @@ func TestRequestChecks(t *testing.T) {
 		{"zero batch", tasks.Parity, task.Request{N: 3, B: 0}, "batch size"},
 		{"unknown param", tasks.Parity, task.Request{N: 3, B: 4, Params: map[string]string{"pool": "1"}}, `no parameter "pool"`},
 		{"wrong task", tasks.Parity, task.Request{Task: "dms", N: 3, B: 4}, "sent to"},
-		{"bad float", tasks.Oddball, task.Request{N: 3, B: 4, Params: map[string]string{"noise": "x"}}, "noise"},
+		{"bad float", tasks.OddballStructured, task.Request{N: 3, B: 4, Params: map[string]string{"noise": "x"}}, `noise = "x" is not a number`},
+		{"p_stable above 1", tasks.OddballStructured, task.Request{N: 3, B: 4, Params: map[string]string{"p_stable": "5"}}, "p_stable = 5 is outside its domain [0, 1]"},
+		{"p_volatile NaN", tasks.OddballStructured, task.Request{N: 3, B: 4, Params: map[string]string{"p_volatile": "NaN"}}, "p_volatile = NaN is outside its domain [0, 1]"},
+		{"negative noise", tasks.OddballStructured, task.Request{N: 3, B: 4, Params: map[string]string{"noise": "-1"}}, "noise = -1 is outside its domain [0, 1]"},
+		{"p_match Inf", tasks.OddballStructured, task.Request{N: 3, B: 4, Params: map[string]string{"p_match": "+Inf"}}, "p_match = +Inf is outside its domain [0, 1]"},
+		{"prefix_prob above 1", tasks.OddballStructured, task.Request{N: 3, B: 4, Params: map[string]string{"prefix_prob": "1.5"}}, "prefix_prob = 1.5 is outside"},
+		{"threshold above 1", tasks.Oddball, task.Request{N: 3, B: 4, Params: map[string]string{"threshold": "1.01"}}, "task oddball: parameter threshold = 1.01 is outside its domain [0, 1]"},
+		{"oddball has no noise", tasks.Oddball, task.Request{N: 3, B: 4, Params: map[string]string{"noise": "0.1"}}, `no parameter "noise"`},
+		{"pool seed not a number", tasks.DMSFixed, task.Request{N: 3, B: 4, Params: map[string]string{"pool_seed": "x"}}, `pool_seed = "x" is not an integer in [0, 4294967295]`},
+		{"negative pool seed", tasks.ParityFixed, task.Request{N: 3, B: 4, Params: map[string]string{"pool_seed": "-1"}}, "task parity_fixed: parameter pool_seed"},
+		{"pool seed past 32 bits", tasks.DMSFixed, task.Request{N: 3, B: 4, Params: map[string]string{"pool_seed": "4294967296"}}, "pool_seed"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

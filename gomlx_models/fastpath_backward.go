@@ -1,6 +1,8 @@
 package gomlxmodels
 
 import (
+	"fmt"
+
 	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive,staticcheck // graph DSL.
 )
@@ -75,12 +77,12 @@ type stepDeltas struct {
 func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Node {
 	grads := make(map[string]*Node)
 	zero := ScalarZero(n.g, dtypes.Float32)
-	H, I := n.hidden, n.cfg.Inputs
+	H, I := n.hidden, n.inputs
 
 	// Readout.
 	var dh *Node
 	for i, dl := range dLogits {
-		p := n.cfg.HeadPrefix(i)
+		p := fmt.Sprintf("head.%d", i)
 		// dl [K, C, B], hT [K, H, B].
 		grads[p+".weight"] = DotGeneral(dl, []int{2}, []int{0}, hT, []int{2}, []int{0})
 		grads[p+".bias"] = ReduceSum(dl, 2)
@@ -98,7 +100,7 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 		d := Where(tr.mask, dh, zero) // gradient entering the step (0 on padding)
 		ds := &deltas[t]
 		var dPrev, dcb *Node
-		if n.cfg.Core == CoreGRU {
+		if n.isGRU {
 			dPrev, dcb = n.gruBack(d, tr, ds)
 		} else {
 			dpre := Mul(d, tr.dAct) // α·LeakyReLU'(pre)·d
@@ -106,7 +108,7 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 			dPrev = Add(MulScalar(d, 1-n.alpha), matmul(n.a.hT[0], dpre))
 			dcb = dpre
 		}
-		if n.cfg.CB {
+		if n.hasCB {
 			ds.cb = dcb
 			ds.pcA = Where(GreaterThan(tr.pcA, zero), matmul(n.a.dcnT, dcb), zero)
 			ds.gcA = Where(GreaterThan(tr.gcA, zero), matmul(n.a.pcT, ds.pcA), zero)
@@ -133,7 +135,7 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 		grads[xBias], grads[hBias] = b, b
 	}
 	var dCB *Node
-	if n.cfg.Core == CoreGRU {
+	if n.isGRU {
 		QA := collect(func(t int) *Node { return trace[t].qA })
 		for gi, gname := range gruGates {
 			D := collect(func(t int) *Node { return deltas[t].core[gi] })
@@ -143,7 +145,7 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 			}
 			splitCore(gradW(D, in), "h_"+gname+".weight", "x_"+gname+".weight", "x_"+gname+".bias", "h_"+gname+".bias")
 		}
-		if n.cfg.CB {
+		if n.hasCB {
 			dCB = collect(func(t int) *Node { return deltas[t].cb })
 		}
 	} else {
@@ -151,8 +153,8 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 		splitCore(gradW(D, C), "hh.weight", "inp.weight", "inp.bias", "hh.bias")
 		dCB = D
 	}
-	if n.cfg.CB {
-		G, P := n.cfg.GC, n.cfg.PC
+	if n.hasCB {
+		G, P := n.gc, n.pc
 		PCA := collect(func(t int) *Node { return trace[t].pcA })
 		GCA := collect(func(t int) *Node { return trace[t].gcA })
 		DPC := collect(func(t int) *Node { return deltas[t].pcA })
@@ -164,19 +166,23 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 		grads["cb.pc.weight"] = cols(gPC, 0, G)
 		grads["cb.pc.bias"] = lastCol(gPC)
 		gGC := rows(gradW(DGC, C), 0, G) // [K, G, H+I+1]
-		switch n.cfg.CBSees {
-		case CBSeesHidden:
+		switch n.sees {
+		case SeesHidden:
 			grads["cb.gc.weight"] = cols(gGC, 0, H)
-		case CBSeesInput:
+		case SeesInput:
 			grads["cb.gc.weight"] = cols(gGC, H, H+I)
 		default:
 			grads["cb.gc.weight"] = cols(gGC, 0, H+I) // c_t = [h_{t-1}, x_t]
 		}
 		grads["cb.gc.bias"] = lastCol(gGC)
 	}
+	byName := make(map[string]*Node, len(grads))
+	for role, g := range grads {
+		byName[n.name(role)] = g
+	}
 	out := make([]*Node, len(n.specs))
 	for i, p := range n.specs {
-		out[i] = grads[p.Name]
+		out[i] = byName[p.Name]
 	}
 	return out
 }
@@ -190,7 +196,7 @@ func (n *netGraph) gruBack(d *Node, tr *stepTrace, ds *stepDeltas) (dPrev, dcb *
 	daz := Mul(dz, Mul(z, OneMinus(z)))
 	du := Mul(Mul(d, z), tr.dAct)
 	dnpre := du
-	if n.cfg.CB {
+	if n.hasCB {
 		// u = n_pre + s·c with s = min(1, ratio·‖n_pre‖/max(‖c‖, ε)) and n_pre
 		// held constant in s. Where s < 1 (and ‖c‖ > ε):
 		// ∂/∂c = s·(du − c·(c·du)/‖c‖²).

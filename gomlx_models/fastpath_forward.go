@@ -24,55 +24,122 @@ import (
 // matmuls and a few element-wise ops with no broadcasting, and every bias
 // gradient comes out of its weight's gradient matmul as the last column.
 
-// netGraph builds the computation of K stacked networks of one Config, for
-// batch B and (bucket) length T, inside one graph. Every parameter node is
-// [K, shape...].
+// The fast path: the paper's networks with a hand-written backward pass
+// (fastpath_backward.go). It covers exactly the configurations hasFastPath
+// accepts; every other network takes the general path (cells.go) and
+// GoMLX's autodiff. The tests require both paths to agree on every
+// configuration the fast path covers.
+
+// hasFastPath reports whether c is one of the networks the hand-written
+// backward pass was written and verified for: the paper's leaky Elman or
+// GRU core (LeakyReLU, no input projection), a last-step readout, and
+// either no cerebellar module or the paper's feedforward one (two ReLU
+// layers and a linear output, added to the pre-activation), seeing h, x or
+// both.
+func (c Config) hasFastPath() bool {
+	core := c.Core
+	if (core.Kind != CoreElman && core.Kind != CoreGRU) || core.Act != ActLeakyReLU || core.InputProj || c.Readout.PerStep {
+		return false
+	}
+	cb := c.CB
+	if cb == nil {
+		return true
+	}
+	return cb.Kind == CBFeedforward && cb.Target == TargetPre && len(cb.Layers) == 3 &&
+		cb.Layers[0].Act == ActReLU && cb.Layers[1].Act == ActReLU && cb.Layers[2].Act == ActLinear
+}
+
+// Gradients says how a network of this config computes its gradients:
+// "hand-written BPTT" (the fast path) or "autodiff" (the general path).
+func (c Config) Gradients() string {
+	if c.hasFastPath() {
+		return pathFast.String()
+	}
+	return pathGeneral.String()
+}
+
+// fastRoles maps the fast path's fixed parameter roles (the names of the
+// paper's single-head Elman: inp.weight, x_z.weight, cb.gc.weight,
+// head.0.weight, …) to the config's parameter names.
+func fastRoles(c Config) map[string]string {
+	roles := map[string]string{}
+	for _, wb := range []string{".weight", ".bias"} {
+		for _, g := range gruGates {
+			roles["x_"+g+wb] = "gru_cell.x_" + g + wb
+			roles["h_"+g+wb] = "gru_cell.h_" + g + wb
+		}
+		if c.CB != nil {
+			for i, role := range []string{"cb.gc", "cb.pc", "cb.dcn"} {
+				roles[role+wb] = c.CB.Name + "." + c.CB.Layers[i].Name + wb
+			}
+		}
+		for k := range c.Readout.Heads {
+			roles[fmt.Sprintf("head.%d", k)+wb] = c.HeadName(k) + wb
+		}
+	}
+	return roles
+}
+
+// netGraph builds the fast path's computation of K stacked networks of one
+// Config, for batch B and (bucket) length T, inside one graph. Every
+// parameter node is [K, shape...].
 type netGraph struct {
-	cfg     Config
-	specs   []ParamSpec
-	K, B, T int
-	g       *Graph
-	P       []*Node          // parameters in Params() order
-	byName  map[string]*Node // same nodes, by name
-	alpha   float64          // Elman: 1/τ
-	slope   float64
-	hidden  int
-	nHeads  int
-	classes []int
-	a       *augWeights
-	// exactRelu makes relu a Where (see relu).
-	exactRelu bool
+	cfg      Config
+	specs    []ParamSpec
+	K, B, T  int
+	g        *Graph
+	P        []*Node           // parameters in Params() order
+	byName   map[string]*Node  // same nodes, by parameter name
+	roles    map[string]string // fast-path role → parameter name
+	alpha    float64           // Elman: 1/τ
+	slope    float64
+	hidden   int
+	inputs   int
+	nHeads   int
+	classes  []int
+	isGRU    bool
+	hasCB    bool
+	gc, pc   int     // CB widths
+	sees     string  // what the CB sees
+	maxRatio float64 // GRU: ‖b_cb‖ ≤ maxRatio·‖n_pre‖
+	a        *augWeights
 }
 
 func newNetGraph(g *Graph, cfg Config, K, B, T int) *netGraph {
-	return &netGraph{cfg: cfg, specs: cfg.Params(), K: K, B: B, T: T, g: g,
-		byName: map[string]*Node{}, alpha: 1 / cfg.Tau, slope: cfg.Slope,
-		hidden: cfg.Hidden, nHeads: len(cfg.Heads), classes: cfg.Heads}
-}
-
-// paramShape is the stacked shape [K, spec...] of a parameter.
-func (n *netGraph) paramShape(p ParamSpec) shapes.Shape {
-	return shapes.Make(dtypes.Float32, append([]int{n.K}, p.Shape...)...)
-}
-
-// addParams creates the graph parameters for the network's weights, named
-// with the given prefix, in Params() order.
-func (n *netGraph) addParams(prefix string) []*Node {
-	out := make([]*Node, len(n.specs))
-	for i, p := range n.specs {
-		out[i] = Parameter(n.g, prefix+p.Name, n.paramShape(p))
+	n := &netGraph{cfg: cfg, specs: cfg.Params(), K: K, B: B, T: T, g: g,
+		byName: map[string]*Node{}, roles: fastRoles(cfg), slope: cfg.Core.Slope,
+		hidden: cfg.Core.Hidden, inputs: cfg.Inputs, nHeads: len(cfg.Readout.Heads), classes: cfg.Readout.Heads,
+		isGRU: cfg.Core.Kind == CoreGRU, hasCB: cfg.CB != nil}
+	if cfg.Core.Kind == CoreElman {
+		n.alpha = 1 / cfg.Core.Tau
 	}
-	n.P = out
-	for i, p := range n.specs {
-		n.byName[p.Name] = out[i]
+	if n.hasCB {
+		n.gc, n.pc, n.sees, n.maxRatio = cfg.CB.Layers[0].Width, cfg.CB.Layers[1].Width, cfg.CB.Sees, cfg.CB.MaxRatio
 	}
-	return out
+	return n
 }
 
-func (n *netGraph) w(name string) *Node {
-	v, ok := n.byName[name]
+// name is the parameter name of a fast-path role.
+func (n *netGraph) name(role string) string {
+	if p, ok := n.roles[role]; ok {
+		return p
+	}
+	return role
+}
+
+// setParams adopts parameter nodes given in Params() order.
+func (n *netGraph) setParams(P []*Node) {
+	n.P = P
+	for i, p := range n.specs {
+		n.byName[p.Name] = P[i]
+	}
+}
+
+// w is the parameter node of a fast-path role.
+func (n *netGraph) w(role string) *Node {
+	v, ok := n.byName[n.name(role)]
 	if !ok {
-		panic(fmt.Sprintf("gomlxmodels: no parameter %q", name))
+		panic(fmt.Sprintf("gomlxmodels: no parameter %q (role %q)", n.name(role), role))
 	}
 	return v
 }
@@ -95,14 +162,10 @@ func addBias(y, b *Node) *Node {
 	return Add(y, Reshape(b, dims...))
 }
 
-// relu is ReLU. For autodiff (the reference gradients) it is a Where, whose
-// gradient at exactly 0 is 0 like PyTorch's; Max would pass it through.
+// relu is ReLU (the backward pass takes its derivative from the stored
+// activation, so Max's own gradient is never used).
 func (n *netGraph) relu(x *Node) *Node {
-	zero := ScalarZero(x.Graph(), x.DType())
-	if n.exactRelu {
-		return Where(GreaterThan(x, zero), x, zero)
-	}
-	return Max(x, zero)
+	return Max(x, ScalarZero(x.Graph(), x.DType()))
 }
 
 // augWeights are the per-graph matrices with folded biases (see Layout)
@@ -137,8 +200,8 @@ func (n *netGraph) column(b *Node) *Node {
 // so that a member with the CB off gets exactly zero CB bias.
 func (n *netGraph) prepare(cbOn *Node) {
 	a := &augWeights{}
-	H, I := n.hidden, n.cfg.Inputs
-	if n.cfg.Core == CoreGRU {
+	H, I := n.hidden, n.inputs
+	if n.isGRU {
 		for _, gname := range gruGates {
 			b := Add(n.w("x_"+gname+".bias"), n.w("h_"+gname+".bias"))
 			a.gate = append(a.gate, Concatenate([]*Node{n.w("h_" + gname + ".weight"),
@@ -150,14 +213,14 @@ func (n *netGraph) prepare(cbOn *Node) {
 		a.core = Concatenate([]*Node{n.w("hh.weight"), n.w("inp.weight"), n.column(b)}, 2)
 		a.hT = []*Node{transposeW(n.w("hh.weight"))}
 	}
-	if n.cfg.CB {
-		G := n.cfg.GC
+	if n.hasCB {
+		G := n.gc
 		wgc := n.w("cb.gc.weight")
 		var parts []*Node
-		switch n.cfg.CBSees {
-		case CBSeesHidden:
+		switch n.sees {
+		case SeesHidden:
 			parts = []*Node{wgc, n.zeros(n.K, G, I)}
-		case CBSeesInput:
+		case SeesInput:
 			parts = []*Node{n.zeros(n.K, G, H), wgc}
 		default:
 			parts = []*Node{wgc}
@@ -203,21 +266,22 @@ type forwardInputs struct {
 	mask *Node // bool [T, K]: true = real step, false = padding (state held)
 }
 
-// stepMask returns step t's mask shaped for Where on [K, H, B] tensors: a
-// scalar when K = 1 (the backend then copies whole tensors), else [K].
-func (n *netGraph) stepMask(mask *Node, t int) *Node {
+// stepMask returns step t's mask shaped for Where on [K, width, B]
+// tensors: a scalar when K = 1 (the backend then copies whole tensors),
+// else [K].
+func stepMask(mask *Node, t, K int) *Node {
 	m := Slice(mask, AxisElem(t))
-	if n.K == 1 {
+	if K == 1 {
 		return Reshape(m)
 	}
-	return Reshape(m, n.K)
+	return Reshape(m, K)
 }
 
 // forward runs the recurrence over the T (bucket) steps and returns the
 // final hidden state [K, H, B] and the per-step traces. prepare must have
 // been called.
 func (n *netGraph) forward(in forwardInputs) (hT *Node, trace []stepTrace) {
-	I := n.cfg.Inputs
+	I := n.inputs
 	h := in.h0
 	trace = make([]stepTrace, n.T)
 	zero := ScalarZero(n.g, dtypes.Float32)
@@ -226,13 +290,13 @@ func (n *netGraph) forward(in forwardInputs) (hT *Node, trace []stepTrace) {
 		tr.hPrev = h
 		xt := Reshape(Slice(in.x, AxisElem(t)), n.K, I+1, n.B)
 		tr.c = Concatenate([]*Node{h, xt}, 1)
-		if n.cfg.CB {
+		if n.hasCB {
 			tr.gcA = n.relu(matmul(n.a.gc, tr.c))
 			tr.pcA = n.relu(matmul(n.a.pc, tr.gcA))
 			tr.cb = matmul(n.a.dcn, tr.pcA)
 		}
 		var hNew *Node
-		if n.cfg.Core == CoreGRU {
+		if n.isGRU {
 			hNew = n.gruStep(h, xt, tr)
 		} else {
 			pre := matmul(n.a.core, tr.c)
@@ -245,7 +309,7 @@ func (n *netGraph) forward(in forwardInputs) (hT *Node, trace []stepTrace) {
 				Scalar(n.g, dtypes.Float32, n.alpha*n.slope))
 			hNew = Add(MulScalar(h, 1-n.alpha), Mul(pre, tr.dAct))
 		}
-		tr.mask = n.stepMask(in.mask, t)
+		tr.mask = stepMask(in.mask, t, n.K)
 		h = Where(tr.mask, hNew, h)
 		tr.h = h
 	}
@@ -267,7 +331,7 @@ func (n *netGraph) gruStep(h, xt *Node, tr *stepTrace) *Node {
 		eps := Scalar(n.g, dtypes.Float32, 1e-8)
 		nNorm := Max(Sqrt(ReduceAndKeep(Square(StopGradient(npre)), ReduceSum, 1)), eps)
 		cNorm := Max(Sqrt(ReduceAndKeep(Square(cb), ReduceSum, 1)), eps)
-		ratio := Div(MulScalar(nNorm, n.cfg.GRUMaxRatio), cNorm)
+		ratio := Div(MulScalar(nNorm, n.maxRatio), cNorm)
 		one := ScalarOne(n.g, dtypes.Float32)
 		s := Min(ratio, one)
 		tr.scale, tr.cbNorm = s, cNorm
@@ -286,35 +350,15 @@ func (n *netGraph) gruStep(h, xt *Node, tr *stepTrace) *Node {
 func (n *netGraph) readout(hT *Node) []*Node {
 	out := make([]*Node, n.nHeads)
 	for i := range out {
-		p := n.cfg.HeadPrefix(i)
+		p := fmt.Sprintf("head.%d", i)
 		out[i] = addBias(matmul(n.w(p+".weight"), hT), n.w(p+".bias"))
 	}
 	return out
 }
 
-// lossParts keeps what the hand-written backward pass needs of the loss.
-type lossParts struct {
-	softmax, onehot []*Node // [K, C_i, B]
-	headW           []*Node // [K]
-}
-
-// loss is Σ_heads headWeight·mean_b CE per member → [K]. logits are [K, C,
-// B], labels int32 [K, B], headW [K, heads].
+// loss is the last-step cross-entropy of the heads (see lastStepLoss).
 func (n *netGraph) loss(logits []*Node, labels []*Node, headW *Node) (*Node, lossParts) {
-	loss := Zeros(n.g, shapes.Make(dtypes.Float32, n.K))
-	var parts lossParts
-	for i, lg := range logits {
-		C := n.classes[i]
-		onehot := Transpose(OneHot(labels[i], C, dtypes.Float32), 1, 2) // [K,C,B]
-		logp := LogSoftmax(lg, 1)
-		ce := Neg(ReduceSum(Mul(onehot, logp), 1)) // [K,B]
-		wi := Reshape(Slice(headW, AxisRange(), AxisElem(i)), n.K)
-		loss = Add(loss, Mul(wi, ReduceMean(ce, -1)))
-		parts.softmax = append(parts.softmax, Exp(logp))
-		parts.onehot = append(parts.onehot, onehot)
-		parts.headW = append(parts.headW, wi)
-	}
-	return loss, parts
+	return lastStepLoss(n.g, n.K, n.classes, logits, labels, headW)
 }
 
 // dLogits is d loss / d logits_i = w_i·(softmax − onehot)/B.
@@ -325,68 +369,4 @@ func (n *netGraph) dLogits(parts lossParts) []*Node {
 		out[i] = Mul(d, Reshape(parts.headW[i], n.K, 1, 1))
 	}
 	return out
-}
-
-// gradNorm is the global L2 norm per member of the gradients, counting only
-// the parameters whose trainable flag ([K, nParams] float32, 1/0) is set.
-func (n *netGraph) gradNorm(grads []*Node, trainable *Node) *Node {
-	sumsq := Zeros(n.g, shapes.Make(dtypes.Float32, n.K))
-	for i, gr := range grads {
-		axes := make([]int, gr.Rank()-1)
-		for a := range axes {
-			axes[a] = a + 1
-		}
-		ss := ReduceSum(Square(gr), axes...)
-		tr := Reshape(Slice(trainable, AxisRange(), AxisElem(i)), n.K)
-		sumsq = Add(sumsq, Mul(ss, tr))
-	}
-	return Sqrt(sumsq)
-}
-
-// sgd applies the paper's optimiser (see Optim) on the graph. hyper is
-// [lr, momentum, clip, nesterov(0/1)]; trainable [K, nParams] (1/0); ok [K]
-// bool: false skips the member's update. It returns the new parameters and
-// momentum buffers.
-func (n *netGraph) sgd(P, M, grads []*Node, norm, trainable, hyper, ok *Node) (newP, newM []*Node) {
-	lr := Reshape(Slice(hyper, AxisElem(0)))
-	mom := Reshape(Slice(hyper, AxisElem(1)))
-	clip := Reshape(Slice(hyper, AxisElem(2)))
-	nest := Reshape(Slice(hyper, AxisElem(3)))
-	zero := ScalarZero(n.g, dtypes.Float32)
-	one := ScalarOne(n.g, dtypes.Float32)
-	// torch.nn.utils.clip_grad_norm_: coef = clip/(norm+1e-6), applied if < 1.
-	coef := Div(clip, AddScalar(norm, 1e-6))                    // [K]
-	doClip := And(GreaterThan(clip, zero), LessThan(coef, one)) // [K]
-	coef = Where(doClip, coef, OnesLike(coef))                  // [K]
-	newP = make([]*Node, len(P))
-	newM = make([]*Node, len(P))
-	for i := range P {
-		bshape := make([]int, P[i].Rank())
-		for a := range bshape {
-			bshape[a] = 1
-		}
-		bshape[0] = n.K
-		g := Mul(grads[i], Reshape(coef, bshape...))
-		buf := Add(Mul(M[i], mom), g)
-		upd := Where(GreaterThan(nest, zero), Add(g, Mul(buf, mom)), buf)
-		p := Sub(P[i], Mul(upd, lr))
-		tr := GreaterThan(Reshape(Slice(trainable, AxisRange(), AxisElem(i)), n.K), zero)
-		keep := And(tr, ok)
-		newP[i] = Where(keep, p, P[i])
-		newM[i] = Where(keep, buf, M[i])
-	}
-	return newP, newM
-}
-
-// sub returns a netGraph over members [lo, hi) of n, whose parameters are
-// slices of n's.
-func (n *netGraph) sub(lo, hi int) *netGraph {
-	s := newNetGraph(n.g, n.cfg, hi-lo, n.B, n.T)
-	s.exactRelu = n.exactRelu
-	s.P = make([]*Node, len(n.P))
-	for i, p := range n.P {
-		s.P[i] = sliceK(p, 0, [2]int{lo, hi})
-		s.byName[n.specs[i].Name] = s.P[i]
-	}
-	return s
 }

@@ -1,0 +1,129 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/cbrnn/cbrnn/plots"
+	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/trainer"
+)
+
+// RunFigureIDs are the figures FigureFromRuns draws: those that analyse
+// trained networks (CB ablation, PCA and timescales, readout recovery)
+// rather than compare learning curves at a fixed budget.
+var RunFigureIDs = []string{"fig5", "appG", "appH"}
+
+// FigureFromRuns draws figure id from the given finished runs instead of
+// the profile's cached runs: networks trained elsewhere, e.g. the authors'
+// own, imported with `cbrnn import-run`. Each run joins the figure's group
+// with its model and regime on its task (a cb-rnn run under the standard
+// regime is a "CB-RNN" run, a frozen-core one a "Frozen-core" run); runs
+// that fit no group of the figure are left out and listed. The profile sets
+// the analyses' sizes (evaluation batches, checkpoints per run, …). The
+// figure goes to outDir as id.png, id.svg and id.md.
+func (e *Env) FigureFromRuns(ctx context.Context, id string, p Profile, dirs []*rundir.Dir, outDir string) (*Result, error) {
+	f, ok := figures[id]
+	if !ok || !slices.Contains(RunFigureIDs, id) {
+		return nil, fmt.Errorf("figure %q cannot be drawn from given runs (these can: %s)", id, strings.Join(RunFigureIDs, ", "))
+	}
+	type run struct {
+		dir *rundir.Dir
+		cfg trainer.Config
+	}
+	runs := make([]run, len(dirs))
+	for i, d := range dirs {
+		runs[i].dir = d
+		if err := d.ReadConfig(&runs[i].cfg); err != nil {
+			return nil, err
+		}
+	}
+	used := make([]bool, len(runs))
+	var cs [][][]*Cohort
+	total := 0
+	for _, n := range f.needs {
+		var perTask [][]*Cohort
+		for _, name := range n.tasks {
+			desc, err := e.Source.Describe(ctx, name)
+			if err != nil {
+				return nil, err
+			}
+			var row []*Cohort
+			for _, g := range n.groups {
+				c := &Cohort{Group: g, Task: desc, Label: g.Label}
+				for i, r := range runs {
+					if r.cfg.Task != name || r.cfg.ModelName != g.Model || r.cfg.Regime != g.Regime {
+						continue
+					}
+					curve, err := NCurve(r.dir)
+					if err != nil {
+						return nil, err
+					}
+					used[i] = true
+					c.Dirs, c.Curves = append(c.Dirs, r.dir), append(c.Curves, curve)
+					c.Params, c.Budget = r.cfg.Model.Count().Total, max(c.Budget, r.cfg.Epochs)
+				}
+				total += len(c.Dirs)
+				row = append(row, c)
+			}
+			perTask = append(perTask, row)
+		}
+		cs = append(cs, perTask)
+	}
+	var left []string
+	for i, u := range used {
+		if !u {
+			c := runs[i].cfg
+			left = append(left, fmt.Sprintf("%s (%s, %s, %s)", runs[i].dir.Path, c.Task, c.ModelName, c.Regime))
+		}
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("%s: none of the runs fits its groups (%s); runs: %s", id, describeNeeds(f.needs), strings.Join(left, "; "))
+	}
+	d, err := f.make(ctx, e, p, cs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	var md strings.Builder
+	md.WriteString("Drawn from given runs:\n\n")
+	for _, r := range runs {
+		if ns, err := r.dir.CheckpointNs(); err == nil {
+			fmt.Fprintf(&md, "- %s: %s %s on %s, checkpoints N = %s\n", r.dir.Path, r.cfg.ModelName, r.cfg.Regime, r.cfg.Task, rundir.FormatNs(ns))
+		}
+	}
+	if len(left) > 0 {
+		fmt.Fprintf(&md, "\nLeft out (no group of %s): %s\n", id, strings.Join(left, "; "))
+	}
+	md.WriteString("\n" + d.markdown)
+	res := &Result{ID: id, Title: f.title, Markdown: md.String()}
+	var img any = d.table
+	if d.table == nil {
+		img = plots.Grid(d.rows, d.w, d.h)
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, err
+	}
+	base := filepath.Join(outDir, id)
+	if err := plots.Save(img, base); err != nil {
+		return nil, err
+	}
+	res.PNGs, res.SVGs = []string{base + ".png"}, []string{base + ".svg"}
+	if err := writeText(base+".md", "# "+f.title+"\n\n"+res.Markdown); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func describeNeeds(needs []need) string {
+	var parts []string
+	for _, n := range needs {
+		for _, g := range n.groups {
+			parts = append(parts, fmt.Sprintf("%s = %s %s on %s", g.Label, g.Model, g.Regime, strings.Join(n.tasks, "/")))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
