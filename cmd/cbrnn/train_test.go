@@ -16,6 +16,7 @@ import (
 	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/taskplugins/host"
+	"github.com/cbrnn/cbrnn/taskplugins/plugintest"
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
@@ -306,5 +307,37 @@ func TestTrainResumeRefusesRebuiltPlugin(t *testing.T) {
 	d, _ := rundir.Open(out)
 	if done, _ := d.Done(); !done {
 		t.Error("the accepted resume did not finish the run")
+	}
+}
+
+// Issue 13.4's oddball repro: p_stable=5, NaN and noise=-1 (parameters of
+// the structured oddball task since the authors' i.i.d. task took the
+// name) are refused before anything is written: the task checks its
+// parameters' domains, and train asks it with one trial first.
+func TestTrainRefusesOddballParameters(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := plugintest.Build(dir, "taskplugins/oddball", "taskplugins/oddball_structured"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if left := plugintest.Children(dir); len(left) > 0 {
+			t.Errorf("plugin processes left: %v", left)
+		}
+	})
+	t.Setenv("CBRNN_TASK_PATH", dir)
+	for _, c := range []struct{ task, p string }{
+		{"oddball_structured", "p_stable=5"}, {"oddball_structured", "p_volatile=NaN"}, {"oddball_structured", "noise=-1"},
+		{"oddball", "threshold=1.01"},
+	} {
+		p := c.p
+		out := filepath.Join(t.TempDir(), "run")
+		err := runTrain(context.Background(), []string{"--task", c.task, "--task-param", p, "--epochs", "1", "--steps", "1", "--test-steps", "1", "--out", out})
+		key, _, _ := strings.Cut(p, "=")
+		if err == nil || !strings.Contains(err.Error(), "parameter "+key) || !strings.Contains(err.Error(), "outside its domain") {
+			t.Errorf("--task-param %s: %v", p, err)
+		}
+		if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("--task-param %s left %s behind", p, out)
+		}
 	}
 }
