@@ -165,7 +165,7 @@ func TestFigureEndToEnd(t *testing.T) {
 	}
 	// SPEC §4: readout recovery is judged on RecoveryEval batches, not on the
 	// ablation's EvalBatches.
-	if want := fmt.Sprintf("same %d evaluation trials", tinyProfile.RecoveryEval*tinyProfile.Batch); !strings.Contains(rs[3].Markdown, want) {
+	if want := fmt.Sprintf("%d fixed evaluation batches of %d", tinyProfile.RecoveryEval, tinyProfile.Batch); !strings.Contains(rs[3].Markdown, want) {
 		t.Errorf("appH does not say %q:\n%s", want, rs[3].Markdown)
 	}
 	report, err := os.ReadFile(e.ResultsPath())

@@ -168,9 +168,10 @@ func (e *Env) ablate(c Checkpoint, bs []*task.Batch) (Ablation, error) {
 	return a, nil
 }
 
-// Recover removes the CB, retrains only the readout (SGD lr 0.01, momentum
-// 0.1, Nesterov; steps batches at the checkpoint's N) and re-evaluates
-// (SPEC §4, readout recovery).
+// Recover removes the CB, retrains only the readout by the authors'
+// protocol (RetrainReadout: SGD lr 0.01, momentum 0.1, Nesterov, no
+// clipping; steps batches at the checkpoint's N) and re-evaluates; all three
+// accuracies on the same evalBatches fixed batches (METHODS §4.5).
 func (e *Env) Recover(ctx context.Context, c Checkpoint, steps, evalBatches int) (Ablation, error) {
 	bs, err := e.evalBatches(ctx, c, evalBatches)
 	if err != nil {
@@ -180,40 +181,11 @@ func (e *Env) Recover(ctx context.Context, c Checkpoint, steps, evalBatches int)
 	if err != nil {
 		return a, err
 	}
-	m := c.Config.Model
-	// The CB removed: its output layer zeroed, so it adds exactly nothing.
-	ens, err := gm.NewEnsemble(e.Backend, m, []gm.Weights{m.WithoutCB(c.Weights)})
+	tr, err := e.RetrainReadout(ctx, c, bs, RecoveryOptions{Steps: steps})
 	if err != nil {
 		return a, err
 	}
-	trainable := make([]bool, len(m.Params()))
-	for i, p := range m.Params() {
-		trainable[i] = p.Group == "head.0"
-	}
-	opt := gm.PaperOptim()
-	opt.ClipNorm = 0 // SPEC §4 names no clipping for the recovery fit
-	for s := 0; s < steps; s++ {
-		b, err := e.Source.Batch(ctx, task.Request{
-			Task: c.Config.Task, Params: c.Config.TaskParams, N: c.N, B: c.Config.Batch,
-			Seed: c.Config.Seed + evalSeedOffset, Index: uint64(s), Split: task.Train,
-		})
-		if err != nil {
-			return a, err
-		}
-		_, err = ens.TrainStep(gm.StepInput{
-			Input:      gm.Input{B: b.B, X: [][]float32{b.X}, T: []int{b.T}, H0: [][]float32{initState(m, c.Config.Seed+1, s, b.B)}},
-			Labels:     [][][]int32{b.Labels},
-			HeadWeight: [][]float32{{1}},
-			Trainable:  [][]bool{trainable},
-		}, opt)
-		if err != nil {
-			return a, err
-		}
-	}
-	if a.Recovered, err = accuracy(ens, c, bs, true); err != nil {
-		return a, err
-	}
-	a.RecoveredSteps = steps
+	a.Recovered, a.RecoveredSteps = tr.End, steps
 	return a, nil
 }
 
@@ -281,11 +253,23 @@ func (e *Env) Dimensionality(ctx context.Context, c Checkpoint, batches int) (Di
 	return out, nil
 }
 
-// Timescales drives a checkpoint with a random bit stream (SPEC §4) and
+// Timescales drives a checkpoint with a random bit stream (METHODS §4.7) and
 // returns, per population, the population timescale and the units' median
 // timescale. The stream is run in chunks, carrying the hidden state, so the
 // unrolled graph stays small however long the stream.
 func (e *Env) Timescales(c Checkpoint, steps, trials, discard int) (map[string]PopTimescale, error) {
+	return e.timescales(c, steps, trials, discard, true)
+}
+
+// PopulationTimescales is Timescales without the unit fits (their
+// UnitMedian is NaN): the population τ the authors draw against N
+// (cb_timescales_utils.py: pop_e_folding_lag) costs one autocorrelation per
+// population, the unit fits one per unit.
+func (e *Env) PopulationTimescales(c Checkpoint, steps, trials, discard int) (map[string]PopTimescale, error) {
+	return e.timescales(c, steps, trials, discard, false)
+}
+
+func (e *Env) timescales(c Checkpoint, steps, trials, discard int, units bool) (map[string]PopTimescale, error) {
 	m := c.Config.Model
 	ens, err := gm.NewEnsemble(e.Backend, m, []gm.Weights{c.Weights})
 	if err != nil {
@@ -330,15 +314,18 @@ func (e *Env) Timescales(c Checkpoint, steps, trials, discard int) (map[string]P
 	maxLag := min(200, (steps-discard)/2)
 	fitLags := min(30, maxLag)
 	for pop, a := range acts {
-		units := analysis.UnitTimescales(a, discard, maxLag, fitLags)
 		_, tau := analysis.PopulationTimescale(a, discard, maxLag)
-		var taus []float64
-		for _, u := range units {
-			if u.Valid {
-				taus = append(taus, u.Tau)
+		pt := PopTimescale{Population: tau, UnitMedian: math.NaN()}
+		if units {
+			var taus []float64
+			for _, u := range analysis.UnitTimescales(a, discard, maxLag, fitLags) {
+				if u.Valid {
+					taus = append(taus, u.Tau)
+				}
 			}
+			pt.UnitMedian, pt.Units = median(taus), len(taus)
 		}
-		out[pop] = PopTimescale{Population: tau, UnitMedian: median(taus), Units: len(taus)}
+		out[pop] = pt
 	}
 	return out, nil
 }

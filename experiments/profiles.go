@@ -34,6 +34,32 @@ type Profile struct {
 	TimescaleDrop   int // transient discarded (paper: 500)
 	RecoverySteps   int // readout recovery: SGD steps (paper: 100)
 	RecoveryEval    int // readout recovery: evaluation batches (paper: 50)
+	TSNEIters       int // t-SNE iterations (sklearn's default 1000; 0 = 1000)
+	// Fig 6: fixed batches per N for the DMS propagation (paper: 32) and
+	// the parity swaps (paper: 8); 0 = the paper's.
+	MechDMSBatches, MechParityBatches int
+}
+
+func (p Profile) mechDMSBatches() int {
+	if p.MechDMSBatches > 0 {
+		return p.MechDMSBatches
+	}
+	return 32
+}
+
+func (p Profile) mechParityBatches() int {
+	if p.MechParityBatches > 0 {
+		return p.MechParityBatches
+	}
+	return 8
+}
+
+// tsneIters is the profile's t-SNE iteration count.
+func (p Profile) tsneIters() int {
+	if p.TSNEIters > 0 {
+		return p.TSNEIters
+	}
+	return 1000
 }
 
 // Profiles: smoke proves the machinery in minutes (CI), quick shows the
@@ -45,14 +71,14 @@ var Profiles = map[string]Profile{
 		Epochs: 3, EpochsGRU: 3, EpochsSwitch: 3, Steps: 4, TestSteps: 2, Batch: 16, MaxN: 150,
 		Seeds: 2, SeedsSide: 1,
 		EvalBatches: 2, PCABatches: 2, MaxCheckpoints: 3, TimescaleT: 400, TimescaleTrials: 2, TimescaleDrop: 50,
-		RecoverySteps: 5, RecoveryEval: 2,
+		RecoverySteps: 5, RecoveryEval: 2, TSNEIters: 100, MechDMSBatches: 2, MechParityBatches: 1,
 	},
 	"quick": {
 		Name: "quick", Summary: "about an hour on 2 cores; reduced budget, qualitative findings",
 		Epochs: 150, EpochsGRU: 75, EpochsSwitch: 100, Steps: 40, TestSteps: 10, Batch: 32, MaxN: 150,
 		Seeds: 3, SeedsSide: 1,
 		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
-		RecoverySteps: 50, RecoveryEval: 10,
+		RecoverySteps: 50, RecoveryEval: 10, MechDMSBatches: 8, MechParityBatches: 4,
 	},
 	"paper": {
 		Name: "paper", Summary: "SPEC §3 exactly: n = 8, 1000 epochs of 100 + 50 batches of 64",
