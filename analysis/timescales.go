@@ -10,7 +10,7 @@ import (
 )
 
 // Autocorr returns the autocorrelation of a signal observed in several
-// trials, for lags 0..maxLag (SPEC §4, timescales).
+// trials, for lags 0..maxLag (METHODS §4, timescales).
 //
 // Per trial: the trial's own mean is removed, the series is zero-padded to
 // the next power of two ≥ 2T (so the circular FFT correlation equals the
@@ -103,7 +103,7 @@ func (w *autocorrWork) lagSums(x []float64) []float64 {
 }
 
 // Fit is the result of fitting single and double exponentials to an
-// autocorrelation (SPEC §4).
+// autocorrelation (METHODS §4).
 //
 // Single: a·e^(−t/τ) (k = 2). Double: a(c·e^(−t/τ1) + (1−c)e^(−t/τ2)) with
 // 0 ≤ c ≤ 1 and τ1 ≤ τ2 (k = 4; the fit is relabelled so τ1 is the fast
@@ -320,7 +320,7 @@ func minimizeMulti(f func([]float64) float64, starts [][]float64) ([]float64, fl
 	return bestX, bestF
 }
 
-// PopulationTau is the first lag at which ac ≤ 1/e, as SPEC §4 defines the
+// PopulationTau is the first lag at which ac ≤ 1/e, as METHODS §4 defines the
 // population timescale (an integer number of steps). It is NaN when ac never
 // falls to 1/e within its lags, or when ac contains NaN (silent population).
 func PopulationTau(ac []float64) float64 {
@@ -374,7 +374,7 @@ type UnitTimescale struct {
 // UnitTimescales computes each unit's autocorrelation (Autocorr over trials,
 // after dropping the first `discard` steps of every trial) and its fitted
 // timescale (FitTimescale over lags 0..fitLags). activity is
-// [trial][time][unit]. SPEC §4 values: discard 500, maxLag 200, fitLags 30.
+// [trial][time][unit]. METHODS §4 values: discard 500, maxLag 200, fitLags 30.
 // Units are processed in parallel (GOMAXPROCS workers); the output is in unit
 // order.
 func UnitTimescales[F Float](activity [][][]F, discard, maxLag, fitLags int) []UnitTimescale {

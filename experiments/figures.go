@@ -28,7 +28,7 @@ type Result struct {
 	Markdown string // tables and numbers, for paper/results.md
 }
 
-// figure is one entry of SPEC §5: the cohorts it needs, and how it draws
+// figure is one entry of METHODS §5: the cohorts it needs, and how it draws
 // them. Declaring the needs lets Plan train every figure's runs at once, in
 // the largest ensembles.
 type figure struct {
@@ -206,7 +206,7 @@ func nAxis(p *plot.Plot) *plot.Plot {
 }
 
 // padAll extends curves of runs that stopped early (max N reached, or a
-// fixed-N run solved) with their last N up to the budget, as SPEC §4's
+// fixed-N run solved) with their last N up to the budget, as METHODS §4's
 // metrics do.
 func padAll(curves [][]float64, budget int) [][]float64 {
 	out := make([][]float64, len(curves))
@@ -326,7 +326,7 @@ func stepPanel(title string, cs []*Cohort) *plot.Plot {
 	return p
 }
 
-// metricsMarkdown is the learning-metric table of cohorts (SPEC §4).
+// metricsMarkdown is the learning-metric table of cohorts (METHODS §4).
 func metricsMarkdown(title string, cs []*Cohort, p Profile) string {
 	budget := 0
 	for _, c := range cs {

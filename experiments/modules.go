@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image/color"
-	"math"
 	"sort"
 	"strings"
 
@@ -172,19 +171,4 @@ func ModulesMarkdown(task string, studies []*ModuleStudy) string {
 	}
 	b.WriteString("\n")
 	return b.String()
-}
-
-// maxFinite is the largest finite value of a measure (NaN if none).
-func maxFinite(m map[string]map[int][]float64) float64 {
-	out := math.NaN()
-	for _, byN := range m {
-		for _, vs := range byN {
-			for _, v := range vs {
-				if !math.IsNaN(v) && (math.IsNaN(out) || v > out) {
-					out = v
-				}
-			}
-		}
-	}
-	return out
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
-// Probes are the analyses that run a trained network again (SPEC §4): CB
+// Probes are the analyses that run a trained network again (METHODS §4): CB
 // ablation, readout recovery, PCA dimensionality and timescales. They use
 // checkpoints, evaluation trials drawn from the task plugin on a stream of
 // their own, and never write to the run.
@@ -140,7 +140,7 @@ type Ablation struct {
 	Trials         int // evaluation trials behind each accuracy
 }
 
-// Ablate measures a checkpoint with and without the CB (SPEC §4, CB ablation).
+// Ablate measures a checkpoint with and without the CB (METHODS §4, CB ablation).
 func (e *Env) Ablate(ctx context.Context, c Checkpoint, evalBatches int) (Ablation, error) {
 	bs, err := e.evalBatches(ctx, c, evalBatches)
 	if err != nil {
@@ -196,7 +196,7 @@ var Populations = []string{"hidden", "gc", "pc", "cb_bias"}
 type Dims struct {
 	N    int
 	Dims map[string]analysis.Dim
-	// Sparsity holds the Treves–Rolls sparseness (SPEC §4) of the rate
+	// Sparsity holds the Treves–Rolls sparseness (METHODS §4) of the rate
 	// populations (ReLU: gc, pc) on the same trials; the others can be
 	// negative, where the measure means nothing.
 	Sparsity map[string]Sparseness
@@ -212,7 +212,7 @@ type Sparseness struct {
 var ratePopulations = map[string]bool{"gc": true, "pc": true}
 
 // Dimensionality runs the checkpoint on batches at its N and measures each
-// population (SPEC §4: flatten time × trials, centre, eigen-spectrum).
+// population (METHODS §4: flatten time × trials, centre, eigen-spectrum).
 func (e *Env) Dimensionality(ctx context.Context, c Checkpoint, batches int) (Dims, error) {
 	ens, err := gm.NewEnsemble(e.Backend, c.Config.Model, []gm.Weights{c.Weights})
 	if err != nil {

@@ -3,7 +3,6 @@ package experiments
 import (
 	"context"
 	"fmt"
-	"math"
 	"path/filepath"
 
 	"github.com/cbrnn/cbrnn/analysis"
@@ -196,15 +195,6 @@ func (e *Env) RecoveryStudyOf(ctx context.Context, dirs []*rundir.Dir, steps, ev
 		s.NoCBLoss, s.RecoveredLoss = append(s.NoCBLoss, l0), append(s.RecoveredLoss, l1)
 	}
 	return s, nil
-}
-
-// meanOf is the mean of the finite values of xs (NaN if none).
-func meanOf(xs []float64) float64 {
-	s := analysis.SummariseFinite(xs)
-	if s.N == 0 {
-		return math.NaN()
-	}
-	return s.Mean
 }
 
 // EvalTrials draws a checkpoint's own fixed evaluation batches (the
