@@ -601,7 +601,11 @@ func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 			studies[ti] = append(studies[ti], s)
 		}
 	}
-	return drawAppG(singleTasks, studies), nil
+	d := drawAppG(singleTasks, studies)
+	if p.TimescaleUnits > 0 {
+		d.markdown += fmt.Sprintf("At this profile the unit τ fits use at most %d units per population (evenly spaced).\n\n", p.TimescaleUnits)
+	}
+	return d, nil
 }
 
 // drawAppG draws appendix G as the authors' four 2 × 2 figures in one grid:

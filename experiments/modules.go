@@ -80,11 +80,11 @@ func (e *Env) ModuleStudyOf(ctx context.Context, c *Cohort, p Profile) (*ModuleS
 					s.LastSparse[pop] = append(s.LastSparse[pop], sp)
 				}
 			}
-			probe := e.PopulationTimescales
+			units := -1 // the population τ only
 			if last {
-				probe = e.Timescales
+				units = p.TimescaleUnits
 			}
-			ts, err := probe(cp, p.TimescaleT, p.TimescaleTrials, p.TimescaleDrop)
+			ts, err := e.timescales(cp, p.TimescaleT, p.TimescaleTrials, p.TimescaleDrop, units)
 			if err != nil {
 				return nil, err
 			}

@@ -258,7 +258,14 @@ func (e *Env) Dimensionality(ctx context.Context, c Checkpoint, batches int) (Di
 // timescale. The stream is run in chunks, carrying the hidden state, so the
 // unrolled graph stays small however long the stream.
 func (e *Env) Timescales(c Checkpoint, steps, trials, discard int) (map[string]PopTimescale, error) {
-	return e.timescales(c, steps, trials, discard, true)
+	return e.timescales(c, steps, trials, discard, 0)
+}
+
+// TimescalesSampled is Timescales with the unit fits on at most maxUnits
+// units per population, evenly spaced (0 = all): the smoke profile's way to
+// exercise the fits without paying for every unit.
+func (e *Env) TimescalesSampled(c Checkpoint, steps, trials, discard, maxUnits int) (map[string]PopTimescale, error) {
+	return e.timescales(c, steps, trials, discard, maxUnits)
 }
 
 // PopulationTimescales is Timescales without the unit fits (their
@@ -266,10 +273,12 @@ func (e *Env) Timescales(c Checkpoint, steps, trials, discard int) (map[string]P
 // (cb_timescales_utils.py: pop_e_folding_lag) costs one autocorrelation per
 // population, the unit fits one per unit.
 func (e *Env) PopulationTimescales(c Checkpoint, steps, trials, discard int) (map[string]PopTimescale, error) {
-	return e.timescales(c, steps, trials, discard, false)
+	return e.timescales(c, steps, trials, discard, -1)
 }
 
-func (e *Env) timescales(c Checkpoint, steps, trials, discard int, units bool) (map[string]PopTimescale, error) {
+// timescales: maxUnits < 0 fits no unit, 0 every unit, else at most that
+// many per population.
+func (e *Env) timescales(c Checkpoint, steps, trials, discard, maxUnits int) (map[string]PopTimescale, error) {
 	m := c.Config.Model
 	ens, err := gm.NewEnsemble(e.Backend, m, []gm.Weights{c.Weights})
 	if err != nil {
@@ -316,9 +325,9 @@ func (e *Env) timescales(c Checkpoint, steps, trials, discard int, units bool) (
 	for pop, a := range acts {
 		_, tau := analysis.PopulationTimescale(a, discard, maxLag)
 		pt := PopTimescale{Population: tau, UnitMedian: math.NaN()}
-		if units {
+		if maxUnits >= 0 {
 			var taus []float64
-			for _, u := range analysis.UnitTimescales(a, discard, maxLag, fitLags) {
+			for _, u := range analysis.UnitTimescales(sampleUnits(a, maxUnits), discard, maxLag, fitLags) {
 				if u.Valid {
 					taus = append(taus, u.Tau)
 				}
@@ -328,6 +337,31 @@ func (e *Env) timescales(c Checkpoint, steps, trials, discard int, units bool) (
 		out[pop] = pt
 	}
 	return out, nil
+}
+
+// sampleUnits keeps at most max units (evenly spaced) of
+// [trial][time][unit] activity; max 0 keeps all.
+func sampleUnits(a [][][]float32, max int) [][][]float32 {
+	if max <= 0 || len(a) == 0 || len(a[0]) == 0 || len(a[0][0]) <= max {
+		return a
+	}
+	units := len(a[0][0])
+	keep := make([]int, max)
+	for i := range keep {
+		keep[i] = i * units / max
+	}
+	out := make([][][]float32, len(a))
+	for tr, trial := range a {
+		out[tr] = make([][]float32, len(trial))
+		for t, row := range trial {
+			r := make([]float32, max)
+			for i, u := range keep {
+				r[i] = row[u]
+			}
+			out[tr][t] = r
+		}
+	}
+	return out
 }
 
 // PopTimescale summarises one population's timescales, in steps.

@@ -32,6 +32,7 @@ type Profile struct {
 	TimescaleT      int // timescales: steps of the random bit stream (paper: 20,000)
 	TimescaleTrials int // (paper: 8)
 	TimescaleDrop   int // transient discarded (paper: 500)
+	TimescaleUnits  int // unit τ fits on at most this many units per population (0 = all, the paper)
 	RecoverySteps   int // readout recovery: SGD steps (paper: 100)
 	RecoveryEval    int // readout recovery: evaluation batches (paper: 50)
 	TSNEIters       int // t-SNE iterations (sklearn's default 1000; 0 = 1000)
@@ -70,7 +71,7 @@ var Profiles = map[string]Profile{
 		Name: "smoke", Summary: "minutes; every figure from a few tiny runs (CI)",
 		Epochs: 3, EpochsGRU: 3, EpochsSwitch: 3, Steps: 4, TestSteps: 2, Batch: 16, MaxN: 150,
 		Seeds: 2, SeedsSide: 1,
-		EvalBatches: 2, PCABatches: 2, MaxCheckpoints: 3, TimescaleT: 400, TimescaleTrials: 2, TimescaleDrop: 50,
+		EvalBatches: 2, PCABatches: 2, MaxCheckpoints: 3, TimescaleT: 400, TimescaleTrials: 2, TimescaleDrop: 50, TimescaleUnits: 8,
 		RecoverySteps: 5, RecoveryEval: 2, TSNEIters: 100, MechDMSBatches: 2, MechParityBatches: 1,
 	},
 	"quick": {
