@@ -629,6 +629,7 @@ func drawAppG(tasks []string, studies [][]*ModuleStudy) *drawn {
 		}
 		pcaRows, tauRows = append(pcaRows, pr), append(tauRows, tr)
 		md.WriteString(ModulesMarkdown(task, studies[ti]))
+		md.WriteString(UnitTauMarkdown(task, studies[ti]))
 	}
 	d.rows = append(pcaRows, tauRows...)
 	d.markdown = md.String()

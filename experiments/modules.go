@@ -28,6 +28,10 @@ import (
 type ModuleStudy struct {
 	Label string
 	Group Group
+	// UnitTau maps population → N → each run's median unit τ, at every
+	// checkpoint when the profile fits units everywhere (UnitTausEveryN),
+	// else at each run's last one only.
+	UnitTau map[string]map[int][]float64
 	// D95 and Tau map population → N → one value per run that has N:
 	// d95/width, and the population timescale (first lag where the
 	// autocorrelation of the summed activity is ≤ 1/e; NaN if not within
@@ -46,7 +50,7 @@ type ModuleStudy struct {
 // p.MaxCheckpoints per run): PCA on p.PCABatches batches per N, the
 // population timescales on p.TimescaleT steps × p.TimescaleTrials trials.
 func (e *Env) ModuleStudyOf(ctx context.Context, c *Cohort, p Profile) (*ModuleStudy, error) {
-	s := &ModuleStudy{Label: c.Label, Group: c.Group, D95: map[string]map[int][]float64{}, Tau: map[string]map[int][]float64{},
+	s := &ModuleStudy{Label: c.Label, Group: c.Group, D95: map[string]map[int][]float64{}, Tau: map[string]map[int][]float64{}, UnitTau: map[string]map[int][]float64{},
 		LastDims: map[string][]analysis.Dim{}, LastSparse: map[string][]Sparseness{}, LastUnitTau: map[string][]float64{}, LastPopTau: map[string][]float64{}}
 	add := func(m map[string]map[int][]float64, pop string, n int, v float64) {
 		if m[pop] == nil {
@@ -81,7 +85,7 @@ func (e *Env) ModuleStudyOf(ctx context.Context, c *Cohort, p Profile) (*ModuleS
 				}
 			}
 			units := -1 // the population τ only
-			if last {
+			if last || p.UnitTausEveryN {
 				units = p.TimescaleUnits
 			}
 			ts, err := e.timescales(cp, p.TimescaleT, p.TimescaleTrials, p.TimescaleDrop, units)
@@ -90,6 +94,9 @@ func (e *Env) ModuleStudyOf(ctx context.Context, c *Cohort, p Profile) (*ModuleS
 			}
 			for pop, t := range ts {
 				add(s.Tau, pop, cp.N, t.Population)
+				if units >= 0 {
+					add(s.UnitTau, pop, cp.N, t.UnitMedian)
+				}
 				if last {
 					s.LastPopTau[pop] = append(s.LastPopTau[pop], t.Population)
 					s.LastUnitTau[pop] = append(s.LastUnitTau[pop], t.UnitMedian)
@@ -170,5 +177,38 @@ func ModulesMarkdown(task string, studies []*ModuleStudy) string {
 		}
 	}
 	b.WriteString("\n")
+	return b.String()
+}
+
+// UnitTauMarkdown tabulates the median unit τ against N (mean ± SEM over
+// runs) when it was measured at more than one N (the authors'
+// summarize_timescale_run reports it per checkpoint; appG draws the
+// population τ).
+func UnitTauMarkdown(task string, studies []*ModuleStudy) string {
+	var b strings.Builder
+	for _, s := range studies {
+		for _, pop := range Populations {
+			byN := s.UnitTau[pop]
+			if len(byN) < 2 {
+				continue
+			}
+			if b.Len() == 0 {
+				fmt.Fprintf(&b, "**%s** — median unit τ (steps) against N, mean ± SEM over runs.\n\n| group | population | N: τ |\n|---|---|---|\n", displayTask(task))
+			}
+			ns := make([]int, 0, len(byN))
+			for n := range byN {
+				ns = append(ns, n)
+			}
+			sort.Ints(ns)
+			var cells []string
+			for _, n := range ns {
+				cells = append(cells, fmt.Sprintf("%d: %s", n, pm(analysis.SummariseFinite(byN[n]), 1)))
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", s.Label, moduleLabels[pop], strings.Join(cells, "; "))
+		}
+	}
+	if b.Len() > 0 {
+		b.WriteString("\n")
+	}
 	return b.String()
 }

@@ -33,9 +33,12 @@ type Profile struct {
 	TimescaleTrials int // (paper: 8)
 	TimescaleDrop   int // transient discarded (paper: 500)
 	TimescaleUnits  int // unit τ fits on at most this many units per population (0 = all, the paper)
-	RecoverySteps   int // readout recovery: SGD steps (paper: 100)
-	RecoveryEval    int // readout recovery: evaluation batches (paper: 50)
-	TSNEIters       int // t-SNE iterations (sklearn's default 1000; 0 = 1000)
+	// UnitTausEveryN fits the unit τs at every analysed checkpoint (the
+	// authors' summary); otherwise at each run's last one only.
+	UnitTausEveryN bool
+	RecoverySteps  int // readout recovery: SGD steps (paper: 100)
+	RecoveryEval   int // readout recovery: evaluation batches (paper: 50)
+	TSNEIters      int // t-SNE iterations (sklearn's default 1000; 0 = 1000)
 	// Fig 6: fixed batches per N for the DMS propagation (paper: 32) and
 	// the parity swaps (paper: 8); 0 = the paper's.
 	MechDMSBatches, MechParityBatches int
@@ -85,7 +88,7 @@ var Profiles = map[string]Profile{
 		Name: "paper", Summary: "SPEC §3 exactly: n = 8, 1000 epochs of 100 + 50 batches of 64",
 		Epochs: 1000, EpochsGRU: 500, EpochsSwitch: 650, Steps: 100, TestSteps: 50, Batch: 64, MaxN: 150,
 		Seeds: 8, SeedsSide: 3,
-		EvalBatches: 20, PCABatches: 10, TimescaleT: 20000, TimescaleTrials: 8, TimescaleDrop: 500,
+		EvalBatches: 20, PCABatches: 10, TimescaleT: 20000, TimescaleTrials: 8, TimescaleDrop: 500, UnitTausEveryN: true,
 		RecoverySteps: 100, RecoveryEval: 50,
 	},
 }
