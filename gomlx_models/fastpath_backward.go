@@ -14,22 +14,15 @@ import (
 // augmented weight over all T·B (step, trial) pairs instead of T small
 // ones. The result equals autodiff's (checked in the tests).
 
-// gradW is Σ_{t,b} δ[k,:,(t,b)] · in[k,:,(t,b)]ᵀ → [K, out, in], for δ [K,
-// out, T·B] and in [K, in, T·B].
-//
-// The matmul kernel packs (copies and transposes) its left operand, so the
-// operand with fewer rows goes on the left and the small result is
-// transposed back.
-func gradW(delta, in *Node) *Node {
-	if delta.Shape().Dimensions[1] > in.Shape().Dimensions[1] {
-		return Transpose(DotGeneral(in, []int{2}, []int{0}, delta, []int{2}, []int{0}), 1, 2)
+// stackT concatenates per-step [K, W, B] tensors into [K, W, T·B], last
+// step first (see dotPolicy.gradW): a plain block copy.
+func stackT(steps []*Node) *Node {
+	rev := make([]*Node, len(steps))
+	for t, s := range steps {
+		rev[len(steps)-1-t] = s
 	}
-	return DotGeneral(delta, []int{2}, []int{0}, in, []int{2}, []int{0})
+	return Concatenate(rev, 2)
 }
-
-// stackT concatenates per-step [K, W, B] tensors into [K, W, T·B]
-// (step-major along the last axis): a plain block copy.
-func stackT(steps []*Node) *Node { return Concatenate(steps, 2) }
 
 // cols slices columns [from, to) of a [K, rows, cols] tensor.
 func cols(x *Node, from, to int) *Node {
@@ -39,10 +32,10 @@ func cols(x *Node, from, to int) *Node {
 // rows slices rows [from, to) of a [K, rows, cols] tensor.
 func rows(x *Node, from, to int) *Node { return Slice(x, AxisRange(), AxisRange(from, to)) }
 
-// lastCol is the last column of a [K, rows, cols] tensor as [K, rows].
-func lastCol(x *Node) *Node {
+// col is column i of a [K, rows, cols] tensor as [K, rows].
+func col(x *Node, i int) *Node {
 	d := x.Shape().Dimensions
-	return Reshape(cols(x, d[2]-1, d[2]), d[0], d[1])
+	return Reshape(cols(x, i, i+1), d[0], d[1])
 }
 
 // flushTiny sets the entries of a state gradient below 1e-30 in magnitude
@@ -84,9 +77,9 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 	for i, dl := range dLogits {
 		p := fmt.Sprintf("head.%d", i)
 		// dl [K, C, B], hT [K, H, B].
-		grads[p+".weight"] = DotGeneral(dl, []int{2}, []int{0}, hT, []int{2}, []int{0})
+		grads[p+".weight"] = n.pol.dot(dl, 2, hT, 2)
 		grads[p+".bias"] = ReduceSum(dl, 2)
-		d := matmul(transposeW(n.w(p+".weight")), dl)
+		d := n.pol.mm(transposeW(n.w(p+".weight")), dl)
 		if dh == nil {
 			dh = d
 		} else {
@@ -105,14 +98,14 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 		} else {
 			dpre := Mul(d, tr.dAct) // α·LeakyReLU'(pre)·d
 			ds.core = []*Node{dpre}
-			dPrev = Add(MulScalar(d, 1-n.alpha), matmul(n.a.hT[0], dpre))
+			dPrev = Add(MulScalar(d, 1-n.alpha), n.pol.mm(n.a.hT[0], dpre))
 			dcb = dpre
 		}
 		if n.hasCB {
 			ds.cb = dcb
-			ds.pcA = Where(GreaterThan(tr.pcA, zero), matmul(n.a.dcnT, dcb), zero)
-			ds.gcA = Where(GreaterThan(tr.gcA, zero), matmul(n.a.pcT, ds.pcA), zero)
-			dPrev = Add(dPrev, matmul(n.a.gcHT, ds.gcA))
+			ds.pcA = Where(GreaterThan(tr.pcA, zero), n.pol.mm(n.a.dcnT, dcb), zero)
+			ds.gcA = Where(GreaterThan(tr.gcA, zero), n.pol.mm(n.a.pcT, ds.pcA), zero)
+			dPrev = Add(dPrev, n.pol.mm(n.a.gcHT, ds.gcA))
 		}
 		// Padding steps pass the state gradient through unchanged.
 		dh = flushTiny(Where(tr.mask, dPrev, dh))
@@ -126,12 +119,12 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 		}
 		return stackT(steps)
 	}
-	C := collect(func(t int) *Node { return trace[t].c }) // [K, H+I+1, T·B]
+	C := collect(func(t int) *Node { return trace[t].c }) // [K, rc, T·B]
 	// splitCore writes the gradient of a [W_h, W_x, b] matrix.
 	splitCore := func(g *Node, hName, xName, xBias, hBias string) {
 		grads[hName] = cols(g, 0, H)
 		grads[xName] = cols(g, H, H+I)
-		b := lastCol(g)
+		b := col(g, H+I) // the constant-1 input (zero padding follows)
 		grads[xBias], grads[hBias] = b, b
 	}
 	var dCB *Node
@@ -143,14 +136,14 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 			if gname == "n" {
 				in = QA
 			}
-			splitCore(gradW(D, in), "h_"+gname+".weight", "x_"+gname+".weight", "x_"+gname+".bias", "h_"+gname+".bias")
+			splitCore(n.pol.gradW(D, in), "h_"+gname+".weight", "x_"+gname+".weight", "x_"+gname+".bias", "h_"+gname+".bias")
 		}
 		if n.hasCB {
 			dCB = collect(func(t int) *Node { return deltas[t].cb })
 		}
 	} else {
 		D := collect(func(t int) *Node { return deltas[t].core[0] })
-		splitCore(gradW(D, C), "hh.weight", "inp.weight", "inp.bias", "hh.bias")
+		splitCore(n.pol.gradW(D, C), "hh.weight", "inp.weight", "inp.bias", "hh.bias")
 		dCB = D
 	}
 	if n.hasCB {
@@ -159,13 +152,13 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 		GCA := collect(func(t int) *Node { return trace[t].gcA })
 		DPC := collect(func(t int) *Node { return deltas[t].pcA })
 		DGC := collect(func(t int) *Node { return deltas[t].gcA })
-		gDCN := gradW(dCB, PCA) // [K, H, P+1]
+		gDCN := n.pol.gradW(dCB, PCA) // [K, H, P+1]
 		grads["cb.dcn.weight"] = cols(gDCN, 0, P)
-		grads["cb.dcn.bias"] = lastCol(gDCN)
-		gPC := rows(gradW(DPC, GCA), 0, P) // [K, P, G+1]
+		grads["cb.dcn.bias"] = col(gDCN, P)
+		gPC := rows(n.pol.gradW(DPC, GCA), 0, P) // [K, P, rg]
 		grads["cb.pc.weight"] = cols(gPC, 0, G)
-		grads["cb.pc.bias"] = lastCol(gPC)
-		gGC := rows(gradW(DGC, C), 0, G) // [K, G, H+I+1]
+		grads["cb.pc.bias"] = col(gPC, G)
+		gGC := rows(n.pol.gradW(DGC, C), 0, G) // [K, G, rc]
 		switch n.sees {
 		case SeesHidden:
 			grads["cb.gc.weight"] = cols(gGC, 0, H)
@@ -174,7 +167,7 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 		default:
 			grads["cb.gc.weight"] = cols(gGC, 0, H+I) // c_t = [h_{t-1}, x_t]
 		}
-		grads["cb.gc.bias"] = lastCol(gGC)
+		grads["cb.gc.bias"] = col(gGC, H+I)
 	}
 	byName := make(map[string]*Node, len(grads))
 	for role, g := range grads {
@@ -208,11 +201,11 @@ func (n *netGraph) gruBack(d *Node, tr *stepTrace, ds *stepDeltas) (dPrev, dcb *
 		factor := Where(active, Div(Mul(s, proj), Square(tr.cbNorm)), ZerosLike(proj))
 		dcb = Sub(Mul(du, s), Mul(c, factor))
 	}
-	dq := matmul(n.a.hT[2], dnpre)
+	dq := n.pol.mm(n.a.hT[2], dnpre)
 	dar := Mul(Mul(dq, h), Mul(r, OneMinus(r)))
 	dPrev = Add(Mul(d, OneMinus(z)), Mul(dq, r))
-	dPrev = Add(dPrev, matmul(n.a.hT[0], daz))
-	dPrev = Add(dPrev, matmul(n.a.hT[1], dar))
+	dPrev = Add(dPrev, n.pol.mm(n.a.hT[0], daz))
+	dPrev = Add(dPrev, n.pol.mm(n.a.hT[1], dar))
 	ds.core = []*Node{daz, dar, dnpre}
 	return dPrev, dcb
 }

@@ -154,6 +154,7 @@ func (e *Ensemble) buildTrain(g *Graph, key graphKey) []*Node {
 		var grads []*Node
 		if key.path == pathFast {
 			n := newNetGraph(g, e.cfg, size, key.B, key.T)
+			n.setPolicy(e.dotPolicy())
 			n.setParams(Pg)
 			n.prepare(nil)
 			hT, trace := n.forward(gin)
@@ -206,6 +207,7 @@ func (e *Ensemble) buildEval(g *Graph, key graphKey) []*Node {
 		var logits []*Node
 		if key.path == pathFast {
 			n := newNetGraph(g, e.cfg, size, key.B, key.T)
+			n.setPolicy(e.dotPolicy())
 			n.setParams(Pg)
 			n.prepare(sliceK(cbOn, 0, gr))
 			hT, _ := n.forward(groupInputs(in, gr))
