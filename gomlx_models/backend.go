@@ -3,6 +3,7 @@ package gomlxmodels
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -74,27 +75,22 @@ func NewBackend() (b compute.Backend, why string, err error) {
 }
 
 // memberGroups splits the members into contiguous groups [lo, hi) whose
-// recurrences are built separately in one graph. With SIMD (GOEXPERIMENT=
-// simd) the Go backend's small-matrix kernel beats its packed kernel, which
-// it switches to for batched matmuls of ≥ 4M multiply-adds and which repacks
-// both operands on every call; groups keep every per-step matmul below that
-// size (a group's batch still spreads over the cores). Without SIMD the
-// packed kernel is the faster one, and other backends compile the batched
-// graph well: one group.
-func (e *Ensemble) memberGroups(B int) [][2]int {
+// recurrences are built separately in one graph. The fast path runs all of
+// an executor's members as one group: its matmuls keep a member's rounding
+// at any group size (exact.go), and one group of 8 measured 26.9 CPU ms per
+// member-step against 34.7 for the former groups of 3 that kept every
+// per-step matmul on the small kernel (K=8, T=60, B=64, 2-core Zen 4). The
+// general path's matmuls come from autodiff, outside dotPolicy's reach: on
+// a backend whose kernel choice counts the member batch, its members run
+// one per group, so that each computes as it would alone.
+func (e *Ensemble) memberGroups() [][2]int {
 	gmax := e.k
 	if e.groupMax > 0 {
 		gmax = e.groupMax
-	} else if e.isGoBackend && simdCompiledIn {
-		// The largest per-step matmul: a weight [out, in] with the bias
-		// folded in as an extra input column.
-		layer := 1
-		for _, p := range e.specs {
-			if len(p.Shape) == 2 {
-				layer = max(layer, p.Shape[0]*(p.Shape[1]+1))
-			}
+	} else if e.path == pathGeneral {
+		if p := e.dotPolicy(); p != nil && p.batch {
+			gmax = 1
 		}
-		gmax = max(1, (goSmallMatMulLimit-1)/(layer*B))
 	}
 	nGroups := (e.k + gmax - 1) / gmax
 	out := make([][2]int, 0, nGroups)
@@ -113,3 +109,50 @@ func (e *Ensemble) memberGroups(B int) [][2]int {
 // goSmallMatMulLimit is the Go backend's switch to its packed matmul kernel
 // (multiply-adds per DotGeneral).
 const goSmallMatMulLimit = 4 * 1024 * 1024
+
+// NewExecutors returns the backends of n executors for one ensemble (see
+// NewEnsembleOn). On the Go backend each is a fresh backend that runs its
+// ops in order on one thread: n of them keep n cores busy, where one
+// backend with n threads leaves every non-matmul op on one core and splits
+// only the large matmuls. Elsewhere (XLA: one accelerator) it returns base
+// alone, whatever n.
+func NewExecutors(base compute.Backend, n int) ([]compute.Backend, error) {
+	if base == nil || base.String() != gobackend.BackendName || n <= 1 {
+		return []compute.Backend{base}, nil
+	}
+	out := make([]compute.Backend, n)
+	for i := range out {
+		b, err := gobackend.New("ops_sequential")
+		if err != nil {
+			return nil, fmt.Errorf("gomlxmodels: executor backend: %w", err)
+		}
+		if err := setParallelism(b, 1); err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// setParallelism sets a Go backend's worker count. The backend's own
+// option for it ("parallelism=1") prints a line on stdout each time, which
+// would land in the output of `cbrnn bench` and `cbrnn figures`; its
+// worker pool is reached by reflection instead (an exported field and
+// method of GoMLX's internal type). TestExecutorsSingleThreaded checks it.
+func setParallelism(b compute.Backend, n int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("gomlxmodels: cannot set the Go backend's parallelism: %v", r)
+		}
+	}()
+	v := reflect.ValueOf(b)
+	if v.Kind() != reflect.Pointer {
+		return fmt.Errorf("gomlxmodels: cannot set the parallelism of backend %T", b)
+	}
+	m := v.Elem().FieldByName("Workers").MethodByName("SetMaxParallelism")
+	if !m.IsValid() {
+		return fmt.Errorf("gomlxmodels: backend %T has no Workers.SetMaxParallelism", b)
+	}
+	m.Call([]reflect.Value{reflect.ValueOf(n)})
+	return nil
+}
