@@ -510,26 +510,28 @@ func TestFreezing(t *testing.T) {
 
 func equal(a, b []float32) bool { return slices.Equal(a, b) }
 
-// TestCompiledGraphsGrowLogarithmically: lengths 4…600 compile at most one
-// graph per bucket.
-func TestCompiledGraphsGrowLogarithmically(t *testing.T) {
+// TestCompiledGraphsBounded: every length from 1 to 600 compiles one graph
+// per bucket, plus a mask-free one where a batch fills its bucket exactly:
+// at most 2·MaxBuckets(600) = 72 graphs (16 buckets of 4 steps up to 64,
+// then one per 12.5 %).
+func TestCompiledGraphsBounded(t *testing.T) {
 	c := small("rnn", Options{Hidden: 3})
 	rng := rand.New(rand.NewPCG(1, 1))
 	e := newEnsemble(t, c, InitWeights(c, rng))
-	for T := 4; T <= 600; T += 29 {
+	want := map[[2]int]bool{} // (bucket, full)
+	for T := 1; T <= 600; T++ {
 		in := randomInput(c, 2, []int{T}, rng)
 		if _, err := e.Eval(EvalInput{Input: in.Input}); err != nil {
 			t.Fatal(err)
 		}
+		b := BucketFor(T)
+		want[[2]int{b, map[bool]int{false: 0, true: 1}[b == T]}] = true
 	}
-	in := randomInput(c, 2, []int{600}, rng)
-	if _, err := e.Eval(EvalInput{Input: in.Input}); err != nil {
-		t.Fatal(err)
+	n, bound := e.NumCompiled(), 2*MaxBuckets(600)
+	if n != len(want) || n > bound {
+		t.Errorf("%d graphs compiled for lengths 1…600, want %d (bound %d)", n, len(want), bound)
 	}
-	if n, max := e.NumCompiled(), len(Buckets(600)); n > max || n > 16 {
-		t.Errorf("%d graphs compiled for lengths 4…600, want ≤ %d", n, max)
-	}
-	t.Logf("%d graphs for lengths 4…600 (buckets %v)", e.NumCompiled(), Buckets(600))
+	t.Logf("%d graphs for lengths 1…600 (buckets %v), %v compiling", n, Buckets(600), e.CompileTime())
 }
 
 // TestAblation: Eval with CBOn=false equals the model with its CB output

@@ -105,7 +105,10 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 	deltas := make([]stepDeltas, n.T)
 	for t := n.T - 1; t >= 0; t-- {
 		tr := &trace[t]
-		d := Where(tr.mask, dh, zero) // gradient entering the step (0 on padding)
+		d := dh // gradient entering the step (0 on padding)
+		if tr.mask != nil {
+			d = Where(tr.mask, dh, zero)
+		}
 		ds := &deltas[t]
 		var dPrev, dcb *Node
 		if n.isGRU {
@@ -123,7 +126,11 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 			dPrev = Add(dPrev, n.pol.mm(n.a.gcHT, ds.gcA))
 		}
 		// Padding steps pass the state gradient through unchanged.
-		dh = Where(tr.mask, dPrev, dh)
+		if tr.mask != nil {
+			dh = Where(tr.mask, dPrev, dh)
+		} else {
+			dh = dPrev
+		}
 		if (n.T-1-t)%flushEvery == flushEvery-1 {
 			dh = flushTiny(dh)
 		}

@@ -287,7 +287,7 @@ func (n *netGraph) prepare(cbOn *Node) {
 type stepTrace struct {
 	c            *Node // [h_{t-1}; x_t; 1] (and zero rows up to rc)
 	hPrev        *Node // h_{t-1}
-	mask         *Node // bool, real step (scalar for K=1, else [K])
+	mask         *Node // bool, real step (scalar for K=1, else [K]); nil: no padding
 	gcA, pcA     *Node // CB activations with their trailing constant-1 row
 	cb           *Node // the bias added (scaled, for the GRU)
 	dAct         *Node // Elman: α·LeakyReLU'(pre); GRU: LeakyReLU'(u)
@@ -304,7 +304,7 @@ type stepTrace struct {
 type forwardInputs struct {
 	x    *Node // [T, K, I+1, B]: the inputs and a constant-1 channel
 	h0   *Node // [K, H, B]
-	mask *Node // bool [T, K]: true = real step, false = padding (state held)
+	mask *Node // bool [T, K]: true = real step, false = padding (state held); nil: no member is padded
 }
 
 // stepMask returns step t's mask shaped for Where on [K, width, B]
@@ -355,8 +355,12 @@ func (n *netGraph) forward(in forwardInputs) (hT *Node, trace []stepTrace) {
 				Scalar(n.g, dtypes.Float32, n.alpha*n.slope))
 			hNew = Add(MulScalar(h, 1-n.alpha), Mul(pre, tr.dAct))
 		}
-		tr.mask = stepMask(in.mask, t, n.K)
-		h = Where(tr.mask, hNew, h)
+		if in.mask != nil {
+			tr.mask = stepMask(in.mask, t, n.K)
+			h = Where(tr.mask, hNew, h)
+		} else {
+			h = hNew
+		}
 		tr.h = h
 	}
 	return h, trace

@@ -34,7 +34,7 @@ func (e *Ensemble) TrainStep(in StepInput, opt Optim) (StepOutput, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	cg, err := e.getGraph(graphKey{kind: kindTrain, T: bt.T, B: bt.B, path: e.path, perStep: in.PerStep})
+	cg, err := e.getGraph(graphKey{kind: kindTrain, T: bt.T, B: bt.B, path: e.path, perStep: in.PerStep, full: bt.full})
 	if err != nil {
 		return StepOutput{}, err
 	}
@@ -111,7 +111,7 @@ func (e *Ensemble) eval(in EvalInput, T int) (EvalOutput, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	cg, err := e.getGraph(graphKey{kind: kindEval, T: bt.T, B: bt.B, path: e.path, perStep: in.PerStep})
+	cg, err := e.getGraph(graphKey{kind: kindEval, T: bt.T, B: bt.B, path: e.path, perStep: in.PerStep, full: bt.full})
 	if err != nil {
 		return EvalOutput{}, err
 	}
