@@ -44,6 +44,8 @@ type Ensemble struct {
 	// partLo[i]+parts[i].k); nil for an ensemble on one backend.
 	parts  []*Ensemble
 	partLo []int
+
+	lastFLOPs float64 // of the graph the last TrainStep or Eval ran
 }
 
 // gradPath is how an ensemble computes: the fast path (hand-written
@@ -190,6 +192,22 @@ func (e *Ensemble) NumCompiled() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.numCompiled
+}
+
+// LastFLOPs is the work of the graph(s) the last TrainStep or Eval ran:
+// 2 per multiply-add of their DotGenerals, counted from the compiled
+// graphs (padding included), all executors together.
+func (e *Ensemble) LastFLOPs() float64 {
+	if e.parts != nil {
+		var f float64
+		for _, p := range e.parts {
+			f += p.LastFLOPs()
+		}
+		return f
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lastFLOPs
 }
 
 // CompileTime is the total time spent building and compiling graphs (all

@@ -39,6 +39,7 @@ type compiledGraph struct {
 	exec      compute.Executable
 	outNames  []string // kindDyn: names of the per-step outputs
 	outWidths []int    // kindDyn: their widths
+	flops     float64  // DotGeneral FLOPs of one execution (flops.go)
 }
 
 // getGraph returns the compiled graph for key, building it on first use.
@@ -70,6 +71,7 @@ func (e *Ensemble) getGraph(key graphKey) (cg *compiledGraph, err error) {
 	if err := g.Compile(outs...); err != nil {
 		return nil, err
 	}
+	cg.flops = graphFLOPs(outs)
 	cg.exec = g.Executable()
 	e.graphs[key] = cg
 	e.numCompiled++

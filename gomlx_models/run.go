@@ -48,6 +48,7 @@ func (e *Ensemble) TrainStep(in StepInput, opt Optim) (StepOutput, error) {
 	for i := range donate {
 		donate[i] = true
 	}
+	e.lastFLOPs = cg.flops
 	outs, err := e.run(cg, inputs, donate)
 	if err != nil {
 		// The donated parameter buffers may be gone: the ensemble is unusable.
@@ -120,6 +121,7 @@ func (e *Ensemble) eval(in EvalInput, T int) (EvalOutput, error) {
 	for i := len(e.specs); i < len(inputs); i++ {
 		donate[i] = true
 	}
+	e.lastFLOPs = cg.flops
 	outs, err := e.run(cg, inputs, donate)
 	if err != nil {
 		return EvalOutput{}, err
