@@ -156,3 +156,14 @@ func setParallelism(b compute.Backend, n int) (err error) {
 	m.Call([]reflect.Value{reflect.ValueOf(n)})
 	return nil
 }
+
+// AutoExecutors is how many executors an ensemble of K members gets when
+// it has cores cores to itself: one single-threaded executor per core, at
+// most one per member; a single member keeps one backend with every core
+// (its large matmuls still spread over them).
+func AutoExecutors(K, cores int) int {
+	if K <= 1 || cores <= 1 {
+		return 1
+	}
+	return min(K, cores)
+}
