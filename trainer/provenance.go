@@ -3,6 +3,7 @@ package trainer
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -31,6 +32,11 @@ type Provenance struct {
 	Revision     string            `json:"revision,omitempty"` // VCS revision of cbrnn, if built from a checkout
 	Modules      map[string]string `json:"modules"`            // versions of the numerical dependencies
 	Host         string            `json:"host"`
+	// Layout: how the ensemble computed (gomlx_models Ensemble.Layout), in
+	// the order the session used them (members leave as they finish, and
+	// executors follow the cores free). On the Go backend a run's numbers
+	// do not depend on it; elsewhere they may, at round-off.
+	Layout []string `json:"layout,omitempty"`
 }
 
 func provenance(b compute.Backend, fromEpoch int) Provenance {
@@ -56,6 +62,29 @@ func provenance(b compute.Backend, fromEpoch int) Provenance {
 		}
 	}
 	return p
+}
+
+// appendLayout adds a layout to the last session of the run's
+// provenance.json (recordProvenance wrote it).
+func appendLayout(d *rundir.Dir, layout string) error {
+	path := filepath.Join(d.Path, ProvenanceFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var all []Provenance
+	if err := json.Unmarshal(b, &all); err != nil || len(all) == 0 {
+		return fmt.Errorf("%s: cannot add the layout: %v", path, err)
+	}
+	last := &all[len(all)-1]
+	if n := len(last.Layout); n > 0 && last.Layout[n-1] == layout {
+		return nil
+	}
+	last.Layout = append(last.Layout, layout)
+	if b, err = json.MarshalIndent(all, "", "  "); err != nil {
+		return err
+	}
+	return rundir.WriteFileAtomic(path, b, 0o644)
 }
 
 // recordProvenance appends this session to the run's provenance.json.

@@ -36,6 +36,10 @@ type Options struct {
 	Source   task.Source
 	Prefetch int       // batches fetched ahead per run (default 8)
 	Progress io.Writer // one line per epoch; nil for silence
+	// Layout, if set, gives the executors an ensemble of K members runs on
+	// (gomlx_models.NewEnsembleOn); nil: Backend alone. It is asked before
+	// every epoch and the ensemble moves when the answer changes (layout.go).
+	Layout func(K int) []compute.Backend
 }
 
 // member is one run inside the ensemble.
@@ -107,8 +111,11 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		}
 		ms[k], weights[k], momenta[k] = m, w, mom
 	}
-	ens, err := gm.NewEnsemble(opt.Backend, shape, weights)
+	ens, err := gm.NewEnsembleOn(opt.executors(len(ms)), shape, weights)
 	if err != nil {
+		return err
+	}
+	if err := recordLayout(ms, ens.Layout()); err != nil {
 		return err
 	}
 	for k := range ms {
@@ -123,13 +130,11 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		active := 0
-		for _, m := range ms {
-			if !m.state.Done {
-				active++
-			}
+		// Runs that are done leave the graph; the executors may change.
+		if ens, ms, err = relayout(ens, ms, opt); err != nil {
+			return err
 		}
-		if active == 0 {
+		if len(ms) == 0 {
 			return nil
 		}
 		if err := epoch(ctx, ens, ms, opt, start); err != nil {
