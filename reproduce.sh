@@ -7,7 +7,11 @@
 #   --profile  smoke: minutes (CI) · quick (default): about an hour on 2 cores,
 #              the paper's qualitative findings · paper: SPEC §3 exactly (GPU)
 #   --jobs     ensembles trained at once (default: one per core on the Go
-#              backend, whose training step keeps about one core busy; 1 on a GPU)
+#              backend, up to the ensembles to train; 1 on a GPU). On the Go
+#              backend they share the cores: an ensemble spreads its members
+#              over single-threaded executors on its share (⌊cores/jobs⌋),
+#              and those still running take the cores the others free.
+#              A run's numbers do not depend on it.
 #   --backend  GOMLX_BACKEND for training: go (default), xla:cuda, or
 #              xla:/abs/path/xla_cuda_plugin.so (builds bin/cbrnn with -tags xla)
 #   --out      write runs/, figures/ and paper/results.md under DIR instead
@@ -31,7 +35,7 @@ while [ $# -gt 0 ]; do
 	--backend) backend="$2"; shift 2 ;;
 	--out) out="$2"; shift 2 ;;
 	--no-notebooks) notebooks=0; shift ;;
-	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,25p' "$0"; exit 0 ;;
 	*) echo "reproduce.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done

@@ -117,21 +117,50 @@ const goSmallMatMulLimit = 4 * 1024 * 1024
 // only the large matmuls. Elsewhere (XLA: one accelerator) it returns base
 // alone, whatever n.
 func NewExecutors(base compute.Backend, n int) ([]compute.Backend, error) {
-	if base == nil || base.String() != gobackend.BackendName || n <= 1 {
+	if base == nil || base.String() != gobackend.BackendName {
 		return []compute.Backend{base}, nil
 	}
-	out := make([]compute.Backend, n)
+	out := make([]compute.Backend, max(1, n))
 	for i := range out {
-		b, err := gobackend.New("ops_sequential")
+		b, err := newGoBackend(1)
 		if err != nil {
-			return nil, fmt.Errorf("gomlxmodels: executor backend: %w", err)
-		}
-		if err := setParallelism(b, 1); err != nil {
 			return nil, err
 		}
 		out[i] = b
 	}
 	return out, nil
+}
+
+// ExecutorsFor returns the executors of an ensemble of K members that has
+// cores cores to itself: on the Go backend one single-threaded executor
+// per core, at most one per member (NewExecutors), and for a single member
+// (or a single core) one backend with cores threads, whose large matmuls
+// still spread over them. Elsewhere: base.
+func ExecutorsFor(base compute.Backend, K, cores int) ([]compute.Backend, error) {
+	if base == nil || base.String() != gobackend.BackendName {
+		return []compute.Backend{base}, nil
+	}
+	if K <= 1 || cores <= 1 {
+		b, err := newGoBackend(max(1, cores))
+		if err != nil {
+			return nil, err
+		}
+		return []compute.Backend{b}, nil
+	}
+	return NewExecutors(base, min(K, cores))
+}
+
+// newGoBackend is a Go backend running its ops in order with the given
+// number of worker threads.
+func newGoBackend(threads int) (compute.Backend, error) {
+	b, err := gobackend.New("ops_sequential")
+	if err != nil {
+		return nil, fmt.Errorf("gomlxmodels: executor backend: %w", err)
+	}
+	if err := setParallelism(b, threads); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // setParallelism sets a Go backend's worker count. The backend's own
@@ -155,15 +184,4 @@ func setParallelism(b compute.Backend, n int) (err error) {
 	}
 	m.Call([]reflect.Value{reflect.ValueOf(n)})
 	return nil
-}
-
-// AutoExecutors is how many executors an ensemble of K members gets when
-// it has cores cores to itself: one single-threaded executor per core, at
-// most one per member; a single member keeps one backend with every core
-// (its large matmuls still spread over them).
-func AutoExecutors(K, cores int) int {
-	if K <= 1 || cores <= 1 {
-		return 1
-	}
-	return min(K, cores)
 }

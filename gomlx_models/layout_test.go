@@ -205,7 +205,13 @@ func TestExecutors(t *testing.T) {
 	if _, err := NewEnsembleOn(bs, c, []Weights{ws[0], {}}); err == nil || !strings.Contains(err.Error(), "member 1") {
 		t.Errorf("bad member 1: %v", err)
 	}
-	if bs, _ := NewExecutors(be, 1); len(bs) != 1 || bs[0] != be {
-		t.Errorf("NewExecutors(go, 1) = %v, want the backend itself", bs)
+	for _, tc := range []struct{ K, cores, n, threads int }{{8, 2, 2, 1}, {8, 16, 8, 1}, {1, 2, 1, 2}, {5, 1, 1, 1}} {
+		bs, err := ExecutorsFor(be, tc.K, tc.cores)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("parallelism=%d", tc.threads); len(bs) != tc.n || !strings.Contains(bs[0].Description(), want) {
+			t.Errorf("ExecutorsFor(go, K=%d, %d cores): %d executors (%s), want %d with %s", tc.K, tc.cores, len(bs), bs[0].Description(), tc.n, want)
+		}
 	}
 }

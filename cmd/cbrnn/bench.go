@@ -48,7 +48,7 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 	ensembles := fs.String("ensemble", "1", "members K trained together in one graph; a list (1,8,32) measures each")
 	buckets := fs.String("buckets", "", "measure compile, training and test steps per bucket length: a list (8,12,16) or 'all' (every bucket up to the paper's longest sequences)")
 	estimate := fs.Bool("estimate", false, "price the paper profile (one group of K networks, 1000 epochs of 100 + 50 batches of 64) from the per-bucket step times; implies --buckets all")
-	executors := fs.Int("executors", 0, "executors the K members are spread over, each a single-threaded Go backend on its own core (0: one per core up to K; 1: one backend with every core)")
+	executors := fs.Int("executors", 0, "executors the K members are spread over, each a single-threaded Go backend on its own core (0: one per core up to K, one backend with every core for K=1; 1: one backend with every core)")
 	peak := fs.Bool("peak", false, "first measure the machine's peak (a 1024³ DotGeneral on the backend) and report each step's share of it")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -140,7 +140,7 @@ type benchRun struct {
 	steps, warmup int
 	autodiff      bool // time the general path even where a fast path exists
 	base          compute.Backend
-	executors     int     // 0: gm.AutoExecutors
+	executors     int     // 0: gm.ExecutorsFor every core; 1: base; n: n single-threaded
 	peak          float64 // GFLOP/s of the machine, 0 if not measured
 }
 
@@ -152,11 +152,16 @@ func (b benchRun) newEnsemble(K, T int) (*gm.Ensemble, gm.StepInput, error) {
 	for k := range ws {
 		ws[k] = gm.InitWeights(b.c, rng)
 	}
-	n := b.executors
-	if n == 0 {
-		n = gm.AutoExecutors(K, runtime.NumCPU())
+	var backends []compute.Backend
+	var err error
+	switch b.executors {
+	case 0:
+		backends, err = gm.ExecutorsFor(b.base, K, runtime.NumCPU())
+	case 1:
+		backends = []compute.Backend{b.base}
+	default:
+		backends, err = gm.NewExecutors(b.base, b.executors)
 	}
-	backends, err := gm.NewExecutors(b.base, n)
 	if err != nil {
 		return nil, gm.StepInput{}, err
 	}

@@ -17,7 +17,7 @@ func init() {
 func runFigures(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("figures", flag.ContinueOnError)
 	profile := fs.String("profile", "quick", "smoke, quick or paper")
-	jobs := fs.Int("jobs", 0, "ensembles trained at once (0: one per core on the Go backend, 1 on an accelerator)")
+	jobs := fs.Int("jobs", 0, "ensembles trained at once (0: one per core on the Go backend, up to the ensembles to train; 1 on an accelerator). On the Go backend they share the cores: each spreads its members over single-threaded executors on its share, and the last ones take the cores the others free")
 	list := fs.Bool("list", false, "list the figure ids and profiles")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: cbrnn figures [--profile P] [--jobs N] [id …]  (default: every figure)\n")

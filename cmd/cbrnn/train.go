@@ -133,7 +133,8 @@ func runTrain(ctx context.Context, args []string) error {
 		}
 		defer unlock()
 	}
-	err = trainer.Train(ctx, rs, trainer.Options{Backend: env.Backend, Source: env.Source, Progress: os.Stdout})
+	err = trainer.Train(ctx, rs, trainer.Options{Backend: env.Backend, Source: env.Source, Progress: os.Stdout,
+		Layout: experiments.WholeMachine(env.Backend)})
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "interrupted: finished epochs are saved; continue with --resume")
 	}
