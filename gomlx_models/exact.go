@@ -180,15 +180,21 @@ func perMemberMACs(lhs, rhs *Node, rc int) int {
 // columns j of δ [g, out, T·B] and in [g, in, T·B], which the backward
 // pass lays out last step first (see collect in backward): a member's
 // real steps then fill the first columns whatever the bucket, its padding
-// the last ones (zero deltas, adding exact zeros). Short contractions are
-// padded with zero columns until one member's product reaches the packed
-// kernel, so that the kernel (and its order: 128-column panels from the
-// first column) is the same at every bucket length and group size.
+// the last ones (zero deltas, adding exact zeros). A short contraction is
+// padded with zero columns until the product reaches the packed kernel:
+// so that the kernel, and its order (128-column panels from the first
+// column), is the same at every bucket length and group size. Trailing
+// zeros do not change the packed kernel's result, so a group of g members,
+// whose batch counts towards the kernel switch, needs only 1/g of the
+// padding of a member alone.
 func (p *dotPolicy) gradW(delta, in *Node) *Node {
 	if p != nil {
-		out, cin, cols := delta.Shape().Dimensions[1], in.Shape().Dimensions[1], delta.Shape().Dimensions[2]
-		if need := (p.limit + out*cin - 1) / (out * cin); cols < need {
-			g := delta.Shape().Dimensions[0]
+		g, out, cin, cols := delta.Shape().Dimensions[0], delta.Shape().Dimensions[1], in.Shape().Dimensions[1], delta.Shape().Dimensions[2]
+		per := out * cin // multiply-adds per column
+		if p.batch {
+			per *= g
+		}
+		if need := (p.limit + per - 1) / per; cols < need {
 			pad := func(x *Node) *Node {
 				z := Zeros(x.Graph(), shapes.Make(x.DType(), g, x.Shape().Dimensions[1], need-cols))
 				return Concatenate([]*Node{x, z}, 2)
@@ -196,10 +202,13 @@ func (p *dotPolicy) gradW(delta, in *Node) *Node {
 			delta, in = pad(delta), pad(in)
 		}
 	}
-	// The kernel packs (copies and transposes) its left operand: the one
-	// with fewer rows goes on the left and the small result is transposed.
+	// Every call now runs on the packed kernel (never split: dot would cut
+	// the group into sub-batches for the small one). The kernel packs
+	// (copies and transposes) its left operand: the one with fewer rows
+	// goes on the left and the small result is transposed.
+	dot := func(l, r *Node) *Node { return DotGeneral(l, []int{2}, []int{0}, r, []int{2}, []int{0}) }
 	if delta.Shape().Dimensions[1] > in.Shape().Dimensions[1] {
-		return Transpose(p.dot(in, 2, delta, 2), 1, 2)
+		return Transpose(dot(in, delta), 1, 2)
 	}
-	return p.dot(delta, 2, in, 2)
+	return dot(delta, in)
 }
