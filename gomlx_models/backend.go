@@ -75,22 +75,26 @@ func NewBackend() (b compute.Backend, why string, err error) {
 }
 
 // memberGroups splits the members into contiguous groups [lo, hi) whose
-// recurrences are built separately in one graph. The fast path runs all of
-// an executor's members as one group: its matmuls keep a member's rounding
-// at any group size (exact.go), and one group of 8 measured 26.9 CPU ms per
-// member-step against 34.7 for the former groups of 3 that kept every
-// per-step matmul on the small kernel (K=8, T=60, B=64, 2-core Zen 4). The
-// general path's matmuls come from autodiff, outside dotPolicy's reach: on
-// a backend whose kernel choice counts the member batch, its members run
-// one per group, so that each computes as it would alone.
-func (e *Ensemble) memberGroups() [][2]int {
+// recurrences are built separately in one graph (for a graph of bucket T
+// and batch B).
+//
+// The fast path runs all of an executor's members as one group: its
+// matmuls keep a member's rounding at any group size (exact.go), and one
+// group of 8 measured 26.9 CPU ms per member-step against 34.7 for the
+// former groups of 3 (K=8, T=60, B=64, 2-core Zen 4).
+//
+// The general path's backward matmuls come from autodiff, outside
+// dotPolicy's reach. Where the kernel choice counts the member batch, its
+// groups are kept small enough that every product whose per-member size is
+// below the kernel switch stays below it for the whole group: the kernel,
+// and so each member's rounding, is then the one it gets alone (the rule
+// main used for speed; per-member groups cost 1.8× the CPU time).
+func (e *Ensemble) memberGroups(T, B int) [][2]int {
 	gmax := e.k
 	if e.groupMax > 0 {
 		gmax = e.groupMax
-	} else if e.path == pathGeneral {
-		if p := e.dotPolicy(); p != nil && p.batch {
-			gmax = 1
-		}
+	} else if p := e.dotPolicy(); e.path == pathGeneral && p != nil && p.batch {
+		gmax = p.groupFor(e.generalProducts(T, B), e.k)
 	}
 	nGroups := (e.k + gmax - 1) / gmax
 	out := make([][2]int, 0, nGroups)
@@ -104,6 +108,29 @@ func (e *Ensemble) memberGroups() [][2]int {
 		lo += size
 	}
 	return out
+}
+
+// generalProducts bounds the per-member multiply-adds of the general
+// path's matmuls: every weight [out, in] against a step's batch (forward,
+// and autodiff's two products per step), with one extra input for a bias,
+// and a per-step readout's heads against all T·B outputs at once.
+func (e *Ensemble) generalProducts(T, B int) []int {
+	heads := map[string]bool{}
+	for k := range e.cfg.Readout.Heads {
+		heads[e.cfg.HeadName(k)+".weight"] = true
+	}
+	var fs []int
+	for _, p := range e.specs {
+		if len(p.Shape) != 2 {
+			continue
+		}
+		f := p.Shape[0] * (p.Shape[1] + 1) * B
+		if e.cfg.Readout.PerStep && heads[p.Name] {
+			f *= T
+		}
+		fs = append(fs, f)
+	}
+	return fs
 }
 
 // goSmallMatMulLimit is the Go backend's switch to its packed matmul kernel

@@ -65,6 +65,19 @@ func (e *Ensemble) dotPolicy() *dotPolicy {
 	return &dotPolicy{limit: goSmallMatMulLimit, batch: true}
 }
 
+// groupFor is the largest group (at most K) in which none of the given
+// per-member products crosses the kernel switch that it does not cross for
+// one member.
+func (p *dotPolicy) groupFor(products []int, K int) int {
+	g := K
+	for _, f := range products {
+		if f > 0 && f < p.limit {
+			g = min(g, max(1, (p.limit-1)/f))
+		}
+	}
+	return g
+}
+
 // dot is DotGeneral over the member axis 0 of both operands (lhs [g, …],
 // rhs [g, …]; one contracting axis each), computed as a member alone would
 // compute it.

@@ -157,26 +157,28 @@ func (e *Ensemble) evalParts(in EvalInput, T int) (EvalOutput, error) {
 func (e *Ensemble) Executors() int { return max(1, len(e.parts)) }
 
 // Layout says how the ensemble computes, for a run's provenance: the
-// executors and their member groups, the backend and its matmul kernels,
-// and whether a member's numbers are independent of all that. Example:
-// "2 executors × members [4 4], groups [[4] [4]]; go backend, avx512
-// kernels; per-member results independent of the layout".
+// executors and their members, the member groups, the backend and its
+// matmul kernels, and whether a member's numbers are independent of all
+// that. Example: "2 executor(s) × members [4 4], one group each; go
+// backend, avx512 kernels; per-member results independent of the layout".
 func (e *Ensemble) Layout() string {
 	parts := e.parts
 	if parts == nil {
 		parts = []*Ensemble{e}
 	}
-	var sizes, groups []string
+	var sizes []string
 	for _, p := range parts {
 		sizes = append(sizes, fmt.Sprint(p.k))
-		var gs []string
-		for _, gr := range p.memberGroups() {
-			gs = append(gs, fmt.Sprint(gr[1]-gr[0]))
-		}
-		groups = append(groups, "["+strings.Join(gs, " ")+"]")
 	}
-	s := fmt.Sprintf("%d executor(s) × members [%s], groups [%s]; %s backend", len(parts),
-		strings.Join(sizes, " "), strings.Join(groups, " "), e.backend.String())
+	groups := "one group each"
+	switch p := e.dotPolicy(); {
+	case e.groupMax > 0:
+		groups = fmt.Sprintf("groups of at most %d", e.groupMax)
+	case e.path == pathGeneral && p != nil && p.batch:
+		groups = "groups small enough to keep each member on its own matmul kernels (autodiff)"
+	}
+	s := fmt.Sprintf("%d executor(s) × members [%s], %s; %s backend", len(parts),
+		strings.Join(sizes, " "), groups, e.backend.String())
 	if e.isGoBackend {
 		s += ", " + goMatmulKernels() + " kernels; per-member results independent of the layout"
 	} else {

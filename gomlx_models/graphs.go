@@ -150,7 +150,7 @@ func (e *Ensemble) buildTrain(g *Graph, key graphKey) []*Node {
 	// The recurrent part runs per group of members (see memberGroups).
 	var losses []*Node
 	groupGrads := make([][]*Node, len(P))
-	for _, gr := range e.memberGroups() {
+	for _, gr := range e.memberGroups(key.T, key.B) {
 		size := gr[1] - gr[0]
 		Pg := sliceParams(P, gr)
 		gin := groupInputs(in, gr)
@@ -210,7 +210,7 @@ func (e *Ensemble) buildEval(g *Graph, key graphKey) []*Node {
 	in := e.dataParams(g, K, key.T, key.B, key.full)
 	cbOn := Parameter(g, "cbOn", shapes.Make(dtypes.Float32, K))
 	perHead := make([][]*Node, len(e.cfg.Readout.Heads))
-	for _, gr := range e.memberGroups() {
+	for _, gr := range e.memberGroups(key.T, key.B) {
 		size := gr[1] - gr[0]
 		Pg := sliceParams(P, gr)
 		var logits []*Node
