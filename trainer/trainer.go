@@ -39,6 +39,10 @@ type Options struct {
 	// Accept lets runs resume despite a changed task plugin or numerics
 	// (see ChangedError).
 	Accept Accept
+	// Layout, if set, gives the executors an ensemble of K members runs on
+	// (gomlx_models.NewEnsembleOn); nil: Backend alone. It is asked before
+	// every epoch and the ensemble moves when the answer changes (layout.go).
+	Layout func(K int) []compute.Backend
 }
 
 // member is one run inside the ensemble.
@@ -140,8 +144,11 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 	if err := alignPartials(ctx, ms, weights, momenta, opt, shape); err != nil {
 		return err
 	}
-	ens, err := gm.NewEnsemble(opt.Backend, shape, weights)
+	ens, err := gm.NewEnsembleOn(opt.executors(len(ms)), shape, weights)
 	if err != nil {
+		return err
+	}
+	if err := recordLayout(ms, ens.Layout()); err != nil {
 		return err
 	}
 	for k := range ms {
@@ -152,18 +159,17 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		}
 	}
 	start := time.Now()
+	all := ms // relayout drops the runs that are done from ms
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		active := 0
-		for _, m := range ms {
-			if !m.state.Done {
-				active++
-			}
+		// Runs that are done leave the graph; the executors may change.
+		if ens, ms, err = relayout(ens, ms, opt); err != nil {
+			return err
 		}
-		if active == 0 {
-			return failures(ms)
+		if len(ms) == 0 {
+			return failures(all)
 		}
 		if err := epoch(ctx, ens, ms, opt, start); err != nil {
 			return err

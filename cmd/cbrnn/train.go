@@ -157,5 +157,6 @@ func runTrain(ctx context.Context, args []string) error {
 		defer unlock()
 	}
 	return trainer.Train(ctx, rs, trainer.Options{Backend: env.Backend, Source: env.Source, Progress: os.Stdout,
+		Layout: experiments.WholeMachine(env.Backend),
 		Accept: trainer.Accept{PluginChange: *acceptPlugin, NumericsChange: *acceptNumerics}})
 }
