@@ -25,7 +25,7 @@ func runTrain(ctx context.Context, args []string) error {
 	var (
 		taskName = fs.String("task", "dms", "task plugin name (see 'cbrnn tasks list')")
 		mf       = addModelFlags(fs, "the registered model to train")
-		regime   = fs.String("regime", trainer.Standard, "standard, frozen-core, periodic-core or fixed-n")
+		regime   = fs.String("regime", trainer.Standard, "standard, frozen-core, periodic-core, per-task-once (continual only) or fixed-n; the authors' off, global_once, per_task_once, periodic_refresh also work")
 		period   = fs.Int("period", 0, "periodic-core refresh period k (0: 10 for DMS, 5 for parity)")
 		fixedN   = fs.Int("n", 0, "N for --regime fixed-n")
 		epochs   = fs.Int("epochs", 0, "epoch budget (0: 1000, or 500 for GRU)")
@@ -39,6 +39,7 @@ func runTrain(ctx context.Context, args []string) error {
 		resume   = fs.Bool("resume", false, "continue the run in --out from its last completed epoch")
 		imp      = fs.String("import", "", "start from these weights (safetensors, PyTorch names) instead of the paper's init")
 		tparams  = paramFlag{}
+		cf       = addCurriculumFlags(fs)
 	)
 	fs.Var(tparams, "task-param", "task parameter key=value (repeatable)")
 	if err := fs.Parse(args); err != nil {
@@ -59,8 +60,12 @@ func runTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	cur, err := cf.curricula(fs)
+	if err != nil {
+		return err
+	}
 	model := *mf.model
-	m, err := mf.build(model, desc.Inputs, desc.Heads)
+	m, err := mf.build(model, desc.Inputs, cur.ModelHeads(desc.Heads))
 	if err != nil {
 		return err
 	}
@@ -86,10 +91,13 @@ func runTrain(ctx context.Context, args []string) error {
 	var rs []trainer.Run
 	for i := 0; i < *seeds; i++ {
 		c := trainer.Paper(*taskName, m, *seed+uint64(i))
-		c.ModelName, c.Regime, c.FixedN = model, *regime, *fixedN
+		c.ModelName, c.Regime, c.FixedN, c.Curricula = model, regimeName(*regime), *fixedN, cur
 		c.Period = *period
 		if c.Regime == trainer.PeriodicCore && c.Period == 0 {
 			c.Period = experiments.PeriodFor(*taskName)
+			if cur.Curriculum == trainer.Continual {
+				c.Period = experiments.ContinualPeriod
+			}
 		}
 		if *epochs > 0 {
 			c.Epochs = *epochs
@@ -136,6 +144,13 @@ func runTrain(ctx context.Context, args []string) error {
 	err = trainer.Train(ctx, rs, trainer.Options{Backend: env.Backend, Source: env.Source, Progress: os.Stdout})
 	if errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "interrupted: finished epochs are saved; continue with --resume")
+	}
+	if err == nil && cur.Curriculum == trainer.Continual {
+		for _, r := range rs {
+			if err := printSavings(os.Stdout, r.Dir, desc.HeadNames, *cf.savingsThreshold); err != nil {
+				return err
+			}
+		}
 	}
 	return err
 }
