@@ -34,7 +34,9 @@ func TestTrainCurricula(t *testing.T) {
 					st[0].Active == "parity" && st[2].Active == "dms" && st[2].PlanPhase == 1 && len(st[0].HeadN) == 2
 			}},
 		{"continual periodic: k defaults to 10", []string{"--task", "switch", "--curriculum", "continual", "--epochs-per-phase", "2", "--regime", "periodic-core"},
-			func(c trainer.Config, st []trainer.EpochStats) bool { return c.Period == 10 && c.Plan == trainer.DefaultPlan }},
+			func(c trainer.Config, st []trainer.EpochStats) bool {
+				return c.Period == 10 && c.Plan == trainer.DefaultPlan
+			}},
 		{"cumulative", []string{"--task", "dms_multin", "--curriculum", "cumulative", "--init-heads", "2", "--add-heads", "2"},
 			func(c trainer.Config, st []trainer.EpochStats) bool {
 				return len(c.Model.Readout.Heads) == 149 && c.InitHeads == 2 && c.AddHeads == 2 && st[0].Low == 2 && st[0].N == 3 && st[0].Heads == 2
