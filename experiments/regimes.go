@@ -76,6 +76,33 @@ var multiNTasks = []string{"dms_multin", "parity_multin"}
 // regimeIDs are the new figures, after the paper's.
 var regimeIDs = []string{"continual", "curricula", "controls"}
 
+// extraBudget is the epoch budget of the new single-task groups: the paper's
+// at paper, less at quick (the cumulative readout of 149 heads makes those
+// runs about 3× dearer than a single-head run on the Go backend).
+func extraBudget(p Profile) int { return p.EpochsExtra }
+
+// truncated is a reference cohort (fig2a's runs) cut to a shorter budget:
+// the first epochs of a run do not depend on its budget, so this is the
+// cohort that budget would have trained.
+func truncated(c *Cohort, budget int) *Cohort {
+	if budget >= c.Budget {
+		return c
+	}
+	t := *c
+	t.Budget = budget
+	t.Curves = make([][]float64, len(c.Curves))
+	for i, cv := range c.Curves {
+		t.Curves[i] = cv[:min(len(cv), budget)]
+	}
+	return &t
+}
+
+// references returns the CB-RNN and RNN cohorts of task i cut to the
+// extra groups' budget.
+func references(all [][]*Cohort, i int, p Profile) []*Cohort {
+	return []*Cohort{truncated(all[i][0], p.EpochsExtra), truncated(all[i][1], p.EpochsExtra)}
+}
+
 func continualBudget(p Profile) int {
 	return len(trainer.PlanNames(trainer.DefaultPlan)) * p.EpochsPerPhase
 }
@@ -84,10 +111,10 @@ func init() {
 	figures["continual"] = figure{"Continual learning with savings (plan DMS → parity → DMS)",
 		[]need{{[]string{"switch"}, ContinualGroups, continualBudget}}, continualFig}
 	figures["curricula"] = figure{"Fixed-schedule, cumulative and sliding curricula",
-		[]need{{singleTasks, append([]Group{CBRNN, RNNMatched}, FixedScheduleGroups...), mainBudget},
-			{multiNTasks, MultiHeadGroups, mainBudget}}, curriculaFig}
+		[]need{{singleTasks, []Group{CBRNN, RNNMatched}, mainBudget}, {singleTasks, FixedScheduleGroups, extraBudget},
+			{multiNTasks, MultiHeadGroups, extraBudget}}, curriculaFig}
 	figures["controls"] = figure{"Controls: an auxiliary RNN in the CB's place, and a compressed CB",
-		[]need{{singleTasks, []Group{CBRNN, RNNMatched, AuxRNN, CBCompress}, mainBudget}}, controlsFig}
+		[]need{{singleTasks, []Group{CBRNN, RNNMatched}, mainBudget}, {singleTasks, []Group{AuxRNN, CBCompress}, extraBudget}}, controlsFig}
 }
 
 // curricula returns the trainer settings of the group's curriculum under a
@@ -279,15 +306,15 @@ func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*d
 // the clock) and the cumulative and sliding curricula (their largest N next
 // to the standard curriculum's N).
 func curriculaFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
-	single, multi := all[0], all[1]
+	refs, fixed, multi := all[0], all[1], all[2]
 	var accRow, nRow []*plot.Plot
 	var md strings.Builder
-	fmt.Fprintf(&md, "Fixed schedule (METHODS §3.8): N + 1 every %d epochs whatever the accuracy. Cumulative: one more head (N) per advance, the old ones kept; sliding: a window of %d Ns moving by %d per advance; both advance when the mean accuracy over their heads reaches 98 %% (METHODS §3.9), on the multi-N tasks (%s).\n\n",
-		p.AdvanceEvery, SlidingWindow, SlidingForget, strings.Join(multiNTasks, ", "))
+	fmt.Fprintf(&md, "Budget %d epochs (the standard CB-RNN and RNN are fig2a's runs over their first %d epochs). Fixed schedule (METHODS §3.8): N + 1 every %d epochs whatever the accuracy. Cumulative: one more head (N) per advance, the old ones kept; sliding: a window of %d Ns moving by %d per advance; both advance when the mean accuracy over their heads reaches 98 %% (METHODS §3.9), on the multi-N tasks (%s).\n\n",
+		p.EpochsExtra, p.EpochsExtra, p.AdvanceEvery, SlidingWindow, SlidingForget, strings.Join(multiNTasks, ", "))
 	md.WriteString("| task | group | n | final N | mean test accuracy (%) | highest N passed at ≥ 98 % |\n|---|---|---|---|---|---|\n")
 	for i, name := range singleTasks {
 		var acc []line
-		for _, c := range single[i][2:] {
+		for _, c := range fixed[i] {
 			runs, err := runStats(c)
 			if err != nil {
 				return nil, err
@@ -317,7 +344,7 @@ func curriculaFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*d
 		p1 := linesPanel(fmt.Sprintf("%s, fixed schedule: test accuracy", strings.ToUpper(name)), "test accuracy (%)", acc)
 		accRow = append(accRow, p1)
 		var ns []line
-		for _, c := range append(single[i][:2:2], multi[i]...) {
+		for _, c := range append(references(refs, i, p), multi[i]...) {
 			ns = append(ns, cohortLine(c))
 		}
 		p2 := linesPanel(fmt.Sprintf("%s: standard, cumulative, sliding (largest N)", strings.ToUpper(name)), "N", ns)
@@ -326,17 +353,21 @@ func curriculaFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*d
 	}
 	md.WriteString("\n")
 	for i, name := range singleTasks {
-		md.WriteString(metricsMarkdown(strings.ToUpper(name)+": standard vs cumulative and sliding (largest N)", append(single[i][:2:2], multi[i]...), p))
+		md.WriteString(metricsMarkdown(strings.ToUpper(name)+": standard vs cumulative and sliding (largest N)", append(references(refs, i, p), multi[i]...), p))
 	}
 	return &drawn{w: 11, h: 8.4, rows: [][]*plot.Plot{accRow, nRow}, markdown: md.String()}, nil
 }
 
 // controlsFig draws the controls next to the CB-RNN and the matched RNN.
 func controlsFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
-	cs := all[0]
+	cs := make([][]*Cohort, len(singleTasks))
+	for i := range cs {
+		cs[i] = append(references(all[0], i, p), all[1][i]...)
+	}
 	var row []*plot.Plot
 	var md strings.Builder
-	md.WriteString("The authors' auxiliary-RNN runs and the compression layer appear in no plotting function of their code, so these controls are drawn here as extra groups of the single-task comparison (fig2a). Trainable parameters: ")
+	md.WriteString("The authors' auxiliary-RNN runs and the compression layer appear in no plotting function of their code, so these controls are drawn here as extra groups of the single-task comparison (fig2a, whose CB-RNN and RNN runs are shown over their first " +
+		fmt.Sprint(p.EpochsExtra) + " epochs, the controls' budget). Trainable parameters: ")
 	for j, c := range cs[0] {
 		if j > 0 {
 			md.WriteString(", ")
