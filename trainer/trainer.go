@@ -172,9 +172,9 @@ func closeAll(ss []*host.Stream) {
 	}
 }
 
-// input gathers the next batch of every member. A finished member repeats a
-// minimal dummy trial so the ensemble's shape stays fixed; it is frozen and
-// its results are ignored.
+// input gathers the next batch of every member. A finished member (or one
+// with no stream in this test pass) repeats a minimal dummy trial so the
+// ensemble's shape stays fixed; it is frozen and its results are ignored.
 func input(ss []*host.Stream, ms []*member, split task.Split, step, pass int, b int, m gm.Config) (gm.Input, [][][]int32, error) {
 	in := gm.Input{B: b, X: make([][]float32, len(ms)), T: make([]int, len(ms)), H0: make([][]float32, len(ms))}
 	labels := make([][][]int32, len(ms))
