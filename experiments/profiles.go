@@ -58,7 +58,7 @@ var Profiles = map[string]Profile{
 	"quick": {
 		Name: "quick", Summary: "about an hour on 2 cores; reduced budget, qualitative findings",
 		Epochs: 150, EpochsGRU: 75, EpochsSwitch: 100, Steps: 40, TestSteps: 10, Batch: 32, MaxN: 150,
-		Seeds: 3, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 100, EpochsPerPhase: 20, AdvanceEvery: 20,
+		Seeds: 3, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 100, EpochsPerPhase: 40, AdvanceEvery: 20,
 		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
 		RecoverySteps: 50, RecoveryEval: 10,
 	},
