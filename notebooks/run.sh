@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh — execute the GoNB notebooks headlessly.
 #
-#   notebooks/run.sh [-k] [id …]      ids: fig2a fig2b fig3 fig4 fig5 fig6 appB appC appG appH table4 smoke
+#   notebooks/run.sh [-k] [id …]      ids: fig2a fig2b fig3 fig4 fig5 fig6 appB appC appG appH table4 continual curricula controls smoke
 #                                     (default: every notebook except smoke)
 #   -k   keep going after a failing notebook (default: stop at the first)
 #

@@ -71,6 +71,15 @@ var figures = []figure{
 	{ID: "table4", Title: "Table 4 — learning metrics",
 		Shows:   "Max N, epochs to half the global max N and AUC for every group (CB-RNN, Frozen-core, Periodic-core, RNN-202), N-DMS and N-parity, next to the paper's numbers.",
 		Section: "SPEC §4 (learning metrics), §6 (the paper's numbers)"},
+	{ID: "continual", Title: "Continual learning with savings",
+		Shows:   "The authors' continual curriculum (plan DMS → parity → DMS in fixed-length phases, each task at its own N): the N of the task being trained and of each task, per group (CB-RNN, Frozen-core, Periodic-core, per-task core, RNN), and the savings when DMS returns. Not drawn in the paper; a figure of this package.",
+		Section: "METHODS §3.7"},
+	{ID: "curricula", Title: "Fixed-schedule, cumulative and sliding curricula",
+		Shows:   "Test accuracy under the fixed schedule (N + 1 every K epochs), and the largest N of the cumulative and sliding multi-head curricula next to the standard curriculum, CB-RNN vs RNN. Not drawn in the paper; a figure of this package.",
+		Section: "METHODS §3.8, §3.9"},
+	{ID: "controls", Title: "Controls: auxiliary RNN and compressed CB",
+		Shows:   "Learning curves of the auxiliary-RNN control (a leaky RNN of the CB's size in its place) and of the CB with a compression layer, next to the CB-RNN and the matched RNN.",
+		Section: "METHODS §1.7, §1.8"},
 }
 
 // setupCell makes github.com/cbrnn/cbrnn importable. GoNB compiles every cell
