@@ -25,6 +25,8 @@ type Result struct {
 	PNGs     []string // absolute paths
 	SVGs     []string
 	Markdown string // tables and numbers, for paper/results.md
+	// Claims are the paper's claims this figure's numbers test (claims.go).
+	Claims []Claim
 }
 
 // figure is one entry of METHODS §5: the cohorts it needs, and how it draws
@@ -75,6 +77,7 @@ type drawn struct {
 	w, h     float64 // inches
 	table    *plots.TableFigure
 	markdown string
+	claims   []Claim
 }
 
 var figures = map[string]figure{
@@ -151,7 +154,7 @@ func (e *Env) Draw(ctx context.Context, id string, p Profile, cs [][][]*Cohort) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
-	res := &Result{ID: id, Title: f.title, Markdown: d.markdown}
+	res := &Result{ID: id, Title: f.title, Markdown: d.markdown, Claims: d.claims}
 	var img any = d.table
 	if d.table == nil {
 		img = plots.Grid(d.rows, d.w, d.h)
@@ -285,6 +288,8 @@ func fig3(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 		return nil, err
 	}
 	d.markdown = metricsMarkdown("Multitask", mt, p) + SwitchMarkdown("Task switching", t)
+	d.claims = curveClaim("the CB-RNN learns the multitask faster", "fig3", metricTable(mt), "CB-RNN", LabelFor(RNNMatched, mt[0].Task))
+	d.claims = append(d.claims, switchClaim(t, "CB-RNN", LabelFor(RNNMatched, sw[0].Task))...)
 	return d, nil
 }
 
@@ -325,13 +330,19 @@ func stepPanel(title string, cs []*Cohort) *plot.Plot {
 	return p
 }
 
-// metricsMarkdown is the learning-metric table of cohorts (METHODS §4).
-func metricsMarkdown(title string, cs []*Cohort, p Profile) string {
+// metricTable is the learning-metric table of cohorts at their budget.
+func metricTable(cs []*Cohort) analysis.GroupTableResult {
 	budget := 0
 	for _, c := range cs {
 		budget = max(budget, c.Budget)
 	}
-	t := analysis.GroupTable(analysisGroups(cs), budget)
+	return analysis.GroupTable(analysisGroups(cs), budget)
+}
+
+// metricsMarkdown is the learning-metric table of cohorts (METHODS §4).
+func metricsMarkdown(title string, cs []*Cohort, p Profile) string {
+	t := metricTable(cs)
+	budget := t.Budget
 	var b strings.Builder
 	fmt.Fprintf(&b, "**%s** (profile %s, budget %d epochs, half = first epoch with N ≥ %.1f)\n\n", title, p.Name, budget, t.HalfThreshold)
 	b.WriteString("| group | n | max N | final N | mean N | half (epochs) | AUC |\n|---|---|---|---|---|---|---|\n")
@@ -385,7 +396,11 @@ func fig5(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 	if len(studies) == 0 {
 		return nil, fmt.Errorf("CB ablation: no CB runs")
 	}
-	return e.drawFig5(ctx, p, studies)
+	d, err := e.drawFig5(ctx, p, studies)
+	if err == nil {
+		d.claims = ablationClaims(studies)
+	}
+	return d, err
 }
 
 // drawFig5 draws the CB ablation as the authors do (cb_ablation.py:
@@ -591,6 +606,9 @@ func appC(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 	d := &drawn{w: 11, h: 4.2}
 	d.rows = [][]*plot.Plot{{curvesPanel("GRU: DMS", cs[0]), curvesPanel("GRU: Parity", cs[1])}}
 	d.markdown = metricsMarkdown("GRU, DMS", cs[0], p) + metricsMarkdown("GRU, Parity", cs[1], p)
+	for i, name := range []string{"DMS", "parity"} {
+		d.claims = append(d.claims, curveClaim("a GRU with the CB learns faster than the matched GRU ("+name+")", "appC", metricTable(cs[i]), "GRU+CB", LabelFor(GRUMatched, cs[i][0].Task))...)
+	}
 	return d, nil
 }
 
@@ -607,6 +625,18 @@ func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 		}
 	}
 	d := drawAppG(singleTasks, studies)
+	for ti, name := range singleTasks {
+		var full, frozen *ModuleStudy
+		for _, s := range studies[ti] {
+			switch s.Label {
+			case CBRNN.Label:
+				full = s
+			case FrozenCore.Label:
+				frozen = s
+			}
+		}
+		d.claims = append(d.claims, moduleClaims(name, full, frozen)...)
+	}
 	if p.TimescaleUnits > 0 {
 		d.markdown += fmt.Sprintf("At this profile the unit τ fits use at most %d units per population (evenly spaced).\n\n", p.TimescaleUnits)
 	}
@@ -669,6 +699,7 @@ func appH(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 	}
 	d := drawAppH(studies)
 	d.markdown += recoveryControlsMarkdown(studies, controls)
+	d.claims = recoveryClaims(studies)
 	return d, nil
 }
 
@@ -759,8 +790,10 @@ func table4(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, 
 	cs := all[0]
 	header := []string{"task", "group", "n", "max N", "half", "AUC", "paper max N", "paper half", "paper AUC"}
 	var rows [][]string
+	var claims []Claim
 	for i, name := range singleTasks {
 		t := analysis.GroupTable(analysisGroups(cs[i]), p.Epochs)
+		claims = append(claims, table4Claims(name, rowsByLabel(t), LabelFor(RNNMatched, cs[i][0].Task))...)
 		for j, r := range t.Rows {
 			ref := paperTable4[name][cs[i][j].Group.Label]
 			rows = append(rows, []string{strings.ToUpper(name), r.Name, fmt.Sprint(r.MaxN.N), pm(r.MaxN, 2), half(r), pm(r.AUC, 0),
@@ -770,7 +803,7 @@ func table4(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, 
 	md := fmt.Sprintf("Profile **%s** (budget %d epochs of %d + %d batches of %d, n = %d per group) next to the paper's Table 4 (n = 8, 1000 epochs of 100 + 50 batches of 64). "+
 		"Max N is the largest N attempted; half = epochs up to the first with N ≥ half the global max N, over the runs that get there (the authors' convention). Reduced profiles cannot reach the paper's N; compare the ordering of the groups, not the values.\n\n",
 		p.Name, p.Epochs, p.Steps, p.TestSteps, p.Batch, p.Seeds) + plots.MarkdownTable(header, rows) + "\n"
-	return &drawn{table: plots.Table("Table 4: learning metrics (mean ± SEM) vs the paper", header, rows), markdown: md}, nil
+	return &drawn{table: plots.Table("Table 4: learning metrics (mean ± SEM) vs the paper", header, rows), markdown: md, claims: claims}, nil
 }
 
 // writeText writes a text file atomically.

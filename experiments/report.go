@@ -97,6 +97,16 @@ func Report(p Profile, rs []*Result, trained, total time.Duration) string {
 		p.Name, p.Summary, trained.Round(time.Second), total.Round(time.Second))
 	fmt.Fprintf(&b, "Protocol of this profile: budget %d epochs (GRU %d, switching comparison %d) of %d training + %d test batches of %d trials; %d runs per main group, %d per side point.\n\n",
 		p.Epochs, p.EpochsGRU, p.EpochsSwitch, p.Steps, p.TestSteps, p.Batch, p.Seeds, p.SeedsSide)
+	var claims []Claim
+	for _, r := range rs {
+		claims = append(claims, r.Claims...)
+	}
+	if len(claims) > 0 {
+		v := Verdicts(claims)
+		fmt.Fprintf(&b, "Of the %d claims checked below, %d are shown by this profile's runs, %d are not shown, %d are contradicted and %d cannot be tested here.\n\n",
+			len(claims), v["shown"], v["not shown"], v["contradicted"], v["not testable (n < 2)"]+v["not testable (no direction)"])
+		b.WriteString(ClaimsMarkdown(claims))
+	}
 	for _, r := range rs {
 		fmt.Fprintf(&b, "## %s — %s\n\n", r.ID, r.Title)
 		for _, png := range r.PNGs {
