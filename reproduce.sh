@@ -8,7 +8,7 @@
 #                  [--sbatch-arg ARG]… [--costs FILE] [--slurm-dir DIR] [--backend B]
 #
 #   --profile  smoke: minutes (CI) · quick (default): about an hour on 2 cores,
-#              the paper's qualitative findings · paper: SPEC §3 exactly (GPU)
+#              the paper's qualitative findings · paper: METHODS §3 exactly (GPU)
 #   --jobs     ensembles trained at once (default: one per core on the Go
 #              backend, up to the ensembles to train; 1 on a GPU). On the Go
 #              backend they share the cores: an ensemble spreads its members

@@ -33,7 +33,7 @@ func Accuracy(logits []float32, classes int, labels []int32) float64 {
 	return float64(correct) / float64(len(labels))
 }
 
-// AccuracyPercent is 100 × Accuracy (SPEC's "test accuracy (%)").
+// AccuracyPercent is 100 × Accuracy (METHODS' "test accuracy (%)").
 func AccuracyPercent(logits []float32, classes int, labels []int32) float64 {
 	return 100 * Accuracy(logits, classes, labels)
 }

@@ -112,16 +112,16 @@ func (w *autocorrWork) lagSums(x []float64) []float64 {
 //
 // The top-level fields describe the chosen model: for "single", Tau = τ,
 // A = a, C = 1 and Tau1 = Tau2 = τ (the double with c = 1); for "double",
-// Tau = Tau2 (the slow timescale, SPEC's unit τ), A, C, Tau1, Tau2 the
+// Tau = Tau2 (the slow timescale, METHODS' unit τ), A, C, Tau1, Tau2 the
 // double's parameters. Model is "" and every float NaN when the input had
 // NaNs (silent unit) or fewer than 5 points. Timescales are in time steps.
 //
-// Caveat (a property of the SPEC method, not of this code): on a pure AR(1)
+// Caveat (a property of the methods' procedure (METHODS §4.7), not of this code): on a pure AR(1)
 // autocorrelation estimated from finite data, AIC picks the double about
 // half the time, because the estimator's errors are correlated across lags
 // and a small-weight second component fits them; its "slow" τ then sits
 // anywhere up to MaxTau (the fitted curve itself still matches the data;
-// Single.Tau is then the better estimate). Tau follows SPEC regardless.
+// Single.Tau is then the better estimate). Tau follows METHODS §4.7 regardless.
 type Fit struct {
 	Model                string
 	Tau                  float64
@@ -163,7 +163,7 @@ const minTau = 1e-3
 
 // FitOptions configures FitTimescaleOpts.
 type FitOptions struct {
-	FitLags int     // fit lags 0..FitLags (SPEC: 30)
+	FitLags int     // fit lags 0..FitLags (METHODS §4.7: 30)
 	MaxTau  float64 // upper bound on τ; 0 means DefaultMaxTau
 }
 
@@ -365,7 +365,7 @@ type UnitTimescale struct {
 	Unit int
 	AC   []float64 // autocorrelation, lags 0..maxLag
 	Fit  Fit
-	// Tau is Fit.Tau (SPEC's unit τ); Valid is false for silent units
+	// Tau is Fit.Tau (METHODS' unit τ); Valid is false for silent units
 	// (Tau NaN).
 	Tau   float64
 	Valid bool

@@ -61,7 +61,7 @@ func TestAutocorrSilent(t *testing.T) {
 }
 
 func TestAR1Timescale(t *testing.T) {
-	// SPEC protocol sizes: 8 trials × 20,000 steps, lags 0..200, fit 0..30.
+	// METHODS §4.7 protocol sizes: 8 trials × 20,000 steps, lags 0..200, fit 0..30.
 	for _, phi := range []float64{0.5, 0.8, 0.9, 0.95} {
 		tau := -1 / math.Log(phi)
 		ac := Autocorr(ar1(phi, 8, 20000, uint64(phi*1000)), 200)

@@ -5,10 +5,10 @@ paper's style (eager PyTorch, a Python loop over time steps).
     /usr/bin/python3 bench/pytorch_baseline.py --model cb-rnn --seq-len 60 --batch 64 \
         --steps 20 --warmup 3 [--threads N] [--ensemble K]
 
-Model (SPEC §1): Elman core, H=64, tau=1.5 (alpha=1/1.5), LeakyReLU slope 0.01,
+Model (METHODS §1): Elman core, H=64, tau=1.5 (alpha=1/1.5), LeakyReLU slope 0.01,
 h0 = 0.1*U(0,1); cerebellar module GC(256) -> PC(64) -> DCN(H) seeing
 [h_{t-1}, x_t], its output added to the core's pre-activation; readout on the
-last step, 2 classes, mean cross-entropy. Optimiser (SPEC §3): SGD lr 0.01,
+last step, 2 classes, mean cross-entropy. Optimiser (METHODS §3): SGD lr 0.01,
 momentum 0.1, Nesterov; global grad-norm clipping at 7.5. rnn is the
 matched plain RNN, H=202, no CB.
 

@@ -100,7 +100,7 @@ func TestConfigsSeedsAndProtocol(t *testing.T) {
 	for i, c := range cs {
 		if c.Seed != uint64(i+1) || c.Period != 5 || c.Regime != trainer.PeriodicCore || c.Steps != 100 || c.TestSteps != 50 ||
 			c.Batch != 64 || c.Epochs != 1000 || c.StartN != 2 || c.MaxN != 150 || c.Threshold != 98 || c.Optim != gm.PaperOptim() {
-			t.Errorf("run %d does not follow SPEC §3: %+v", i, c)
+			t.Errorf("run %d does not follow METHODS §3: %+v", i, c)
 		}
 	}
 	side, _ := Configs(GRUCB, parity, Profiles["paper"], 500)
@@ -135,7 +135,7 @@ func TestLookupProfile(t *testing.T) {
 	}
 	if p := Profiles["paper"]; p.Epochs != 1000 || p.EpochsGRU != 500 || p.EpochsSwitch != 650 || p.Steps != 100 || p.TestSteps != 50 || p.Batch != 64 || p.Seeds != 8 ||
 		p.EvalBatches != 20 || p.PCABatches != 10 || p.TimescaleT != 20000 || p.TimescaleTrials != 8 || p.TimescaleDrop != 500 || p.RecoverySteps != 100 || p.RecoveryEval != 50 {
-		t.Errorf("paper profile departs from SPEC §3–4: %+v", p)
+		t.Errorf("paper profile departs from METHODS §3–4: %+v", p)
 	}
 }
 

@@ -780,7 +780,7 @@ func drawAppH(studies []*RecoveryStudy) *drawn {
 	return d
 }
 
-// paperTable4 is SPEC §6: max N, half, AUC per group and task.
+// paperTable4 is METHODS §6: max N, half, AUC per group and task.
 var paperTable4 = map[string]map[string][3]float64{
 	"dms":    {"CB-RNN": {34.75, 215, 25041}, "Frozen-core": {30.00, 275, 21689}, "Periodic-core": {35.63, 264, 23595}, "RNN": {31.38, 456, 19254}},
 	"parity": {"CB-RNN": {18.75, 153, 14171}, "Frozen-core": {15.13, 176, 11971}, "Periodic-core": {16.75, 166, 12996}, "RNN": {16.75, 312, 11505}},

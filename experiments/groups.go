@@ -42,7 +42,7 @@ var (
 var ScalingGCs = []int{64, 128, 256, 512}
 
 // PaperScalingRNN is the baseline hidden size the paper pairs with each
-// granule width in Fig 2b (SPEC §1). Three are the closest parameter match;
+// granule width in Fig 2b (METHODS §1). Three are the closest parameter match;
 // for G=128 the closest is H=157 (25,436 parameters against the CB model's
 // 25,282), but the paper uses H=160 (26,402), and Fig 2b follows the paper.
 var PaperScalingRNN = map[int]int{64: 128, 128: 160, 256: 202, 512: 272}

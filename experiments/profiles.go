@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// Profile scales the paper's protocol (SPEC §3–4) to a budget.
+// Profile scales the paper's protocol (METHODS §3–4) to a budget.
 type Profile struct {
 	Name    string
 	Summary string
@@ -76,7 +76,7 @@ func (p Profile) tsneIters() int {
 
 // Profiles: smoke proves the machinery in minutes (CI), quick shows the
 // paper's qualitative findings on a 2-core laptop in about an hour, paper is
-// SPEC §3 exactly (a GPU, or many machines).
+// METHODS §3 exactly (a GPU, or many machines).
 var Profiles = map[string]Profile{
 	"smoke": {
 		Name: "smoke", Summary: "minutes; every figure from a few tiny runs (CI)",
@@ -93,7 +93,7 @@ var Profiles = map[string]Profile{
 		RecoverySteps: 50, RecoveryEval: 10, MechDMSBatches: 8, MechParityBatches: 4,
 	},
 	"paper": {
-		Name: "paper", Summary: "SPEC §3 exactly: n = 8, 1000 epochs of 100 + 50 batches of 64",
+		Name: "paper", Summary: "METHODS §3 exactly: n = 8, 1000 epochs of 100 + 50 batches of 64",
 		Epochs: 1000, EpochsGRU: 500, EpochsSwitch: 650, Steps: 100, TestSteps: 50, Batch: 64, MaxN: 150,
 		Seeds: 8, SeedsSide: 3, SeedsExtra: 8, EpochsExtra: 1000, EpochsPerPhase: 100, AdvanceEvery: 30,
 		EvalBatches: 20, PCABatches: 10, TimescaleT: 20000, TimescaleTrials: 8, TimescaleDrop: 500, UnitTausEveryN: true,

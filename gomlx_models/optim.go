@@ -17,7 +17,7 @@ type Optim struct {
 	Nesterov               bool
 }
 
-// PaperOptim is SPEC §3's optimiser: lr 0.01, momentum 0.1, Nesterov,
+// PaperOptim is METHODS §3's optimiser: lr 0.01, momentum 0.1, Nesterov,
 // clipping at 7.5.
 func PaperOptim() Optim { return Optim{LR: 0.01, Momentum: 0.1, ClipNorm: 7.5, Nesterov: true} }
 

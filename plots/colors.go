@@ -1,6 +1,6 @@
 // Package plots draws the paper's figures with gonum/plot: mean ± SEM
 // curves, connected points with error bars, grouped bars, multi-panel grids
-// and tables, in a consistent look (SPEC §5). Every figure is saved as both
+// and tables, in a consistent look (METHODS §5). Every figure is saved as both
 // PNG and SVG, atomically, by Save.
 //
 // The helpers return *plot.Plot values, so a notebook can still tweak axes,

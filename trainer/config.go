@@ -1,4 +1,4 @@
-// Package trainer runs the paper's training protocol (SPEC §3): the
+// Package trainer runs the paper's training protocol (METHODS §3): the
 // curriculum over N, the test-and-advance rule, the optimiser, and the
 // regimes that freeze parts of the network. It trains K runs at once in one
 // graph; each run keeps its own task stream, N, phase, optimiser state, stats
@@ -15,7 +15,7 @@ import (
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 )
 
-// Regimes of SPEC §3.
+// Regimes of METHODS §3.
 const (
 	Standard     = "standard"      // everything trains
 	FrozenCore   = "frozen-core"   // phase 0 trains core+readout at StartN, then CB+readout only
@@ -61,7 +61,7 @@ type Config struct {
 	InitHash string `json:"init_hash,omitempty"`
 }
 
-// Paper returns SPEC §3's protocol for a task and model.
+// Paper returns METHODS §3's protocol for a task and model.
 func Paper(taskName string, model gm.Config, seed uint64) Config {
 	epochs := 1000
 	if model.Core.Kind == gm.CoreGRU {
@@ -123,7 +123,7 @@ func (c Config) Validate() error {
 	return c.validateCurricula()
 }
 
-// EpochStats is one line of stats.jsonl (SPEC §3's per-epoch record).
+// EpochStats is one line of stats.jsonl (METHODS §3's per-epoch record).
 type EpochStats struct {
 	Epoch     int       `json:"epoch"` // 1-based
 	N         int       `json:"n"`     // N trained this epoch, before any advance

@@ -160,7 +160,7 @@ func (cu *curriculum) headWeights(s State) []float32 {
 // trainable is the per-parameter freeze mask for the run's phase. The
 // frozen/periodic regimes freeze the whole core on single tasks; on
 // multi-head tasks only the recurrent weights (W_h, b_h), so that input
-// weights and heads stay plastic (SPEC §2).
+// weights and heads stay plastic (METHODS §2).
 func (cu *curriculum) trainable(s State) []bool {
 	heads := cu.activeHeads(s)
 	mask := make([]bool, len(cu.params))

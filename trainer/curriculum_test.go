@@ -50,7 +50,7 @@ func TestKindOf(t *testing.T) {
 	}
 }
 
-// TestStep walks the curriculum rule of SPEC §3 through its cases.
+// TestStep walks the curriculum rule of METHODS §3 through its cases.
 func TestStep(t *testing.T) {
 	for _, tc := range []struct {
 		name       string

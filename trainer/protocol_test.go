@@ -16,7 +16,7 @@ import (
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 )
 
-// TestH0Distribution checks SPEC §1's h_0 = 0.1·U(0,1): every value in
+// TestH0Distribution checks METHODS §1's h_0 = 0.1·U(0,1): every value in
 // [0, 0.1), mean 0.05 and variance 0.01/12 within 5 standard errors, and no
 // lag-1 correlation between neighbouring units.
 func TestH0Distribution(t *testing.T) {
@@ -98,7 +98,7 @@ func TestH0Identity(t *testing.T) {
 	}
 }
 
-// TestPaperConfig checks the protocol constants of SPEC §3 that Paper sets.
+// TestPaperConfig checks the protocol constants of METHODS §3 that Paper sets.
 // (The periodic-core period k is chosen in experiments.PeriodFor, not here.)
 func TestPaperConfig(t *testing.T) {
 	for _, tc := range []struct {
@@ -298,7 +298,7 @@ func TestPerStepLabels(t *testing.T) {
 	}
 }
 
-// TestProtocolMechanics runs SPEC §3's epoch loop on a fake task: training
+// TestProtocolMechanics runs METHODS §3's epoch loop on a fake task: training
 // labels are always 0 (learnt in one epoch); test labels are 0 while N < 4,
 // and from N = 4 test batch i of the epoch has its first i trials labelled 1.
 // A network that answers 0 then scores (8+7+6+5)/4/8 = 81.25 % exactly when
@@ -408,7 +408,7 @@ func TestProtocolMechanics(t *testing.T) {
 	}
 }
 
-// TestMultitaskAdvance checks the multitask rule of SPEC §2: one N for both
+// TestMultitaskAdvance checks the multitask rule of METHODS §2: one N for both
 // heads, advanced only when every head reaches the threshold, with per-head
 // accuracies recorded.
 func TestMultitaskAdvance(t *testing.T) {

@@ -24,7 +24,7 @@ func init() {
 	register("bench", "time SGD steps of the paper's CB-RNN; price the paper profile", runBench)
 }
 
-// The N curves the paper profile is priced at (SPEC §6, Table 4). A step's
+// The N curves the paper profile is priced at (METHODS §6, Table 4). A step's
 // cost grows with its length and the length with N, so a constant N with the
 // paper's largest AUC prices the most expensive group's typical run, and the
 // largest mean max N prices every epoch as if it were the last.

@@ -1,7 +1,7 @@
 // Package costmodel prices a training protocol from measured step times, so
 // that a run of hours can be extrapolated from a benchmark of minutes (the
 // paper profile on a GPU, issue 5). It is exact arithmetic on the protocol
-// (SPEC §2–3), not a simulation: the only inputs it takes on trust are the
+// (METHODS §2–3), not a simulation: the only inputs it takes on trust are the
 // measured costs of one ensemble step per bucket length.
 package costmodel
 
@@ -23,7 +23,7 @@ type StepCost struct {
 // Costs holds the measured StepCost per bucket length.
 type Costs map[int]StepCost
 
-// Protocol is the shape of an epoch (SPEC §3: 100 training and 50 test
+// Protocol is the shape of an epoch (METHODS §3: 100 training and 50 test
 // batches) for an ensemble of Members networks trained in one graph.
 type Protocol struct {
 	Epochs, Steps, TestSteps, Members int

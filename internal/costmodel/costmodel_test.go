@@ -141,7 +141,7 @@ func TestTableScaling(t *testing.T) {
 	}
 }
 
-// TestGPUAssumption pins the assumed H200 table to SPEC §7's figure: at the
+// TestGPUAssumption pins the assumed H200 table to METHODS §7's figure: at the
 // measured length a step costs 4.3 ms, at B=512 (8 members of 64) 6.7 ms.
 func TestGPUAssumption(t *testing.T) {
 	tb := GPUAssumption(145)
@@ -153,11 +153,11 @@ func TestGPUAssumption(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := ms64(c[48].Train) * 60 / 48; math.Abs(got-4.3) > 1e-4 {
-		t.Errorf("one network at T=60 costs %.3f ms, SPEC §7 says 4.3", got)
+		t.Errorf("one network at T=60 costs %.3f ms, METHODS §7 says 4.3", got)
 	}
 	c8, _ := tb.For(41922, 8, 64)
 	if got := ms64(c8[48].Train) * 60 / 48; math.Abs(got-6.7) > 1e-4 {
-		t.Errorf("eight networks at T=60 cost %.3f ms, SPEC §7 says 6.7 for 512 trials", got)
+		t.Errorf("eight networks at T=60 cost %.3f ms, METHODS §7 says 6.7 for 512 trials", got)
 	}
 	if last := tb.Buckets[len(tb.Buckets)-1].T; last < 145 {
 		t.Errorf("buckets stop at %d, below the longest sequence 145", last)

@@ -127,7 +127,7 @@ func SaveTable(path string, t Table) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// SPEC §7's one GPU measurement: a training step of the paper's CB-RNN
+// METHODS §7's one GPU measurement: a training step of the paper's CB-RNN
 // (41,922 parameters) at T = 60, B = 64 took 4.3 ms on an H200 with XLA, and
 // 6.7 ms at B = 512 (eight times the trials).
 const (
@@ -138,7 +138,7 @@ const (
 	h200CompileRefS = 12 // RECIPES: first compile of a T = 60 training graph
 )
 
-// GPUAssumption is a cost table for one H200 built from SPEC §7's single
+// GPUAssumption is a cost table for one H200 built from METHODS §7's single
 // measurement, not measured per bucket. Its assumptions, each stated in its
 // Source: a step's time grows in proportion to the sequence length (the
 // recurrence runs step after step); a test step costs a third of a training
@@ -149,7 +149,7 @@ const (
 func GPUAssumption(maxT int) Table {
 	t := Table{
 		Backend: "XLA CUDA on one NVIDIA H200 (assumed)",
-		Source: fmt.Sprintf("ASSUMPTION, not measured per bucket: SPEC §7's %.1f ms per training step (CB-RNN, T=%d, B=64, one network, H200) "+
+		Source: fmt.Sprintf("ASSUMPTION, not measured per bucket: METHODS §7's %.1f ms per training step (CB-RNN, T=%d, B=64, one network, H200) "+
 			"scaled in proportion to T; test step = 1/3 of a training step; each extra member adds %.3f of a step (from %.1f ms at B=512); "+
 			"compile %d s per %d steps of length", h200StepMS, h200RefT, (h200StepMS512/h200StepMS-1)/7, h200StepMS512, h200CompileRefS, h200RefT),
 		Model: "cb-rnn", Params: h200RefParams, Members: 1, Batch: 64,

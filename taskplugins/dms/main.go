@@ -1,4 +1,4 @@
-// Command dms is the dms task plugin (SPEC §2); the generator lives in
+// Command dms is the dms task plugin (METHODS §2); the generator lives in
 // package tasks so it can also run in-process.
 package main
 

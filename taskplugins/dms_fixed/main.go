@@ -1,4 +1,4 @@
-// Command dms_fixed is the dms_fixed task plugin (SPEC §2); the generator lives in
+// Command dms_fixed is the dms_fixed task plugin (METHODS §2); the generator lives in
 // package tasks so it can also run in-process.
 package main
 

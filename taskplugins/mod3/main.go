@@ -1,4 +1,4 @@
-// Command mod3 is the mod3 task plugin (SPEC §2); the generator lives in
+// Command mod3 is the mod3 task plugin (METHODS §2); the generator lives in
 // package tasks so it can also run in-process.
 package main
 

@@ -1,4 +1,4 @@
-// Command multitask is the multitask task plugin (SPEC §2); the generator lives in
+// Command multitask is the multitask task plugin (METHODS §2); the generator lives in
 // package tasks so it can also run in-process.
 package main
 

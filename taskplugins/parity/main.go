@@ -1,4 +1,4 @@
-// Command parity is the parity task plugin (SPEC §2); the generator lives in
+// Command parity is the parity task plugin (METHODS §2); the generator lives in
 // package tasks so it can also run in-process.
 package main
 

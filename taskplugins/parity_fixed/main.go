@@ -1,4 +1,4 @@
-// Command parity_fixed is the parity_fixed task plugin (SPEC §2); the generator lives in
+// Command parity_fixed is the parity_fixed task plugin (METHODS §2); the generator lives in
 // package tasks so it can also run in-process.
 package main
 

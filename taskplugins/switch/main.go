@@ -1,4 +1,4 @@
-// Command switch is the switch task plugin (SPEC §2); the generator lives in
+// Command switch is the switch task plugin (METHODS §2); the generator lives in
 // package tasks so it can also run in-process.
 package main
 

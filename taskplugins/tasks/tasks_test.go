@@ -13,7 +13,7 @@ import (
 )
 
 // trials turns channel ch of a batch into one []int sequence per trial, so
-// the checks below read like the SPEC (x[M-N] == x[M-1]) rather than like
+// the checks below read like METHODS §2.2 (x[M-N] == x[M-1]) rather than like
 // the generators' strided indexing.
 func trials(b *task.Batch, ch int) [][]int {
 	out := make([][]int, b.B)
