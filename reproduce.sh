@@ -10,15 +10,18 @@
 #              backend, whose training step keeps about one core busy; 1 on a GPU)
 #   --backend  GOMLX_BACKEND for training: go (default), xla:cuda, or
 #              xla:/abs/path/xla_cuda_plugin.so (builds bin/cbrnn with -tags xla)
-#   --out      write runs/, figures/ and paper/results.md under DIR instead
-#              of the repository (the smoke test uses a scratch folder)
+#   --out      write runs/, figures/, paper/results.md and the executed
+#              notebooks under DIR instead of the repository (the smoke test
+#              uses a scratch folder)
 #
 # Steps: install what is missing (Jupyter, GoNB, the kernel) → build the CLI
 # and the task plugins → train every run the figures need (cached in runs/
 # by config hash: a rerun skips finished runs and resumes interrupted ones)
 # and draw the figures → execute every notebook headlessly through Jupyter
-# and GoNB (each redraws its figure from the cached runs; any cell error
-# fails the script) → list what was produced.
+# and GoNB (each recomputes its figure from the cached runs; any cell error
+# fails the script) and write it back with its outputs — into notebooks/,
+# to be committed, or DIR/notebooks with --out — with the thumbnails of
+# notebooks/README.md → list what was produced.
 set -Eeuo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -31,7 +34,7 @@ while [ $# -gt 0 ]; do
 	--backend) backend="$2"; shift 2 ;;
 	--out) out="$2"; shift 2 ;;
 	--no-notebooks) notebooks=0; shift ;;
-	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
 	*) echo "reproduce.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -65,11 +68,13 @@ stamp "train and draw: profile $profile, jobs: $([ "$jobs" = 0 ] && echo auto ||
 bin/cbrnn figures --profile "$profile" --jobs "$jobs" >/dev/null
 
 if [ "$notebooks" = 1 ]; then
-	stamp "notebooks: executing every notebook through Jupyter + GoNB"
+	nbdir="${CBRNN_OUT:-$root}/notebooks"
+	stamp "notebooks: executing every notebook through Jupyter + GoNB, outputs into ${nbdir#$root/}"
 	CBRNN_PROFILE="$profile" CBRNN_JOBS="$jobs" CBRNN_SKIP_SETUP=1 \
-		CBRNN_NB_OUT="${CBRNN_OUT:-$root/notebooks}/.out" notebooks/run.sh
+		CBRNN_NB_OUT="${CBRNN_OUT:-$root/notebooks}/.out" notebooks/run.sh --write "$nbdir"
 fi
 
 dest="${CBRNN_OUT:-$root}"
 stamp "done in $(($(date +%s) - start)) s. Produced:"
 ls -1 "$dest"/figures/*.png "$dest"/paper/results.md | sed "s#^$root/##; s#^#  #"
+[ "$notebooks" = 0 ] || ls -1 "$dest"/notebooks/*.ipynb | sed "s#^$root/##; s#^#  #"

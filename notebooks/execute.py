@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Execute one Jupyter notebook headlessly and fail loudly.
 
-Usage: execute.py NOTEBOOK OUT_DIR [--kernel gonb] [--timeout SECONDS]
+Usage: execute.py NOTEBOOK OUT_DIR [--kernel gonb] [--timeout SECONDS] [--normalise]
 
 This is what `jupyter nbconvert --to notebook --execute` does (same library,
 nbclient, same ExecutePreprocessor semantics: stop at the first failing cell),
@@ -13,6 +13,13 @@ with two differences that matter for a headless runner:
     message does not show them), and exits 1.
 The notebook is executed with its own folder as the working directory (as
 nbconvert does), and never rewritten in place.
+
+With --normalise the written notebook is made reproducible, so that a rerun
+on cached runs gives the same file (beyond wall times) and it can be
+committed: no execution timestamps; the repository, $CBRNN_OUT and GoNB's
+scratch folders written as $CBRNN_ROOT, $CBRNN_OUT and $GONB_TMP_DIR in the
+outputs; and progress blocks (output metadata cbrnn/progress, or emptied by
+the program) dropped: a rerun on cached runs prints no progress at all.
 Runs on Debian's /usr/bin/python3 (packages python3-nbclient, nbformat).
 """
 import argparse
@@ -47,6 +54,44 @@ def text_of(output):
     return ""
 
 
+def normalise(nb):
+    """Make an executed notebook reproducible (see --normalise)."""
+    subs = []
+    for var in ("CBRNN_OUT", "CBRNN_ROOT"):
+        v = os.environ.get(var, "").rstrip("/")
+        if v:
+            subs.append((v, "$" + var))
+    tmp = re.compile(r"/tmp/gonb_[0-9a-f]+")
+
+    def fix(text):
+        for old, new in subs:
+            text = text.replace(old, new)
+        return tmp.sub("$GONB_TMP_DIR", text)
+
+    # Which profile the outputs come from (notebooks/README.md says).
+    nb.metadata.setdefault("cbrnn", {})["profile"] = os.environ.get("CBRNN_PROFILE", "quick")
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream":
+                o["text"] = fix(o.get("text", ""))
+            elif o.get("output_type") in ("display_data", "execute_result"):
+                data = o.get("data", {})
+                if data.get("text/html", None) == "" and len(data) == 1:
+                    continue  # an emptied progress line
+                if o.get("metadata", {}).get("cbrnn/progress"):
+                    continue  # progress only (nb.ProgressKey)
+                for mime in ("text/plain", "text/html", "text/markdown"):
+                    if isinstance(data.get(mime), str):
+                        data[mime] = fix(data[mime])
+                o.get("metadata", {}).pop("transient", None)
+            kept.append(o)
+        cell["outputs"] = kept
+
+
 def strip_ansi(s):
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", s)
 
@@ -57,6 +102,7 @@ def main():
     ap.add_argument("out_dir")
     ap.add_argument("--kernel", default="gonb")
     ap.add_argument("--timeout", type=int, default=86400, help="per-cell timeout in seconds (<=0: none)")
+    ap.add_argument("--normalise", action="store_true", help="write a reproducible notebook (to commit)")
     args = ap.parse_args()
 
     path = os.path.abspath(args.notebook)
@@ -67,6 +113,7 @@ def main():
         kernel_name=args.kernel,
         timeout=args.timeout if args.timeout > 0 else None,
         startup_timeout=120,
+        record_timing=False,
         resources={"metadata": {"path": os.path.dirname(path)}},
     )
     t0 = time.time()
@@ -80,6 +127,8 @@ def main():
     finally:
         os.makedirs(args.out_dir, exist_ok=True)
         out = os.path.join(args.out_dir, name)
+        if args.normalise:
+            normalise(nb)
         nbformat.write(nb, out)
 
     # A cell can also carry an error output without the client raising
