@@ -11,14 +11,15 @@ LDFLAGS ?=
 # (measured: K=6 ensemble epoch pair 4.85 s → 2.02 s). Golden tests pass with it.
 export GOEXPERIMENT ?= simd
 
-.PHONY: help setup setup-test build plugins test unit smoke bench figures notebooks reproduce clean
+.PHONY: help setup setup-test build plugins test unit smoke slurm-test bench figures notebooks reproduce clean
 
 help:
 	@echo "make setup      install Jupyter, GoNB, the kernel and the Python gRPC packages (idempotent)"
 	@echo "make build      build bin/cbrnn (TAGS=xla for the XLA/GPU backend)"
 	@echo "make plugins    build every task plugin into taskplugins/bin and its SHA-256 manifest"
-	@echo "make test       setup (with PyTorch) + vet + unit tests + a smoke reproduction through Jupyter/GoNB (what CI runs)"
+	@echo "make test       setup (with PyTorch and Slurm) + vet + unit tests + a smoke reproduction through Jupyter/GoNB, locally and on a Slurm cluster (what CI runs)"
 	@echo "make unit       vet + unit tests only"
+	@echo "make slurm-test the smoke reproduction on a real single-node Slurm cluster, a requeue included, compared with make smoke's runs"
 	@echo "make bench      one SGD step: Go (cbrnn bench) vs PyTorch, same run"
 	@echo "make figures    train and draw every figure (PROFILE=$(PROFILE), JOBS=$(JOBS))"
 	@echo "make notebooks  execute every notebook headlessly (reuses cached runs)"
@@ -43,14 +44,21 @@ unit: plugins
 smoke:
 	./reproduce.sh --profile smoke --out .cache/smoke
 
-# The tests that check the authors' PyTorch layout run Debian's PyTorch:
-# `make test` (CI) installs it and turns its absence into a failure, never
-# a skip (CBRNN_REQUIRE_TORCH, internal/pytorchtest).
+# The tests that check the authors' PyTorch layout run Debian's PyTorch, and
+# the cluster test Debian's Slurm: `make test` (CI) installs both, and turns
+# PyTorch's absence into a failure, never a skip (CBRNN_REQUIRE_TORCH,
+# internal/pytorchtest).
 setup-test:
-	scripts/setup.sh --with-torch
+	scripts/setup.sh --with-torch --with-slurm
+
+# A real single-node Slurm cluster (scripts/slurm-cluster.sh), started and
+# stopped by the script: the smoke profile through --slurm, one array task
+# requeued mid-run, the runs compared with the local smoke reproduction's.
+slurm-test: plugins
+	scripts/slurm-test.sh .cache/smoke
 
 test: export CBRNN_REQUIRE_TORCH := 1
-test: setup-test unit smoke
+test: setup-test unit smoke slurm-test
 
 bench: build
 	bench/compare.sh

@@ -3,6 +3,9 @@
 # on a fresh machine.
 #
 #   ./reproduce.sh [--profile smoke|quick|paper] [--jobs N] [--backend go|xla:…] [--out DIR] [--no-notebooks]
+#   ./reproduce.sh --slurm [--profile …] [--out DIR] [--no-notebooks] [--wait] [--dry-run]
+#                  [--partition P] [--time T] [--cpus-per-task N] [--gpus N] [--account A] [--qos Q]
+#                  [--sbatch-arg ARG]… [--costs FILE] [--slurm-dir DIR] [--backend B]
 #
 #   --profile  smoke: minutes (CI) · quick (default): about an hour on 2 cores,
 #              the paper's qualitative findings · paper: SPEC §3 exactly (GPU)
@@ -13,35 +16,73 @@
 #   --out      write runs/, figures/, paper/results.md and the executed
 #              notebooks under DIR instead of the repository (the smoke test
 #              uses a scratch folder)
+#   --slurm    on a cluster: submit the training as one Slurm job array (one
+#              ensemble per task) and a job, after it, that draws the figures,
+#              writes paper/results.md and executes the notebooks; the other
+#              options are `cbrnn figures --slurm`'s (README "On a cluster");
+#              --backend is then the array tasks' GOMLX_BACKEND. Without
+#              --wait the script returns once the jobs are submitted.
+#
+# Ctrl-C stops it with exit status 130 and one line saying which step was
+# interrupted; rerunning the same command resumes (finished runs are cached).
 #
 # Steps: install what is missing (Jupyter, GoNB, the kernel) → build the CLI
 # and the task plugins → train every run the figures need (cached in runs/
 # by config hash: a rerun skips finished runs and resumes interrupted ones)
 # and draw the figures → execute every notebook headlessly through Jupyter
 # and GoNB (each recomputes its figure from the cached runs; any cell error
-# fails the script) and write it back with its outputs — into notebooks/,
-# to be committed, or DIR/notebooks with --out — with the thumbnails of
+# fails the script) and write it back with its outputs, into notebooks/ (to
+# be committed) or DIR/notebooks with --out, with the thumbnails of
 # notebooks/README.md → list what was produced.
 set -Eeuo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
-profile=quick jobs=0 backend="" out="" notebooks=1
+usage_error() { echo "reproduce.sh: $*" >&2; exit 2; }
+# value FLAG WHAT "$@": the value after FLAG, or a clear error if there is none.
+value() {
+	local flag="$1" what="$2"
+	shift 2
+	[ $# -ge 2 ] && [ -n "$2" ] && [ "${2#--}" = "$2" ] || usage_error "$flag needs a value: $what (see --help)"
+	printf '%s' "$2"
+}
+profile=quick jobs=0 backend="" out="" notebooks=1 slurm=0 gpus=0
+slurm_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--profile) profile="$2"; shift 2 ;;
-	--jobs) jobs="$2"; shift 2 ;;
-	--backend) backend="$2"; shift 2 ;;
-	--out) out="$2"; shift 2 ;;
+	--profile) profile="$(value --profile "smoke, quick or paper" "$@")" || exit; shift 2 ;;
+	--jobs) jobs="$(value --jobs "0 (automatic) or a number of ensembles trained at once" "$@")" || exit; shift 2 ;;
+	--backend) backend="$(value --backend "go, xla:cuda or xla:/abs/path/xla_cuda_plugin.so" "$@")" || exit; shift 2 ;;
+	--out) out="$(value --out "a folder" "$@")" || exit; shift 2 ;;
 	--no-notebooks) notebooks=0; shift ;;
-	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
-	*) echo "reproduce.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+	--slurm) slurm=1; shift ;;
+	--wait | --dry-run) slurm_args+=("$1"); shift ;;
+	--gpus) gpus="$(value --gpus "GPUs per array task" "$@")" || exit; slurm_args+=("$1=$2"); shift 2 ;;
+	--partition | --time | --cpus-per-task | --account | --qos | --sbatch-arg | --costs | --slurm-dir | --figures-time)
+		v="$(value "$1" "see README \"On a cluster\"" "$@")" || exit; slurm_args+=("$1=$v"); shift 2 ;;
+	-h | --help) sed -n '2,36p' "$0"; exit 0 ;;
+	*) usage_error "unknown argument $1 (see --help)" ;;
 	esac
 done
-case "$profile" in smoke | quick | paper) ;; *) echo "reproduce.sh: unknown profile $profile (smoke, quick or paper)" >&2; exit 2 ;; esac
+case "$profile" in smoke | quick | paper) ;; *) usage_error "unknown profile $profile (smoke, quick or paper)" ;; esac
+case "$jobs" in
+'' | *[!0-9]*) usage_error "--jobs $jobs: want 0 (automatic: one per core on the Go backend, 1 on a GPU) or a positive number of ensembles trained at once" ;;
+esac
+if [ "$slurm" = 0 ] && [ ${#slurm_args[@]} -gt 0 ]; then
+	usage_error "${slurm_args[*]} only go with --slurm"
+fi
+
+# Ctrl-C reaches every process of the job; the ones this script starts
+# stop quietly (CBRNN_QUIET_INTERRUPT) with status 130, and this script
+# says, in one line, what was interrupted.
+export CBRNN_QUIET_INTERRUPT=1
+step="starting"
+interrupted=0
+trap 'interrupted=1; exit 130' INT TERM
+trap 'rc=$?; if [ "$rc" = 130 ] || [ "$interrupted" = 1 ]; then echo "reproduce.sh: interrupted during $step; finished runs are kept in ${CBRNN_OUT:-$root}/runs, and rerunning the same command resumes" >&2; fi' EXIT
 
 start=$(date +%s)
-stamp() { local s=$(($(date +%s) - start)); printf '[%02d:%02d:%02d] %s\n' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)) "$*"; }
+stamp() { local s=$(($(date +%s) - start)); step="$*"; printf '[%02d:%02d:%02d] %s\n' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)) "$*"; }
 [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH"
 # GoMLX's SIMD matmul kernels (Go's simd experiment): about 2.4× faster training.
 export GOEXPERIMENT="${GOEXPERIMENT:-simd}"
@@ -51,7 +92,11 @@ scripts/setup.sh
 export PATH="$(go env GOPATH | cut -d: -f1)/bin:$PATH"
 
 tags=""
-if [ -n "$backend" ]; then
+if [ "$slurm" = 1 ]; then
+	# The jobs train on $backend; this process only plans (Go backend).
+	[ -n "$backend" ] && slurm_args+=("--backend=$backend")
+	case "$backend" in xla:*) tags=xla ;; "") [ "$gpus" != 0 ] && tags=xla ;; esac
+elif [ -n "$backend" ]; then
 	export GOMLX_BACKEND="$backend"
 	case "$backend" in xla:*) tags=xla ;; esac
 fi
@@ -64,12 +109,28 @@ if [ -n "$out" ]; then
 	export CBRNN_OUT="$(cd "$out" && pwd)"
 fi
 export CBRNN_ROOT="$root"
+if [ "$slurm" = 1 ]; then
+	[ "$notebooks" = 1 ] || slurm_args+=(--no-notebooks)
+	stamp "slurm: plan profile $profile and submit it${slurm_args[*]:+ (${slurm_args[*]})}"
+	bin/cbrnn figures --profile "$profile" --slurm ${slurm_args[@]+"${slurm_args[@]}"}
+	dest="${CBRNN_OUT:-$root}"
+	case " ${slurm_args[*]-} " in
+	*" --wait "*)
+		stamp "done in $(($(date +%s) - start)) s. Produced:"
+		ls -1 "$dest"/figures/*.png "$dest"/paper/results.md | sed "s#^$root/##; s#^#  #" ;;
+	*" --dry-run "*) stamp "dry run: nothing submitted" ;;
+	*) stamp "submitted; follow it with: bin/cbrnn status --profile $profile" ;;
+	esac
+	exit 0
+fi
 stamp "train and draw: profile $profile, jobs: $([ "$jobs" = 0 ] && echo auto || echo "$jobs")"
 bin/cbrnn figures --profile "$profile" --jobs "$jobs" >/dev/null
 
 if [ "$notebooks" = 1 ]; then
+	# The executed notebooks, with their outputs, go back into notebooks/
+	# (to be committed) or DIR/notebooks with --out.
 	nbdir="${CBRNN_OUT:-$root}/notebooks"
-	stamp "notebooks: executing every notebook through Jupyter + GoNB, outputs into ${nbdir#$root/}"
+	stamp "notebooks: executing every notebook through Jupyter + GoNB, outputs into ${nbdir#"$root"/}"
 	CBRNN_PROFILE="$profile" CBRNN_JOBS="$jobs" CBRNN_SKIP_SETUP=1 \
 		CBRNN_NB_OUT="${CBRNN_OUT:-$root/notebooks}/.out" notebooks/run.sh --write "$nbdir"
 fi

@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/taskplugins/host"
+	"github.com/cbrnn/cbrnn/trainer"
 )
 
 // Options choose where and how experiments run; the zero value means the
@@ -24,6 +26,13 @@ type Options struct {
 	Progress io.Writer
 	// TaskPath overrides where task plugins are found (default: Root/taskplugins/bin).
 	TaskPath string
+	// BatchTimeout bounds one task plugin request (0: host.Options' default).
+	BatchTimeout time.Duration
+	// Accept lets cached runs be reused, and interrupted ones resumed,
+	// despite a changed task plugin or numerics; the environment variables
+	// CBRNN_ACCEPT_PLUGIN_CHANGE=1 and CBRNN_ACCEPT_NUMERICS_CHANGE=1 set it
+	// too (for notebooks).
+	Accept trainer.Accept
 }
 
 // Open starts an Env: the compute backend (said once, with why) and the
@@ -41,11 +50,7 @@ func Open(ctx context.Context, opt Options) (*Env, error) {
 		return nil, err
 	}
 	fmt.Fprintf(opt.Progress, "backend: %s\n", why)
-	path := opt.TaskPath
-	if path == "" && os.Getenv(host.PathEnv) == "" {
-		path = filepath.Join(root, host.DefaultDir)
-	}
-	h, err := host.Open(ctx, host.Options{Path: path})
+	h, err := host.Open(ctx, host.Options{Path: pluginPath(opt.TaskPath, root), Timeout: opt.BatchTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +63,34 @@ func Open(ctx context.Context, opt Options) (*Env, error) {
 			return nil, err
 		}
 	}
-	return &Env{Root: root, Out: out, Backend: backend, Source: h, Jobs: opt.Jobs, Progress: opt.Progress, closer: h}, nil
+	acc := opt.Accept
+	acc.PluginChange = acc.PluginChange || os.Getenv("CBRNN_ACCEPT_PLUGIN_CHANGE") == "1"
+	acc.NumericsChange = acc.NumericsChange || os.Getenv("CBRNN_ACCEPT_NUMERICS_CHANGE") == "1"
+	return &Env{Root: root, Out: out, Backend: backend, Source: h, Jobs: opt.Jobs, Progress: opt.Progress, Accept: acc, closer: h}, nil
+}
+
+// PluginPath is where task plugins are looked for: path if given, else
+// $CBRNN_TASK_PATH, else taskplugins/bin of the repository FindRoot finds
+// (from $CBRNN_ROOT, the working directory or the binary), else what
+// host.DefaultPath finds. Every command finds plugins this way.
+func PluginPath(path string) string {
+	root, err := FindRoot("")
+	if err != nil {
+		root = ""
+	}
+	return pluginPath(path, root)
+}
+
+func pluginPath(path, root string) string {
+	switch {
+	case path != "":
+		return path
+	case os.Getenv(host.PathEnv) != "":
+		return os.Getenv(host.PathEnv)
+	case root != "":
+		return filepath.Join(root, host.DefaultDir)
+	}
+	return host.DefaultPath()
 }
 
 // Close stops the task plugins.

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image/png"
 	"math"
@@ -346,5 +347,42 @@ func TestProbesKnownDynamics(t *testing.T) {
 	dim := d.Dims["hidden"]
 	if dim.Units != 3 || dim.D90 != 1 || dim.D95 != 1 || math.Abs(dim.PR-1) > 1e-4 {
 		t.Errorf("hidden dimensionality %+v, want rank one (d90 = d95 = 1, PR = 1)", dim)
+	}
+}
+
+// shaSource is tasks.Local posing as a plugin host whose binaries have the
+// given SHA-256.
+type shaSource struct {
+	*tasks.Local
+	sha string
+}
+
+func (s shaSource) Binary(name string) (string, string, bool) { return "/plugins/" + name, s.sha, true }
+
+// Issue 13.3: a cache hit applies the same plugin check as a resume.
+func TestEnsureChecksThePluginOfCachedRuns(t *testing.T) {
+	e := testEnv(t)
+	e.Source = shaSource{tasks.NewLocal(), "aaaa"}
+	ctx := context.Background()
+	dms, _ := e.Source.Describe(ctx, "dms")
+	cs, err := Configs(CBRNN, dms, tinyProfile, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Ensure(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Ensure(ctx, cs); err != nil {
+		t.Fatalf("cache hit with the same plugin: %v", err)
+	}
+	e.Source = shaSource{tasks.NewLocal(), "bbbb"}
+	_, err = e.Ensure(ctx, cs)
+	var ce *trainer.ChangedError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "cannot reuse the finished run") {
+		t.Fatalf("cache hit with a rebuilt plugin: %v", err)
+	}
+	e.Accept.PluginChange = true
+	if _, err := e.Ensure(ctx, cs); err != nil {
+		t.Fatalf("accepted: %v", err)
 	}
 }

@@ -15,7 +15,6 @@ import (
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/rundir"
-	"github.com/cbrnn/cbrnn/trainer"
 )
 
 // Result is what one figure produced.
@@ -596,28 +595,10 @@ func writeText(path, text string) error {
 // Plan trains every run the figures need, all at once, so that runs of the
 // same shape share ensembles across figures.
 func (e *Env) Plan(ctx context.Context, p Profile, ids []string) error {
-	var cfgs []trainer.Config
-	for _, id := range ids {
-		f, ok := figures[id]
-		if !ok {
-			return fmt.Errorf("unknown figure %q (known: %s)", id, strings.Join(IDs(), ", "))
-		}
-		for _, n := range f.needs {
-			for _, name := range n.tasks {
-				d, err := e.Source.Describe(ctx, name)
-				if err != nil {
-					return err
-				}
-				for _, g := range n.groups {
-					cs, err := Configs(g, d, p, n.epochs(p))
-					if err != nil {
-						return err
-					}
-					cfgs = append(cfgs, cs...)
-				}
-			}
-		}
+	cfgs, err := e.Needs(ctx, p, ids)
+	if err != nil {
+		return err
 	}
-	_, err := e.Ensure(ctx, cfgs)
+	_, err = e.Ensure(ctx, cfgs)
 	return err
 }

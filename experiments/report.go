@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,20 +10,44 @@ import (
 )
 
 // All trains every run the figures need (one plan, largest ensembles),
-// draws every figure, and writes paper/results.md.
+// draws every figure, and writes paper/results.md. Offline, it trains
+// nothing: it draws the figures whose runs have all finished, lists the
+// unfinished runs (and the figures they hold back) in results.md, and then
+// returns an *UnfinishedError naming them.
 func (e *Env) All(ctx context.Context, p Profile, ids []string) ([]*Result, error) {
 	if len(ids) == 0 {
 		ids = IDs()
 	}
 	start := time.Now()
-	if err := e.Plan(ctx, p, ids); err != nil {
-		return nil, err
+	if !e.Offline {
+		if err := e.Plan(ctx, p, ids); err != nil {
+			return nil, err
+		}
 	}
 	trained := time.Since(start)
-	var out []*Result
+	var (
+		out     []*Result
+		missing []string
+		held    []string
+		seen    = map[string]bool{}
+	)
 	for _, id := range ids {
 		t := time.Now()
 		r, err := e.Figure(ctx, id, p)
+		var un *UnfinishedError
+		if e.Offline && errors.As(err, &un) {
+			held = append(held, id)
+			for _, path := range un.Paths {
+				if !seen[path] {
+					seen[path] = true
+					missing = append(missing, path)
+				}
+			}
+			if e.Progress != nil {
+				fmt.Fprintf(e.Progress, "✗ %-6s not drawn: %d run(s) not finished\n", id, len(un.Paths))
+			}
+			continue
+		}
 		if err != nil {
 			return out, err
 		}
@@ -32,10 +57,35 @@ func (e *Env) All(ctx context.Context, p Profile, ids []string) ([]*Result, erro
 		out = append(out, r)
 	}
 	report := Report(p, out, trained, time.Since(start))
+	if len(missing) > 0 {
+		report += e.unfinishedSection(held, missing)
+	}
 	if err := writeText(e.ResultsPath(), report); err != nil {
 		return out, err
 	}
+	if len(missing) > 0 {
+		return out, &UnfinishedError{Paths: missing}
+	}
 	return out, nil
+}
+
+// unfinishedSection lists, for results.md, the figures not drawn and the
+// runs that held them back, each with its progress and the Env's note.
+func (e *Env) unfinishedSection(held, paths []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Runs that did not finish\n\n")
+	fmt.Fprintf(&b, "Not drawn, because some of their runs did not finish: %s. ", strings.Join(held, ", "))
+	fmt.Fprintf(&b, "Train them again (a rerun resumes each where it stopped) and redraw.\n\n")
+	fmt.Fprintf(&b, "| run | progress | note |\n|---|---|---|\n")
+	for _, p := range paths {
+		note := ""
+		if e.RunNote != nil {
+			note = e.RunNote(p)
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", filepath.Base(p), InspectRun(p).Progress(), note)
+	}
+	b.WriteString("\n")
+	return b.String()
 }
 
 // Report renders the results of a reproduction as Markdown, images linked

@@ -37,6 +37,18 @@ type Env struct {
 	// members are nearly free).
 	MaxEnsemble int
 	Progress    io.Writer
+	// Accept lets runs be resumed or reused despite a changed task plugin
+	// or numerics (trainer.ChangedError).
+	Accept trainer.Accept
+	// Offline: never train. Ensure fails with an *UnfinishedError when a
+	// run is not finished; All then draws the figures whose runs all are and
+	// lists the others in paper/results.md. The figures job of a cluster
+	// submission is offline: it must not train on one node what a failed
+	// array task left.
+	Offline bool
+	// RunNote, if set, adds a note to each unfinished run that All reports
+	// (a cluster submission names the array task and its log).
+	RunNote func(runPath string) string
 
 	closer io.Closer // the plugin host, when Open started it
 }
@@ -69,10 +81,14 @@ func (e *Env) RunPath(c trainer.Config) (string, error) {
 // Ensure makes sure every config has a finished run: finished ones are
 // reused, interrupted ones resume, missing ones train. Runs of the same
 // shape train together as ensembles. It returns the run directories in the
-// order of cfgs.
+// order of cfgs. With Offline set it trains nothing and fails with an
+// *UnfinishedError naming the runs that are not finished.
 func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir, error) {
+	if e.Offline {
+		return e.finishedOnly(ctx, cfgs)
+	}
 	dirs := make([]*rundir.Dir, len(cfgs))
-	pending := map[string][]trainer.Run{}
+	var pending []trainer.Run
 	seen := map[string]bool{}
 	for i, c := range cfgs {
 		p, err := e.RunPath(c)
@@ -88,27 +104,28 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 		if err != nil {
 			return nil, err
 		}
+		if done && !seen[p] {
+			// A cache hit: reused only if the task plugin is still the one
+			// that made the run's data.
+			if err := trainer.CheckReuse(ctx, e.Source, d, e.Accept); err != nil {
+				return nil, err
+			}
+		}
 		if done || seen[p] {
+			seen[p] = true
 			continue
 		}
 		seen[p] = true
-		key := compatKey(c)
-		pending[key] = append(pending[key], trainer.Run{Config: c, Dir: d})
+		pending = append(pending, trainer.Run{Config: c, Dir: d})
 	}
-	var chunks [][]trainer.Run
-	keys := make([]string, 0, len(pending))
-	for k := range pending {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	jobs, maxK := e.parallelism()
-	for _, k := range keys {
-		rs := pending[k]
-		for len(rs) > 0 {
-			n := min(maxK, len(rs))
-			chunks = append(chunks, rs[:n])
-			rs = rs[n:]
+	var chunks [][]trainer.Run
+	for _, idx := range ensembles(pending, func(r trainer.Run) trainer.Config { return r.Config }, maxK) {
+		ch := make([]trainer.Run, len(idx))
+		for j, i := range idx {
+			ch[j] = pending[i]
 		}
+		chunks = append(chunks, ch)
 	}
 	if len(chunks) == 0 {
 		return dirs, nil
@@ -134,7 +151,7 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 			if e.Progress != nil {
 				progress = prefixWriter{w: e.Progress, prefix: fmt.Sprintf("[%d/%d] ", i+1, len(chunks))}
 			}
-			err := trainLocked(ctx, ch, trainer.Options{Backend: e.Backend, Source: e.Source, Progress: progress})
+			err := trainLocked(ctx, ch, trainer.Options{Backend: e.Backend, Source: e.Source, Progress: progress, Accept: e.Accept})
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -147,6 +164,34 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 	}
 	wg.Wait()
 	return dirs, firstErr
+}
+
+// ensembles groups runs into the ensembles that train them: runs that can
+// share one graph (compatKey), key by key in sorted order, in their given
+// order within a key, at most maxK per ensemble. It returns indices into
+// items. Ensure and a cluster plan (Pending) both group with it, so an
+// array task trains exactly the ensemble a local run would.
+func ensembles[T any](items []T, config func(T) trainer.Config, maxK int) [][]int {
+	byKey := map[string][]int{}
+	for i, it := range items {
+		k := compatKey(config(it))
+		byKey[k] = append(byKey[k], i)
+	}
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out [][]int
+	for _, k := range keys {
+		idx := byKey[k]
+		for len(idx) > 0 {
+			n := min(maxK, len(idx))
+			out = append(out, idx[:n])
+			idx = idx[n:]
+		}
+	}
+	return out
 }
 
 func (e *Env) parallelism() (jobs, maxK int) {

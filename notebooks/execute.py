@@ -18,14 +18,22 @@ With --normalise the written notebook is made reproducible, so that a rerun
 on cached runs gives the same file (beyond wall times) and it can be
 committed: no execution timestamps; the repository, $CBRNN_OUT and GoNB's
 scratch folders written as $CBRNN_ROOT, $CBRNN_OUT and $GONB_TMP_DIR in the
-outputs; and progress blocks (output metadata cbrnn/progress, or emptied by
-the program) dropped: a rerun on cached runs prints no progress at all.
+outputs; progress blocks (output metadata cbrnn/progress, or emptied by the
+program) dropped, so a rerun on cached runs prints no progress at all; and
+the profile recorded in metadata.cbrnn.profile.
+
+Ctrl-C (SIGINT) or SIGTERM stops it with exit status 130 and one line saying
+which notebook was interrupted (none when CBRNN_QUIET_INTERRUPT=1, for a
+caller that says it itself): nbclient turns an interrupt into whatever its
+event loop was doing (an AssertionError, say), which is not the story.
 Runs on Debian's /usr/bin/python3 (packages python3-nbclient, nbformat).
 """
 import argparse
+import asyncio
 import html
 import os
 import re
+import signal
 import sys
 import time
 
@@ -87,7 +95,6 @@ def normalise(nb):
                 for mime in ("text/plain", "text/html", "text/markdown"):
                     if isinstance(data.get(mime), str):
                         data[mime] = fix(data[mime])
-                o.get("metadata", {}).pop("transient", None)
             kept.append(o)
         cell["outputs"] = kept
 
@@ -96,7 +103,50 @@ def strip_ansi(s):
     return re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", s)
 
 
+INTERRUPTED = []
+
+
+def on_signal(signum, frame):
+    """Remember the interrupt, then interrupt as Python would."""
+    INTERRUPTED.append(signum)
+    raise KeyboardInterrupt
+
+
+def note_loop_signals():
+    """Make the event loop's signal handlers note the signal too.
+
+    nbclient (NotebookClient.setup_kernel) replaces the SIGINT and SIGTERM
+    handlers with its own, on the event loop, which shut the kernel down
+    while the cell is still running; the cell then fails with an
+    AssertionError and the interrupt is nowhere to be seen. Wrapping
+    add_signal_handler of the loop class lets us tell that failure from a
+    real one.
+    """
+    loop = asyncio.new_event_loop()
+    cls = type(loop)
+    loop.close()
+    orig = cls.add_signal_handler
+
+    def add_signal_handler(self, sig, callback, *args):
+        def noted(*a):
+            INTERRUPTED.append(sig)
+            return callback(*a)
+        return orig(self, sig, noted, *args)
+
+    cls.add_signal_handler = add_signal_handler
+
+
+def interrupted(name, out):
+    if os.environ.get("CBRNN_QUIET_INTERRUPT") != "1":
+        sys.stderr.write("execute.py: interrupted while executing %s; its partial copy is %s, "
+                         "and a rerun starts it again (runs already trained are cached)\n" % (name, out))
+    return 130
+
+
 def main():
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    note_loop_signals()
     ap = argparse.ArgumentParser()
     ap.add_argument("notebook")
     ap.add_argument("out_dir")
@@ -118,18 +168,23 @@ def main():
     )
     t0 = time.time()
     failure = None
+    out = os.path.join(args.out_dir, name)
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
         failure = e
-    except Exception as e:  # kernel did not start, etc.
+    except (Exception, KeyboardInterrupt) as e:  # kernel did not start, an interrupt, etc.
         failure = e
     finally:
-        os.makedirs(args.out_dir, exist_ok=True)
-        out = os.path.join(args.out_dir, name)
-        if args.normalise:
-            normalise(nb)
-        nbformat.write(nb, out)
+        try:
+            os.makedirs(args.out_dir, exist_ok=True)
+            if args.normalise:
+                normalise(nb)
+            nbformat.write(nb, out)
+        except KeyboardInterrupt:
+            INTERRUPTED.append(signal.SIGINT)
+    if INTERRUPTED:
+        return interrupted(name, out)
 
     # A cell can also carry an error output without the client raising
     # (allow_errors, raises-exception tags): treat it as a failure too.
@@ -169,4 +224,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # a second Ctrl-C during the cleanup
+        sys.exit(130)

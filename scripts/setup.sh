@@ -4,11 +4,14 @@
 #   scripts/setup.sh               Jupyter (Debian packages), GoNB + goimports, the "gonb" kernel
 #   scripts/setup.sh --with-torch  also Debian's python3-torch: bench/pytorch_baseline.py and the
 #                                  tests against the authors' PyTorch layout (`make test` passes it)
+#   scripts/setup.sh --with-slurm  also Debian's slurm-wlm and munge (the test cluster of
+#                                  scripts/slurm-cluster.sh, `make slurm-test`)
 #
 # Prints one line per step that does something; nothing when all is in place.
 # Exits non-zero, naming the step, on any failure. Needs root for apt (CI and
 # the dev machines run as root). Jupyter is Debian's, on /usr/bin/python3: call
-# /usr/bin/jupyter, not whatever `jupyter` is first on PATH.
+# /usr/bin/jupyter, not whatever `jupyter` is first on PATH. An interrupted
+# step (exit status 130) is not reported as a failure: the caller says so.
 #
 # GoNB and goimports are built from the wrapper module tools/gonb (go.mod and
 # go.sum pin their versions): `go install …@version` needs a version-list
@@ -16,17 +19,18 @@
 set -Eeuo pipefail
 
 step=""
-trap 'rc=$?; echo "setup.sh: FAILED (exit $rc)${step:+ while: $step}" >&2; [ -n "${log:-}" ] && [ -s "$log" ] && tail -n 40 "$log" >&2; exit $rc' ERR
+trap 'rc=$?; [ "$rc" = 130 ] && exit 130; echo "setup.sh: FAILED (exit $rc)${step:+ while: $step}" >&2; [ -n "${log:-}" ] && [ -s "$log" ] && tail -n 40 "$log" >&2; exit $rc' ERR
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
-with_torch=0
+with_torch=0 with_slurm=0
 for a in "$@"; do
 	case "$a" in
 	--with-torch) with_torch=1 ;;
-	-h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+	--with-slurm) with_slurm=1 ;;
+	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
 	*) echo "setup.sh: unknown argument $a" >&2; exit 2 ;;
 	esac
 done
@@ -36,6 +40,8 @@ say() { echo "setup: $*"; }
 # ---- Debian packages -------------------------------------------------------
 pkgs=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook python3-grpcio python3-protobuf)
 [ "$with_torch" = 1 ] && pkgs+=(python3-torch)
+# slurm-wlm brings slurmctld, slurmd, the client commands and munge.
+[ "$with_slurm" = 1 ] && pkgs+=(slurm-wlm munge)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -34,7 +34,11 @@ else
 fi
 
 # The manifest lists exactly what was built here: anything else dropped into
-# bin/ is refused by the host.
+# bin/ is refused by the host. A plugin slower than the host's default batch
+# timeout (10 s of service time per batch) says so in a one-line file
+# batch_timeout in its source folder (a Go duration such as 30s); it goes
+# into the manifest's batch_timeouts.
+srcdir() { if [[ $1 == py_parity ]]; then echo taskplugins/python; else echo "taskplugins/$1"; fi; }
 tmp="$bin/manifest.json.tmp"
 {
   printf '{\n  "version": 1,\n  "plugins": {'
@@ -44,7 +48,17 @@ tmp="$bin/manifest.json.tmp"
     printf '%s\n    "%s": "%s"' "$sep" "$n" "$sum"
     sep=,
   done
-  printf '\n  }\n}\n'
+  printf '\n  }'
+  sep=
+  for n in $(printf '%s\n' "${names[@]}" | sort); do
+    f="$(srcdir "$n")/batch_timeout"
+    [[ -f $f ]] || continue
+    [[ -z $sep ]] && printf ',\n  "batch_timeouts": {'
+    printf '%s\n    "%s": "%s"' "$sep" "$n" "$(tr -d '[:space:]' <"$f")"
+    sep=,
+  done
+  [[ -n $sep ]] && printf '\n  }'
+  printf '\n}\n'
 } >"$tmp"
 mv "$tmp" "$bin/manifest.json"
 echo "build.sh: ${#names[@]} task plugins in $bin"

@@ -229,7 +229,7 @@ func trainFake(t *testing.T, c Config, src task.Source, dir string) Run {
 // stateWeights reads the model weights of a run's resume state.
 func stateWeights(t *testing.T, r Run) gm.Weights {
 	t.Helper()
-	w, _, _, found, err := loadState(r.Dir, r.Config.Model)
+	w, _, _, _, found, err := loadState(r.Dir, r.Config.Model)
 	if err != nil || !found {
 		t.Fatalf("no resume state in %s: found=%v err=%v", r.Dir.Path, found, err)
 	}

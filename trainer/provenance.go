@@ -31,6 +31,13 @@ type Provenance struct {
 	Revision     string            `json:"revision,omitempty"` // VCS revision of cbrnn, if built from a checkout
 	Modules      map[string]string `json:"modules"`            // versions of the numerical dependencies
 	Host         string            `json:"host"`
+	// Task is the task as it served this session (binary, SHA-256,
+	// declaration); Numerics the settings that decide round-off. A resume
+	// or cache hit compares them with the last recorded ones.
+	Task     *TaskIdentity `json:"task,omitempty"`
+	Numerics *Numerics     `json:"numerics,omitempty"`
+	// Accepted notes the changes this session was told to accept.
+	Accepted []string `json:"accepted,omitempty"`
 }
 
 func provenance(b compute.Backend, fromEpoch int) Provenance {
@@ -58,19 +65,27 @@ func provenance(b compute.Backend, fromEpoch int) Provenance {
 	return p
 }
 
-// recordProvenance appends this session to the run's provenance.json.
-func recordProvenance(d *rundir.Dir, p Provenance) error {
-	path := filepath.Join(d.Path, ProvenanceFile)
+// readProvenance reads the run's sessions; none if there is no file yet. A
+// damaged history reads as empty rather than blocking training.
+func readProvenance(d *rundir.Dir) ([]Provenance, error) {
 	var all []Provenance
-	if b, err := os.ReadFile(path); err == nil {
-		// A damaged history is replaced rather than blocking training.
+	if b, err := os.ReadFile(filepath.Join(d.Path, ProvenanceFile)); err == nil {
 		_ = json.Unmarshal(b, &all)
 	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return all, nil
+}
+
+// recordProvenance appends this session to the run's provenance.json.
+func recordProvenance(d *rundir.Dir, p Provenance) error {
+	all, err := readProvenance(d)
+	if err != nil {
 		return err
 	}
 	b, err := json.MarshalIndent(append(all, p), "", "  ")
 	if err != nil {
 		return err
 	}
-	return rundir.WriteFileAtomic(path, b, 0o644)
+	return rundir.WriteFileAtomic(filepath.Join(d.Path, ProvenanceFile), b, 0o644)
 }

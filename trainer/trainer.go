@@ -36,6 +36,9 @@ type Options struct {
 	Source   task.Source
 	Prefetch int       // batches fetched ahead per run (default 8)
 	Progress io.Writer // one line per epoch; nil for silence
+	// Accept lets runs resume despite a changed task plugin or numerics
+	// (see ChangedError).
+	Accept Accept
 }
 
 // member is one run inside the ensemble.
@@ -46,12 +49,19 @@ type member struct {
 	// started is the wall time of the first epoch this process trained,
 	// for the ETA.
 	epochsHere int
+	// failed stops this member (its weights became non-finite) while the
+	// others train on; state.Done is set in memory only, nothing is written.
+	failed error
+	// partial is the epoch this run stopped in, when it resumes mid-epoch.
+	partial *Partial
 }
 
 // Train trains the runs together in one graph until each is done. All runs
 // must share the model's shape and the batch size. Each run resumes from its
 // directory's saved state if there is one. It returns when every run is done
-// or ctx is cancelled; everything finished before stays on disk.
+// or ctx is cancelled; everything finished before stays on disk, and a
+// cancellation mid-epoch saves each run's resume point at the next batch
+// boundary (see preempt.go).
 func Train(ctx context.Context, rs []Run, opt Options) error {
 	if len(rs) == 0 {
 		return errors.New("no runs to train")
@@ -76,6 +86,9 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
 		cu, err := newCurriculum(r.Config, desc)
+		if err == nil {
+			err = CheckTask(r.Config, desc)
+		}
 		if err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
@@ -83,7 +96,10 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 			return fmt.Errorf("run %s: runs trained together must all label the last step or all label every step", r.Dir.Path)
 		}
 		m := &member{run: r, cu: cu, state: initialState(r.Config)}
-		w, mom, st, found, err := loadState(r.Dir, shape)
+		w, mom, st, partial, found, err := loadState(r.Dir, shape)
+		if err == nil && found {
+			err = checkState(r.Dir, st, r.Config, desc)
+		}
 		if err != nil {
 			return fmt.Errorf("run %s: cannot resume: %w", r.Dir.Path, err)
 		}
@@ -94,7 +110,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
 		if found {
-			m.state = st
+			m.state, m.partial = st, partial
 		} else {
 			w = r.Init
 			if w == nil {
@@ -102,10 +118,27 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 			}
 			mom = nil
 		}
-		if err := recordProvenance(r.Dir, provenance(opt.Backend, m.state.Epoch)); err != nil {
+		what := "its starting weights"
+		if found {
+			what = "the weights of its resume state"
+		}
+		if err := CheckFinite(shape, w, what); err != nil {
+			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
+		}
+		prov := provenance(opt.Backend, m.state.Epoch)
+		prov.Task, prov.Numerics = identify(opt.Source, desc), ptr(currentNumerics(opt.Backend))
+		if found {
+			if prov.Accepted, err = checkChanges(r.Dir, prov, opt.Accept); err != nil {
+				return err
+			}
+		}
+		if err := recordProvenance(r.Dir, prov); err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
 		ms[k], weights[k], momenta[k] = m, w, mom
+	}
+	if err := alignPartials(ctx, ms, weights, momenta, opt, shape); err != nil {
+		return err
 	}
 	ens, err := gm.NewEnsemble(opt.Backend, shape, weights)
 	if err != nil {
@@ -130,7 +163,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 			}
 		}
 		if active == 0 {
-			return nil
+			return failures(ms)
 		}
 		if err := epoch(ctx, ens, ms, opt, start); err != nil {
 			return err
@@ -145,20 +178,21 @@ func h0(m gm.Config, seed uint64, split task.Split, index uint64, b int) []float
 	return m.InitialState(rand.New(rand.NewPCG(seed^0x68305f30, uint64(split)<<56^index)), b)
 }
 
-// streams prefetches each active member's batches for one split of an epoch.
-func streams(ctx context.Context, ms []*member, opt Options, split task.Split, count int) []*host.Stream {
+// streams prefetches each active member's batches first … count-1 for one
+// split of an epoch (first > 0 when the epoch resumes mid-way).
+func streams(ctx context.Context, ms []*member, opt Options, split task.Split, first, count int) []*host.Stream {
 	out := make([]*host.Stream, len(ms))
 	for k, m := range ms {
 		if m.state.Done {
 			continue
 		}
-		reqs := make([]task.Request, count)
-		for i := range reqs {
-			reqs[i] = task.Request{
+		reqs := make([]task.Request, 0, count-first)
+		for i := first; i < count; i++ {
+			reqs = append(reqs, task.Request{
 				Task: m.run.Config.Task, Params: m.cu.requestParams(m.state),
 				N: m.state.N, B: m.run.Config.Batch, Seed: m.run.Config.Seed,
 				Index: uint64(m.state.Epoch*count + i), Split: split,
-			}
+			})
 		}
 		out[k] = host.Prefetch(ctx, opt.Source, reqs, opt.Prefetch)
 	}
@@ -225,7 +259,17 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 	perStep := ms[0].cu.desc.Labels == task.PerStep
 	lossSum, normSum := make([]float64, K), make([]float64, K)
 	finite, skipped := make([]int, K), make([]int, K)
-	train := streams(ctx, ms, opt, task.Train, steps)
+	nHeads := len(cfg.Readout.Heads)
+	correct := make([][]float64, K)
+	for k := range correct {
+		correct[k] = make([]float64, nHeads)
+	}
+	acc := &sums{lossSum: lossSum, normSum: normSum, finite: finite, skipped: skipped, correct: correct}
+	from, err := acc.resume(ms) // batches done before a stop mid-epoch
+	if err != nil {
+		return err
+	}
+	train := streams(ctx, ms, opt, task.Train, min(from, steps), steps)
 	defer closeAll(train)
 	trainable := make([][]bool, K)
 	weights := make([][]float32, K)
@@ -236,12 +280,9 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 			trainable[k] = make([]bool, len(trainable[k]))
 		}
 	}
-	for s := 0; s < steps; s++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	for s := min(from, steps); s < steps; s++ {
 		in, labels, err := input(train, ms, task.Train, s, b, cfg)
-		if err != nil {
+		if err := stopAt(ctx, err, ens, ms, s, acc); err != nil {
 			return err
 		}
 		out, err := ens.TrainStep(gm.StepInput{Input: in, Labels: labels, PerStep: perStep, HeadWeight: weights, Trainable: trainable}, ms[0].run.Config.Optim)
@@ -260,23 +301,15 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 	}
 	closeAll(train)
 
-	test := streams(ctx, ms, opt, task.Test, testSteps)
+	test := streams(ctx, ms, opt, task.Test, max(from-steps, 0), testSteps)
 	defer closeAll(test)
-	nHeads := len(cfg.Readout.Heads)
-	correct := make([][]float64, K)
-	for k := range correct {
-		correct[k] = make([]float64, nHeads)
-	}
 	cbOn := make([]bool, K)
 	for k := range cbOn {
 		cbOn[k] = true
 	}
-	for s := 0; s < testSteps; s++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	for s := max(from-steps, 0); s < testSteps; s++ {
 		in, labels, err := input(test, ms, task.Test, s, b, cfg)
-		if err != nil {
+		if err := stopAt(ctx, err, ens, ms, steps+s, acc); err != nil {
 			return err
 		}
 		out, err := ens.Eval(gm.EvalInput{Input: in, CBOn: cbOn, PerStep: perStep})
@@ -324,7 +357,11 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 		next, solved := m.cu.step(m.state, st.TestAcc)
 		st.Solved = solved
 		if err := commit(ens, k, m, st, next, solved); err != nil {
-			return err
+			if !stopMember(m, err) {
+				return err
+			}
+			lines = append(lines, err.Error())
+			continue
 		}
 		m.epochsHere++
 		lines = append(lines, progressLine(m, st, start, steps))
@@ -380,6 +417,10 @@ func commit(ens *gm.Ensemble, k int, m *member, st EpochStats, next State, solve
 		return err
 	}
 	shape := ens.Config()
+	if name, i, v, bad := firstNonFinite(shape, w); bad {
+		return &NonFiniteError{Run: d.Path, Epoch: st.Epoch, N: st.N, Param: name, Index: i, Value: v,
+			TrainLoss: st.TrainLoss, Skipped: st.Skipped, Steps: m.run.Config.Steps}
+	}
 	if solved {
 		meta := map[string]string{"n": fmt.Sprint(st.N), "epoch": fmt.Sprint(st.Epoch)}
 		if err := d.SaveCheckpoint(st.N, toTensors(shape, w, ""), meta); err != nil {
@@ -437,18 +478,19 @@ func FromTensors(c gm.Config, ts []safetensors.Tensor, prefix string) (gm.Weight
 	return w, nil
 }
 
-func loadState(d *rundir.Dir, c gm.Config) (w, mom gm.Weights, st State, found bool, err error) {
-	ts, found, err := d.LoadState(&st)
+func loadState(d *rundir.Dir, c gm.Config) (w, mom gm.Weights, st State, partial *Partial, found bool, err error) {
+	var meta resumeMeta
+	ts, found, err := d.LoadState(&meta)
 	if err != nil || !found {
-		return nil, nil, st, found, err
+		return nil, nil, meta.State, nil, found, err
 	}
 	if w, err = FromTensors(c, ts, ""); err != nil {
-		return nil, nil, st, false, err
+		return nil, nil, meta.State, nil, false, err
 	}
 	if mom, err = FromTensors(c, ts, momentumPrefix); err != nil {
-		return nil, nil, st, false, err
+		return nil, nil, meta.State, nil, false, err
 	}
-	return w, mom, st, true, nil
+	return w, mom, meta.State, meta.Partial, true, nil
 }
 
 func progressLine(m *member, st EpochStats, start time.Time, steps int) string {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +47,7 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 	ensembles := fs.String("ensemble", "1", "members K trained together in one graph; a list (1,8,32) measures each")
 	buckets := fs.String("buckets", "", "measure compile, training and test steps per bucket length: a list (8,12,16) or 'all' (every bucket up to the paper's longest sequences)")
 	estimate := fs.Bool("estimate", false, "price the paper profile (one group of K networks, 1000 epochs of 100 + 50 batches of 64) from the per-bucket step times; implies --buckets all")
+	saveCosts := fs.String("save-costs", "", "write the per-bucket step times as a cost table (JSON) for `cbrnn figures --slurm --costs`; with several --ensemble sizes, the largest is the reference and the smallest gives the cost of a member")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,6 +64,9 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 		}
 		models, cfgs = append(models, name), append(cfgs, c)
 	}
+	if *saveCosts != "" && len(cfgs) > 1 {
+		return fmt.Errorf("--save-costs prices one model: give --model a single name, not %q", *mf.model)
+	}
 	if *seqLen <= 0 || *batch <= 0 || *steps <= 0 || *warmup < 0 {
 		return fmt.Errorf("--seq-len, --batch and --steps must be positive, --warmup ≥ 0")
 	}
@@ -70,7 +75,7 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	paper := experiments.Profiles["paper"]
-	if *estimate && *buckets == "" {
+	if (*estimate || *saveCosts != "") && *buckets == "" {
 		*buckets = "all"
 	}
 	var lengths []int
@@ -96,6 +101,7 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(out, why)
+	measured := map[int]costmodel.Costs{} // of the first (with --save-costs, the only) model
 	for i, c := range cfgs {
 		b := benchRun{c: c, B: *batch, steps: *steps, warmup: *warmup, autodiff: *grad == "autodiff"}
 		for _, K := range ks {
@@ -109,6 +115,9 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 			if err != nil {
 				return err
 			}
+			if i == 0 {
+				measured[K] = costs
+			}
 			if *estimate {
 				if err := printEstimate(out, costs, paper, K, *batch); err != nil {
 					return err
@@ -116,7 +125,39 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 			}
 		}
 	}
+	if *saveCosts != "" {
+		t := costTable(measured, backend.Name()+" — "+backend.Description(), models[0], cfgs[0].Count().Total, *batch)
+		if err := costmodel.SaveTable(*saveCosts, t); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "cost table (K=%d, %.3f of a step per member) written to %s\n", t.Members, t.MemberCost, *saveCosts)
+	}
 	return nil
+}
+
+// costTable turns the measurements into a cost table: the largest K is the
+// reference; the cost of a member comes from the smallest K at the bucket
+// nearest the paper's T = 60, or is taken as 1/K (a step costs in proportion
+// to its members, as on the Go backend) when one K was measured.
+func costTable(measured map[int]costmodel.Costs, backend, model string, params, batch int) costmodel.Table {
+	kmin, kmax := 0, 0
+	for k := range measured {
+		if kmin == 0 || k < kmin {
+			kmin = k
+		}
+		kmax = max(kmax, k)
+	}
+	ref := measured[kmax]
+	memberCost := 1 / float64(kmax)
+	if kmin < kmax {
+		bucket := gm.BucketFor(60)
+		if lo, ok := measured[kmin][bucket]; ok {
+			memberCost = max(0, (1-float64(lo.Train)/float64(ref[bucket].Train))/float64(kmax-kmin))
+		}
+	}
+	host, _ := os.Hostname()
+	source := fmt.Sprintf("measured by `cbrnn bench` on %s (%d CPUs) on %s", host, runtime.NumCPU(), time.Now().UTC().Format("2006-01-02"))
+	return costmodel.NewTable(backend, source, model, params, kmax, batch, memberCost, ref)
 }
 
 // benchRun holds what every measurement shares.

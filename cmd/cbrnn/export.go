@@ -10,8 +10,10 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/rundir"
@@ -29,7 +31,10 @@ const exportUsage = `usage: cbrnn export RUN --n N --out FILE.safetensors
 
 Writes the weights of the model that solved N (PyTorch names, [out, in]
 layout, float32) to FILE, atomically, with the run's config JSON under the
-metadata key "cbrnn_config" and N under "n". --final exports the latest
+metadata key "cbrnn_config" and N under "n". FILE may be a folder (an
+existing one, or a path ending in /): the file is then RUN-N005.safetensors
+or RUN-final.safetensors in it, and its path is printed. The tensors are
+checked against the model in the run's config.json first. --final exports the latest
 weights from the run's resume state instead (the tensors named as in its
 checkpoints; the state's meta goes under "cbrnn_state", and there is no "n"). --list prints the Ns that have a checkpoint.
 
@@ -89,6 +94,10 @@ func runExport(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	dest, err := exportPath(*out, d.Path, *final, *n)
+	if err != nil {
+		return err
+	}
 
 	var ts []safetensors.Tensor
 	var meta map[string]string
@@ -105,13 +114,60 @@ func runExport(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := fitsConfig(d, ts, *final, *n); err != nil {
+		return err
+	}
 	meta["cbrnn_config"] = string(cfg)
 	addAuthorsMeta(meta, d)
 	if _, ok := meta["format"]; !ok {
 		meta["format"] = "pt" // what Hugging Face loaders expect of PyTorch weights
 	}
-	if err := safetensors.WriteFile(*out, ts, meta); err != nil {
-		return fmt.Errorf("cannot write %s: %w", *out, err)
+	if err := safetensors.WriteFile(dest, ts, meta); err != nil {
+		return fmt.Errorf("cannot write %s: %w", dest, err)
+	}
+	if dest != *out {
+		fmt.Fprintln(stdout, dest)
+	}
+	return nil
+}
+
+// exportPath is where the export goes: out itself, or, when out names a
+// folder (an existing one, or any path ending in a separator), a file in it
+// named after the run and what is exported (RUN-N005.safetensors,
+// RUN-final.safetensors).
+func exportPath(out, run string, final bool, n int) (string, error) {
+	st, err := os.Stat(out)
+	isDir := err == nil && st.IsDir()
+	if !isDir && !strings.HasSuffix(out, string(filepath.Separator)) {
+		return out, nil
+	}
+	if !isDir {
+		return "", fmt.Errorf("--out %s names a folder that does not exist; create it, or give a file name", out)
+	}
+	what := fmt.Sprintf("N%03d", n)
+	if final {
+		what = "final"
+	}
+	return filepath.Join(out, filepath.Base(filepath.Clean(run))+"-"+what+".safetensors"), nil
+}
+
+// fitsConfig checks the exported tensors against the shapes the run's
+// config.json gives its model, so that a checkpoint replaced by another
+// model's weights is refused rather than exported under this run's config.
+func fitsConfig(d *rundir.Dir, ts []safetensors.Tensor, final bool, n int) error {
+	var c trainer.Config
+	if err := d.ReadConfig(&c); err != nil {
+		return err
+	}
+	if err := c.Model.Validate(); err != nil {
+		return fmt.Errorf("run %s: the model in its %s is not valid (%w), so its weights cannot be checked", d.Path, rundir.ConfigFile, err)
+	}
+	what := fmt.Sprintf("the checkpoint of N=%d (%s)", n, filepath.Join(d.Path, rundir.CheckpointsDir, fmt.Sprintf("N%03d.safetensors", n)))
+	if final {
+		what = fmt.Sprintf("the resume state (%s)", filepath.Join(d.Path, rundir.StateFile))
+	}
+	if _, err := trainer.FromTensors(c.Model, ts, ""); err != nil {
+		return fmt.Errorf("run %s: %s does not fit the run's config: %w", d.Path, what, err)
 	}
 	return nil
 }

@@ -27,6 +27,18 @@ func register(name, summary string, run func(ctx context.Context, args []string)
 	commands[name] = command{summary: summary, run: run}
 }
 
+// afterInterrupt says, per command, what an interruption keeps and how to
+// go on; commands without an entry get the generic line.
+var afterInterrupt = map[string]string{
+	"train":   "finished epochs are saved; continue with the same command and --resume",
+	"figures": "finished runs are kept in runs/, and rerunning the same command resumes the interrupted ones",
+}
+
+// QuietInterruptEnv, set to 1, makes an interrupted command exit with
+// status 130 without a word: scripts that run cbrnn (reproduce.sh) say
+// themselves, in one line, what was interrupted.
+const QuietInterruptEnv = "CBRNN_QUIET_INTERRUPT"
+
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: cbrnn <command> [flags]\n\ncommands:")
 	names := make([]string, 0, len(commands))
@@ -58,6 +70,25 @@ func main() {
 	if err := cmd.run(ctx, os.Args[2:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
+		}
+		// A command may choose its exit status (slurm-task's "requeue me",
+		// which a SIGTERM from Slurm asks for): it wins over the interrupt.
+		var coded interface{ ExitCode() int }
+		if errors.As(err, &coded) {
+			fmt.Fprintf(os.Stderr, "cbrnn %s: %v\n", os.Args[1], err)
+			os.Exit(coded.ExitCode())
+		}
+		if ctx.Err() != nil {
+			// Ctrl-C or SIGTERM: one line, not "context canceled" (nor the
+			// "task host is closed" of a request cut short).
+			if os.Getenv(QuietInterruptEnv) != "1" {
+				hint := afterInterrupt[os.Args[1]]
+				if hint == "" {
+					hint = "nothing was lost that a rerun cannot redo"
+				}
+				fmt.Fprintf(os.Stderr, "cbrnn %s: interrupted; %s\n", os.Args[1], hint)
+			}
+			os.Exit(130)
 		}
 		fmt.Fprintf(os.Stderr, "cbrnn %s: %v\n", os.Args[1], err)
 		os.Exit(1)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/cbrnn/cbrnn/experiments"
 	"github.com/cbrnn/cbrnn/taskplugins/host"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 	"github.com/cbrnn/cbrnn/taskplugins/template"
@@ -29,7 +30,9 @@ sample  prints one small batch with its labels.
 new     writes DIR/NAME/main.go from the template; then run 'make plugins'.
 
 Plugins are looked for in $CBRNN_TASK_PATH, else taskplugins/bin (built by
-'make plugins'); --path overrides both.
+'make plugins') of the repository found from $CBRNN_ROOT, the working
+directory or the cbrnn binary, as 'cbrnn train' does; --path overrides
+both. 'list' fails (exit status 1) when any plugin found cannot be used.
 `
 
 // runTasks is the tasks command.
@@ -69,18 +72,15 @@ func tasksList(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	h, err := host.Open(ctx, host.Options{Path: *path})
+	where := experiments.PluginPath(*path)
+	h, err := host.Open(ctx, host.Options{Path: where})
 	if err != nil {
 		return err
 	}
 	defer h.Close()
 	plugins := h.Plugins()
 	if len(plugins) == 0 {
-		p := *path
-		if p == "" {
-			p = host.DefaultPath()
-		}
-		return fmt.Errorf("no task plugins in %s: build them with 'make plugins' or set %s", p, host.PathEnv)
+		return fmt.Errorf("no task plugins in %s: build them with 'make plugins' or set %s", where, host.PathEnv)
 	}
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tVERSION\tINPUTS\tHEADS (classes)\tN\tPARAMS\tDESCRIPTION")
@@ -99,6 +99,9 @@ func tasksList(ctx context.Context, args []string, out io.Writer) error {
 	}
 	for _, p := range problems {
 		fmt.Fprintln(out, "\n"+p)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d of %d task plugins in %s cannot be used (the reasons are listed above)", len(problems), len(plugins), where)
 	}
 	return nil
 }
@@ -169,7 +172,7 @@ func tasksSample(ctx context.Context, args []string, out io.Writer) error {
 	if len(ps) == 0 {
 		r.Params = nil
 	}
-	h, err := host.Open(ctx, host.Options{Path: *path})
+	h, err := host.Open(ctx, host.Options{Path: experiments.PluginPath(*path)})
 	if err != nil {
 		return err
 	}

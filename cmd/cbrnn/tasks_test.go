@@ -35,8 +35,10 @@ func TestTasksList(t *testing.T) {
 	}
 	t.Setenv("CBRNN_TASK_PATH", dir)
 	var out bytes.Buffer
-	if err := tasksCmd(context.Background(), []string{"list"}, &out); err != nil {
-		t.Fatal(err)
+	// Issue 13.6: an unusable plugin makes the listing fail (exit status 1).
+	err := tasksCmd(context.Background(), []string{"list"}, &out)
+	if err == nil || !strings.Contains(err.Error(), "1 of 3 task plugins in "+dir+" cannot be used") {
+		t.Fatalf("list with an unusable plugin: %v", err)
 	}
 	s := out.String()
 	for _, want := range []*regexp.Regexp{
@@ -48,6 +50,35 @@ func TestTasksList(t *testing.T) {
 		if !want.MatchString(s) {
 			t.Errorf("list output lacks %v:\n%s", want, s)
 		}
+	}
+}
+
+// Issue 13.6: `tasks list` finds the plugins from any working directory,
+// the way `train` does (the repository found from $CBRNN_ROOT, the working
+// directory or the binary), and succeeds when all are usable.
+func TestTasksListFromElsewhere(t *testing.T) {
+	root := t.TempDir()
+	bin := filepath.Join(root, "taskplugins", "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plugintest.Build(bin, "taskplugins/dms"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if left := plugintest.Children(bin); len(left) > 0 {
+			t.Errorf("plugin processes left: %v", left)
+		}
+	})
+	t.Setenv("CBRNN_TASK_PATH", "")
+	t.Setenv("CBRNN_ROOT", root)
+	t.Chdir(t.TempDir())
+	var out bytes.Buffer
+	if err := tasksCmd(context.Background(), []string{"list"}, &out); err != nil {
+		t.Fatalf("list from another working directory: %v", err)
+	}
+	if !regexp.MustCompile(`(?m)^dms\s+1\.0\.0`).MatchString(out.String()) {
+		t.Errorf("list output lacks dms:\n%s", out.String())
 	}
 }
 

@@ -41,16 +41,20 @@ func runTrain(ctx context.Context, args []string) error {
 		tparams  = paramFlag{}
 	)
 	fs.Var(tparams, "task-param", "task parameter key=value (repeatable)")
+	acceptPlugin := fs.Bool("accept-plugin-change", false, "resume even though the task plugin changed since the run was trained (recorded in provenance.json)")
+	acceptNumerics := fs.Bool("accept-numerics-change", false, "resume even though this build's numerics (SIMD kernels, backend) differ from the run's")
+	batchTimeout := fs.Duration("batch-timeout", 0, "longest a task plugin may take to serve one batch (0: $CBRNN_BATCH_TIMEOUT, else the plugin's manifest entry, else 10s)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return errors.New("--out DIR is required")
 	}
-	if *seeds < 1 {
-		return fmt.Errorf("--seeds must be at least 1, got %d", *seeds)
+	// Everything is checked before anything is written (issue 13).
+	if err := checkFlagDomains(fs, trainDomains); err != nil {
+		return err
 	}
-	env, err := experiments.Open(ctx, experiments.Options{})
+	env, err := experiments.Open(ctx, experiments.Options{BatchTimeout: *batchTimeout})
 	if err != nil {
 		return err
 	}
@@ -77,9 +81,17 @@ func runTrain(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("--import: %w", err) // names the file, its format and what does not fit
 		}
+		if err := trainer.CheckFinite(m, w, "--import "+*imp+": its weights"); err != nil {
+			return err
+		}
 		initW = w
 	}
-	var rs []trainer.Run
+	type planned struct {
+		c      trainer.Config
+		dir    string
+		action outAction
+	}
+	var plans []planned
 	for i := 0; i < *seeds; i++ {
 		c := trainer.Paper(*taskName, m, *seed+uint64(i))
 		c.ModelName, c.Regime, c.FixedN = model, *regime, *fixedN
@@ -95,17 +107,32 @@ func runTrain(ctx context.Context, args []string) error {
 			c.TaskParams = tparams
 		}
 		c.InitHash = initHash
-		if err := c.Validate(); err != nil {
-			return err
+		if i == 0 { // the seeds' configs differ in the seed alone
+			if _, err := trainer.Preflight(ctx, env.Source, c); err != nil {
+				return err
+			}
 		}
 		dir := *out
 		if *seeds > 1 {
 			dir = filepath.Join(*out, fmt.Sprintf("seed%d", c.Seed))
 		}
-		if !*resume {
-			if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
-				return fmt.Errorf("%s already holds a run: pass --resume to continue it, or choose another --out", dir)
+		action, err := checkOut(dir, *resume)
+		if err != nil {
+			return err
+		}
+		plans = append(plans, planned{c, dir, action})
+	}
+	if err := checkMemory(env.Backend, plans[0].c, len(plans), desc); err != nil {
+		return err
+	}
+	var rs []trainer.Run
+	for _, p := range plans {
+		c, dir := p.c, p.dir
+		if p.action == outClear {
+			if _, err := rundir.ClearUnstarted(dir, trainer.ProvenanceFile); err != nil {
+				return err
 			}
+			fmt.Fprintf(os.Stderr, "%s held a start that never completed an epoch; starting afresh\n", dir)
 		}
 		d, err := rundir.Create(dir, c)
 		if err != nil {
@@ -129,9 +156,6 @@ func runTrain(ctx context.Context, args []string) error {
 		}
 		defer unlock()
 	}
-	err = trainer.Train(ctx, rs, trainer.Options{Backend: env.Backend, Source: env.Source, Progress: os.Stdout})
-	if errors.Is(err, context.Canceled) {
-		fmt.Fprintln(os.Stderr, "interrupted: finished epochs are saved; continue with --resume")
-	}
-	return err
+	return trainer.Train(ctx, rs, trainer.Options{Backend: env.Backend, Source: env.Source, Progress: os.Stdout,
+		Accept: trainer.Accept{PluginChange: *acceptPlugin, NumericsChange: *acceptNumerics}})
 }

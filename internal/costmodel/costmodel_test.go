@@ -93,3 +93,71 @@ func TestEpochAndRun(t *testing.T) {
 		t.Errorf("paper N=2: %v, want %.3f ms", d, want)
 	}
 }
+
+func TestTableScaling(t *testing.T) {
+	ms := time.Millisecond
+	ref := NewTable("go", "measured in a test", "cb-rnn", 1000, 8, 64, 1.0/8, Costs{
+		8:  {Train: 80 * ms, Eval: 16 * ms, Compile: 2 * time.Second},
+		12: {Train: 120 * ms, Eval: 24 * ms, Compile: 3 * time.Second},
+	})
+	for _, tc := range []struct {
+		name                   string
+		params, members, batch int
+		train8                 time.Duration
+	}{
+		{"the reference itself", 1000, 8, 64, 80 * ms},
+		{"half the members costs half (linear backend)", 1000, 4, 64, 40 * ms},
+		{"one member", 1000, 1, 64, 10 * ms},
+		{"twice the parameters", 2000, 8, 64, 160 * ms},
+		{"half the batch", 1000, 8, 32, 40 * ms},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ref.For(tc.params, tc.members, tc.batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := c[8].Train - tc.train8; d < -time.Microsecond || d > time.Microsecond {
+				t.Errorf("bucket 8 training step %v, want %v", c[8].Train, tc.train8)
+			}
+			if c[12].Compile != 3*time.Second {
+				t.Errorf("compile %v was scaled", c[12].Compile)
+			}
+		})
+	}
+	path := t.TempDir() + "/t.json"
+	if err := SaveTable(path, ref); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadTable(path)
+	if err != nil || back.Source != ref.Source || len(back.Buckets) != 2 || back.Buckets[1].TrainMS != 120 {
+		t.Fatalf("round trip: %+v, %v", back, err)
+	}
+	bad := ref
+	bad.Source = ""
+	if err := SaveTable(path, bad); err == nil || !strings.Contains(err.Error(), "source") {
+		t.Errorf("a table without a source was saved: %v", err)
+	}
+}
+
+// TestGPUAssumption pins the assumed H200 table to SPEC §7's figure: at the
+// measured length a step costs 4.3 ms, at B=512 (8 members of 64) 6.7 ms.
+func TestGPUAssumption(t *testing.T) {
+	tb := GPUAssumption(145)
+	if !strings.HasPrefix(tb.Source, "ASSUMPTION") {
+		t.Errorf("the assumed table does not say so: %q", tb.Source)
+	}
+	c, err := tb.For(41922, 1, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ms64(c[48].Train) * 60 / 48; math.Abs(got-4.3) > 1e-4 {
+		t.Errorf("one network at T=60 costs %.3f ms, SPEC §7 says 4.3", got)
+	}
+	c8, _ := tb.For(41922, 8, 64)
+	if got := ms64(c8[48].Train) * 60 / 48; math.Abs(got-6.7) > 1e-4 {
+		t.Errorf("eight networks at T=60 cost %.3f ms, SPEC §7 says 6.7 for 512 trials", got)
+	}
+	if last := tb.Buckets[len(tb.Buckets)-1].T; last < 145 {
+		t.Errorf("buckets stop at %d, below the longest sequence 145", last)
+	}
+}

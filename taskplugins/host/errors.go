@@ -19,6 +19,7 @@ var (
 	ErrRefused    = errors.New("plugin refused the request")
 	ErrBadRequest = errors.New("request outside the task's declaration, not sent")
 	ErrClosed     = errors.New("task host is closed")
+	ErrNotPlugin  = errors.New("not a task plugin binary")
 )
 
 // Error is a failure of one plugin. It names the plugin, its binary, the

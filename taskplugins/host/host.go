@@ -1,17 +1,23 @@
 // Package host runs task plugins for the trainer and the CLI: it finds the
 // binaries, checks them against the build's SHA-256 manifest, launches each
-// lazily (one process per task, reused), validates every batch, restarts a
-// crashed plugin once, and kills every child on Close, on cancellation of
-// the context given to Open, and (through the kernel) when the host process
-// dies. It implements task.Source, the trainer's only view of tasks.
+// lazily (one process per task, reused) from a verified private copy,
+// validates every batch, restarts a crashed plugin once, and kills every
+// child (and its process group) on Close, on cancellation of the context
+// given to Open, and (through the kernel) when the host process dies. Its
+// plugins' sockets and temporary files live in a private folder that Close
+// removes, and that the next host removes if this one was killed. It
+// implements task.Source, the trainer's only view of tasks.
 package host
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -36,6 +43,16 @@ import (
 // separated by os.PathListSeparator, each with its own manifest.json.
 const PathEnv = "CBRNN_TASK_PATH"
 
+// TimeoutEnv sets Options.Timeout when it is zero: a Go duration ("30s").
+const TimeoutEnv = "CBRNN_BATCH_TIMEOUT"
+
+// DefaultTimeout bounds one batch when nothing else does.
+const DefaultTimeout = 10 * time.Second
+
+// pluginEnv tells a plugin process (and the tests' process table) which
+// binary it was verified as, since it runs from a private copy.
+const pluginEnv = "CBRNN_TASK_PLUGIN"
+
 // DefaultDir is where `make plugins` puts the binaries, relative to the
 // repository root.
 const DefaultDir = "taskplugins/bin"
@@ -47,8 +64,12 @@ type Options struct {
 	// working directory upwards (so notebooks and tests in subdirectories
 	// find the repository's plugins).
 	Path string
-	// Timeout bounds one Batch call; default 10 s. A plugin that does not
-	// answer in time is killed (and restarted on the next request).
+	// Timeout bounds one request's service time: a plugin with requests
+	// waiting that delivers no batch for this long is killed (and restarted
+	// on the next request). Time a request spends queued behind others in
+	// a plugin that serves one at a time does not count. Zero means
+	// $CBRNN_BATCH_TIMEOUT, else the plugin's entry in its manifest's
+	// batch_timeouts, else DefaultTimeout.
 	Timeout time.Duration
 	// StartTimeout bounds launch, handshake and Describe; default 20 s.
 	StartTimeout time.Duration
@@ -58,6 +79,9 @@ type Options struct {
 	// Logger receives go-plugin's logs; default: errors only, to stderr,
 	// so training output stays readable.
 	Logger hclog.Logger
+	// Warnings receives warnings about the plugin folders (one that anyone
+	// may write to); default os.Stderr.
+	Warnings io.Writer
 }
 
 // Plugin is a binary found on the path.
@@ -70,12 +94,17 @@ type Plugin struct {
 
 // Host launches and talks to task plugins. It is safe for concurrent use.
 type Host struct {
-	opts    Options
-	dirs    []string
-	logger  hclog.Logger
-	entries map[string]*entry
-	closed  atomic.Bool
-	stop    func() bool // stops the context watcher
+	opts       Options
+	envTimeout time.Duration // from TimeoutEnv
+	dirs       []string
+	logger     hclog.Logger
+	entries    map[string]*entry
+	closed     atomic.Bool
+	closeOnce  sync.Once
+	stop       func() bool // stops the context watcher
+
+	privMu  sync.Mutex
+	private *privateDir // made at the first launch
 }
 
 var _ task.Source = (*Host)(nil)
@@ -83,9 +112,11 @@ var _ task.Source = (*Host)(nil)
 // entry is one plugin binary and its (at most one) running process.
 type entry struct {
 	Plugin
-	sum []byte // expected SHA-256
+	sum     []byte        // expected SHA-256
+	timeout time.Duration // longest service time of one request
 
 	mu       sync.Mutex
+	staged   string // the verified private copy that runs
 	proc     *proc
 	desc     *task.Description
 	restarts int
@@ -98,14 +129,29 @@ type proc struct {
 	cmd    *exec.Cmd
 	stderr *tail
 	pid    int
+
+	// The service-time watchdog: requests in flight, and when the plugin
+	// last delivered a batch (or received a request while idle).
+	mu       sync.Mutex
+	inflight int
+	progress time.Time
 }
 
-// Open finds the plugins; it launches nothing. When ctx is cancelled the
+// Open finds the plugins; it launches nothing, but ends what dead hosts
+// left behind (see cleanStale). When ctx is cancelled the
 // host closes itself, killing every plugin (cbrnn's main cancels its context
 // on Ctrl-C and SIGTERM).
 func Open(ctx context.Context, opts Options) (*Host, error) {
-	if opts.Timeout <= 0 {
-		opts.Timeout = 10 * time.Second
+	var envTimeout time.Duration
+	if v := os.Getenv(TimeoutEnv); v != "" && opts.Timeout <= 0 {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("task plugins: %s=%q is not a positive duration such as 30s", TimeoutEnv, v)
+		}
+		envTimeout = d
+	}
+	if opts.Warnings == nil {
+		opts.Warnings = os.Stderr
 	}
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 20 * time.Second
@@ -116,7 +162,7 @@ func Open(ctx context.Context, opts Options) (*Host, error) {
 	if opts.Path == "" {
 		opts.Path = DefaultPath()
 	}
-	h := &Host{opts: opts, logger: opts.Logger, entries: map[string]*entry{}}
+	h := &Host{opts: opts, envTimeout: envTimeout, logger: opts.Logger, entries: map[string]*entry{}}
 	if h.logger == nil {
 		h.logger = hclog.New(&hclog.LoggerOptions{Name: "taskplugins", Level: hclog.Error, Output: os.Stderr})
 	}
@@ -133,6 +179,7 @@ func Open(ctx context.Context, opts Options) (*Host, error) {
 			return nil, err
 		}
 	}
+	cleanStaleHosts()
 	if ctx != nil {
 		h.stop = context.AfterFunc(ctx, func() { h.Close() })
 	}
@@ -160,7 +207,10 @@ func DefaultPath() string {
 	return DefaultDir
 }
 
-// scan adds the executables of dir; earlier directories win.
+// scan adds the executables of dir; earlier directories win. What cannot
+// be a plugin (a symbolic link, a folder, a file that is not executable)
+// is listed with the reason it is skipped, so that it is not skipped
+// without a word.
 func (h *Host) scan(dir string) error {
 	files, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -168,6 +218,9 @@ func (h *Host) scan(dir string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("task plugins: %w", err)
+	}
+	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o002 != 0 {
+		fmt.Fprintf(h.opts.Warnings, "warning: task plugin folder %s is world-writable: anyone on this machine can replace its plugins and its manifest; chmod o-w it\n", dir)
 	}
 	m, merr := ReadManifest(dir)
 	for _, f := range files {
@@ -178,11 +231,20 @@ func (h *Host) scan(dir string) error {
 		if _, dup := h.entries[name]; dup {
 			continue
 		}
+		e := &entry{Plugin: Plugin{Name: name, Path: filepath.Join(dir, name)}}
+		h.entries[name] = e
 		info, err := f.Info()
-		if err != nil || !info.Mode().IsRegular() || info.Mode()&0o111 == 0 {
+		if err != nil {
+			e.Err = e.fail(nil, ErrNotPlugin, err)
 			continue
 		}
-		e := &entry{Plugin: Plugin{Name: name, Path: filepath.Join(dir, name)}}
+		if skip := notPlugin(e.Path, info); skip != "" {
+			e.Err = e.fail(nil, ErrNotPlugin, fmt.Errorf("%s %s, so it is skipped", e.Path, skip))
+			continue
+		}
+		if info.Mode().Perm()&0o002 != 0 {
+			fmt.Fprintf(h.opts.Warnings, "warning: task plugin %s is world-writable: anyone on this machine can change it; chmod o-w it\n", e.Path)
+		}
 		switch {
 		case merr != nil:
 			e.Err = e.fail(nil, ErrUnverified, fmt.Errorf("no usable manifest in %s (%v); rebuild with `make plugins`", dir, merr))
@@ -196,9 +258,48 @@ func (h *Host) scan(dir string) error {
 			}
 			e.sum = sum
 		}
-		h.entries[name] = e
+		e.timeout = h.timeoutFor(name, m)
 	}
 	return nil
+}
+
+// notPlugin says why a directory entry cannot be a plugin binary, or "".
+func notPlugin(path string, info fs.FileInfo) string {
+	switch mode := info.Mode(); {
+	case mode&fs.ModeSymlink != 0:
+		target, _ := os.Readlink(path)
+		return fmt.Sprintf("is a symbolic link (to %s): the host runs only regular files, verified against the manifest; put the binary built by `make plugins` there instead", target)
+	case mode.IsDir():
+		return "is a folder, not a plugin binary"
+	case !mode.IsRegular():
+		return "is not a regular file"
+	case mode.Perm()&0o111 == 0:
+		return "is not executable (plugins are built by `make plugins`)"
+	}
+	return ""
+}
+
+// timeoutFor resolves a plugin's batch timeout: the option, else the
+// environment, else its manifest entry, else DefaultTimeout.
+func (h *Host) timeoutFor(name string, m *Manifest) time.Duration {
+	switch {
+	case h.opts.Timeout > 0:
+		return h.opts.Timeout
+	case h.envTimeout > 0:
+		return h.envTimeout
+	case m != nil && m.BatchTimeouts[name] != "":
+		d, _ := time.ParseDuration(m.BatchTimeouts[name]) // checked by ReadManifest
+		return d
+	}
+	return DefaultTimeout
+}
+
+// Timeout is the batch timeout in force for the named plugin.
+func (h *Host) Timeout(name string) time.Duration {
+	if e, ok := h.entries[name]; ok && e.timeout > 0 {
+		return e.timeout
+	}
+	return DefaultTimeout
 }
 
 // Plugins lists the binaries found, sorted by name.
@@ -248,6 +349,18 @@ func (h *Host) Describe(ctx context.Context, name string) (task.Description, err
 	return *e.desc, nil
 }
 
+// Binary names the binary that serves the task and its SHA-256 as the
+// manifest gives it (the host runs only bytes with that hash), for a run
+// to record what made its data; ok is false for an unknown or unusable
+// plugin.
+func (h *Host) Binary(name string) (path, sha256 string, ok bool) {
+	e, found := h.entries[name]
+	if !found || e.Err != nil || len(e.sum) == 0 {
+		return "", "", false
+	}
+	return e.Path, hex.EncodeToString(e.sum), true
+}
+
 // PID is the process id of name's plugin, 0 when it is not running.
 func (h *Host) PID(name string) int {
 	e, ok := h.entries[name]
@@ -285,10 +398,7 @@ func (h *Host) Batch(ctx context.Context, r task.Request) (*task.Batch, error) {
 		if err != nil {
 			return nil, withRequest(err, r)
 		}
-		cctx, cancel := context.WithTimeout(ctx, h.opts.Timeout)
-		resp, err := p.stub.Batch(cctx, req)
-		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
-		cancel()
+		resp, timedOut, err := p.call(ctx, e.timeout, req)
 		switch {
 		case err == nil:
 			b, err := wire.BatchFromProto(resp)
@@ -304,7 +414,12 @@ func (h *Host) Batch(ctx context.Context, r task.Request) (*task.Batch, error) {
 			return nil, fmt.Errorf("%v: %w", r, ctx.Err())
 		case timedOut:
 			h.discard(e, p, true)
-			return nil, e.fail(&r, ErrTimeout, fmt.Errorf("no answer within %v; killed pid %d (the next request starts a fresh process)", h.opts.Timeout, p.pid))
+			detail := fmt.Sprintf("no batch within %v of service time; killed pid %d (the next request starts a fresh process). A task this slow can be given more time with --batch-timeout, $%s or batch_timeouts in its manifest",
+				e.timeout, p.pid, TimeoutEnv)
+			if words := p.stderr.text(); words != "" {
+				detail += "; last words: " + words
+			}
+			return nil, e.fail(&r, ErrTimeout, errors.New(detail))
 		case p.dead(err):
 			detail := p.exitDetail()
 			if !retried && h.restart(e, p) {
@@ -370,46 +485,125 @@ func (h *Host) running(e *entry) (*proc, error) {
 	return p, nil
 }
 
-// start launches e's binary, performs the go-plugin handshake (which checks
-// the SHA-256 first) and asks for the declaration.
+// privateFolder returns the host's private folder, making it at the first
+// launch (which also cleans up the stale folders of dead hosts).
+func (h *Host) privateFolder() (string, error) {
+	h.privMu.Lock()
+	defer h.privMu.Unlock()
+	if h.private == nil {
+		p, err := newPrivateDir()
+		if err != nil {
+			return "", err
+		}
+		h.private = p
+	}
+	return h.private.path, nil
+}
+
+// stage copies e's binary into the private folder, hashing the bytes as it
+// copies them, and returns the copy if they match the manifest. The copy is
+// what runs: it is read-only, in a folder only this user can enter, so the
+// program that runs is exactly the one that was verified, whatever happens
+// to e.Path meanwhile. (Hashing e.Path and then executing e.Path, as
+// go-plugin's SecureConfig does, runs whatever is there at exec time.)
+func (h *Host) stage(e *entry, priv string) (string, error) {
+	if e.staged != "" {
+		return e.staged, nil
+	}
+	src, err := os.Open(e.Path)
+	if err != nil {
+		return "", e.fail(nil, ErrHandshake, err)
+	}
+	defer src.Close()
+	bin := filepath.Join(priv, "bin")
+	tmp, err := os.CreateTemp(bin, "."+e.Name+"-*")
+	if err != nil {
+		return "", e.fail(nil, ErrHandshake, fmt.Errorf("copying into the private folder: %w", err))
+	}
+	sum := sha256.New()
+	_, err = io.Copy(io.MultiWriter(tmp, sum), src)
+	if err == nil {
+		err = tmp.Chmod(0o500)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", e.fail(nil, ErrHandshake, fmt.Errorf("copying into the private folder: %w", err))
+	}
+	if !bytes.Equal(sum.Sum(nil), e.sum) {
+		os.Remove(tmp.Name())
+		return "", e.fail(nil, ErrUnverified, fmt.Errorf("SHA-256 of %s does not match %s (modified or replaced since the build); rebuild with `make plugins`",
+			e.Path, filepath.Join(filepath.Dir(e.Path), ManifestFile)))
+	}
+	dst := filepath.Join(bin, e.Name)
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		os.Remove(tmp.Name())
+		return "", e.fail(nil, ErrHandshake, err)
+	}
+	e.staged = dst
+	return dst, nil
+}
+
+// pluginEnviron is the environment of a plugin process: the host's, with
+// the plugin's sockets and temporary files sent to the private folder, and
+// the marks that let a later host find its processes.
+func pluginEnviron(priv, binary string) []string {
+	set := map[string]string{
+		plugin.EnvUnixSocketDir: priv,
+		"TMPDIR":                filepath.Join(priv, "tmp"),
+		privateEnv:              priv,
+		pluginEnv:               binary,
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); set[k] == "" {
+			env = append(env, kv)
+		}
+	}
+	for k, v := range set {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// start launches e's verified copy, performs the go-plugin handshake and
+// asks for the declaration.
 func (h *Host) start(e *entry) (*proc, task.Description, error) {
-	cmd := exec.Command(e.Path)
-	killWithParent(cmd)
-	p := &proc{cmd: cmd, stderr: &tail{max: 2048}}
-	p.client = plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  wire.Handshake,
-		Plugins:          wire.PluginSet(nil),
-		Cmd:              cmd,
-		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		SecureConfig:     &plugin.SecureConfig{Checksum: e.sum, Hash: sha256.New()},
-		Logger:           h.logger,
-		StartTimeout:     h.opts.StartTimeout,
-		Stderr:           p.stderr,
-		SyncStderr:       p.stderr, // what the plugin writes to os.Stderr
-		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(wire.MaxMessage), grpc.MaxCallSendMsgSize(wire.MaxMessage))},
-	})
+	priv, err := h.privateFolder()
+	if err != nil {
+		return nil, task.Description{}, e.fail(nil, ErrHandshake, err)
+	}
+	path, err := h.stage(e, priv)
+	if err != nil {
+		return nil, task.Description{}, err
+	}
+	var p *proc
+	var rpc plugin.ClientProtocol
+	// A just-written binary can be briefly "busy" when another goroutine
+	// forks meanwhile (the child holds the write descriptor until it
+	// execs): retry then.
+	for try := 0; ; try++ {
+		p, rpc, err = h.launch(e, path, priv)
+		if err == nil || !errors.Is(err, syscall.ETXTBSY) || try == 20 {
+			break
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
 	fail := func(kind, err error) (*proc, task.Description, error) {
-		p.client.Kill()
+		kill(p, true)
 		if s := p.stderr.text(); s != "" && kind != ErrUnverified {
 			err = fmt.Errorf("%w; plugin stderr: %s", err, s)
 		}
 		return nil, task.Description{}, e.fail(nil, kind, err)
 	}
-	rpc, err := p.client.Client()
 	if err != nil {
-		switch {
-		case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
-			return fail(ErrUnverified, fmt.Errorf("SHA-256 of %s does not match %s (modified or replaced since the build); rebuild with `make plugins`",
-				e.Path, filepath.Join(filepath.Dir(e.Path), ManifestFile)))
-		case strings.Contains(err.Error(), "incompatible API version"):
+		if strings.Contains(err.Error(), "incompatible API version") {
 			return fail(ErrHandshake, fmt.Errorf("it speaks another task protocol version than this host (v%d); rebuild it against this cbrnn with `make plugins`: %w",
 				wire.ProtocolVersion, err))
 		}
 		return fail(ErrHandshake, err)
-	}
-	if cmd.Process != nil {
-		p.pid = cmd.Process.Pid
 	}
 	raw, err := rpc.Dispense(wire.PluginName)
 	if err != nil {
@@ -430,6 +624,81 @@ func (h *Host) start(e *entry) (*proc, task.Description, error) {
 		return fail(ErrHandshake, err)
 	}
 	return p, d, nil
+}
+
+// launch starts the process at path and performs the handshake. Its
+// argv[0] is the plugin's own path, so it knows its name and the process
+// table shows which plugin it is.
+func (h *Host) launch(e *entry, path, priv string) (*proc, plugin.ClientProtocol, error) {
+	cmd := exec.Command(path)
+	cmd.Args[0] = e.Path
+	cmd.Env = pluginEnviron(priv, e.Path)
+	killWithParent(cmd)
+	p := &proc{cmd: cmd, stderr: &tail{max: 2048}}
+	p.client = plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  wire.Handshake,
+		Plugins:          wire.PluginSet(nil),
+		Cmd:              cmd,
+		SkipHostEnv:      true, // cmd.Env has it, with the private folder's settings
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		Logger:           h.logger,
+		StartTimeout:     h.opts.StartTimeout,
+		Stderr:           p.stderr,
+		SyncStderr:       p.stderr, // what the plugin writes to os.Stderr
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(wire.MaxMessage), grpc.MaxCallSendMsgSize(wire.MaxMessage))},
+	})
+	rpc, err := p.client.Client()
+	if cmd.Process != nil {
+		p.pid = cmd.Process.Pid
+	}
+	return p, rpc, err
+}
+
+// call sends one Batch request under the service-time watchdog: it gives
+// up (timedOut) when the plugin, with requests waiting, has delivered no
+// batch for timeout. A request queued behind others in a plugin that
+// serves one at a time is thus not timed out while those before it are
+// being served; a plugin that stops answering is, after timeout.
+func (p *proc) call(ctx context.Context, timeout time.Duration, req *taskpb.BatchRequest) (*taskpb.BatchResponse, bool, error) {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	p.mu.Lock()
+	if p.inflight == 0 {
+		p.progress = time.Now()
+	}
+	p.inflight++
+	p.mu.Unlock()
+	var timedOut atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				p.mu.Lock()
+				idle := time.Since(p.progress)
+				p.mu.Unlock()
+				if idle < timeout {
+					t.Reset(timeout - idle)
+					continue
+				}
+				timedOut.Store(true)
+				cancel()
+				return
+			}
+		}
+	}()
+	resp, err := p.stub.Batch(cctx, req)
+	close(done)
+	p.mu.Lock()
+	p.inflight--
+	p.progress = time.Now()
+	p.mu.Unlock()
+	return resp, timedOut.Load() && ctx.Err() == nil, err
 }
 
 // dead says whether a failed call means the process is gone.
@@ -485,21 +754,29 @@ func (h *Host) discard(e *entry, p *proc, hard bool) {
 	kill(p, hard)
 }
 
-// kill ends a process: hard sends SIGKILL first (for a plugin that hangs);
-// otherwise go-plugin asks it to shut down and kills it after 2 s.
+// kill ends a process and then its process group (what it started):
+// hard sends SIGKILL first (for a plugin that hangs); otherwise go-plugin
+// asks it to shut down and kills it after 2 s.
 func kill(p *proc, hard bool) {
 	if hard && p.cmd.Process != nil {
 		_ = p.cmd.Process.Kill()
 	}
 	p.client.Kill()
+	killGroup(p.pid)
 }
 
 // Close kills every plugin process and waits for them to be reaped. It is
 // idempotent; the host cannot be used afterwards.
 func (h *Host) Close() error {
-	if h.closed.Swap(true) {
-		return nil
-	}
+	// Every caller waits for the one close: the context watcher may be
+	// closing the host while main returns and calls Close on its way out,
+	// and the process must not exit with the private folder half removed.
+	h.closeOnce.Do(h.close)
+	return nil
+}
+
+func (h *Host) close() {
+	h.closed.Store(true)
 	if h.stop != nil {
 		h.stop()
 	}
@@ -515,7 +792,11 @@ func (h *Host) Close() error {
 		}
 	}
 	wg.Wait()
-	return nil
+	h.privMu.Lock()
+	if h.private != nil {
+		h.private.close()
+	}
+	h.privMu.Unlock()
 }
 
 // tail keeps the last max bytes written: a crashed plugin's last words.

@@ -152,7 +152,7 @@ func TestPluginsMatchInProcess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(d, g.Desc) {
+			if !reflect.DeepEqual(d, withoutDomains(g.Desc)) {
 				t.Fatalf("declaration over the wire\n%+v\nin-process\n%+v", d, g.Desc)
 			}
 			for _, n := range []int{2, 9, 30} {
@@ -171,6 +171,16 @@ func TestPluginsMatchInProcess(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withoutDomains is d as it arrives over the wire: parameter domains are
+// checked in the plugin and not sent.
+func withoutDomains(d task.Description) task.Description {
+	d.Params = append([]task.Param(nil), d.Params...)
+	for i := range d.Params {
+		d.Params[i].Domain = nil
+	}
+	return d
 }
 
 func TestDeterminismAcrossProcesses(t *testing.T) {
@@ -394,6 +404,10 @@ const helperEnv = "CBRNN_HOST_TEST_HELPER"
 // helper is the body of a child test process: it starts plugins, prints
 // their pids, then dies as told.
 func helper() {
+	if os.Getenv(helperEnv) == "spawn" {
+		spawnHelper()
+		return
+	}
 	h, err := host.Open(context.Background(), host.Options{Path: os.Getenv("CBRNN_TASK_PATH")})
 	if err != nil {
 		panic(err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 )
 
 // ManifestFile is the name of the manifest in a plugin directory.
@@ -20,6 +21,10 @@ const ManifestFile = "manifest.json"
 type Manifest struct {
 	Version int               `json:"version"`
 	Plugins map[string]string `json:"plugins"` // file name → hex SHA-256
+	// BatchTimeouts gives slow plugins more service time per batch than
+	// host.DefaultTimeout: file name → Go duration ("30s"). build.sh takes
+	// it from a one-line file batch_timeout in the plugin's source folder.
+	BatchTimeouts map[string]string `json:"batch_timeouts,omitempty"`
 }
 
 // ReadManifest reads dir/manifest.json.
@@ -34,6 +39,11 @@ func ReadManifest(dir string) (*Manifest, error) {
 	}
 	if m.Version != 1 {
 		return nil, fmt.Errorf("%s: manifest version %d, want 1", filepath.Join(dir, ManifestFile), m.Version)
+	}
+	for name, v := range m.BatchTimeouts {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			return nil, fmt.Errorf("%s: batch_timeouts[%q] = %q is not a positive duration such as 30s", filepath.Join(dir, ManifestFile), name, v)
+		}
 	}
 	return &m, nil
 }

@@ -117,11 +117,15 @@ func goTool() string {
 }
 
 // Children lists the live processes whose command line starts with a path
-// inside dir (Linux /proc): the plugins a test launched from dir. Tests use
-// it to prove that no plugin outlives its host.
+// inside dir, or whose environment says the host launched them as a plugin
+// of dir (a plugin runs from the host's verified private copy, so a Python
+// plugin's command line names the copy) (Linux /proc): the plugins a test
+// launched from dir. Tests use it to prove that no plugin outlives its
+// host.
 func Children(dir string) []int {
 	var pids []int
 	procs, _ := filepath.Glob("/proc/[0-9]*")
+	prefix := dir + string(filepath.Separator)
 	for _, p := range procs {
 		raw, err := os.ReadFile(filepath.Join(p, "cmdline"))
 		if err != nil || len(raw) == 0 {
@@ -130,8 +134,15 @@ func Children(dir string) []int {
 		args := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
 		hit := false
 		for _, a := range args[:min(len(args), 2)] { // python3 <script> counts too
-			if strings.HasPrefix(a, dir+string(filepath.Separator)) {
+			if strings.HasPrefix(a, prefix) {
 				hit = true
+			}
+		}
+		if env, err := os.ReadFile(filepath.Join(p, "environ")); err == nil {
+			for _, kv := range strings.Split(string(env), "\x00") {
+				if strings.HasPrefix(kv, "CBRNN_TASK_PLUGIN="+prefix) {
+					hit = true
+				}
 			}
 		}
 		if hit {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -75,6 +76,7 @@ func Serve(g task.Generator) {
 // ServeConfig is the go-plugin configuration Serve uses, for plugins that
 // implement the service themselves.
 func ServeConfig(impl taskpb.TaskProviderServer) *plugin.ServeConfig {
+	impl = &keepStderr{TaskProviderServer: impl, fd2: os.Stderr}
 	return &plugin.ServeConfig{
 		HandshakeConfig: wire.Handshake,
 		Plugins:         wire.PluginSet(impl),
@@ -86,6 +88,31 @@ func ServeConfig(impl taskpb.TaskProviderServer) *plugin.ServeConfig {
 			Name: "task-plugin", Level: hclog.Warn, Output: os.Stderr, JSONFormat: true,
 		}),
 	}
+}
+
+// keepStderr points os.Stderr back at the process's own stderr (fd 2) at
+// the first call. go-plugin's Serve redirects os.Stderr into a pipe that it
+// forwards over gRPC; what a plugin writes there just before it crashes
+// dies with the process, and the host reported "nothing on stderr" for a
+// plugin whose last words explained its crash. fd 2 is a pipe the host
+// reads to the end, whatever kills the plugin. The host calls Describe
+// first, always, so the switch happens before any generator runs.
+type keepStderr struct {
+	taskpb.TaskProviderServer
+	fd2  *os.File
+	once sync.Once
+}
+
+func (k *keepStderr) restore() { k.once.Do(func() { os.Stderr = k.fd2 }) }
+
+func (k *keepStderr) Describe(ctx context.Context, r *taskpb.DescribeRequest) (*taskpb.Description, error) {
+	k.restore()
+	return k.TaskProviderServer.Describe(ctx, r)
+}
+
+func (k *keepStderr) Batch(ctx context.Context, r *taskpb.BatchRequest) (*taskpb.BatchResponse, error) {
+	k.restore()
+	return k.TaskProviderServer.Batch(ctx, r)
 }
 
 // WatchParent exits the plugin when its parent goes away. The host also

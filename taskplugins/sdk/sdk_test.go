@@ -24,8 +24,16 @@ func TestServerServesTheGenerator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := wire.DescriptionFromProto(d); !reflect.DeepEqual(got, tasks.Switch.Desc) {
+	wantDesc := tasks.Switch.Desc
+	wantDesc.Params = []task.Param{wantDesc.Params[0]}
+	wantDesc.Params[0].Domain = nil // checked here, in the plugin; not sent
+	if got := wire.DescriptionFromProto(d); !reflect.DeepEqual(got, wantDesc) {
 		t.Fatalf("Describe: %+v", got)
+	}
+	// A value outside a parameter's domain is refused before generating.
+	bad, _ := wire.RequestToProto(task.Request{Task: "switch", N: 4, B: 3, Params: map[string]string{"active": "sideways"}})
+	if _, err := s.Batch(ctx, bad); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), `parameter active = "sideways" is outside its domain: one of "dms", "parity"`) {
+		t.Fatalf("active=sideways: %v", err)
 	}
 	r := task.Request{Task: "switch", N: 4, B: 3, Seed: 2, Index: 9, Params: map[string]string{"active": "parity"}}
 	pr, _ := wire.RequestToProto(r)

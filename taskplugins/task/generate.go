@@ -66,8 +66,8 @@ func (d Description) CheckRequest(r Request) error {
 }
 
 // ResolveParams returns the declared parameters with p's values over the
-// defaults. An undeclared key is an error: a misspelt option must not
-// silently fall back to its default.
+// defaults, each checked against its Domain. An undeclared key is an error:
+// a misspelt option must not silently fall back to its default.
 func (d Description) ResolveParams(p map[string]string) (map[string]string, error) {
 	out := make(map[string]string, len(d.Params))
 	for _, q := range d.Params {
@@ -82,6 +82,11 @@ func (d Description) ResolveParams(p map[string]string) (map[string]string, erro
 			return nil, fmt.Errorf("task %s has no parameter %q (it takes %v)", d.Name, k, keys)
 		}
 		out[k] = v
+	}
+	for _, q := range d.Params {
+		if err := d.checkParam(q, out[q.Key]); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -141,6 +146,14 @@ func (d Description) CheckDescription() error {
 	for h, c := range d.Heads {
 		if c < 2 {
 			return fmt.Errorf("task %s head %d has %d classes", d.Name, h, c)
+		}
+	}
+	for _, p := range d.Params {
+		if err := p.Domain.valid(); err != nil {
+			return fmt.Errorf("task %s: parameter %s declares %v", d.Name, p.Key, err)
+		}
+		if p.Domain.check(p.Default) != nil {
+			return fmt.Errorf("task %s: the default of parameter %s = %q is outside its domain: %s", d.Name, p.Key, p.Default, p.Domain)
 		}
 	}
 	if lo, hi := d.TBounds(d.MinN); lo < 1 || hi < lo {

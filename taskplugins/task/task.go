@@ -44,6 +44,10 @@ const (
 // seed or the active task of task switching.
 type Param struct {
 	Key, Default, Help string
+	// Domain is the values the task accepts (nil: any text); requests with
+	// others are refused before the generator runs. It is checked where the
+	// generator runs and does not travel over the wire.
+	Domain *Domain
 }
 
 // Description is what a task declares about itself (the Describe RPC).

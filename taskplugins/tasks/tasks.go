@@ -137,7 +137,7 @@ const SwitchPulse = 3
 var Switch = task.Generator{
 	Desc: paperDesc("switch", "task switching: bits on channel 0, switch pulse on channel 1 (first 3 steps); heads DMS and parity",
 		2, 2, 1000, []int{2, 2}, []string{"dms", "parity"},
-		task.Param{Key: "active", Default: "dms", Help: "the task being trained: dms or parity"}),
+		task.Param{Key: "active", Default: "dms", Help: "the task being trained: dms or parity", Domain: task.OneOf("dms", "parity")}),
 	Generate: func(rng *rand.Rand, n, b int, p map[string]string) ([]float32, int, [][]int32, error) {
 		if a := p["active"]; a != "dms" && a != "parity" {
 			return nil, 0, nil, fmt.Errorf("active = %q, want dms or parity", a)

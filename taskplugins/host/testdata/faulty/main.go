@@ -9,7 +9,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -39,9 +42,13 @@ func (s *server) Describe(context.Context, *taskpb.DescribeRequest) (*taskpb.Des
 	return wire.DescriptionToProto(s.desc), nil
 }
 
+// serial makes mode "slow" serve one request at a time, like a plugin
+// whose generator holds a global lock (or Python's GIL).
+var serial sync.Mutex
+
 func (s *server) Batch(ctx context.Context, req *taskpb.BatchRequest) (*taskpb.BatchResponse, error) {
 	r := wire.RequestFromProto(req)
-	mode := r.Params["mode"]
+	mode, arg := r.Params["mode"], r.Params["arg"]
 	r.Task, r.Params = "dms", nil
 	b, err := tasks.DMS.Batch(r)
 	if err != nil {
@@ -65,8 +72,28 @@ func (s *server) Batch(ctx context.Context, req *taskpb.BatchRequest) (*taskpb.B
 		// process; fd 2 (where Go's panics go) reaches the host's log.
 		os.NewFile(2, "stderr").WriteString("faulty: crashing on purpose\n")
 		os.Exit(3)
+	case "crash-stderr":
+		// What a plugin writes to os.Stderr just before it dies.
+		fmt.Fprintln(os.Stderr, "faulty: last words before dying")
+		os.Exit(4)
 	case "hang":
 		select {}
+	case "slow":
+		// One request at a time, arg milliseconds each.
+		ms, _ := strconv.Atoi(arg)
+		serial.Lock()
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		serial.Unlock()
+	case "spawn":
+		// A child process that would outlive the plugin; its pid goes to
+		// the file arg.
+		c := exec.Command("sleep", "300")
+		if err := c.Start(); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(arg, []byte(strconv.Itoa(c.Process.Pid)), 0o644); err != nil {
+			return nil, err
+		}
 	case "panic":
 		return panicky.Batch(ctx, &taskpb.BatchRequest{N: req.N, B: req.B})
 	default:
@@ -79,7 +106,10 @@ func main() {
 	name := filepath.Base(os.Args[0])
 	d := tasks.DMS.Desc
 	d.Name, d.Summary = name, "a task plugin that misbehaves on request"
-	d.Params = []task.Param{{Key: "mode", Default: "ok", Help: "ok, shape, nan, label, tlong, heads, crash, hang, panic"}}
+	d.Params = []task.Param{
+		{Key: "mode", Default: "ok", Help: "ok, shape, nan, label, tlong, heads, crash, crash-stderr, hang, slow, spawn, panic"},
+		{Key: "arg", Help: "slow: milliseconds per request; spawn: the file that receives the child's pid"},
+	}
 	cfg := sdk.ServeConfig(&server{desc: d})
 	switch name {
 	case "badversion":

@@ -1,0 +1,179 @@
+// Package scripts_test checks the shell entry points (reproduce.sh,
+// notebooks/run.sh) from the outside, as a user runs them.
+package scripts_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// Issue 13.9: bad arguments get a clear message and exit status 2, before
+// anything is set up or built.
+func TestReproduceRejectsBadArguments(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--profile"}, "reproduce.sh: --profile needs a value: smoke, quick or paper (see --help)"},
+		{[]string{"--profile", "--jobs", "2"}, "reproduce.sh: --profile needs a value"},
+		{[]string{"--jobs"}, "reproduce.sh: --jobs needs a value"},
+		{[]string{"--jobs", "-1"}, "reproduce.sh: --jobs -1: want 0 (automatic"},
+		{[]string{"--jobs", "two"}, "reproduce.sh: --jobs two: want 0 (automatic"},
+		{[]string{"--out"}, "reproduce.sh: --out needs a value: a folder"},
+		{[]string{"--backend"}, "reproduce.sh: --backend needs a value"},
+		{[]string{"--profile", "fast"}, "reproduce.sh: unknown profile fast"},
+		{[]string{"--frobnicate"}, "reproduce.sh: unknown argument --frobnicate"},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			cmd := exec.Command(filepath.Join(root(), "reproduce.sh"), c.args...)
+			var stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stderr, &stderr
+			err := cmd.Run()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+				t.Errorf("exit: %v, want status 2", err)
+			}
+			if got := strings.TrimSpace(stderr.String()); !strings.HasPrefix(got, c.want) || strings.Count(got, "\n") > 0 {
+				t.Errorf("output %q, want one line starting %q", got, c.want)
+			}
+		})
+	}
+}
+
+// interrupt runs cmd in its own process group, waits until ready reports
+// true for a line of its stdout, sends the group SIGINT after settle (as a
+// terminal's Ctrl-C does), and returns the exit status and stderr.
+func interrupt(t *testing.T, cmd *exec.Cmd, ready func(line string) bool, settle time.Duration, limit time.Duration) (int, string) {
+	t.Helper()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pgid := cmd.Process.Pid
+	defer syscall.Kill(-pgid, syscall.SIGKILL)
+	timer := time.AfterFunc(limit, func() { syscall.Kill(-pgid, syscall.SIGKILL) })
+	defer timer.Stop()
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if ready(sc.Text()) {
+			break
+		}
+	}
+	time.Sleep(settle)
+	syscall.Kill(-pgid, syscall.SIGINT)
+	go func() { // drain
+		for sc.Scan() {
+		}
+	}()
+	err = cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	return code, stderr.String()
+}
+
+// oneInterruptLine checks that stderr holds exactly one line about the
+// interruption, containing want, and none of the noise issue 13 saw.
+func oneInterruptLine(t *testing.T, stderr, want string) {
+	t.Helper()
+	n := 0
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(strings.ToLower(l), "interrupt") {
+			n++
+			if !strings.Contains(l, want) {
+				t.Errorf("interruption line %q does not mention %q", l, want)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d lines about the interruption, want 1; stderr:\n%s", n, stderr)
+	}
+	for _, noise := range []string{"context canceled", "AssertionError", "Traceback", "FAILED", "task host is closed"} {
+		if strings.Contains(stderr, noise) {
+			t.Errorf("stderr says %q:\n%s", noise, stderr)
+		}
+	}
+}
+
+// Issue 13.9: Ctrl-C during training prints one line that says what was
+// interrupted and that a rerun resumes, and exits 130.
+func TestReproduceInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the CLI and trains for a while")
+	}
+	out := t.TempDir()
+	cmd := exec.CommandContext(context.Background(), filepath.Join(root(), "reproduce.sh"), "--profile", "smoke", "--no-notebooks", "--out", out)
+	cmd.Dir = root()
+	code, stderr := interrupt(t, cmd, func(l string) bool { return strings.Contains(l, "train and draw") }, 3*time.Second, 10*time.Minute)
+	if code != 130 {
+		t.Errorf("exit status %d, want 130", code)
+	}
+	oneInterruptLine(t, stderr, "reproduce.sh: interrupted during train and draw")
+	if !strings.Contains(stderr, "rerunning the same command resumes") {
+		t.Errorf("the line does not say that a rerun resumes:\n%s", stderr)
+	}
+}
+
+// Issue 13.9: notebooks/run.sh run directly builds with SIMD like the rest
+// (GOEXPERIMENT=simd), and Ctrl-C during a notebook prints one line, not
+// nbclient's AssertionError.
+func TestNotebooksInterruptedAndSIMD(t *testing.T) {
+	if testing.Short() {
+		t.Skip("executes a notebook through Jupyter and GoNB")
+	}
+	if _, err := os.Stat("/usr/bin/jupyter"); err != nil {
+		t.Skip("no Jupyter")
+	}
+	tmp, nbOut := t.TempDir(), t.TempDir()
+	cmd := exec.Command(filepath.Join(root(), "notebooks", "run.sh"), "fig2a")
+	cmd.Dir = root()
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOEXPERIMENT=") && !strings.HasPrefix(kv, "CBRNN_QUIET_INTERRUPT=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "CBRNN_SKIP_SETUP=1", "CBRNN_PROFILE=smoke", "CBRNN_OUT="+t.TempDir(), "CBRNN_NB_OUT="+nbOut, "TMPDIR="+tmp)
+	// Interrupt once the notebook's live demo has trained an epoch (its
+	// run folder, cbrnn-live-*, is in TMPDIR).
+	ready := func(string) bool {
+		for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if m, _ := filepath.Glob(filepath.Join(tmp, "cbrnn-live-*", "stats.jsonl")); len(m) > 0 {
+				return true
+			}
+		}
+		return true
+	}
+	code, stderr := interrupt(t, cmd, ready, 0, 10*time.Minute)
+	if code != 130 {
+		t.Errorf("exit status %d, want 130", code)
+	}
+	oneInterruptLine(t, stderr, "run.sh: interrupted while executing notebook fig2a")
+	nb, err := os.ReadFile(filepath.Join(nbOut, "fig2a.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(nb, []byte("SIMD matmuls on")) {
+		t.Errorf("the notebook's backend was not built with SIMD (GOEXPERIMENT unset in the caller)")
+	}
+}

@@ -1,0 +1,197 @@
+package trainer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
+	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/taskplugins/tasks"
+)
+
+// scaled returns the paper's initial weights of c's model multiplied by f,
+// with one value replaced by v if v is not zero.
+func scaled(c Config, f float32, v float32) gm.Weights {
+	w := gm.InitWeights(c.Model, rand.New(rand.NewPCG(c.Seed, 1)))
+	for _, p := range c.Model.Params() {
+		for i := range w[p.Name] {
+			w[p.Name][i] *= f
+		}
+	}
+	if v != 0 {
+		p := c.Model.Params()[0]
+		w[p.Name][0] = v
+	}
+	return w
+}
+
+// Issue 13.1: a run whose every step is non-finite records its epoch (the
+// loss as "NaN" in stats.jsonl), and resumes; before, json.Marshal refused
+// the stats line and the run could never continue.
+func TestNonFiniteLossIsRecordedAndResumes(t *testing.T) {
+	be := backend(t)
+	src := tasks.NewLocal()
+	c := tiny("dms", 3)
+	c.Epochs = 2
+	r := newRun(t, c, filepath.Join(t.TempDir(), "huge"))
+	r.Init = scaled(c, 1e30, 0) // finite, but every forward pass overflows
+	if err := Train(context.Background(), []Run{r}, Options{Backend: be, Source: src}); err != nil {
+		t.Fatalf("a run with non-finite losses: %v", err)
+	}
+	st := stats(t, r.Dir)
+	if len(st) != 2 {
+		t.Fatalf("%d epochs recorded, want 2", len(st))
+	}
+	for _, s := range st {
+		if s.Skipped != c.Steps || !math.IsNaN(s.TrainLoss) {
+			t.Errorf("epoch %d: skipped %d of %d, loss %v; want every step skipped and loss NaN", s.Epoch, s.Skipped, c.Steps, s.TrainLoss)
+		}
+	}
+	// Resuming a finished run with NaN stats works too.
+	if err := Train(context.Background(), []Run{newRun(t, c, r.Dir.Path)}, Options{Backend: be, Source: src}); err != nil {
+		t.Fatalf("resuming: %v", err)
+	}
+}
+
+// Issue 13.1: weights that become non-finite stop the run with a message
+// naming the epoch; what was committed before stays, and the other members
+// of the ensemble finish. The optimiser never makes finite weights
+// non-finite by itself (a non-finite loss skips the step, an infinite
+// gradient norm scales the step to zero), so the test corrupts the saved
+// momentum of a run after its first epoch.
+func TestNonFiniteWeightsStopTheRun(t *testing.T) {
+	be := backend(t)
+	src := tasks.NewLocal()
+	root := t.TempDir()
+	bc := tiny("dms", 3)
+	bc.Epochs = 1
+	first := newRun(t, bc, filepath.Join(root, "bad"))
+	if err := Train(context.Background(), []Run{first}, Options{Backend: be, Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	// Give it more epochs (a new config in the same folder is refused, so
+	// rewrite the folder's config) and poison its momentum.
+	bc.Epochs = 3
+	if err := os.Remove(filepath.Join(first.Dir.Path, rundir.ConfigFile)); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(first.Dir.Path, rundir.DoneFile))
+	bad := newRun(t, bc, first.Dir.Path)
+	var st State
+	ts, _, err := bad.Dir.LoadState(&st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ts {
+		if strings.HasPrefix(ts[i].Name, momentumPrefix) {
+			for j := range ts[i].Data {
+				ts[i].Data[j] = float32(math.NaN())
+			}
+		}
+	}
+	st.Done = false
+	if err := bad.Dir.SaveState(st, ts); err != nil {
+		t.Fatal(err)
+	}
+	gc := tiny("dms", 4)
+	gc.Epochs = 3
+	good := newRun(t, gc, filepath.Join(root, "good"))
+
+	err = Train(context.Background(), []Run{bad, good}, Options{Backend: be, Source: src})
+	var nf *NonFiniteError
+	if !errors.As(err, &nf) {
+		t.Fatalf("Train returned %v, want a *NonFiniteError", err)
+	}
+	t.Log(err)
+	for _, want := range []string{bad.Dir.Path, "non-finite in epoch 2", "as they were after epoch 1"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if n := len(stats(t, bad.Dir)); n != 1 {
+		t.Errorf("the failed run holds %d epochs, want the 1 it had", n)
+	}
+	var after State
+	if _, found, err := bad.Dir.LoadState(&after); !found || err != nil || after.Epoch != 1 {
+		t.Errorf("the failed run's state: epoch %d (found=%v, err=%v), want epoch 1 kept", after.Epoch, found, err)
+	}
+	if done, _ := bad.Dir.Done(); done {
+		t.Error("the failed run was marked done")
+	}
+	if done, _ := good.Dir.Done(); !done || len(stats(t, good.Dir)) != 3 {
+		t.Errorf("the healthy member did not finish its 3 epochs")
+	}
+}
+
+// Issue 13.1: imported weights holding NaN are refused before training.
+func TestNonFiniteStartingWeightsAreRefused(t *testing.T) {
+	c := tiny("dms", 3)
+	r := newRun(t, c, filepath.Join(t.TempDir(), "nan"))
+	r.Init = scaled(c, 1, float32(math.NaN()))
+	err := Train(context.Background(), []Run{r}, Options{Backend: backend(t), Source: tasks.NewLocal()})
+	if err == nil || !strings.Contains(err.Error(), "starting weights hold a non-finite value") {
+		t.Fatalf("Train returned %v, want a refusal of the non-finite starting weights", err)
+	}
+	t.Log(err)
+}
+
+// EpochStats round-trips through stats.jsonl whatever its floats hold.
+func TestEpochStatsJSONRoundTrip(t *testing.T) {
+	d, err := rundir.Create(t.TempDir(), map[string]int{"x": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := []EpochStats{
+		{Epoch: 1, N: 2, Phase: PhaseAll, TrainLoss: math.NaN(), TestAcc: 50, GradNorm: math.Inf(1), Skipped: 3, WallS: 0.5},
+		{Epoch: 2, N: 2, Phase: PhaseAll, TrainLoss: 0.25, TestAcc: 99, HeadAcc: []float64{math.Inf(-1), 99}, GradNorm: 1.5, Solved: true},
+	}
+	for _, s := range in {
+		if err := d.AppendStats(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := stats(t, d)
+	if len(out) != 2 {
+		t.Fatalf("read %d records", len(out))
+	}
+	same := func(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
+	for i := range in {
+		a, b := in[i], out[i]
+		if a.Epoch != b.Epoch || a.N != b.N || a.Phase != b.Phase || a.Skipped != b.Skipped || a.Solved != b.Solved || a.WallS != b.WallS ||
+			!same(a.TrainLoss, b.TrainLoss) || !same(a.TestAcc, b.TestAcc) || !same(a.GradNorm, b.GradNorm) || len(a.HeadAcc) != len(b.HeadAcc) {
+			t.Fatalf("record %d: wrote %+v, read %+v", i, a, b)
+		}
+		for h := range a.HeadAcc {
+			if !same(a.HeadAcc[h], b.HeadAcc[h]) {
+				t.Fatalf("record %d head %d: wrote %v, read %v", i, h, a.HeadAcc[h], b.HeadAcc[h])
+			}
+		}
+	}
+}
+
+// A stop mid-epoch saves its partial sums even when a step's gradient norm
+// was infinite (the loss finite, so the step counted).
+func TestPartialJSONRoundTrip(t *testing.T) {
+	in := resumeMeta{State: State{Epoch: 3, N: 4, Phase: PhaseAll},
+		Partial: &Partial{Step: 7, LossSum: 1.5, NormSum: math.Inf(1), Finite: 6, Skipped: 1, Correct: []float64{math.NaN(), 2}}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out resumeMeta
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	p := out.Partial
+	if out.State != in.State || p == nil || p.Step != 7 || p.LossSum != 1.5 || !math.IsInf(p.NormSum, 1) || p.Finite != 6 || p.Skipped != 1 ||
+		len(p.Correct) != 2 || !math.IsNaN(p.Correct[0]) || p.Correct[1] != 2 {
+		t.Fatalf("wrote %+v %+v, read %+v %+v (%s)", in.State, *in.Partial, out.State, p, b)
+	}
+}
