@@ -3,7 +3,6 @@ package nb
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -91,6 +90,7 @@ func Context() context.Context {
 var (
 	envOnce sync.Once
 	env     *experiments.Env
+	backend string
 )
 
 // Env is the notebook's experiments.Env: the repository, $CBRNN_OUT, the
@@ -100,13 +100,22 @@ var (
 func Env() *experiments.Env {
 	envOnce.Do(func() {
 		// Open says which backend it chose; the notebook does not need that
-		// line in every cell (Backend shows it once).
-		e, err := experiments.Open(Context(), experiments.Options{Root: Root(), Out: os.Getenv("CBRNN_OUT"), Jobs: Jobs(), Progress: io.Discard})
+		// line in every cell (Backend returns it).
+		var said strings.Builder
+		e, err := experiments.Open(Context(), experiments.Options{Root: Root(), Out: os.Getenv("CBRNN_OUT"), Jobs: Jobs(), Progress: &said})
 		Check(err)
+		backend = strings.TrimSpace(strings.TrimPrefix(said.String(), "backend: "))
 		e.Progress = NewProgress("")
 		env = e
 	})
 	return env
+}
+
+// Backend says which compute backend Env uses, and why (GOMLX_BACKEND,
+// SIMD).
+func Backend() string {
+	Env()
+	return backend
 }
 
 // Must returns v, or panics with err: cells read as the science, and a
