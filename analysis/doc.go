@@ -1,13 +1,17 @@
-// Package analysis holds the paper's analyses (SPEC §4) as pure functions on
-// plain Go data: learning metrics over per-epoch N curves, PCA
-// dimensionality, autocorrelation timescales, Treves–Rolls sparsity and
-// accuracy helpers for the CB ablation / readout-recovery experiments.
+// Package analysis holds the paper's analyses (paper/METHODS §4) as pure
+// functions on plain Go data: learning metrics over per-epoch N curves, the
+// task-switching metrics (switching.go), PCA dimensionality,
+// autocorrelation timescales, Treves–Rolls sparsity, accuracy and
+// cross-entropy helpers for the CB ablation / readout-recovery
+// experiments, t-SNE (tsne.go), and the quantities of the mechanism
+// analyses with a float64 step of the Elman core and its Jacobian-vector
+// products (mechanisms.go, stepmap.go).
 //
 // Nothing here depends on the models, the trainer or the run directory: the
 // callers load activity / curves / logits and pass slices in. Numerics use
-// gonum (stat, mat.EigenSym, dsp/fourier, optimize); the few hand-written
-// formulas are one-liners whose definitions come from SPEC §4 and are
-// commented where they appear.
+// gonum (stat, mat.EigenSym, dsp/fourier, optimize) and, for t-SNE,
+// github.com/danaugrs/go-tsne; what is written by hand says why where it
+// appears, and its definitions come from METHODS §4.
 //
 // Conventions shared by the whole package:
 //   - A "curve" is the N trained at each epoch (index 0 = first epoch), as a

@@ -8,7 +8,7 @@ import (
 )
 
 // RunMetrics are the learning metrics of one run's per-epoch N curve
-// (SPEC §4). MaxN is the largest N attempted (the curve records the N trained
+// (METHODS §4). MaxN is the largest N attempted (the curve records the N trained
 // during each epoch, before any advance), FinalN the N of the last recorded
 // epoch, MeanN the mean over epochs and AUC the trapezoid area with dx = 1
 // epoch. Epochs is len(curve).

@@ -8,7 +8,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// Dim is the PCA dimensionality of one population (SPEC §4).
+// Dim is the PCA dimensionality of one population (METHODS §4).
 type Dim struct {
 	// D90 and D95 are the smallest numbers of principal components whose
 	// eigenvalues explain at least 90 % / 95 % of the total variance.

@@ -2,7 +2,7 @@ package analysis
 
 import "math"
 
-// Sparsity is the Treves–Rolls sparseness of r (SPEC §4):
+// Sparsity is the Treves–Rolls sparseness of r (METHODS §4):
 //
 //	S = (1 − ⟨r⟩²/⟨r²⟩) / (1 − 1/n)
 //

@@ -10,7 +10,7 @@ import (
 )
 
 // Autocorr returns the autocorrelation of a signal observed in several
-// trials, for lags 0..maxLag (SPEC §4, timescales).
+// trials, for lags 0..maxLag (METHODS §4, timescales).
 //
 // Per trial: the trial's own mean is removed, the series is zero-padded to
 // the next power of two ≥ 2T (so the circular FFT correlation equals the
@@ -103,7 +103,7 @@ func (w *autocorrWork) lagSums(x []float64) []float64 {
 }
 
 // Fit is the result of fitting single and double exponentials to an
-// autocorrelation (SPEC §4).
+// autocorrelation (METHODS §4).
 //
 // Single: a·e^(−t/τ) (k = 2). Double: a(c·e^(−t/τ1) + (1−c)e^(−t/τ2)) with
 // 0 ≤ c ≤ 1 and τ1 ≤ τ2 (k = 4; the fit is relabelled so τ1 is the fast
@@ -152,11 +152,11 @@ func AIC(rss float64, n, k int) float64 {
 	return 2*float64(k) + float64(n)*math.Log(math.Max(rss, 1e-300)/float64(n))
 }
 
-// DefaultMaxTau bounds every fitted τ (in steps). Autocorrelations are
-// computed to lag 200 and fitted on lags 0–30, so a τ above 100 is not
-// resolved by the data; the bound (the usual curve_fit bound for this
-// analysis) keeps a near-constant offset component from running off to 10⁶.
-const DefaultMaxTau = 100
+// DefaultMaxTau bounds every fitted τ (in steps): the authors' curve_fit
+// bounds, τ ∈ [0, 500] (analysis/timescales.py: model_comp, METHODS §4.7).
+// The fit sees lags 0–30 only, so a τ far above 30 is not resolved by the
+// data; the bound keeps a near-constant component from running off to 10⁶.
+const DefaultMaxTau = 500
 
 // minTau is the lower bound on fitted τ (steps).
 const minTau = 1e-3
@@ -176,11 +176,14 @@ func FitTimescale(ac []float64, fitLags int) Fit {
 // i.e. 31 points) with the single and double exponentials by least squares
 // and picks one by AIC.
 //
+// The bounds are the authors' (model_comp's curve_fit calls): amplitude
+// a ∈ [0, 1], weight c ∈ [0, 1], every τ ∈ (0, MaxTau] (500 by default).
 // Least squares uses gonum's Nelder–Mead on unconstrained parameters mapped
-// smoothly onto the bounds (τ = minTau + (MaxTau−minTau)·logistic(θ),
-// c = logistic(u), a free) from a small grid of starts built around the 1/e
-// crossing of ac, then restarts once from the best point (a standard guard
-// against Nelder–Mead stalling on a collapsed simplex).
+// smoothly onto the bounds (τ = minTau + (MaxTau−minTau)·logistic(θ);
+// a = unitBox(u) and c = unitBox(v), which reach 0 and 1 exactly) from a
+// small grid of starts built around the 1/e crossing of ac, then restarts
+// once from the best point (a standard guard against Nelder–Mead stalling
+// on a collapsed simplex).
 func FitTimescaleOpts(ac []float64, o FitOptions) Fit {
 	if o.MaxTau <= 0 {
 		o.MaxTau = DefaultMaxTau
@@ -205,10 +208,7 @@ func FitTimescaleOpts(ac []float64, o FitOptions) Fit {
 		tau0 = float64(n) // slower than the fitted window
 	}
 	tau0 = math.Min(math.Max(tau0, 0.2), o.MaxTau/2)
-	a0 := y[0]
-	if a0 == 0 {
-		a0 = 1
-	}
+	a0 := math.Min(1, math.Max(y[0], 0.05))
 
 	s := fitSingle(y, a0, tau0, b)
 	d := fitDouble(y, a0, tau0, s, b)
@@ -239,9 +239,16 @@ func logistic(u float64) float64 { return 1 / (1 + math.Exp(-u)) }
 
 func logit(c float64) float64 { return math.Log(c / (1 - c)) }
 
+// unitBox maps the real line onto [0, 1], reaching both ends (the bound
+// a ∈ [0, 1] is active when an autocorrelation starts at 1).
+func unitBox(u float64) float64 { return 0.5 - 0.5*math.Cos(u) }
+
+// unitBoxInv is an inverse of unitBox on [0, π].
+func unitBoxInv(a float64) float64 { return math.Acos(1 - 2*math.Min(1, math.Max(0, a))) }
+
 func fitSingle(y []float64, a0, tau0 float64, b tauBounds) SingleExp {
 	f := func(p []float64) float64 {
-		a, tau := p[0], b.tau(p[1])
+		a, tau := unitBox(p[0]), b.tau(p[1])
 		rss := 0.0
 		for t, v := range y {
 			r := v - a*math.Exp(-float64(t)/tau)
@@ -251,15 +258,15 @@ func fitSingle(y []float64, a0, tau0 float64, b tauBounds) SingleExp {
 	}
 	var starts [][]float64
 	for _, m := range []float64{1, 0.3, 3, 10} {
-		starts = append(starts, []float64{a0, b.theta(tau0 * m)})
+		starts = append(starts, []float64{unitBoxInv(a0), b.theta(tau0 * m)})
 	}
 	x, rss := minimizeMulti(f, starts)
-	return SingleExp{A: x[0], Tau: b.tau(x[1]), RSS: rss}
+	return SingleExp{A: unitBox(x[0]), Tau: b.tau(x[1]), RSS: rss}
 }
 
 func fitDouble(y []float64, a0, tau0 float64, s SingleExp, b tauBounds) DoubleExp {
 	f := func(p []float64) float64 {
-		a, c, t1, t2 := p[0], logistic(p[1]), b.tau(p[2]), b.tau(p[3])
+		a, c, t1, t2 := unitBox(p[0]), unitBox(p[1]), b.tau(p[2]), b.tau(p[3])
 		rss := 0.0
 		for t, v := range y {
 			ft := float64(t)
@@ -271,13 +278,13 @@ func fitDouble(y []float64, a0, tau0 float64, s SingleExp, b tauBounds) DoubleEx
 	var starts [][]float64
 	for _, fast := range []float64{0.1, 0.3} {
 		for _, slow := range []float64{1, 3, 10} {
-			starts = append(starts, []float64{a0, logit(0.5), b.theta(tau0 * fast), b.theta(tau0 * slow)})
+			starts = append(starts, []float64{unitBoxInv(a0), unitBoxInv(0.5), b.theta(tau0 * fast), b.theta(tau0 * slow)})
 		}
 	}
 	// Start next to the single fit too, so the double is never worse than it.
-	starts = append(starts, []float64{s.A, logit(0.5), b.theta(s.Tau), b.theta(s.Tau * 1.01)})
+	starts = append(starts, []float64{unitBoxInv(s.A), unitBoxInv(0.5), b.theta(s.Tau), b.theta(s.Tau * 1.01)})
 	x, rss := minimizeMulti(f, starts)
-	d := DoubleExp{A: x[0], C: logistic(x[1]), Tau1: b.tau(x[2]), Tau2: b.tau(x[3]), RSS: rss}
+	d := DoubleExp{A: unitBox(x[0]), C: unitBox(x[1]), Tau1: b.tau(x[2]), Tau2: b.tau(x[3]), RSS: rss}
 	if d.Tau1 > d.Tau2 { // relabel: τ1 is the fast component, C its weight
 		d.Tau1, d.Tau2, d.C = d.Tau2, d.Tau1, 1-d.C
 	}
@@ -313,7 +320,7 @@ func minimizeMulti(f func([]float64) float64, starts [][]float64) ([]float64, fl
 	return bestX, bestF
 }
 
-// PopulationTau is the first lag at which ac ≤ 1/e, as SPEC §4 defines the
+// PopulationTau is the first lag at which ac ≤ 1/e, as METHODS §4 defines the
 // population timescale (an integer number of steps). It is NaN when ac never
 // falls to 1/e within its lags, or when ac contains NaN (silent population).
 func PopulationTau(ac []float64) float64 {
@@ -367,7 +374,7 @@ type UnitTimescale struct {
 // UnitTimescales computes each unit's autocorrelation (Autocorr over trials,
 // after dropping the first `discard` steps of every trial) and its fitted
 // timescale (FitTimescale over lags 0..fitLags). activity is
-// [trial][time][unit]. SPEC §4 values: discard 500, maxLag 200, fitLags 30.
+// [trial][time][unit]. METHODS §4 values: discard 500, maxLag 200, fitLags 30.
 // Units are processed in parallel (GOMAXPROCS workers); the output is in unit
 // order.
 func UnitTimescales[F Float](activity [][][]F, discard, maxLag, fitLags int) []UnitTimescale {

@@ -214,3 +214,33 @@ func TestUnitAndPopulationTimescales(t *testing.T) {
 		t.Errorf("population τ %v (ac len %d)", ptau, len(ac))
 	}
 }
+
+// TestFitBounds pins the authors' curve_fit bounds (timescales.py:
+// model_comp): amplitude a ∈ [0, 1] and τ ≤ 500.
+func TestFitBounds(t *testing.T) {
+	exp := func(a, tau float64) []float64 {
+		y := make([]float64, 31)
+		for k := range y {
+			y[k] = a * math.Exp(-float64(k)/tau)
+		}
+		return y
+	}
+	// 1.3·e^(−t/5): the amplitude is held at 1; τ rises to compensate.
+	f := FitTimescale(exp(1.3, 5), 30)
+	if math.Abs(f.Single.A-1) > 1e-6 || f.Single.Tau <= 5 || f.Single.Tau > DefaultMaxTau {
+		t.Errorf("1.3·e^(−t/5): single a=%v τ=%v, want a = 1 (bound) and 5 < τ ≤ 500", f.Single.A, f.Single.Tau)
+	}
+	if f.Double.A > 1 || f.Double.C < 0 || f.Double.C > 1 {
+		t.Errorf("double out of bounds: %+v", f.Double)
+	}
+	// e^(−t/2000): nearly flat over lags 0–30, so τ sits at the bound 500.
+	f = FitTimescale(exp(1, 2000), 30)
+	if DefaultMaxTau != 500 || f.Single.Tau > 500 || f.Single.Tau < 490 {
+		t.Errorf("e^(−t/2000): single τ = %v, want the bound 500 (DefaultMaxTau %v)", f.Single.Tau, DefaultMaxTau)
+	}
+	// Exact fits inside the bounds are recovered: 0.8·e^(−t/40).
+	f = FitTimescale(exp(0.8, 40), 30)
+	if math.Abs(f.Single.A-0.8) > 1e-4 || math.Abs(f.Single.Tau-40) > 0.01 {
+		t.Errorf("0.8·e^(−t/40): single a=%v τ=%v", f.Single.A, f.Single.Tau)
+	}
+}

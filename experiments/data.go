@@ -63,6 +63,32 @@ func (e *Env) cohorts(ctx context.Context, p Profile, taskNames []string, groups
 	return out, nil
 }
 
+// CohortFromDirs makes a cohort of finished runs given by directory (runs
+// trained elsewhere, or by another profile), for Draw: its task and budget
+// come from the first run's config, its curves from the runs' records.
+func CohortFromDirs(ctx context.Context, src task.Source, label string, g Group, dirs []*rundir.Dir) (*Cohort, error) {
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("cohort %s: no runs", label)
+	}
+	var c0 trainer.Config
+	if err := dirs[0].ReadConfig(&c0); err != nil {
+		return nil, err
+	}
+	d, err := src.Describe(ctx, c0.Task)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cohort{Group: g, Task: d, Label: label, Dirs: dirs, Params: c0.Model.Count().Total, Budget: c0.Epochs}
+	for _, dir := range dirs {
+		curve, err := NCurve(dir)
+		if err != nil {
+			return nil, err
+		}
+		c.Curves = append(c.Curves, curve)
+	}
+	return c, nil
+}
+
 // NCurve reads the N trained at each epoch of a run.
 func NCurve(d *rundir.Dir) ([]float64, error) {
 	st, err := rundir.ReadStats[trainer.EpochStats](d)

@@ -164,9 +164,9 @@ func TestFigureEndToEnd(t *testing.T) {
 	if md := rs[1].Markdown; !strings.Contains(md, "41922") || !strings.Contains(md, "RNN-202") || !strings.Contains(md, "41816") {
 		t.Errorf("appB table lacks the paper's counts:\n%s", md)
 	}
-	// SPEC §4: readout recovery is judged on RecoveryEval batches, not on the
+	// METHODS §4: readout recovery is judged on RecoveryEval batches, not on the
 	// ablation's EvalBatches.
-	if want := fmt.Sprintf("same %d evaluation trials", tinyProfile.RecoveryEval*tinyProfile.Batch); !strings.Contains(rs[3].Markdown, want) {
+	if want := fmt.Sprintf("%d fixed evaluation batches of %d", tinyProfile.RecoveryEval, tinyProfile.Batch); !strings.Contains(rs[3].Markdown, want) {
 		t.Errorf("appH does not say %q:\n%s", want, rs[3].Markdown)
 	}
 	report, err := os.ReadFile(e.ResultsPath())

@@ -14,7 +14,7 @@ import (
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
-// Probes are the analyses that run a trained network again (SPEC §4): CB
+// Probes are the analyses that run a trained network again (METHODS §4): CB
 // ablation, readout recovery, PCA dimensionality and timescales. They use
 // checkpoints, evaluation trials drawn from the task plugin on a stream of
 // their own, and never write to the run.
@@ -140,7 +140,7 @@ type Ablation struct {
 	Trials         int // evaluation trials behind each accuracy
 }
 
-// Ablate measures a checkpoint with and without the CB (SPEC §4, CB ablation).
+// Ablate measures a checkpoint with and without the CB (METHODS §4, CB ablation).
 func (e *Env) Ablate(ctx context.Context, c Checkpoint, evalBatches int) (Ablation, error) {
 	bs, err := e.evalBatches(ctx, c, evalBatches)
 	if err != nil {
@@ -168,9 +168,10 @@ func (e *Env) ablate(c Checkpoint, bs []*task.Batch) (Ablation, error) {
 	return a, nil
 }
 
-// Recover removes the CB, retrains only the readout (SGD lr 0.01, momentum
-// 0.1, Nesterov; steps batches at the checkpoint's N) and re-evaluates
-// (SPEC §4, readout recovery).
+// Recover removes the CB, retrains only the readout by the authors'
+// protocol (RetrainReadout: SGD lr 0.01, momentum 0.1, Nesterov, no
+// clipping; steps batches at the checkpoint's N) and re-evaluates; all three
+// accuracies on the same evalBatches fixed batches (METHODS §4.5).
 func (e *Env) Recover(ctx context.Context, c Checkpoint, steps, evalBatches int) (Ablation, error) {
 	bs, err := e.evalBatches(ctx, c, evalBatches)
 	if err != nil {
@@ -180,40 +181,11 @@ func (e *Env) Recover(ctx context.Context, c Checkpoint, steps, evalBatches int)
 	if err != nil {
 		return a, err
 	}
-	m := c.Config.Model
-	// The CB removed: its output layer zeroed, so it adds exactly nothing.
-	ens, err := gm.NewEnsemble(e.Backend, m, []gm.Weights{m.WithoutCB(c.Weights)})
+	tr, err := e.RetrainReadout(ctx, c, bs, RecoveryOptions{Steps: steps})
 	if err != nil {
 		return a, err
 	}
-	trainable := make([]bool, len(m.Params()))
-	for i, p := range m.Params() {
-		trainable[i] = p.Group == "head.0"
-	}
-	opt := gm.PaperOptim()
-	opt.ClipNorm = 0 // SPEC §4 names no clipping for the recovery fit
-	for s := 0; s < steps; s++ {
-		b, err := e.Source.Batch(ctx, task.Request{
-			Task: c.Config.Task, Params: c.Config.TaskParams, N: c.N, B: c.Config.Batch,
-			Seed: c.Config.Seed + evalSeedOffset, Index: uint64(s), Split: task.Train,
-		})
-		if err != nil {
-			return a, err
-		}
-		_, err = ens.TrainStep(gm.StepInput{
-			Input:      gm.Input{B: b.B, X: [][]float32{b.X}, T: []int{b.T}, H0: [][]float32{initState(m, c.Config.Seed+1, s, b.B)}},
-			Labels:     [][][]int32{b.Labels},
-			HeadWeight: [][]float32{{1}},
-			Trainable:  [][]bool{trainable},
-		}, opt)
-		if err != nil {
-			return a, err
-		}
-	}
-	if a.Recovered, err = accuracy(ens, c, bs, true); err != nil {
-		return a, err
-	}
-	a.RecoveredSteps = steps
+	a.Recovered, a.RecoveredSteps = tr.End, steps
 	return a, nil
 }
 
@@ -224,7 +196,7 @@ var Populations = []string{"hidden", "gc", "pc", "cb_bias"}
 type Dims struct {
 	N    int
 	Dims map[string]analysis.Dim
-	// Sparsity holds the Treves–Rolls sparseness (SPEC §4) of the rate
+	// Sparsity holds the Treves–Rolls sparseness (METHODS §4) of the rate
 	// populations (ReLU: gc, pc) on the same trials; the others can be
 	// negative, where the measure means nothing.
 	Sparsity map[string]Sparseness
@@ -240,7 +212,7 @@ type Sparseness struct {
 var ratePopulations = map[string]bool{"gc": true, "pc": true}
 
 // Dimensionality runs the checkpoint on batches at its N and measures each
-// population (SPEC §4: flatten time × trials, centre, eigen-spectrum).
+// population (METHODS §4: flatten time × trials, centre, eigen-spectrum).
 func (e *Env) Dimensionality(ctx context.Context, c Checkpoint, batches int) (Dims, error) {
 	ens, err := gm.NewEnsemble(e.Backend, c.Config.Model, []gm.Weights{c.Weights})
 	if err != nil {
@@ -281,11 +253,32 @@ func (e *Env) Dimensionality(ctx context.Context, c Checkpoint, batches int) (Di
 	return out, nil
 }
 
-// Timescales drives a checkpoint with a random bit stream (SPEC §4) and
+// Timescales drives a checkpoint with a random bit stream (METHODS §4.7) and
 // returns, per population, the population timescale and the units' median
 // timescale. The stream is run in chunks, carrying the hidden state, so the
 // unrolled graph stays small however long the stream.
 func (e *Env) Timescales(c Checkpoint, steps, trials, discard int) (map[string]PopTimescale, error) {
+	return e.timescales(c, steps, trials, discard, 0)
+}
+
+// TimescalesSampled is Timescales with the unit fits on at most maxUnits
+// units per population, evenly spaced (0 = all): the smoke profile's way to
+// exercise the fits without paying for every unit.
+func (e *Env) TimescalesSampled(c Checkpoint, steps, trials, discard, maxUnits int) (map[string]PopTimescale, error) {
+	return e.timescales(c, steps, trials, discard, maxUnits)
+}
+
+// PopulationTimescales is Timescales without the unit fits (their
+// UnitMedian is NaN): the population τ the authors draw against N
+// (cb_timescales_utils.py: pop_e_folding_lag) costs one autocorrelation per
+// population, the unit fits one per unit.
+func (e *Env) PopulationTimescales(c Checkpoint, steps, trials, discard int) (map[string]PopTimescale, error) {
+	return e.timescales(c, steps, trials, discard, -1)
+}
+
+// timescales: maxUnits < 0 fits no unit, 0 every unit, else at most that
+// many per population.
+func (e *Env) timescales(c Checkpoint, steps, trials, discard, maxUnits int) (map[string]PopTimescale, error) {
 	m := c.Config.Model
 	ens, err := gm.NewEnsemble(e.Backend, m, []gm.Weights{c.Weights})
 	if err != nil {
@@ -330,17 +323,45 @@ func (e *Env) Timescales(c Checkpoint, steps, trials, discard int) (map[string]P
 	maxLag := min(200, (steps-discard)/2)
 	fitLags := min(30, maxLag)
 	for pop, a := range acts {
-		units := analysis.UnitTimescales(a, discard, maxLag, fitLags)
 		_, tau := analysis.PopulationTimescale(a, discard, maxLag)
-		var taus []float64
-		for _, u := range units {
-			if u.Valid {
-				taus = append(taus, u.Tau)
+		pt := PopTimescale{Population: tau, UnitMedian: math.NaN()}
+		if maxUnits >= 0 {
+			var taus []float64
+			for _, u := range analysis.UnitTimescales(sampleUnits(a, maxUnits), discard, maxLag, fitLags) {
+				if u.Valid {
+					taus = append(taus, u.Tau)
+				}
 			}
+			pt.UnitMedian, pt.Units = median(taus), len(taus)
 		}
-		out[pop] = PopTimescale{Population: tau, UnitMedian: median(taus), Units: len(taus)}
+		out[pop] = pt
 	}
 	return out, nil
+}
+
+// sampleUnits keeps at most max units (evenly spaced) of
+// [trial][time][unit] activity; max 0 keeps all.
+func sampleUnits(a [][][]float32, max int) [][][]float32 {
+	if max <= 0 || len(a) == 0 || len(a[0]) == 0 || len(a[0][0]) <= max {
+		return a
+	}
+	units := len(a[0][0])
+	keep := make([]int, max)
+	for i := range keep {
+		keep[i] = i * units / max
+	}
+	out := make([][][]float32, len(a))
+	for tr, trial := range a {
+		out[tr] = make([][]float32, len(trial))
+		for t, row := range trial {
+			r := make([]float32, max)
+			for i, u := range keep {
+				r[i] = row[u]
+			}
+			out[tr][t] = r
+		}
+	}
+	return out
 }
 
 // PopTimescale summarises one population's timescales, in steps.

@@ -32,8 +32,38 @@ type Profile struct {
 	TimescaleT      int // timescales: steps of the random bit stream (paper: 20,000)
 	TimescaleTrials int // (paper: 8)
 	TimescaleDrop   int // transient discarded (paper: 500)
-	RecoverySteps   int // readout recovery: SGD steps (paper: 100)
-	RecoveryEval    int // readout recovery: evaluation batches (paper: 50)
+	TimescaleUnits  int // unit τ fits on at most this many units per population (0 = all, the paper)
+	// UnitTausEveryN fits the unit τs at every analysed checkpoint (the
+	// authors' summary); otherwise at each run's last one only.
+	UnitTausEveryN bool
+	RecoverySteps  int // readout recovery: SGD steps (paper: 100)
+	RecoveryEval   int // readout recovery: evaluation batches (paper: 50)
+	TSNEIters      int // t-SNE iterations (sklearn's default 1000; 0 = 1000)
+	// Fig 6: fixed batches per N for the DMS propagation (paper: 32) and
+	// the parity swaps (paper: 8); 0 = the paper's.
+	MechDMSBatches, MechParityBatches int
+}
+
+func (p Profile) mechDMSBatches() int {
+	if p.MechDMSBatches > 0 {
+		return p.MechDMSBatches
+	}
+	return 32
+}
+
+func (p Profile) mechParityBatches() int {
+	if p.MechParityBatches > 0 {
+		return p.MechParityBatches
+	}
+	return 8
+}
+
+// tsneIters is the profile's t-SNE iteration count.
+func (p Profile) tsneIters() int {
+	if p.TSNEIters > 0 {
+		return p.TSNEIters
+	}
+	return 1000
 }
 
 // Profiles: smoke proves the machinery in minutes (CI), quick shows the
@@ -44,21 +74,21 @@ var Profiles = map[string]Profile{
 		Name: "smoke", Summary: "minutes; every figure from a few tiny runs (CI)",
 		Epochs: 3, EpochsGRU: 3, EpochsSwitch: 3, Steps: 4, TestSteps: 2, Batch: 16, MaxN: 150,
 		Seeds: 2, SeedsSide: 1,
-		EvalBatches: 2, PCABatches: 2, MaxCheckpoints: 3, TimescaleT: 400, TimescaleTrials: 2, TimescaleDrop: 50,
-		RecoverySteps: 5, RecoveryEval: 2,
+		EvalBatches: 2, PCABatches: 2, MaxCheckpoints: 3, TimescaleT: 400, TimescaleTrials: 2, TimescaleDrop: 50, TimescaleUnits: 8,
+		RecoverySteps: 5, RecoveryEval: 2, TSNEIters: 100, MechDMSBatches: 2, MechParityBatches: 1,
 	},
 	"quick": {
 		Name: "quick", Summary: "about an hour on 2 cores; reduced budget, qualitative findings",
 		Epochs: 150, EpochsGRU: 75, EpochsSwitch: 100, Steps: 40, TestSteps: 10, Batch: 32, MaxN: 150,
 		Seeds: 3, SeedsSide: 1,
 		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
-		RecoverySteps: 50, RecoveryEval: 10,
+		RecoverySteps: 50, RecoveryEval: 10, MechDMSBatches: 8, MechParityBatches: 4,
 	},
 	"paper": {
 		Name: "paper", Summary: "SPEC §3 exactly: n = 8, 1000 epochs of 100 + 50 batches of 64",
 		Epochs: 1000, EpochsGRU: 500, EpochsSwitch: 650, Steps: 100, TestSteps: 50, Batch: 64, MaxN: 150,
 		Seeds: 8, SeedsSide: 3,
-		EvalBatches: 20, PCABatches: 10, TimescaleT: 20000, TimescaleTrials: 8, TimescaleDrop: 500,
+		EvalBatches: 20, PCABatches: 10, TimescaleT: 20000, TimescaleTrials: 8, TimescaleDrop: 500, UnitTausEveryN: true,
 		RecoverySteps: 100, RecoveryEval: 50,
 	},
 }

@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -94,7 +95,7 @@ func fixedTask(name string, f labelFunc) task.GenerateFunc {
 
 func poolParam(seed uint32) task.Param {
 	return task.Param{Key: "pool_seed", Default: strconv.FormatUint(uint64(seed), 10),
-		Help: "seed of the fixed 200x4000 pool (PyTorch manual_seed); an integer in [0, 4294967295]"}
+		Help: "seed of the fixed 200x4000 pool (PyTorch manual_seed)", Domain: task.IntIn(0, math.MaxUint32)}
 }
 
 // fixedMaxN keeps 4N+1 within a pool row.

@@ -58,7 +58,7 @@ func expectedProbe(x []float32, t, b, in, bi, n int, threshold float64) float32 
 }
 
 var thresholdParam = task.Param{Key: "threshold", Default: "0.35",
-	Help: "the context is volatile iff transitions/max(1, N-1) exceeds this; in [0, 1]"}
+	Help: "the context is volatile iff transitions/max(1, N-1) exceeds this", Domain: task.FloatIn(0, 1)}
 
 // Oddball is the registry's oddball: M as for DMS, i.i.d. Bernoulli(½) bits,
 // the label from volatilityLabel on the last N+1 bits.
@@ -100,11 +100,11 @@ var OddballStructured = task.Generator{
 	Desc: versioned(paperDesc("oddball_structured",
 		"volatility oddball with contexts built stable (flip p_stable) or volatile (flip p_volatile), noise flips, probe matching with p_match; label as oddball",
 		1, 1, 1000, []int{2}, []string{"oddball"},
-		task.Param{Key: "p_stable", Default: "0.12", Help: "flip probability of a stable context; in [0, 1]"},
-		task.Param{Key: "p_volatile", Default: "0.75", Help: "flip probability of a volatile context; in [0, 1]"},
-		task.Param{Key: "noise", Default: "0.05", Help: "probability of flipping each context bit afterwards; in [0, 1]"},
-		task.Param{Key: "p_match", Default: "0.5", Help: "probability that the probe is the expected bit; in [0, 1]"},
-		task.Param{Key: "prefix_prob", Default: "0.3", Help: "probability that the bits before the context get a random bias q ~ U(0,1); in [0, 1]"},
+		task.Param{Key: "p_stable", Default: "0.12", Help: "flip probability of a stable context", Domain: task.FloatIn(0, 1)},
+		task.Param{Key: "p_volatile", Default: "0.75", Help: "flip probability of a volatile context", Domain: task.FloatIn(0, 1)},
+		task.Param{Key: "noise", Default: "0.05", Help: "probability of flipping each context bit afterwards", Domain: task.FloatIn(0, 1)},
+		task.Param{Key: "p_match", Default: "0.5", Help: "probability that the probe is the expected bit", Domain: task.FloatIn(0, 1)},
+		task.Param{Key: "prefix_prob", Default: "0.3", Help: "probability that the bits before the context get a random bias q ~ U(0,1)", Domain: task.FloatIn(0, 1)},
 		thresholdParam), oddballVersion),
 	Generate: generateOddballStructured,
 }

@@ -1,0 +1,177 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"math"
+	"strings"
+
+	"gonum.org/v1/gonum/stat/distuv"
+	"gonum.org/v1/plot"
+
+	"github.com/cbrnn/cbrnn/analysis"
+	"github.com/cbrnn/cbrnn/plots"
+)
+
+// Fig 6 as the authors draw it (analysis/mechanism_plots.py:
+// plot_dms_memory_dynamics for a–b, plot_parity_causal_bar and
+// plot_parity_causal_by_N for c–d): mean ± SD over networks with faint
+// per-network lines.
+
+func fig6(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+	cs := all[0] // [dms, parity][CB-RNN, RNN]
+	s, err := e.MechanismStudyOf(ctx, cs[0][0].Dirs, cs[0][1].Dirs, cs[1][0].Dirs, cs[1][1].Dirs, p.mechDMSBatches(), p.mechParityBatches(), p.MaxCheckpoints)
+	if err != nil {
+		return nil, err
+	}
+	s.BaseLabel = cs[0][1].Label
+	return drawFig6(s, p), nil
+}
+
+// Colours of Fig 6 (mechanism_plots.py).
+var (
+	fig6Conditions = []color.Color{color.Black, color.RGBA{R: 0x88, G: 0x88, B: 0x88, A: 0xff},
+		color.RGBA{R: 0x75, G: 0x6B, B: 0xB1, A: 0xff}, color.RGBA{R: 0xC5, G: 0x1B, B: 0x7D, A: 0xff}}
+	colorDetached = color.RGBA{R: 0x80, G: 0x80, B: 0x80, A: 0xff}
+)
+
+func ints(ns []int) []float64 {
+	out := make([]float64, len(ns))
+	for i, n := range ns {
+		out[i] = float64(n)
+	}
+	return out
+}
+
+// qMatrix extracts one Q per network and N.
+func qMatrix(rows [][]DMSPropagation, f func(DMSPropagation) float64) [][]float64 {
+	out := make([][]float64, len(rows))
+	for k, row := range rows {
+		for _, r := range row {
+			out[k] = append(out[k], f(r))
+		}
+	}
+	return out
+}
+
+func drawFig6(s *MechanismStudy, p Profile) *drawn {
+	d := &drawn{w: 13, h: 9}
+	var md strings.Builder
+	xs := ints(s.DMSNs)
+	full := qMatrix(s.DMS, func(r DMSPropagation) float64 { return r.QFull })
+	det := qMatrix(s.DMS, func(r DMSPropagation) float64 { return r.QDet })
+	cbq := qMatrix(s.DMS, func(r DMSPropagation) float64 { return r.QCB })
+	base := qMatrix(s.DMSBase, func(r DMSPropagation) float64 { return r.QFull })
+	pa := nAxis(plots.SeedLines("DMS memory propagation", "N", "Q (mean of m(t+1)·J·m(t))", []plots.SeedGroup{
+		{Label: s.BaseLabel + " (RNN-only)", Color: plots.ColorRNN, X: xs, PerSeed: base},
+		{Label: "CB-RNN (full)", Color: plots.ColorCBRNN, X: xs, PerSeed: full},
+		{Label: "CB-RNN (CB detached)", Color: colorDetached, Dashed: true, X: xs, PerSeed: det}}, 1))
+	pb := nAxis(plots.SeedLines("DMS: CB contribution", "N", "Q_CB", []plots.SeedGroup{
+		{Label: "CB contribution", Color: plots.ColorCBRNN, X: xs, PerSeed: cbq}}, 0))
+
+	px := ints(s.ParityNs)
+	perCond := make([][][]float64, len(ParitySwapConditions)) // [cond][net][n]
+	for ci := range perCond {
+		for _, row := range s.Parity {
+			var v []float64
+			for _, r := range row {
+				v = append(v, r.Values()[ci])
+			}
+			perCond[ci] = append(perCond[ci], v)
+		}
+	}
+	var means, sds []float64
+	var sd []plots.SeedGroup
+	for ci, name := range ParitySwapConditions {
+		perNet := PerNet(perCond[ci])
+		sm := analysis.SummariseFinite(perNet)
+		means, sds = append(means, zeroNaN(sm.Mean)), append(sds, zeroNaN(sm.SD))
+		sd = append(sd, plots.SeedGroup{Label: name, Color: fig6Conditions[ci], X: px, PerSeed: perCond[ci]})
+	}
+	pc := plots.Bars("Parity: one step with the CB term swapped", "normalised score", ParitySwapConditions,
+		[]plots.BarSeries{{Values: means, Errs: sds}}, fig6Conditions...)
+	pc.Y.Min, pc.Y.Max = -1, 1
+	pdd := nAxis(plots.SeedLines("Parity: swaps by N", "N", "normalised score", sd, 0))
+	d.rows = [][]*plot.Plot{{pa, pb}, {pc, pdd}}
+
+	fmt.Fprintf(&md, "**DMS memory propagation** — %d CB-RNN and %d %s networks, N ∈ %s (the checkpoints all of them have, %d ≤ N ≤ %d), %d fixed batches per N (half give the memory directions, half are evaluated), rollouts from h₀ = 0; Q per network = the mean over the delay transitions of m_{t+1}ᵀ J m_t; mean ± SD over networks.\n\n",
+		len(s.DMS), len(s.DMSBase), s.BaseLabel, formatNs(s.DMSNs), MinMechanismN, MaxMechanismN, p.mechDMSBatches())
+	if len(s.DMSNs) == 0 {
+		md.WriteString("No N ≥ 5 is common to every DMS network at this profile: panels a–b are empty.\n\n")
+	} else {
+		md.WriteString("| N | RNN-only | CB-RNN (full) | CB detached | CB contribution |\n|---|---|---|---|---|\n")
+		col := func(m [][]float64, j int) analysis.Summary {
+			var v []float64
+			for _, row := range m {
+				v = append(v, row[j])
+			}
+			return analysis.SummariseFinite(v)
+		}
+		for j, n := range s.DMSNs {
+			fmt.Fprintf(&md, "| %d | %s | %s | %s | %s |\n", n, pmSD(col(base, j)), pmSD(col(full, j)), pmSD(col(det, j)), pmSD(col(cbq, j)))
+		}
+		md.WriteString("\n")
+		if len(s.DMSNs) > 1 {
+			md.WriteString(slopeMarkdown(xs, map[string][][]float64{"RNN-only": base, "CB-RNN (full)": full, "CB detached": det, "CB contribution": cbq},
+				[]string{"RNN-only", "CB-RNN (full)", "CB detached", "CB contribution"}))
+		}
+	}
+	fmt.Fprintf(&md, "**Parity CB encoding** — %d CB-RNN networks, N ∈ %s, %d fixed batches per N, rollouts from h₀ = 0; one step from the recorded state with the network's own CB term (Correct), none (No CB), or one borrowed from a transition of another condition with the same (Same) or the other (Opposite) required next parity; score = projection on the even–odd axis (fit on 70 %% of the transitions), signed towards the required parity and divided by half the centroid distance (+1 ≈ the correct centroid, −1 ≈ the wrong one). Per network the mean over N; mean ± SD over networks.\n\n",
+		len(s.Parity), formatNs(s.ParityNs), p.mechParityBatches())
+	if len(s.ParityNs) > 0 {
+		md.WriteString("| condition | score |\n|---|---|\n")
+		for ci, name := range ParitySwapConditions {
+			fmt.Fprintf(&md, "| %s | %.2f ± %.2f |\n", name, means[ci], sds[ci])
+		}
+		md.WriteString("\n")
+	}
+	d.markdown = md.String()
+	return d
+}
+
+// pmSD formats mean ± SD.
+func pmSD(s analysis.Summary) string {
+	if s.N == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f ± %.3f", s.Mean, s.SD)
+}
+
+// formatNs writes a set of Ns as {2, 3, 4} ("none" when empty).
+func formatNs(ns []int) string {
+	if len(ns) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(ns))
+	for i, n := range ns {
+		parts[i] = fmt.Sprint(n)
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// slopeMarkdown is a part of the authors' seed-level statistics
+// (dms_memory_dynamics_stats.py: seed_level_tests): per network the OLS
+// slope of Q against N; the mean ± SD over networks, a two-sided one-sample
+// t-test against 0 and Cohen's d_z. (Their Wilcoxon tests, bootstrap
+// intervals and leave-one-seed-out checks are not computed here.)
+func slopeMarkdown(xs []float64, m map[string][][]float64, order []string) string {
+	var b strings.Builder
+	b.WriteString("| condition | slope of Q vs N (mean ± SD) | t | p (two-sided) | d_z |\n|---|---|---|---|---|\n")
+	for _, name := range order {
+		var slopes []float64
+		for _, row := range m[name] {
+			slopes = append(slopes, analysis.OLSSlope(xs, row))
+		}
+		s := analysis.SummariseFinite(slopes)
+		tt, pv, dz := math.NaN(), math.NaN(), math.NaN()
+		if s.N > 1 && s.SD > 0 {
+			tt = s.Mean / (s.SD / math.Sqrt(float64(s.N)))
+			pv = 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(s.N - 1)}.Survival(math.Abs(tt))
+			dz = s.Mean / s.SD
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.2f | %.3g | %.2f |\n", name, pmSD(s), tt, pv, dz)
+	}
+	b.WriteString("\n")
+	return b.String()
+}

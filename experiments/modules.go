@@ -1,0 +1,214 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/plot"
+
+	"github.com/cbrnn/cbrnn/analysis"
+	"github.com/cbrnn/cbrnn/plots"
+)
+
+// PCA dimensionality and timescales per module against N, as the authors
+// compute and draw them (paper/METHODS §4.6–4.7;
+// analysis/pca_dimensionality.py: summarize_multi_runs_pca_for_multi_keys,
+// plot_two_tasks_full_vs_reservoir_pca_mean_2x2,
+// plot_two_tasks_small_vs_large_pca_mean_2x2; analysis/cb_timescales_utils.py:
+// summarize_timescale_run, average_across_runs_timescales,
+// plot_two_task_full_vs_reservoir_e_folding_2x2,
+// plot_two_task_small_vs_large_e_folding_2x2). Every checkpoint of each run
+// is analysed (no intersection across runs), capped at the profile's
+// MaxCheckpoints spread evenly.
+
+// ModuleStudy holds one cohort's per-module measures against N.
+type ModuleStudy struct {
+	Label string
+	Group Group
+	// UnitTau maps population → N → each run's median unit τ, at every
+	// checkpoint when the profile fits units everywhere (UnitTausEveryN),
+	// else at each run's last one only.
+	UnitTau map[string]map[int][]float64
+	// D95 and Tau map population → N → one value per run that has N:
+	// d95/width, and the population timescale (first lag where the
+	// autocorrelation of the summed activity is ≤ 1/e; NaN if not within
+	// 199 lags).
+	D95, Tau map[string]map[int][]float64
+	// At each run's last analysed checkpoint: PCA, sparseness and the
+	// median unit τ (the unit fits are costly, so only there).
+	LastDims     map[string][]analysis.Dim
+	LastSparse   map[string][]Sparseness
+	LastUnitTau  map[string][]float64
+	LastPopTau   map[string][]float64
+	Checkpointed int // checkpoints analysed, over all runs
+}
+
+// ModuleStudyOf measures every run of a cohort at its checkpoints (at most
+// p.MaxCheckpoints per run): PCA on p.PCABatches batches per N, the
+// population timescales on p.TimescaleT steps × p.TimescaleTrials trials.
+func (e *Env) ModuleStudyOf(ctx context.Context, c *Cohort, p Profile) (*ModuleStudy, error) {
+	s := &ModuleStudy{Label: c.Label, Group: c.Group, D95: map[string]map[int][]float64{}, Tau: map[string]map[int][]float64{}, UnitTau: map[string]map[int][]float64{},
+		LastDims: map[string][]analysis.Dim{}, LastSparse: map[string][]Sparseness{}, LastUnitTau: map[string][]float64{}, LastPopTau: map[string][]float64{}}
+	add := func(m map[string]map[int][]float64, pop string, n int, v float64) {
+		if m[pop] == nil {
+			m[pop] = map[int][]float64{}
+		}
+		m[pop][n] = append(m[pop][n], v)
+	}
+	for _, dir := range c.Dirs {
+		cps, err := Checkpoints(dir, p.MaxCheckpoints)
+		if err != nil {
+			return nil, err
+		}
+		for j, cp := range cps {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			s.Checkpointed++
+			last := j == len(cps)-1
+			dims, err := e.Dimensionality(ctx, cp, p.PCABatches)
+			if err != nil {
+				return nil, err
+			}
+			for pop, dm := range dims.Dims {
+				add(s.D95, pop, cp.N, dm.D95PerWidth)
+				if last {
+					s.LastDims[pop] = append(s.LastDims[pop], dm)
+				}
+			}
+			if last {
+				for pop, sp := range dims.Sparsity {
+					s.LastSparse[pop] = append(s.LastSparse[pop], sp)
+				}
+			}
+			units := -1 // the population τ only
+			if last || p.UnitTausEveryN {
+				units = p.TimescaleUnits
+			}
+			ts, err := e.timescales(cp, p.TimescaleT, p.TimescaleTrials, p.TimescaleDrop, units)
+			if err != nil {
+				return nil, err
+			}
+			for pop, t := range ts {
+				add(s.Tau, pop, cp.N, t.Population)
+				if units >= 0 {
+					add(s.UnitTau, pop, cp.N, t.UnitMedian)
+				}
+				if last {
+					s.LastPopTau[pop] = append(s.LastPopTau[pop], t.Population)
+					s.LastUnitTau[pop] = append(s.LastUnitTau[pop], t.UnitMedian)
+				}
+			}
+		}
+	}
+	return s, nil
+}
+
+// The authors' module colours (pca_dimensionality.py): full training and
+// Frozen-core.
+var (
+	moduleColors = map[string]color.Color{
+		"hidden": color.RGBA{R: 0x20, G: 0xA0, B: 0xC9, A: 0xff}, "gc": color.RGBA{R: 0x05, G: 0x53, B: 0xCF, A: 0xff},
+		"pc": color.RGBA{R: 0x33, G: 0xBB, B: 0xFF, A: 0xff}, "cb_bias": color.RGBA{R: 0x5B, G: 0xD7, B: 0xCD, A: 0xff},
+	}
+	moduleColorsFrozen = map[string]color.Color{
+		"hidden": color.RGBA{R: 0xFF, G: 0x5F, B: 0x4A, A: 0xff}, "gc": color.RGBA{R: 0xD6, G: 0x2E, B: 0x24, A: 0xff},
+		"pc": color.RGBA{R: 0xFF, G: 0x82, B: 0x00, A: 0xff}, "cb_bias": color.RGBA{R: 0xFF, G: 0xC1, B: 0x00, A: 0xff},
+	}
+	moduleLabels = map[string]string{"hidden": "RNN", "gc": "GC", "pc": "PC", "cb_bias": "CB output"}
+)
+
+// ModulePanel draws one measure (m: population → N → values over runs) per
+// population against N, mean ± SEM over the runs that have each N.
+func ModulePanel(title, ylabel string, m map[string]map[int][]float64, frozen bool) *plot.Plot {
+	cols := moduleColors
+	if frozen {
+		cols = moduleColorsFrozen
+	}
+	var series []plots.Series
+	for _, pop := range Populations {
+		byN := m[pop]
+		if byN == nil {
+			continue
+		}
+		ns := make([]int, 0, len(byN))
+		for n := range byN {
+			ns = append(ns, n)
+		}
+		sort.Ints(ns)
+		s := plots.Series{Label: moduleLabels[pop], Color: cols[pop]}
+		for _, n := range ns {
+			sum := analysis.SummariseFinite(byN[n])
+			s.X, s.Mean, s.SEM = append(s.X, float64(n)), append(s.Mean, sum.Mean), append(s.SEM, zeroNaN(sum.SEM))
+		}
+		series = append(series, s)
+	}
+	return nAxis(plots.LinePoints(title, "N", ylabel, series))
+}
+
+// ModulesMarkdown is the last-checkpoint table of module studies.
+func ModulesMarkdown(task string, studies []*ModuleStudy) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** — at each run's last analysed checkpoint: d95/width and participation ratio (PCA), population τ (steps; – when beyond 199 lags), median unit τ (fits bounded τ ≤ 500, a ∈ [0, 1]), Treves–Rolls sparseness (population / lifetime).\n\n", displayTask(task))
+	b.WriteString("| group | population | d95/width | PR | population τ | unit τ (median) | sparseness |\n|---|---|---|---|---|---|---|\n")
+	for _, s := range studies {
+		for _, pop := range Populations {
+			dims := s.LastDims[pop]
+			if len(dims) == 0 {
+				continue
+			}
+			var dw, pr []float64
+			for _, dm := range dims {
+				dw, pr = append(dw, dm.D95PerWidth), append(pr, dm.PR)
+			}
+			sparse := "–"
+			if ss := s.LastSparse[pop]; len(ss) > 0 {
+				var sp, sl []float64
+				for _, v := range ss {
+					sp, sl = append(sp, v.Population), append(sl, v.Lifetime)
+				}
+				sparse = pm(analysis.Summarise(sp), 2) + " / " + pm(analysis.Summarise(sl), 2)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", s.Label, moduleLabels[pop], pm(analysis.Summarise(dw), 3), pm(analysis.Summarise(pr), 2),
+				pmOf(analysis.SummariseFinite(s.LastPopTau[pop]), len(dims), 1), pmOf(analysis.SummariseFinite(s.LastUnitTau[pop]), len(dims), 1), sparse)
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// UnitTauMarkdown tabulates the median unit τ against N (mean ± SEM over
+// runs) when it was measured at more than one N (the authors'
+// summarize_timescale_run reports it per checkpoint; appG draws the
+// population τ).
+func UnitTauMarkdown(task string, studies []*ModuleStudy) string {
+	var b strings.Builder
+	for _, s := range studies {
+		for _, pop := range Populations {
+			byN := s.UnitTau[pop]
+			if len(byN) < 2 {
+				continue
+			}
+			if b.Len() == 0 {
+				fmt.Fprintf(&b, "**%s** — median unit τ (steps) against N, mean ± SEM over runs.\n\n| group | population | N: τ |\n|---|---|---|\n", displayTask(task))
+			}
+			ns := make([]int, 0, len(byN))
+			for n := range byN {
+				ns = append(ns, n)
+			}
+			sort.Ints(ns)
+			var cells []string
+			for _, n := range ns {
+				cells = append(cells, fmt.Sprintf("%d: %s", n, pm(analysis.SummariseFinite(byN[n]), 1)))
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", s.Label, moduleLabels[pop], strings.Join(cells, "; "))
+		}
+	}
+	if b.Len() > 0 {
+		b.WriteString("\n")
+	}
+	return b.String()
+}
