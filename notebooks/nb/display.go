@@ -11,6 +11,7 @@ import (
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/protocol"
+	"gonum.org/v1/plot/vg"
 
 	"github.com/cbrnn/cbrnn/plots"
 )
@@ -39,7 +40,13 @@ func show(id string, v any) {
 	send(map[protocol.MIMEType]any{protocol.MIMEImagePNG: b, protocol.MIMETextPlain: imageText(id, b)}, meta)
 }
 
-// PNGOf renders what Show accepts as PNG bytes (figures at plots.ScreenDPI).
+// MaxWidth is the widest a figure is drawn, in pixels: a wide figure is
+// drawn at a lower resolution than plots.ScreenDPI to fit a screen (and
+// nbcheck's limit on committed PNGs).
+const MaxWidth = 1200
+
+// PNGOf renders what Show accepts as PNG bytes (figures at
+// plots.ScreenDPI, or less for one wider than MaxWidth).
 func PNGOf(v any) ([]byte, error) {
 	switch x := v.(type) {
 	case []byte:
@@ -51,7 +58,15 @@ func PNGOf(v any) ([]byte, error) {
 		err := png.Encode(&b, x)
 		return b.Bytes(), err
 	}
-	return plots.PNG(v, plots.ScreenDPI)
+	d, err := plots.AsDrawable(v)
+	if err != nil {
+		return nil, err
+	}
+	dpi := float64(plots.ScreenDPI)
+	if w, _ := d.Size(); float64(w/vg.Inch)*dpi > MaxWidth {
+		dpi = MaxWidth / float64(w/vg.Inch)
+	}
+	return plots.PNG(d, dpi)
 }
 
 // imageText is an image's text/plain alternative: what a terminal or a

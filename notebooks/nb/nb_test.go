@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot"
+
 	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/plots"
 )
@@ -148,5 +150,20 @@ func TestProgressOutsideANotebookPrintsLines(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	if len(lines) != 3 || lines[0] != "training: epoch 1" || lines[1] != "training: epoch 2" || !strings.HasPrefix(lines[2], "trained 2 epochs (") {
 		t.Errorf("printed %q", lines)
+	}
+}
+
+func TestPNGOfFitsWideFiguresToTheScreen(t *testing.T) {
+	p := plots.Curves("c", "x", "y", []plots.Series{{Label: "a", Mean: []float64{1, 2}}})
+	b, err := PNGOf(plots.Grid([][]*plot.Plot{{p, p, p}}, 16, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Width != MaxWidth || cfg.Height != 375 {
+		t.Errorf("a 16×5 in figure drawn %d×%d px, want %d×375", cfg.Width, cfg.Height, MaxWidth)
 	}
 }
