@@ -183,3 +183,31 @@ func TestCommittedNotebooks(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeIndexesEveryNotebook: notebooks/README.md lists every notebook
+// with its thumbnail, and the thumbnail is there.
+func TestReadmeIndexesEveryNotebook(t *testing.T) {
+	dir, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nbs, err := ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, nb := range nbs {
+		name := nb.Name()
+		for _, want := range []string{"(" + name + ".ipynb)", `src="thumbs/` + name + `.png"`} {
+			if !strings.Contains(string(readme), want) {
+				t.Errorf("notebooks/README.md lacks %s", want)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "thumbs", name+".png")); err != nil {
+			t.Errorf("no thumbnail for %s (notebooks/run.sh --write notebooks draws it): %v", name, err)
+		}
+	}
+}
