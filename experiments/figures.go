@@ -366,6 +366,9 @@ func fig5(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 	cs := all[0]
 	var studies []*AblationStudy
 	for i := range singleTasks {
+		if len(cs[i][0].Dirs) == 0 {
+			continue // drawn from given runs of one task only (FigureFromRuns)
+		}
 		var base []*rundir.Dir
 		if len(cs[i]) > 1 {
 			base = cs[i][1].Dirs
@@ -378,6 +381,9 @@ func fig5(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 			s.BaselineLabel = cs[i][1].Label
 		}
 		studies = append(studies, s)
+	}
+	if len(studies) == 0 {
+		return nil, fmt.Errorf("CB ablation: no CB runs")
 	}
 	return e.drawFig5(ctx, p, studies)
 }
@@ -640,6 +646,9 @@ func appH(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 	var studies []*RecoveryStudy
 	var controls [][]RecoveryControl
 	for i := range singleTasks {
+		if len(cs[i][0].Dirs) == 0 {
+			continue // drawn from given runs of one task only (FigureFromRuns)
+		}
 		s, err := e.RecoveryStudyOf(ctx, cs[i][0].Dirs, p.RecoverySteps, p.RecoveryEval, p.MaxCheckpoints)
 		if err != nil {
 			return nil, err
@@ -654,6 +663,9 @@ func appH(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 			}
 		}
 		controls = append(controls, c)
+	}
+	if len(studies) == 0 {
+		return nil, fmt.Errorf("readout recovery: no runs")
 	}
 	d := drawAppH(studies)
 	d.markdown += recoveryControlsMarkdown(studies, controls)

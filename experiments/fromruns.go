@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -21,9 +22,12 @@ var RunFigureIDs = []string{"fig5", "appG", "appH"}
 // FigureFromRuns draws figure id from the given finished runs instead of
 // the profile's cached runs: networks trained elsewhere, e.g. the authors'
 // own, imported with `cbrnn import-run`. Each run joins the figure's group
-// with its model and regime on its task (a cb-rnn run under the standard
-// regime is a "CB-RNN" run, a frozen-core one a "Frozen-core" run); runs
-// that fit no group of the figure are left out and listed. The profile sets
+// whose network (the registry's model at the group's sizes, for the run's
+// task) and regime are the run's: a cb-rnn (G=256) run under the standard
+// regime is a "CB-RNN" run, a frozen-core one a "Frozen-core" run, a G=512
+// one a "CB-RNN G=512" run; a run of other sizes joins the first group of
+// its model and regime; runs that fit no group of the figure are left out
+// and listed. The profile sets
 // the analyses' sizes (evaluation batches, checkpoints per run, …). The
 // figure goes to outDir as id.png, id.svg and id.md.
 func (e *Env) FigureFromRuns(ctx context.Context, id string, p Profile, dirs []*rundir.Dir, outDir string) (*Result, error) {
@@ -52,23 +56,44 @@ func (e *Env) FigureFromRuns(ctx context.Context, id string, p Profile, dirs []*
 			if err != nil {
 				return nil, err
 			}
-			var row []*Cohort
-			for _, g := range n.groups {
-				c := &Cohort{Group: g, Task: desc, Label: g.Label}
-				for i, r := range runs {
-					if r.cfg.Task != name || r.cfg.ModelName != g.Model || r.cfg.Regime != g.Regime {
-						continue
-					}
-					curve, err := NCurve(r.dir)
+			// A run joins the group whose network and regime it has; a run
+			// whose network is no group's (other sizes) joins the first
+			// group of its model and regime.
+			groupOf := map[int]int{}
+			for pass := range 2 {
+				for gi, g := range n.groups {
+					model, err := ModelConfig(g, desc)
 					if err != nil {
 						return nil, err
 					}
-					used[i] = true
-					c.Dirs, c.Curves = append(c.Dirs, r.dir), append(c.Curves, curve)
-					c.Params, c.Budget = r.cfg.Model.Count().Total, max(c.Budget, r.cfg.Epochs)
+					for i, r := range runs {
+						if _, done := groupOf[i]; done || r.cfg.Task != name || r.cfg.Regime != g.Regime {
+							continue
+						}
+						if pass == 0 && reflect.DeepEqual(r.cfg.Model, model) || pass == 1 && r.cfg.ModelName == g.Model {
+							groupOf[i] = gi
+						}
+					}
 				}
-				total += len(c.Dirs)
-				row = append(row, c)
+			}
+			row := make([]*Cohort, len(n.groups))
+			for gi, g := range n.groups {
+				row[gi] = &Cohort{Group: g, Task: desc, Label: g.Label}
+			}
+			for i, r := range runs {
+				gi, ok := groupOf[i]
+				if !ok {
+					continue
+				}
+				curve, err := NCurve(r.dir)
+				if err != nil {
+					return nil, err
+				}
+				c := row[gi]
+				used[i] = true
+				c.Dirs, c.Curves = append(c.Dirs, r.dir), append(c.Curves, curve)
+				c.Params, c.Budget = r.cfg.Model.Count().Total, max(c.Budget, r.cfg.Epochs)
+				total++
 			}
 			perTask = append(perTask, row)
 		}
