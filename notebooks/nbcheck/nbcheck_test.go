@@ -81,7 +81,7 @@ func TestCheckOutputs(t *testing.T) {
 			code("more", "var epochs = 150"),
 		}
 	}
-	meta := Meta{Figures: []string{"fig2a"}}
+	meta := Meta{Figures: []string{"fig2a"}, Profile: "smoke"}
 	if errs := CheckOutputs(notebook(t, "fig2a", meta, good()...), ids); len(errs) > 0 {
 		t.Fatalf("a good notebook fails: %v", errs)
 	}
@@ -102,8 +102,8 @@ func TestCheckOutputs(t *testing.T) {
 			return c
 		}, "wrote to stderr: panic: x"},
 		{"no outputs", "fig2a", meta, func(c []Cell) []Cell { c[2].Outputs = nil; return c }, "no outputs"},
-		{"claimed figure not shown", "fig2a", Meta{Figures: []string{"fig2a", "fig5"}}, nil, "claims figure fig5, but no output shows it"},
-		{"shown figure not claimed", "fig2a", Meta{Figures: []string{"fig2a"}}, func(c []Cell) []Cell {
+		{"claimed figure not shown", "fig2a", Meta{Figures: []string{"fig2a", "fig5"}, Profile: "smoke"}, nil, "claims figure fig5, but no output shows it"},
+		{"shown figure not claimed", "fig2a", meta, func(c []Cell) []Cell {
 			c[4].Outputs = []Output{figure("fig9")}
 			return c
 		}, "shows figure fig9, which metadata.cbrnn.figures does not claim"},
@@ -115,6 +115,19 @@ func TestCheckOutputs(t *testing.T) {
 		{"a number only above the prose", "fig2a", meta, func(c []Cell) []Cell {
 			return append(c, md("As computed above: 34.75."))
 		}, "states 34.75"},
+		{"not normalised: timestamps", "fig2a", meta, func(c []Cell) []Cell {
+			c[1].Metadata = map[string]any{"execution": map[string]any{"iopub.status.busy": "2026-11-30T08:00:00Z"}}
+			return c
+		}, "keeps execution timestamps"},
+		{"not normalised: a progress line", "fig2a", meta, func(c []Cell) []Cell {
+			c[1].Outputs = []Output{{Type: "display_data", Metadata: map[string]any{progressKey: true}}}
+			return c
+		}, "keeps a progress line"},
+		{"not normalised: a path", "fig2a", meta, func(c []Cell) []Cell {
+			c[1].Outputs = []Output{stream("wrote /work/wt/notebooks/figures/fig2a.png\n")}
+			return c
+		}, "shows a path of the machine it ran on (/work/wt/notebooks/figures/fig2a.png)"},
+		{"no profile", "fig2a", Meta{Figures: []string{"fig2a"}}, nil, "metadata.cbrnn.profile is not set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cells := good()

@@ -35,11 +35,12 @@ type Meta struct {
 
 // Cell is one cell.
 type Cell struct {
-	Type           string   `json:"cell_type"`
-	ID             string   `json:"id"`
-	Source         Text     `json:"source"`
-	Outputs        []Output `json:"outputs"`
-	ExecutionCount *int     `json:"execution_count"`
+	Type           string         `json:"cell_type"`
+	Metadata       map[string]any `json:"metadata"`
+	ID             string         `json:"id"`
+	Source         Text           `json:"source"`
+	Outputs        []Output       `json:"outputs"`
+	ExecutionCount *int           `json:"execution_count"`
 }
 
 // Output is one output of a code cell.

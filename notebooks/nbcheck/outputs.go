@@ -22,7 +22,8 @@ const (
 
 // CheckOutputs checks an executed notebook as a reader gets it: every code
 // cell ran; no output is an error or went to stderr (GoNB's compile errors
-// and panics); its images carry exactly the figure ids it claims in
+// and panics); it was normalised (execute.py --normalise: no timestamps,
+// progress lines or paths of the machine, the profile recorded); its images carry exactly the figure ids it claims in
 // metadata.cbrnn.figures, a notebook named after a figure id claims it; the
 // PNGs are at screen resolution and the file is under MaxBytes; and every
 // number of every markdown cell appears in the outputs (or the code) of the
@@ -46,7 +47,16 @@ func CheckOutputs(nb *Notebook, figureIDs []string) []error {
 			fail("cell %d (%s) was not executed", i, c.ID)
 		}
 		outputs += len(c.Outputs)
+		if _, ok := c.Metadata["execution"]; ok {
+			fail("cell %d (%s) keeps execution timestamps: write it with notebooks/run.sh --write", i, c.ID)
+		}
 		for _, o := range c.Outputs {
+			if o.Metadata[progressKey] == true {
+				fail("cell %d (%s) keeps a progress line: write it with notebooks/run.sh --write", i, c.ID)
+			}
+			if m := machinePath.FindString(outputText(o)); m != "" {
+				fail("cell %d (%s) shows a path of the machine it ran on (%s): write it with notebooks/run.sh --write", i, c.ID, strings.TrimLeft(m, " \t\n\"'(="))
+			}
 			switch {
 			case o.Type == "error":
 				fail("cell %d (%s) has an error output: %s: %s", i, c.ID, o.EName, o.EValue)
@@ -72,7 +82,10 @@ func CheckOutputs(nb *Notebook, figureIDs []string) []error {
 		}
 	}
 	if outputs == 0 {
-		fail("no outputs: execute it (notebooks/run.sh --write %s)", nb.Name())
+		fail("no outputs: execute it (notebooks/run.sh --write notebooks %s)", nb.Name())
+	}
+	if nb.Metadata.CBRNN.Profile == "" {
+		fail("metadata.cbrnn.profile is not set: write it with notebooks/run.sh --write")
 	}
 	claimed := nb.Metadata.CBRNN.Figures
 	if slices.Contains(figureIDs, nb.Name()) && !slices.Contains(claimed, nb.Name()) {
@@ -95,9 +108,16 @@ func CheckOutputs(nb *Notebook, figureIDs []string) []error {
 	return errs
 }
 
-// figureKey is nb.FigureKey (notebooks/nb), repeated to keep this tool
-// free of the notebook runtime.
-const figureKey = "cbrnn/figure"
+// figureKey and progressKey are nb.FigureKey and nb.ProgressKey
+// (notebooks/nb), repeated to keep this tool free of the notebook runtime.
+const (
+	figureKey   = "cbrnn/figure"
+	progressKey = "cbrnn/progress"
+)
+
+// machinePath is what execute.py --normalise replaces: GoNB's scratch
+// folders and absolute paths under the usual roots of a checkout.
+var machinePath = regexp.MustCompile(`/tmp/gonb_[0-9a-f]+|(^|[\s"'(=])/(home|root|work|tmp|Users)/[^\s"')]+`)
 
 func keys(m map[string]int) []string {
 	var out []string
