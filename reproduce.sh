@@ -10,7 +10,11 @@
 #   --profile  smoke: minutes (CI) · quick (default): about an hour on 2 cores,
 #              the paper's qualitative findings · paper: SPEC §3 exactly (GPU)
 #   --jobs     ensembles trained at once (default: one per core on the Go
-#              backend, whose training step keeps about one core busy; 1 on a GPU)
+#              backend, up to the ensembles to train; 1 on a GPU). On the Go
+#              backend they share the cores: an ensemble spreads its members
+#              over single-threaded executors on its share (⌊cores/jobs⌋),
+#              and those still running take the cores the others free.
+#              A run's numbers do not depend on it.
 #   --backend  GOMLX_BACKEND for training: go (default), xla:cuda, or
 #              xla:/abs/path/xla_cuda_plugin.so (builds bin/cbrnn with -tags xla)
 #   --out      write runs/, figures/, paper/results.md and the executed
@@ -60,7 +64,7 @@ while [ $# -gt 0 ]; do
 	--gpus) gpus="$(value --gpus "GPUs per array task" "$@")" || exit; slurm_args+=("$1=$2"); shift 2 ;;
 	--partition | --time | --cpus-per-task | --account | --qos | --sbatch-arg | --costs | --slurm-dir | --figures-time)
 		v="$(value "$1" "see README \"On a cluster\"" "$@")" || exit; slurm_args+=("$1=$v"); shift 2 ;;
-	-h | --help) sed -n '2,36p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,40p' "$0"; exit 0 ;;
 	*) usage_error "unknown argument $1 (see --help)" ;;
 	esac
 done

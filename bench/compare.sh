@@ -4,21 +4,25 @@
 #
 #   bench/compare.sh [--model cb-rnn|rnn] [--seq-len 60] [--batch 64]
 #                    [--steps 20] [--warmup 3] [--ensemble K] [--threads N]
-#                    [--flush-denormal]
+#                    [--executors E] [--flush-denormal]
 #
 # --threads is PyTorch's intra-op thread count (default: nproc, the cores Go
 #   gets too; 0 = torch's own default).
+# --executors is the Go side's layout (cbrnn bench --executors; default 0:
+#   one single-threaded executor per core, up to K).
 # --flush-denormal gives PyTorch torch.set_flush_denormal(True) (the Go side
 #   flushes the tiny BPTT gradients of long sequences itself).
 # GOMLX_BACKEND and other environment variables reach the Go binary as they are.
-# Prints both engines' lines and the ratio
+# Prints both engines' lines, a table (wall and CPU ms per member-step, the
+# FLOPs of a member-step counted from the Go graph, GFLOP/s, % of the
+# machine's peak measured by cbrnn bench --peak) and the ratio
 #   PyTorch ms per member-step / Go ms per member-step   (> 1: Go is faster).
 # Test hook: COMPARE_GO_OUTPUT="<text>" skips building and running Go and parses
 # that text instead.
 set -Eeuo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-model=cb-rnn seqlen=60 batch=64 steps=20 warmup=3 ensemble=1 threads="$(nproc)" ptflags=()
+model=cb-rnn seqlen=60 batch=64 steps=20 warmup=3 ensemble=1 threads="$(nproc)" executors=0 ptflags=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--model) model="$2"; shift 2 ;;
@@ -28,8 +32,9 @@ while [ $# -gt 0 ]; do
 	--warmup) warmup="$2"; shift 2 ;;
 	--ensemble) ensemble="$2"; shift 2 ;;
 	--threads) threads="$2"; shift 2 ;;
+	--executors) executors="$2"; shift 2 ;;
 	--flush-denormal) ptflags+=(--flush-denormal); shift ;;
-	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,21p' "$0"; exit 0 ;;
 	*) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -55,7 +60,7 @@ if [ -n "${COMPARE_GO_OUTPUT:-}" ]; then
 else
 	# GoMLX's SIMD matmul kernels, as make and reproduce.sh build it.
 	(cd "$root" && GOEXPERIMENT="${GOEXPERIMENT:-simd}" go build -o bin/cbrnn ./cmd/cbrnn)
-	go_out="$("$root/bin/cbrnn" bench "${args[@]}" 2>&1)" || {
+	go_out="$("$root/bin/cbrnn" bench "${args[@]}" --executors "$executors" --peak 2>&1)" || {
 		echo "$go_out" >&2; echo "compare.sh: cbrnn bench failed" >&2; exit 1; }
 fi
 go_line="$(grep -E 'ms/step' <<<"$go_out" | tail -n 1 || true)"
@@ -66,7 +71,26 @@ pt_line="$(/usr/bin/python3 "$root/bench/pytorch_baseline.py" "${args[@]}" --thr
 pt_ms="$(member_ms "$pt_line")"
 [ -n "$pt_ms" ] || { echo "$pt_line" >&2; echo "compare.sh: cannot parse the PyTorch line" >&2; exit 1; }
 
+# The Go side's work line: "work: F MFLOP per member-step (compiled graph), G
+# GFLOP/s[, P % of the peak Q GFLOP/s]; CPU C ms per member-step (…)".
+work="$(grep -E '^work:' <<<"$go_out" | tail -n 1 || true)"
+num() { grep -oE "[0-9]+(\.[0-9]+)? $1" <<<"$work" | tail -n 1 | awk '{print $1}'; }
+mflop="$(num 'MFLOP')" go_cpu="$(num 'ms per member-step')"
+peak="$(grep -oE 'peak [0-9.]+ GFLOP/s' <<<"$work" | awk '{print $2}' || true)"
+pt_cpu="$(grep -oE 'cpu/member-step=[0-9.]+' <<<"$pt_line" | cut -d= -f2)"
+
 echo "go:      $go_line"
+grep -E '^(layout|peak|work):' <<<"$go_out" | sed 's/^/         /'
 echo "pytorch: $pt_line"
-awk -v p="$pt_ms" -v g="$go_ms" -v k="$ensemble" 'BEGIN {
-	printf "ratio (PyTorch / Go, ms per member-step, K=%d): %.2f  [%.1f / %.1f]\n", k, p / g, p, g }'
+echo
+awk -v p="$pt_ms" -v g="$go_ms" -v k="$ensemble" -v f="${mflop:-0}" -v pk="${peak:-0}" \
+	-v gc="${go_cpu:-0}" -v pc="${pt_cpu:-0}" 'BEGIN {
+	printf "%-10s %15s %15s %18s %9s %10s\n", "engine", "ms/member-step", "CPU ms/m-step", "MFLOP/member-step", "GFLOP/s", "% of peak"
+	row("go", g, gc); row("pytorch", p, pc)
+	if (pk > 0) printf "peak %.1f GFLOP/s: a 1024³ DotGeneral on the Go backend (cbrnn bench --peak)\n", pk
+	printf "MFLOP: the DotGenerals of the Go training graph (the same network and step for both)\n"
+	printf "ratio (PyTorch / Go, ms per member-step, K=%d): %.2f  [%.1f / %.1f]\n", k, p / g, p, g }
+	function row(name, ms, cpu) {
+		gf = (ms > 0) ? f / ms : 0
+		pct = (pk > 0) ? sprintf("%.1f", 100 * gf / pk) : "-"
+		printf "%-10s %15.1f %15.1f %18.1f %9.2f %10s\n", name, ms, cpu, f, gf, pct }'

@@ -13,7 +13,7 @@
 #   steps.txt    ms/step of the paper's CB-RNN at T=60, B=64 for K = 1, 8, 32,
 #                with the compile time of that graph;
 #   buckets.txt  for K=8: compile time and training/test step times per bucket
-#                length (8 … 192), and the paper profile (one group of 8 seeds,
+#                length (4 … 149), and the paper profile (one group of 8 seeds,
 #                1000 epochs) priced from them by internal/costmodel;
 #   epochs.txt   the check of that price: three real epochs of the trainer
 #                (task plugins, test batches, checkpoints) for 8 seeds at N=25,

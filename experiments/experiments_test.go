@@ -32,7 +32,7 @@ func testEnv(t *testing.T) *Env {
 // tinyProfile trains for seconds.
 var tinyProfile = Profile{
 	Name: "test", Epochs: 3, EpochsGRU: 2, EpochsSwitch: 2, Steps: 3, TestSteps: 2, Batch: 8, MaxN: 150,
-	Seeds: 2, SeedsSide: 1, EvalBatches: 2, PCABatches: 1, MaxCheckpoints: 2,
+	Seeds: 2, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 2, EpochsPerPhase: 2, AdvanceEvery: 1, EvalBatches: 2, PCABatches: 1, MaxCheckpoints: 2,
 	TimescaleT: 200, TimescaleTrials: 2, TimescaleDrop: 20, RecoverySteps: 3, RecoveryEval: 1,
 }
 

@@ -103,7 +103,7 @@ var figures = map[string]figure{
 
 // IDs lists the figure ids in the paper's order.
 func IDs() []string {
-	return []string{"fig2a", "fig2b", "fig3", "fig4", "fig5", "fig6", "appB", "appC", "appG", "appH", "table4"}
+	return append([]string{"fig2a", "fig2b", "fig3", "fig4", "fig5", "fig6", "appB", "appC", "appG", "appH", "table4"}, regimeIDs...)
 }
 
 // Figure trains (or loads) what figure id needs under the profile, draws it

@@ -25,6 +25,14 @@ type Profile struct {
 	MaxN         int
 	Seeds        int // runs per main group (paper: 8)
 	SeedsSide    int // runs of the scaling points other than G=256, and of the GRU (paper: 3)
+	// The regimes beyond the paper's figures (regimes.go): runs per group,
+	// the epoch budget of their single-task groups, the continual
+	// curriculum's epochs per phase (its budget is one pass over the plan),
+	// and the fixed schedule's epochs per level.
+	SeedsExtra     int
+	EpochsExtra    int
+	EpochsPerPhase int
+	AdvanceEvery   int
 	// Analyses.
 	EvalBatches     int // CB ablation: fixed evaluation trials, in batches (paper: 20)
 	PCABatches      int // PCA: batches per checkpointed N (paper: 10)
@@ -73,21 +81,21 @@ var Profiles = map[string]Profile{
 	"smoke": {
 		Name: "smoke", Summary: "minutes; every figure from a few tiny runs (CI)",
 		Epochs: 3, EpochsGRU: 3, EpochsSwitch: 3, Steps: 4, TestSteps: 2, Batch: 16, MaxN: 150,
-		Seeds: 2, SeedsSide: 1,
+		Seeds: 2, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 3, EpochsPerPhase: 1, AdvanceEvery: 1,
 		EvalBatches: 2, PCABatches: 2, MaxCheckpoints: 3, TimescaleT: 400, TimescaleTrials: 2, TimescaleDrop: 50, TimescaleUnits: 8,
 		RecoverySteps: 5, RecoveryEval: 2, TSNEIters: 100, MechDMSBatches: 2, MechParityBatches: 1,
 	},
 	"quick": {
 		Name: "quick", Summary: "about an hour on 2 cores; reduced budget, qualitative findings",
 		Epochs: 150, EpochsGRU: 75, EpochsSwitch: 100, Steps: 40, TestSteps: 10, Batch: 32, MaxN: 150,
-		Seeds: 3, SeedsSide: 1,
+		Seeds: 3, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 100, EpochsPerPhase: 40, AdvanceEvery: 20,
 		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
 		RecoverySteps: 50, RecoveryEval: 10, MechDMSBatches: 8, MechParityBatches: 4,
 	},
 	"paper": {
 		Name: "paper", Summary: "SPEC §3 exactly: n = 8, 1000 epochs of 100 + 50 batches of 64",
 		Epochs: 1000, EpochsGRU: 500, EpochsSwitch: 650, Steps: 100, TestSteps: 50, Batch: 64, MaxN: 150,
-		Seeds: 8, SeedsSide: 3,
+		Seeds: 8, SeedsSide: 3, SeedsExtra: 8, EpochsExtra: 1000, EpochsPerPhase: 100, AdvanceEvery: 30,
 		EvalBatches: 20, PCABatches: 10, TimescaleT: 20000, TimescaleTrials: 8, TimescaleDrop: 500, UnitTausEveryN: true,
 		RecoverySteps: 100, RecoveryEval: 50,
 	},

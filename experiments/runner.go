@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"runtime"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/gomlx/compute"
@@ -28,8 +26,9 @@ type Env struct {
 	Backend compute.Backend
 	Source  task.Source
 	// Jobs is how many ensembles train at once; 0 = automatic: one per core
-	// on the Go backend (a training step there runs its ops in order and
-	// keeps about one core busy), one on an accelerator.
+	// on the Go backend (up to the number of ensembles), one on an
+	// accelerator. On the Go backend the running ensembles share the cores
+	// and spread their members over single-threaded executors (layout.go).
 	Jobs int
 	// MaxEnsemble caps how many runs share one graph; 0 = automatic: 8 on
 	// the Go backend (its cost grows linearly with the members, so smaller
@@ -130,6 +129,12 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 	if len(chunks) == 0 {
 		return dirs, nil
 	}
+	longestFirst(chunks)
+	if e.Jobs <= 0 && isGoBackend(e.Backend) {
+		jobs = min(jobs, len(chunks))
+	}
+	pool := &cores{free: numCores(), waiting: len(chunks)}
+	share := max(1, numCores()/jobs)
 	sem := make(chan struct{}, jobs)
 	var (
 		mu       sync.Mutex
@@ -151,7 +156,13 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 			if e.Progress != nil {
 				progress = prefixWriter{w: e.Progress, prefix: fmt.Sprintf("[%d/%d] ", i+1, len(chunks))}
 			}
-			err := trainLocked(ctx, ch, trainer.Options{Backend: e.Backend, Source: e.Source, Progress: progress, Accept: e.Accept})
+			opt := trainer.Options{Backend: e.Backend, Source: e.Source, Progress: progress, Accept: e.Accept}
+			if isGoBackend(e.Backend) {
+				var release func()
+				opt.Layout, release = pool.layout(e.Backend, share)
+				defer release()
+			}
+			err := trainLocked(ctx, ch, opt)
 			if err != nil {
 				mu.Lock()
 				if firstErr == nil {
@@ -195,12 +206,12 @@ func ensembles[T any](items []T, config func(T) trainer.Config, maxK int) [][]in
 }
 
 func (e *Env) parallelism() (jobs, maxK int) {
-	goBackend := e.Backend != nil && strings.Contains(strings.ToLower(e.Backend.Name()), "go")
+	goBackend := isGoBackend(e.Backend)
 	jobs, maxK = e.Jobs, e.MaxEnsemble
 	if jobs <= 0 {
 		jobs = 1
 		if goBackend {
-			jobs = runtime.NumCPU()
+			jobs = numCores()
 		}
 	}
 	if maxK <= 0 {

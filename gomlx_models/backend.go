@@ -3,6 +3,7 @@ package gomlxmodels
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/gomlx/compute"
@@ -74,27 +75,26 @@ func NewBackend() (b compute.Backend, why string, err error) {
 }
 
 // memberGroups splits the members into contiguous groups [lo, hi) whose
-// recurrences are built separately in one graph. With SIMD (GOEXPERIMENT=
-// simd) the Go backend's small-matrix kernel beats its packed kernel, which
-// it switches to for batched matmuls of ≥ 4M multiply-adds and which repacks
-// both operands on every call; groups keep every per-step matmul below that
-// size (a group's batch still spreads over the cores). Without SIMD the
-// packed kernel is the faster one, and other backends compile the batched
-// graph well: one group.
-func (e *Ensemble) memberGroups(B int) [][2]int {
+// recurrences are built separately in one graph (for a graph of bucket T
+// and batch B).
+//
+// The fast path runs all of an executor's members as one group: its
+// matmuls keep a member's rounding at any group size (exact.go), and one
+// group of 8 measured 26.9 CPU ms per member-step against 34.7 for the
+// former groups of 3 (K=8, T=60, B=64, 2-core Zen 4).
+//
+// The general path's backward matmuls come from autodiff, outside
+// dotPolicy's reach. Where the kernel choice counts the member batch, its
+// groups are kept small enough that every product whose per-member size is
+// below the kernel switch stays below it for the whole group: the kernel,
+// and so each member's rounding, is then the one it gets alone (the rule
+// main used for speed; per-member groups cost 1.8× the CPU time).
+func (e *Ensemble) memberGroups(T, B int) [][2]int {
 	gmax := e.k
 	if e.groupMax > 0 {
 		gmax = e.groupMax
-	} else if e.isGoBackend && simdCompiledIn {
-		// The largest per-step matmul: a weight [out, in] with the bias
-		// folded in as an extra input column.
-		layer := 1
-		for _, p := range e.specs {
-			if len(p.Shape) == 2 {
-				layer = max(layer, p.Shape[0]*(p.Shape[1]+1))
-			}
-		}
-		gmax = max(1, (goSmallMatMulLimit-1)/(layer*B))
+	} else if p := e.dotPolicy(); e.path == pathGeneral && p != nil && p.batch {
+		gmax = p.groupFor(e.generalProducts(T, B), e.k)
 	}
 	nGroups := (e.k + gmax - 1) / gmax
 	out := make([][2]int, 0, nGroups)
@@ -110,6 +110,105 @@ func (e *Ensemble) memberGroups(B int) [][2]int {
 	return out
 }
 
+// generalProducts bounds the per-member multiply-adds of the general
+// path's matmuls: every weight [out, in] against a step's batch (forward,
+// and autodiff's two products per step), with one extra input for a bias,
+// and a per-step readout's heads against all T·B outputs at once.
+func (e *Ensemble) generalProducts(T, B int) []int {
+	heads := map[string]bool{}
+	for k := range e.cfg.Readout.Heads {
+		heads[e.cfg.HeadName(k)+".weight"] = true
+	}
+	var fs []int
+	for _, p := range e.specs {
+		if len(p.Shape) != 2 {
+			continue
+		}
+		f := p.Shape[0] * (p.Shape[1] + 1) * B
+		if e.cfg.Readout.PerStep && heads[p.Name] {
+			f *= T
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
 // goSmallMatMulLimit is the Go backend's switch to its packed matmul kernel
 // (multiply-adds per DotGeneral).
 const goSmallMatMulLimit = 4 * 1024 * 1024
+
+// NewExecutors returns the backends of n executors for one ensemble (see
+// NewEnsembleOn). On the Go backend each is a fresh backend that runs its
+// ops in order on one thread: n of them keep n cores busy, where one
+// backend with n threads leaves every non-matmul op on one core and splits
+// only the large matmuls. Elsewhere (XLA: one accelerator) it returns base
+// alone, whatever n.
+func NewExecutors(base compute.Backend, n int) ([]compute.Backend, error) {
+	if base == nil || base.String() != gobackend.BackendName {
+		return []compute.Backend{base}, nil
+	}
+	out := make([]compute.Backend, max(1, n))
+	for i := range out {
+		b, err := newGoBackend(1)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// ExecutorsFor returns the executors of an ensemble of K members that has
+// cores cores to itself: on the Go backend one single-threaded executor
+// per core, at most one per member (NewExecutors), and for a single member
+// (or a single core) one backend with cores threads, whose large matmuls
+// still spread over them. Elsewhere: base.
+func ExecutorsFor(base compute.Backend, K, cores int) ([]compute.Backend, error) {
+	if base == nil || base.String() != gobackend.BackendName {
+		return []compute.Backend{base}, nil
+	}
+	if K <= 1 || cores <= 1 {
+		b, err := newGoBackend(max(1, cores))
+		if err != nil {
+			return nil, err
+		}
+		return []compute.Backend{b}, nil
+	}
+	return NewExecutors(base, min(K, cores))
+}
+
+// newGoBackend is a Go backend running its ops in order with the given
+// number of worker threads.
+func newGoBackend(threads int) (compute.Backend, error) {
+	b, err := gobackend.New("ops_sequential")
+	if err != nil {
+		return nil, fmt.Errorf("gomlxmodels: executor backend: %w", err)
+	}
+	if err := setParallelism(b, threads); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// setParallelism sets a Go backend's worker count. The backend's own
+// option for it ("parallelism=1") prints a line on stdout each time, which
+// would land in the output of `cbrnn bench` and `cbrnn figures`; its
+// worker pool is reached by reflection instead (an exported field and
+// method of GoMLX's internal type). TestExecutorsSingleThreaded checks it.
+func setParallelism(b compute.Backend, n int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("gomlxmodels: cannot set the Go backend's parallelism: %v", r)
+		}
+	}()
+	v := reflect.ValueOf(b)
+	if v.Kind() != reflect.Pointer {
+		return fmt.Errorf("gomlxmodels: cannot set the parallelism of backend %T", b)
+	}
+	m := v.Elem().FieldByName("Workers").MethodByName("SetMaxParallelism")
+	if !m.IsValid() {
+		return fmt.Errorf("gomlxmodels: backend %T has no Workers.SetMaxParallelism", b)
+	}
+	m.Call([]reflect.Value{reflect.ValueOf(n)})
+	return nil
+}

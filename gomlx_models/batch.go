@@ -19,6 +19,7 @@ type batch struct {
 	h0      []float32 // [K, S, B]: the initial state, feature-major
 	mask    []float32 // [T, K]: 1 real step, 0 padding (the state is held)
 	off     []int     // per member: its first real step, T − T_k
+	full    bool      // no member is padded (off all 0)
 }
 
 // packInput validates in against c and front-pads every member to length T
@@ -53,10 +54,11 @@ func packInput(c Config, in Input, T int) (*batch, error) {
 	if T < maxT {
 		return nil, fmt.Errorf("gomlxmodels: length %d shorter than the longest member (%d)", T, maxT)
 	}
-	bt := &batch{T: T, B: B, K: K, x: packX(T, K, I, B), h0: make([]float32, K*S*B), mask: make([]float32, T*K), off: make([]int, K)}
+	bt := &batch{T: T, B: B, K: K, x: packX(T, K, I, B), h0: make([]float32, K*S*B), mask: make([]float32, T*K), off: make([]int, K), full: true}
 	for k := range K {
 		off := T - in.T[k]
 		bt.off[k] = off
+		bt.full = bt.full && off == 0
 		// [T_k, B, I] → [T, K, I+1, B] at step offset off.
 		xk := in.X[k]
 		for t := range in.T[k] {
@@ -92,12 +94,17 @@ func (e *Ensemble) dataBuffers(bt *batch) ([]compute.Buffer, error) {
 	return []compute.Buffer{x, h0, mask}, nil
 }
 
-// dataParams declares the graph inputs matching dataBuffers.
-func (e *Ensemble) dataParams(g *Graph, K, T, B int) forwardInputs {
+// dataParams declares the graph inputs matching dataBuffers. With full (no
+// member padded) the mask input is left unused and the graph has no masks.
+func (e *Ensemble) dataParams(g *Graph, K, T, B int, full bool) forwardInputs {
 	x := Parameter(g, "x", shapes.Make(dtypes.Float32, T, K, e.cfg.Inputs+1, B))
 	h0 := Parameter(g, "h0", shapes.Make(dtypes.Float32, K, e.cfg.StateWidth(), B))
 	maskF := Parameter(g, "mask", shapes.Make(dtypes.Float32, T, K))
-	return forwardInputs{x: x, h0: h0, mask: GreaterThan(maskF, ScalarZero(g, dtypes.Float32))}
+	in := forwardInputs{x: x, h0: h0}
+	if !full {
+		in.mask = GreaterThan(maskF, ScalarZero(g, dtypes.Float32))
+	}
+	return in
 }
 
 // stepBuffers packs the training-only inputs: labels per head (with

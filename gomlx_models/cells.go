@@ -186,8 +186,11 @@ func (n *genNet) forward(in forwardInputs, cbOn *Node) (state *Node, steps []gen
 		xt := Reshape(Slice(in.x, AxisElem(t)), n.K, I+1, n.B)
 		xt = SliceAxis(xt, 1, AxisRange(0, I)) // drop the constant-1 channel of the fast path
 		next, acts := n.step(state, xt, cbOn)
-		mask := stepMask(in.mask, t, n.K)
-		state = Where(mask, next, state)
+		if in.mask != nil {
+			state = Where(stepMask(in.mask, t, n.K), next, state)
+		} else {
+			state = next
+		}
 		h := state
 		if n.cfg.auxWidth() > 0 {
 			h = SliceAxis(state, 1, AxisRange(0, H))

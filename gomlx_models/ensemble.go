@@ -39,6 +39,13 @@ type Ensemble struct {
 	path        gradPath
 	isGoBackend bool
 	groupMax    int // > 0 overrides memberGroups' group size (tests, benchmarks)
+
+	// parts: the executors of NewEnsembleOn, holding members [partLo[i],
+	// partLo[i]+parts[i].k); nil for an ensemble on one backend.
+	parts  []*Ensemble
+	partLo []int
+
+	lastFLOPs float64 // of the graph the last TrainStep or Eval ran
 }
 
 // gradPath is how an ensemble computes: the fast path (hand-written
@@ -164,6 +171,9 @@ func (e *Ensemble) Config() Config { return e.cfg }
 // GoMLX's autodiff even where a hand-written backward pass exists (to
 // compare the two, or to time them).
 func (e *Ensemble) UseAutodiff() {
+	for _, p := range e.parts {
+		p.UseAutodiff()
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.path = pathGeneral
@@ -175,13 +185,38 @@ func (e *Ensemble) Gradients() string { return e.path.String() }
 
 // NumCompiled is the number of graphs compiled so far.
 func (e *Ensemble) NumCompiled() int {
+	if e.parts != nil {
+		n, _ := e.partsCompiled()
+		return n
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.numCompiled
 }
 
-// CompileTime is the total time spent building and compiling graphs.
+// LastFLOPs is the work of the graph(s) the last TrainStep or Eval ran:
+// 2 per multiply-add of their DotGenerals, counted from the compiled
+// graphs (padding included), all executors together.
+func (e *Ensemble) LastFLOPs() float64 {
+	if e.parts != nil {
+		var f float64
+		for _, p := range e.parts {
+			f += p.LastFLOPs()
+		}
+		return f
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lastFLOPs
+}
+
+// CompileTime is the total time spent building and compiling graphs (all
+// executors together, though they compile at once).
 func (e *Ensemble) CompileTime() time.Duration {
+	if e.parts != nil {
+		_, d := e.partsCompiled()
+		return d
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.compileTime
@@ -277,13 +312,59 @@ func (e *Ensemble) writeMember(bufs []compute.Buffer, k int, w Weights) error {
 }
 
 // Weights copies member k's parameters back to the host.
-func (e *Ensemble) Weights(k int) (Weights, error) { return e.readMember(e.params, k) }
+func (e *Ensemble) Weights(k int) (Weights, error) {
+	if e.parts != nil {
+		p, j, err := e.route(k)
+		if err != nil {
+			return nil, err
+		}
+		return p.Weights(j)
+	}
+	return e.readMember(e.params, k)
+}
 
 // SetWeights replaces member k's parameters (its momentum is kept).
-func (e *Ensemble) SetWeights(k int, w Weights) error { return e.writeMember(e.params, k, w) }
+func (e *Ensemble) SetWeights(k int, w Weights) error {
+	if e.parts != nil {
+		p, j, err := e.route(k)
+		if err != nil {
+			return err
+		}
+		return p.SetWeights(j, w)
+	}
+	return e.writeMember(e.params, k, w)
+}
 
 // Momentum copies member k's optimiser state (the momentum buffers) to the host.
-func (e *Ensemble) Momentum(k int) (Weights, error) { return e.readMember(e.moms, k) }
+func (e *Ensemble) Momentum(k int) (Weights, error) {
+	if e.parts != nil {
+		p, j, err := e.route(k)
+		if err != nil {
+			return nil, err
+		}
+		return p.Momentum(j)
+	}
+	return e.readMember(e.moms, k)
+}
 
 // SetMomentum replaces member k's optimiser state, e.g. to resume exactly.
-func (e *Ensemble) SetMomentum(k int, m Weights) error { return e.writeMember(e.moms, k, m) }
+func (e *Ensemble) SetMomentum(k int, m Weights) error {
+	if e.parts != nil {
+		p, j, err := e.route(k)
+		if err != nil {
+			return err
+		}
+		return p.SetMomentum(j, m)
+	}
+	return e.writeMember(e.moms, k, m)
+}
+
+// route finds the executor of member k in a spread ensemble and k's index
+// there.
+func (e *Ensemble) route(k int) (*Ensemble, int, error) {
+	if err := e.checkMember(k); err != nil {
+		return nil, 0, err
+	}
+	p, j := e.part(k)
+	return p, j, nil
+}

@@ -14,22 +14,15 @@ import (
 // augmented weight over all T·B (step, trial) pairs instead of T small
 // ones. The result equals autodiff's (checked in the tests).
 
-// gradW is Σ_{t,b} δ[k,:,(t,b)] · in[k,:,(t,b)]ᵀ → [K, out, in], for δ [K,
-// out, T·B] and in [K, in, T·B].
-//
-// The matmul kernel packs (copies and transposes) its left operand, so the
-// operand with fewer rows goes on the left and the small result is
-// transposed back.
-func gradW(delta, in *Node) *Node {
-	if delta.Shape().Dimensions[1] > in.Shape().Dimensions[1] {
-		return Transpose(DotGeneral(in, []int{2}, []int{0}, delta, []int{2}, []int{0}), 1, 2)
+// stackT concatenates per-step [K, W, B] tensors into [K, W, T·B], last
+// step first (see dotPolicy.gradW): a plain block copy.
+func stackT(steps []*Node) *Node {
+	rev := make([]*Node, len(steps))
+	for t, s := range steps {
+		rev[len(steps)-1-t] = s
 	}
-	return DotGeneral(delta, []int{2}, []int{0}, in, []int{2}, []int{0})
+	return Concatenate(rev, 2)
 }
-
-// stackT concatenates per-step [K, W, B] tensors into [K, W, T·B]
-// (step-major along the last axis): a plain block copy.
-func stackT(steps []*Node) *Node { return Concatenate(steps, 2) }
 
 // cols slices columns [from, to) of a [K, rows, cols] tensor.
 func cols(x *Node, from, to int) *Node {
@@ -39,10 +32,10 @@ func cols(x *Node, from, to int) *Node {
 // rows slices rows [from, to) of a [K, rows, cols] tensor.
 func rows(x *Node, from, to int) *Node { return Slice(x, AxisRange(), AxisRange(from, to)) }
 
-// lastCol is the last column of a [K, rows, cols] tensor as [K, rows].
-func lastCol(x *Node) *Node {
+// col is column i of a [K, rows, cols] tensor as [K, rows].
+func col(x *Node, i int) *Node {
 	d := x.Shape().Dimensions
-	return Reshape(cols(x, d[2]-1, d[2]), d[0], d[1])
+	return Reshape(cols(x, i, i+1), d[0], d[1])
 }
 
 // flushTiny sets the entries of a state gradient below 1e-30 in magnitude
@@ -56,13 +49,28 @@ func lastCol(x *Node) *Node {
 // what its length predicts, at T=128 1.5×. Go has no flush-to-zero switch,
 // and flushing at 2⁻¹²⁶ leaves the deltas one product away from it (it
 // recovered only a third), hence a threshold with room for the products.
-// A term below 1e-30 cannot change a float32 weight gradient: every
-// parameter also gets the late steps' terms, ~1e-10 or larger, and float32
-// sums drop what is below 6e-8 of them. GPUs flush subnormals anyway.
+// A term below 1e-30 cannot change a float32 weight gradient that also
+// gets the late steps' terms, ~1e-10 or larger: float32 sums drop what is
+// below 6e-8 of them. (A parameter that gets only such terms, the bias of
+// a unit active only early in a long sequence, moves by ~1e-33 either
+// way.) GPUs flush subnormals anyway.
+//
+// It runs at every step. Running it every flushEvery steps (counted back
+// from the last step, so at the same steps of a member whatever its
+// bucket's padding) is not exact: values that pass below 1e-30 between two
+// flushes make deltas of ~1e-33 that reach the biases of units active only
+// early in a sequence (25 parameters after 4 steps at T = 160…139 with an
+// interval of 2, e.g. a zero-initialised cb.gc.bias at -4.6e-33 instead of
+// -8.8e-33; TestFlushInterval), and the saving of an interval of 8 was within the
+// noise (27.8 against 28.1 CPU ms per member-step, K=8, T=60, B=64).
 func flushTiny(x *Node) *Node {
 	tiny := Scalar(x.Graph(), dtypes.Float32, 1e-30)
-	return Where(LessThan(Abs(x), tiny), ZerosLike(x), x)
+	return Where(LessThan(Abs(x), tiny), ScalarZero(x.Graph(), dtypes.Float32), x)
 }
+
+// flushEvery is the interval of flushTiny in steps (a variable for the
+// tests; see flushTiny).
+var flushEvery = 1
 
 // stepDeltas are the deltas recorded at one step.
 type stepDeltas struct {
@@ -84,9 +92,9 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 	for i, dl := range dLogits {
 		p := fmt.Sprintf("head.%d", i)
 		// dl [K, C, B], hT [K, H, B].
-		grads[p+".weight"] = DotGeneral(dl, []int{2}, []int{0}, hT, []int{2}, []int{0})
+		grads[p+".weight"] = n.pol.dot(dl, 2, hT, 2)
 		grads[p+".bias"] = ReduceSum(dl, 2)
-		d := matmul(transposeW(n.w(p+".weight")), dl)
+		d := n.pol.mm(transposeW(n.w(p+".weight")), dl)
 		if dh == nil {
 			dh = d
 		} else {
@@ -97,7 +105,10 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 	deltas := make([]stepDeltas, n.T)
 	for t := n.T - 1; t >= 0; t-- {
 		tr := &trace[t]
-		d := Where(tr.mask, dh, zero) // gradient entering the step (0 on padding)
+		d := dh // gradient entering the step (0 on padding)
+		if tr.mask != nil {
+			d = Where(tr.mask, dh, zero)
+		}
 		ds := &deltas[t]
 		var dPrev, dcb *Node
 		if n.isGRU {
@@ -105,17 +116,24 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 		} else {
 			dpre := Mul(d, tr.dAct) // α·LeakyReLU'(pre)·d
 			ds.core = []*Node{dpre}
-			dPrev = Add(MulScalar(d, 1-n.alpha), matmul(n.a.hT[0], dpre))
+			dPrev = Add(MulScalar(d, 1-n.alpha), n.pol.mm(n.a.hT[0], dpre))
 			dcb = dpre
 		}
 		if n.hasCB {
 			ds.cb = dcb
-			ds.pcA = Where(GreaterThan(tr.pcA, zero), matmul(n.a.dcnT, dcb), zero)
-			ds.gcA = Where(GreaterThan(tr.gcA, zero), matmul(n.a.pcT, ds.pcA), zero)
-			dPrev = Add(dPrev, matmul(n.a.gcHT, ds.gcA))
+			ds.pcA = Where(GreaterThan(tr.pcA, zero), n.pol.mm(n.a.dcnT, dcb), zero)
+			ds.gcA = Where(GreaterThan(tr.gcA, zero), n.pol.mm(n.a.pcT, ds.pcA), zero)
+			dPrev = Add(dPrev, n.pol.mm(n.a.gcHT, ds.gcA))
 		}
 		// Padding steps pass the state gradient through unchanged.
-		dh = flushTiny(Where(tr.mask, dPrev, dh))
+		if tr.mask != nil {
+			dh = Where(tr.mask, dPrev, dh)
+		} else {
+			dh = dPrev
+		}
+		if (n.T-1-t)%flushEvery == flushEvery-1 {
+			dh = flushTiny(dh)
+		}
 	}
 
 	// Weight gradients, batched over all steps.
@@ -126,12 +144,12 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 		}
 		return stackT(steps)
 	}
-	C := collect(func(t int) *Node { return trace[t].c }) // [K, H+I+1, T·B]
+	C := collect(func(t int) *Node { return trace[t].c }) // [K, rc, T·B]
 	// splitCore writes the gradient of a [W_h, W_x, b] matrix.
 	splitCore := func(g *Node, hName, xName, xBias, hBias string) {
 		grads[hName] = cols(g, 0, H)
 		grads[xName] = cols(g, H, H+I)
-		b := lastCol(g)
+		b := col(g, H+I) // the constant-1 input (zero padding follows)
 		grads[xBias], grads[hBias] = b, b
 	}
 	var dCB *Node
@@ -143,14 +161,14 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 			if gname == "n" {
 				in = QA
 			}
-			splitCore(gradW(D, in), "h_"+gname+".weight", "x_"+gname+".weight", "x_"+gname+".bias", "h_"+gname+".bias")
+			splitCore(n.pol.gradW(D, in), "h_"+gname+".weight", "x_"+gname+".weight", "x_"+gname+".bias", "h_"+gname+".bias")
 		}
 		if n.hasCB {
 			dCB = collect(func(t int) *Node { return deltas[t].cb })
 		}
 	} else {
 		D := collect(func(t int) *Node { return deltas[t].core[0] })
-		splitCore(gradW(D, C), "hh.weight", "inp.weight", "inp.bias", "hh.bias")
+		splitCore(n.pol.gradW(D, C), "hh.weight", "inp.weight", "inp.bias", "hh.bias")
 		dCB = D
 	}
 	if n.hasCB {
@@ -159,13 +177,13 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 		GCA := collect(func(t int) *Node { return trace[t].gcA })
 		DPC := collect(func(t int) *Node { return deltas[t].pcA })
 		DGC := collect(func(t int) *Node { return deltas[t].gcA })
-		gDCN := gradW(dCB, PCA) // [K, H, P+1]
+		gDCN := n.pol.gradW(dCB, PCA) // [K, H, P+1]
 		grads["cb.dcn.weight"] = cols(gDCN, 0, P)
-		grads["cb.dcn.bias"] = lastCol(gDCN)
-		gPC := rows(gradW(DPC, GCA), 0, P) // [K, P, G+1]
+		grads["cb.dcn.bias"] = col(gDCN, P)
+		gPC := rows(n.pol.gradW(DPC, GCA), 0, P) // [K, P, rg]
 		grads["cb.pc.weight"] = cols(gPC, 0, G)
-		grads["cb.pc.bias"] = lastCol(gPC)
-		gGC := rows(gradW(DGC, C), 0, G) // [K, G, H+I+1]
+		grads["cb.pc.bias"] = col(gPC, G)
+		gGC := rows(n.pol.gradW(DGC, C), 0, G) // [K, G, rc]
 		switch n.sees {
 		case SeesHidden:
 			grads["cb.gc.weight"] = cols(gGC, 0, H)
@@ -174,7 +192,7 @@ func (n *netGraph) backward(hT *Node, trace []stepTrace, dLogits []*Node) []*Nod
 		default:
 			grads["cb.gc.weight"] = cols(gGC, 0, H+I) // c_t = [h_{t-1}, x_t]
 		}
-		grads["cb.gc.bias"] = lastCol(gGC)
+		grads["cb.gc.bias"] = col(gGC, H+I)
 	}
 	byName := make(map[string]*Node, len(grads))
 	for role, g := range grads {
@@ -208,11 +226,11 @@ func (n *netGraph) gruBack(d *Node, tr *stepTrace, ds *stepDeltas) (dPrev, dcb *
 		factor := Where(active, Div(Mul(s, proj), Square(tr.cbNorm)), ZerosLike(proj))
 		dcb = Sub(Mul(du, s), Mul(c, factor))
 	}
-	dq := matmul(n.a.hT[2], dnpre)
+	dq := n.pol.mm(n.a.hT[2], dnpre)
 	dar := Mul(Mul(dq, h), Mul(r, OneMinus(r)))
 	dPrev = Add(Mul(d, OneMinus(z)), Mul(dq, r))
-	dPrev = Add(dPrev, matmul(n.a.hT[0], daz))
-	dPrev = Add(dPrev, matmul(n.a.hT[1], dar))
+	dPrev = Add(dPrev, n.pol.mm(n.a.hT[0], daz))
+	dPrev = Add(dPrev, n.pol.mm(n.a.hT[1], dar))
 	ds.core = []*Node{daz, dar, dnpre}
 	return dPrev, dcb
 }

@@ -103,6 +103,19 @@ type netGraph struct {
 	sees     string  // what the CB sees
 	maxRatio float64 // GRU: ‖b_cb‖ ≤ maxRatio·‖n_pre‖
 	a        *augWeights
+	pol      *dotPolicy // nil: matmuls as they come (see exact.go)
+	// rc, rg: rows of c_t (and the GRU's q_t) and of gcA, padded with zero
+	// rows for pol.mm (H+I+1 and G+1 when no padding is needed).
+	rc, rg int
+	cPad   *Node // zeros [K, rc−(H+I+1), B], or nil
+}
+
+// concatRows is [a; b] plus the zero rows that pad it to n.rc.
+func (n *netGraph) concatRows(a, b *Node) *Node {
+	if n.cPad == nil {
+		return Concatenate([]*Node{a, b}, 1)
+	}
+	return Concatenate([]*Node{a, b, n.cPad}, 1)
 }
 
 func newNetGraph(g *Graph, cfg Config, K, B, T int) *netGraph {
@@ -116,7 +129,35 @@ func newNetGraph(g *Graph, cfg Config, K, B, T int) *netGraph {
 	if n.hasCB {
 		n.gc, n.pc, n.sees, n.maxRatio = cfg.CB.Layers[0].Width, cfg.CB.Layers[1].Width, cfg.CB.Sees, cfg.CB.MaxRatio
 	}
+	n.setPolicy(nil)
 	return n
+}
+
+// setPolicy adopts the matmul policy (exact.go) and the padded row counts
+// it asks for.
+func (n *netGraph) setPolicy(p *dotPolicy) {
+	n.pol = p
+	n.rc = p.padded(n.hidden + n.inputs + 1)
+	n.rg = p.padded(n.gc + 1)
+}
+
+// padRows appends zero rows to x [K, r, …] up to r rows.
+func padRows(x *Node, r int) *Node {
+	d := x.Shape().Dimensions
+	if d[1] >= r {
+		return x
+	}
+	zd := append([]int{d[0], r - d[1]}, d[2:]...)
+	return Concatenate([]*Node{x, Zeros(x.Graph(), shapes.Make(x.DType(), zd...))}, 1)
+}
+
+// padCols appends zero columns to w [K, out, c] up to c columns.
+func padCols(w *Node, c int) *Node {
+	d := w.Shape().Dimensions
+	if d[2] >= c {
+		return w
+	}
+	return Concatenate([]*Node{w, Zeros(w.Graph(), shapes.Make(w.DType(), d[0], d[1], c-d[2]))}, 2)
 }
 
 // name is the parameter name of a fast-path role.
@@ -204,13 +245,13 @@ func (n *netGraph) prepare(cbOn *Node) {
 	if n.isGRU {
 		for _, gname := range gruGates {
 			b := Add(n.w("x_"+gname+".bias"), n.w("h_"+gname+".bias"))
-			a.gate = append(a.gate, Concatenate([]*Node{n.w("h_" + gname + ".weight"),
-				n.w("x_" + gname + ".weight"), n.column(b)}, 2))
+			a.gate = append(a.gate, padCols(Concatenate([]*Node{n.w("h_" + gname + ".weight"),
+				n.w("x_" + gname + ".weight"), n.column(b)}, 2), n.rc))
 			a.hT = append(a.hT, transposeW(n.w("h_"+gname+".weight")))
 		}
 	} else {
 		b := Add(n.w("inp.bias"), n.w("hh.bias"))
-		a.core = Concatenate([]*Node{n.w("hh.weight"), n.w("inp.weight"), n.column(b)}, 2)
+		a.core = padCols(Concatenate([]*Node{n.w("hh.weight"), n.w("inp.weight"), n.column(b)}, 2), n.rc)
 		a.hT = []*Node{transposeW(n.w("hh.weight"))}
 	}
 	if n.hasCB {
@@ -226,10 +267,10 @@ func (n *netGraph) prepare(cbOn *Node) {
 			parts = []*Node{wgc}
 		}
 		parts = append(parts, n.column(n.w("cb.gc.bias")))
-		a.gc = Concatenate([]*Node{Concatenate(parts, 2), n.unitRow(H + I + 1)}, 1)
-		a.pc = Concatenate([]*Node{
+		a.gc = padRows(padCols(Concatenate([]*Node{Concatenate(parts, 2), n.unitRow(H + I + 1)}, 1), n.rc), n.rg)
+		a.pc = padCols(Concatenate([]*Node{
 			Concatenate([]*Node{n.w("cb.pc.weight"), n.column(n.w("cb.pc.bias"))}, 2),
-			n.unitRow(G + 1)}, 1)
+			n.unitRow(G + 1)}, 1), n.rg)
 		a.dcn = Concatenate([]*Node{n.w("cb.dcn.weight"), n.column(n.w("cb.dcn.bias"))}, 2)
 		if cbOn != nil {
 			a.dcn = Mul(a.dcn, Reshape(cbOn, n.K, 1, 1))
@@ -244,9 +285,9 @@ func (n *netGraph) prepare(cbOn *Node) {
 // stepTrace is what the forward pass records at one step, all [K, width, B]
 // (the GRU's per-trial scalars [K, 1, B]).
 type stepTrace struct {
-	c            *Node // [h_{t-1}; x_t; 1]
+	c            *Node // [h_{t-1}; x_t; 1] (and zero rows up to rc)
 	hPrev        *Node // h_{t-1}
-	mask         *Node // bool, real step (scalar for K=1, else [K])
+	mask         *Node // bool, real step (scalar for K=1, else [K]); nil: no padding
 	gcA, pcA     *Node // CB activations with their trailing constant-1 row
 	cb           *Node // the bias added (scaled, for the GRU)
 	dAct         *Node // Elman: α·LeakyReLU'(pre); GRU: LeakyReLU'(u)
@@ -263,7 +304,7 @@ type stepTrace struct {
 type forwardInputs struct {
 	x    *Node // [T, K, I+1, B]: the inputs and a constant-1 channel
 	h0   *Node // [K, H, B]
-	mask *Node // bool [T, K]: true = real step, false = padding (state held)
+	mask *Node // bool [T, K]: true = real step, false = padding (state held); nil: no member is padded
 }
 
 // stepMask returns step t's mask shaped for Where on [K, width, B]
@@ -285,21 +326,26 @@ func (n *netGraph) forward(in forwardInputs) (hT *Node, trace []stepTrace) {
 	h := in.h0
 	trace = make([]stepTrace, n.T)
 	zero := ScalarZero(n.g, dtypes.Float32)
+	var cPad *Node // zero rows that pad c_t (and q_t) to n.rc
+	if extra := n.rc - (n.hidden + I + 1); extra > 0 {
+		cPad = n.zeros(n.K, extra, n.B)
+	}
+	n.cPad = cPad
 	for t := 0; t < n.T; t++ {
 		tr := &trace[t]
 		tr.hPrev = h
 		xt := Reshape(Slice(in.x, AxisElem(t)), n.K, I+1, n.B)
-		tr.c = Concatenate([]*Node{h, xt}, 1)
+		tr.c = n.concatRows(h, xt)
 		if n.hasCB {
-			tr.gcA = n.relu(matmul(n.a.gc, tr.c))
-			tr.pcA = n.relu(matmul(n.a.pc, tr.gcA))
-			tr.cb = matmul(n.a.dcn, tr.pcA)
+			tr.gcA = n.relu(n.pol.mm(n.a.gc, tr.c))
+			tr.pcA = n.relu(n.pol.mm(n.a.pc, tr.gcA))
+			tr.cb = n.pol.mm(n.a.dcn, tr.pcA)
 		}
 		var hNew *Node
 		if n.isGRU {
 			hNew = n.gruStep(h, xt, tr)
 		} else {
-			pre := matmul(n.a.core, tr.c)
+			pre := n.pol.mm(n.a.core, tr.c)
 			if tr.cb != nil {
 				pre = Add(pre, tr.cb)
 			}
@@ -309,18 +355,22 @@ func (n *netGraph) forward(in forwardInputs) (hT *Node, trace []stepTrace) {
 				Scalar(n.g, dtypes.Float32, n.alpha*n.slope))
 			hNew = Add(MulScalar(h, 1-n.alpha), Mul(pre, tr.dAct))
 		}
-		tr.mask = stepMask(in.mask, t, n.K)
-		h = Where(tr.mask, hNew, h)
+		if in.mask != nil {
+			tr.mask = stepMask(in.mask, t, n.K)
+			h = Where(tr.mask, hNew, h)
+		} else {
+			h = hNew
+		}
 		tr.h = h
 	}
 	return h, trace
 }
 
 func (n *netGraph) gruStep(h, xt *Node, tr *stepTrace) *Node {
-	z := Sigmoid(matmul(n.a.gate[0], tr.c))
-	r := Sigmoid(matmul(n.a.gate[1], tr.c))
-	tr.qA = Concatenate([]*Node{Mul(r, h), xt}, 1)
-	npre := matmul(n.a.gate[2], tr.qA)
+	z := Sigmoid(n.pol.mm(n.a.gate[0], tr.c))
+	r := Sigmoid(n.pol.mm(n.a.gate[1], tr.c))
+	tr.qA = n.concatRows(Mul(r, h), xt)
+	npre := n.pol.mm(n.a.gate[2], tr.qA)
 	tr.z, tr.r = z, r
 	u := npre
 	if tr.cb != nil {
@@ -351,7 +401,7 @@ func (n *netGraph) readout(hT *Node) []*Node {
 	out := make([]*Node, n.nHeads)
 	for i := range out {
 		p := fmt.Sprintf("head.%d", i)
-		out[i] = addBias(matmul(n.w(p+".weight"), hT), n.w(p+".bias"))
+		out[i] = addBias(n.pol.mm(n.w(p+".weight"), hT), n.w(p+".bias"))
 	}
 	return out
 }

@@ -29,6 +29,9 @@ type graphKey struct {
 	T, B    int
 	path    gradPath
 	perStep bool // per-step labels (train) or logits (eval)
+	// full: no member is padded, and the graph has no padding masks (three
+	// element-wise passes a step fewer on the fast path).
+	full bool
 }
 
 type compiledGraph struct {
@@ -36,6 +39,7 @@ type compiledGraph struct {
 	exec      compute.Executable
 	outNames  []string // kindDyn: names of the per-step outputs
 	outWidths []int    // kindDyn: their widths
+	flops     float64  // DotGeneral FLOPs of one execution (flops.go)
 }
 
 // getGraph returns the compiled graph for key, building it on first use.
@@ -67,6 +71,7 @@ func (e *Ensemble) getGraph(key graphKey) (cg *compiledGraph, err error) {
 	if err := g.Compile(outs...); err != nil {
 		return nil, err
 	}
+	cg.flops = graphFLOPs(outs)
 	cg.exec = g.Executable()
 	e.graphs[key] = cg
 	e.numCompiled++
@@ -105,7 +110,11 @@ func sliceParams(P []*Node, gr [2]int) []*Node {
 
 // groupInputs slices the data inputs to members [gr[0], gr[1]).
 func groupInputs(in forwardInputs, gr [2]int) forwardInputs {
-	return forwardInputs{x: sliceK(in.x, 1, gr), h0: sliceK(in.h0, 0, gr), mask: sliceK(in.mask, 1, gr)}
+	out := forwardInputs{x: sliceK(in.x, 1, gr), h0: sliceK(in.h0, 0, gr)}
+	if in.mask != nil {
+		out.mask = sliceK(in.mask, 1, gr)
+	}
+	return out
 }
 
 // buildTrain builds the train-step graph (kindTrain) or the gradient graph
@@ -120,7 +129,7 @@ func (e *Ensemble) buildTrain(g *Graph, key graphKey) []*Node {
 	K := e.k
 	P := declareParams(g, e.specs, K, "p.")
 	M := declareParams(g, e.specs, K, "m.")
-	in := e.dataParams(g, K, key.T, key.B)
+	in := e.dataParams(g, K, key.T, key.B, key.full)
 	cols := key.B
 	if key.perStep {
 		cols = key.T * key.B
@@ -141,7 +150,7 @@ func (e *Ensemble) buildTrain(g *Graph, key graphKey) []*Node {
 	// The recurrent part runs per group of members (see memberGroups).
 	var losses []*Node
 	groupGrads := make([][]*Node, len(P))
-	for _, gr := range e.memberGroups(key.B) {
+	for _, gr := range e.memberGroups(key.T, key.B) {
 		size := gr[1] - gr[0]
 		Pg := sliceParams(P, gr)
 		gin := groupInputs(in, gr)
@@ -154,6 +163,7 @@ func (e *Ensemble) buildTrain(g *Graph, key graphKey) []*Node {
 		var grads []*Node
 		if key.path == pathFast {
 			n := newNetGraph(g, e.cfg, size, key.B, key.T)
+			n.setPolicy(e.dotPolicy())
 			n.setParams(Pg)
 			n.prepare(nil)
 			hT, trace := n.forward(gin)
@@ -197,15 +207,16 @@ func (e *Ensemble) buildTrain(g *Graph, key graphKey) []*Node {
 func (e *Ensemble) buildEval(g *Graph, key graphKey) []*Node {
 	K := e.k
 	P := declareParams(g, e.specs, K, "p.")
-	in := e.dataParams(g, K, key.T, key.B)
+	in := e.dataParams(g, K, key.T, key.B, key.full)
 	cbOn := Parameter(g, "cbOn", shapes.Make(dtypes.Float32, K))
 	perHead := make([][]*Node, len(e.cfg.Readout.Heads))
-	for _, gr := range e.memberGroups(key.B) {
+	for _, gr := range e.memberGroups(key.T, key.B) {
 		size := gr[1] - gr[0]
 		Pg := sliceParams(P, gr)
 		var logits []*Node
 		if key.path == pathFast {
 			n := newNetGraph(g, e.cfg, size, key.B, key.T)
+			n.setPolicy(e.dotPolicy())
 			n.setParams(Pg)
 			n.prepare(sliceK(cbOn, 0, gr))
 			hT, _ := n.forward(groupInputs(in, gr))
@@ -232,7 +243,7 @@ func (e *Ensemble) buildEval(g *Graph, key graphKey) []*Node {
 // params (K=1)…, x, h0, mask, cbOn [1].
 func (e *Ensemble) buildDynamics(g *Graph, key graphKey) ([]*Node, []string) {
 	P := declareParams(g, e.specs, 1, "p.")
-	in := e.dataParams(g, 1, key.T, key.B)
+	in := e.dataParams(g, 1, key.T, key.B, key.full)
 	cbOn := Parameter(g, "cbOn", shapes.Make(dtypes.Float32, 1))
 	// stack turns per-step [1, W(+1), B] nodes into [T, 1, B, W].
 	stack := func(steps []*Node, width int) *Node {

@@ -303,27 +303,24 @@ func TestInitialState(t *testing.T) {
 }
 
 func TestBuckets(t *testing.T) {
-	want := []int{8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768}
-	got := Buckets(600)
-	if len(got) != len(want) {
-		t.Fatalf("Buckets(600) = %v, want %v", got, want)
+	want := []int{4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 72, 81, 92, 104, 117, 132, 149}
+	if got := Buckets(145); !slices.Equal(got, want) {
+		t.Fatalf("Buckets(145) = %v, want %v", got, want)
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("Buckets(600) = %v, want %v", got, want)
+	for _, maxT := range []int{1, 64, 65, 145, 600, 5000} {
+		if n := len(Buckets(maxT)); n > MaxBuckets(maxT) {
+			t.Errorf("%d buckets up to %d, bound %d", n, maxT, MaxBuckets(maxT))
 		}
 	}
-	all := Buckets(1000)
 	for tt := 1; tt <= 800; tt++ {
 		b := BucketFor(tt)
-		prev := 0
-		for i, x := range all {
-			if x == b && i > 0 {
-				prev = all[i-1]
-			}
+		all := Buckets(tt)
+		if b < tt || all[len(all)-1] != b || (len(all) > 1 && all[len(all)-2] >= tt) {
+			t.Fatalf("BucketFor(%d) = %d (buckets %v)", tt, b, all)
 		}
-		if b < tt || prev >= tt || (b > minBucket && float64(b) > 1.5*float64(tt)) {
-			t.Fatalf("BucketFor(%d) = %d (previous bucket %d)", tt, b, prev)
+		// Padding wastes at most 3 steps up to 64, then less than 12.5 %.
+		if waste := b - tt; (b <= 64 && waste > 3) || (b > 64 && float64(waste) >= 0.125*float64(tt)) {
+			t.Fatalf("BucketFor(%d) = %d wastes %d steps", tt, b, waste)
 		}
 	}
 }

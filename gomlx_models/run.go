@@ -14,6 +14,9 @@ import (
 // bucket length (front padding with the state held, so results equal the
 // unpadded ones).
 func (e *Ensemble) TrainStep(in StepInput, opt Optim) (StepOutput, error) {
+	if e.parts != nil {
+		return e.trainParts(in, opt)
+	}
 	bt, err := packInput(e.cfg, in.Input, 0)
 	if err != nil {
 		return StepOutput{}, err
@@ -31,7 +34,7 @@ func (e *Ensemble) TrainStep(in StepInput, opt Optim) (StepOutput, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	cg, err := e.getGraph(graphKey{kind: kindTrain, T: bt.T, B: bt.B, path: e.path, perStep: in.PerStep})
+	cg, err := e.getGraph(graphKey{kind: kindTrain, T: bt.T, B: bt.B, path: e.path, perStep: in.PerStep, full: bt.full})
 	if err != nil {
 		return StepOutput{}, err
 	}
@@ -45,6 +48,7 @@ func (e *Ensemble) TrainStep(in StepInput, opt Optim) (StepOutput, error) {
 	for i := range donate {
 		donate[i] = true
 	}
+	e.lastFLOPs = cg.flops
 	outs, err := e.run(cg, inputs, donate)
 	if err != nil {
 		// The donated parameter buffers may be gone: the ensemble is unusable.
@@ -79,6 +83,9 @@ func (e *Ensemble) eval(in EvalInput, T int) (EvalOutput, error) {
 	if in.PerStep && !e.cfg.Readout.PerStep {
 		return EvalOutput{}, fmt.Errorf("gomlxmodels: per-step logits need a per-step readout (this model reads out on the last step)")
 	}
+	if e.parts != nil {
+		return e.evalParts(in, T)
+	}
 	bt, err := packInput(e.cfg, in.Input, T)
 	if err != nil {
 		return EvalOutput{}, err
@@ -105,7 +112,7 @@ func (e *Ensemble) eval(in EvalInput, T int) (EvalOutput, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	cg, err := e.getGraph(graphKey{kind: kindEval, T: bt.T, B: bt.B, path: e.path, perStep: in.PerStep})
+	cg, err := e.getGraph(graphKey{kind: kindEval, T: bt.T, B: bt.B, path: e.path, perStep: in.PerStep, full: bt.full})
 	if err != nil {
 		return EvalOutput{}, err
 	}
@@ -114,6 +121,7 @@ func (e *Ensemble) eval(in EvalInput, T int) (EvalOutput, error) {
 	for i := len(e.specs); i < len(inputs); i++ {
 		donate[i] = true
 	}
+	e.lastFLOPs = cg.flops
 	outs, err := e.run(cg, inputs, donate)
 	if err != nil {
 		return EvalOutput{}, err
@@ -159,6 +167,10 @@ const dynChunk = 128
 func (e *Ensemble) Dynamics(k int, x []float32, t, b int, state0 []float32, cbOn bool) (map[string]Array, error) {
 	if err := e.checkMember(k); err != nil {
 		return nil, err
+	}
+	if e.parts != nil {
+		p, j := e.part(k)
+		return p.Dynamics(j, x, t, b, state0, cbOn)
 	}
 	I, S := e.cfg.Inputs, e.cfg.StateWidth()
 	if t <= 0 || b <= 0 || len(x) != t*b*I || len(state0) != b*S {

@@ -2,7 +2,11 @@
 // curriculum over N, the test-and-advance rule, the optimiser, and the
 // regimes that freeze parts of the network. It trains K runs at once in one
 // graph; each run keeps its own task stream, N, phase, optimiser state, stats
-// and checkpoints, and ends exactly where training it alone would have ended.
+// and checkpoints, and ends exactly where training it alone would have ended:
+// on the Go backend bit for bit, whatever the other runs, whenever they
+// finish, and whichever executors the ensemble runs on (layout.go,
+// TestMembersFinishingApart). On XLA a run's numbers may change with its
+// ensemble at round-off; provenance.json records the layouts.
 package trainer
 
 import (
@@ -47,8 +51,11 @@ type Config struct {
 	Optim      gm.Optim          `json:"optim"`
 	// SwitchEvery: in task switching the active task changes each time its N
 	// reaches the next multiple of SwitchEvery (5).
-	SwitchEvery int    `json:"switch_every,omitempty"`
-	Seed        uint64 `json:"seed"`
+	SwitchEvery int `json:"switch_every,omitempty"`
+	// Curriculum settings of METHODS §3.7–3.9 (curricula.go); all omitted
+	// (the zero value) for the paper's main curricula.
+	Curricula
+	Seed uint64 `json:"seed"`
 	// InitHash names the imported starting weights, if any (their SHA-256),
 	// so two runs from different weights never share a cache entry.
 	InitHash string `json:"init_hash,omitempty"`
@@ -78,6 +85,10 @@ func (c Config) Validate() error {
 	}
 	switch c.Regime {
 	case Standard, FrozenCore:
+	case PerTaskOnce:
+		if c.Curriculum != Continual {
+			return fmt.Errorf("regime %s exists only in the continual curriculum", c.Regime)
+		}
 	case PeriodicCore:
 		if c.Period <= 0 {
 			return fmt.Errorf("regime periodic-core needs a period k > 0, got %d", c.Period)
@@ -87,9 +98,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("regime fixed-n needs N > 0, got %d", c.FixedN)
 		}
 	default:
-		return fmt.Errorf("unknown regime %q (want %s, %s, %s or %s)", c.Regime, Standard, FrozenCore, PeriodicCore, FixedN)
+		return fmt.Errorf("unknown regime %q (want %s, %s, %s, %s or %s)", c.Regime, Standard, FrozenCore, PeriodicCore, PerTaskOnce, FixedN)
 	}
-	if (c.Regime == FrozenCore || c.Regime == PeriodicCore) && c.Model.CB == nil {
+	if (c.Regime == FrozenCore || c.Regime == PeriodicCore || c.Regime == PerTaskOnce) && c.Model.CB == nil {
 		return fmt.Errorf("regime %s needs a model with a cerebellar module", c.Regime)
 	}
 	for _, f := range []struct {
@@ -109,7 +120,7 @@ func (c Config) Validate() error {
 	if c.Optim.LR <= 0 {
 		return fmt.Errorf("learning rate must be positive, got %g", c.Optim.LR)
 	}
-	return nil
+	return c.validateCurricula()
 }
 
 // EpochStats is one line of stats.jsonl (SPEC §3's per-epoch record).
@@ -125,4 +136,12 @@ type EpochStats struct {
 	Skipped   int       `json:"skipped,omitempty"`
 	Solved    bool      `json:"solved"`
 	WallS     float64   `json:"wall_s"` // seconds this epoch took
+	// Continual (METHODS §3.7): every task's N (head order, before any
+	// advance) and the plan phase; HeadAcc is then each task at its own N.
+	HeadN     []int `json:"head_n,omitempty"`
+	PlanPhase int   `json:"plan_phase,omitempty"`
+	// Cumulative and sliding (METHODS §3.9): the smallest N and how many Ns
+	// (heads) trained; N is the largest, HeadAcc one per N from Low.
+	Low   int `json:"low,omitempty"`
+	Heads int `json:"heads,omitempty"`
 }

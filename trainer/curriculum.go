@@ -39,11 +39,17 @@ func kindOf(d task.Description) string {
 // so that a killed run resumes exactly.
 type State struct {
 	Epoch  int    `json:"epoch"` // epochs completed
-	N      int    `json:"n"`     // N to train next
+	N      int    `json:"n"`     // N to train next (cumulative, sliding: the largest)
 	Phase  string `json:"phase"`
-	Active int    `json:"active,omitempty"` // switching: index of the active head
+	Active int    `json:"active,omitempty"` // switching, continual: index of the active head
 	Done   bool   `json:"done"`
 	Reason string `json:"reason,omitempty"` // why it stopped
+	// Low is the smallest N of a cumulative or sliding run (their Ns[0]).
+	Low int `json:"low,omitempty"`
+	// LastAdvance is the epoch count at the fixed schedule's last advance.
+	LastAdvance int `json:"last_advance,omitempty"`
+	// Continual is the per-task state of the continual curriculum.
+	Continual *ContinualState `json:"continual,omitempty"`
 }
 
 func initialState(c Config) State {
@@ -53,6 +59,22 @@ func initialState(c Config) State {
 		s.N = c.FixedN
 	case FrozenCore, PeriodicCore:
 		s.Phase = PhaseInit
+	}
+	switch c.Curriculum {
+	case Cumulative:
+		// training/train.py: Ns_init = [START_N, …, START_N + init_heads − 1].
+		s.Low, s.N = c.StartN, c.StartN+orOne(c.InitHeads)-1
+	case Sliding:
+		s.Low, s.N = c.StartN, c.StartN+c.window()-1
+	}
+	return s
+}
+
+// initial is the state a run starts from.
+func (cu *curriculum) initial() State {
+	s := initialState(cu.cfg)
+	if cu.kind == Continual {
+		s = cu.initialContinual(s)
 	}
 	return s
 }
@@ -64,10 +86,25 @@ type curriculum struct {
 	kind   string
 	desc   task.Description
 	params []gm.ParamSpec
+	// Continual: the plan as head indices, and its heads in first-seen
+	// order (the authors' task_names, the order tasks are tested in).
+	plan, planHeads []int
 }
 
 func newCurriculum(c Config, d task.Description) (*curriculum, error) {
 	cu := &curriculum{cfg: c, kind: kindOf(d), desc: d, params: c.Model.Params()}
+	if c.Curriculum != "" {
+		cu.kind = c.Curriculum
+	}
+	if err := cu.checkCurricula(); err != nil {
+		return nil, err
+	}
+	// A sliding model reads the first window heads of its multi-N task.
+	d.Heads = c.ModelHeads(d.Heads)
+	if len(d.HeadNames) > len(d.Heads) {
+		d.HeadNames = d.HeadNames[:len(d.Heads)]
+	}
+	cu.desc = d
 	heads := c.Model.Readout.Heads
 	if len(d.Heads) != len(heads) {
 		return nil, fmt.Errorf("task %s has %d heads %v, model has %d %v", d.Name, len(d.Heads), d.Heads, len(heads), heads)
@@ -93,8 +130,13 @@ func newCurriculum(c Config, d task.Description) (*curriculum, error) {
 func (cu *curriculum) activeHeads(s State) []bool {
 	on := make([]bool, len(cu.desc.Heads))
 	switch cu.kind {
-	case Switching:
+	case Switching, Continual:
 		on[s.Active] = true
+	case Cumulative:
+		// Head j serves N = Low + j; the heads of Ns not reached yet wait.
+		for j := 0; j <= s.N-s.Low; j++ {
+			on[j] = true
+		}
 	default:
 		for i := range on {
 			on[i] = true
@@ -148,37 +190,59 @@ func (cu *curriculum) requestParams(s State) map[string]string {
 	for k, v := range cu.cfg.TaskParams {
 		p[k] = v
 	}
-	if cu.kind == Switching {
+	switch cu.kind {
+	case Switching, Continual:
 		p[switchParam] = cu.desc.HeadNames[s.Active]
+	case Cumulative, Sliding:
+		p[firstParam] = fmt.Sprint(s.Low)
 	}
 	return p
 }
 
 // step applies one finished epoch's test accuracy to the state: advance N,
 // change phase, switch task, or stop. solved reports whether the epoch's N
-// was solved (the caller checkpoints that model).
+// was solved. N advances when it is solved or, with the fixed schedule
+// (METHODS §3.8, training/train.py: train), when AdvanceEvery epochs have
+// passed since the last advance (the first after AdvanceEvery epochs),
+// whatever the accuracy; either way not past MaxN, and the run stops once
+// N ≥ MaxN is solved.
 func (cu *curriculum) step(s State, acc float64) (next State, solved bool) {
 	c := cu.cfg
 	next = s
 	next.Epoch++
 	solved = acc >= c.Threshold
-	if solved {
-		switch {
-		case c.Regime == FixedN:
-			next.Done, next.Reason = true, fmt.Sprintf("solved N=%d", s.N)
-		case s.N >= c.MaxN:
-			next.Done, next.Reason = true, fmt.Sprintf("reached max N=%d", c.MaxN)
+	advance := solved
+	if c.AdvanceEvery > 0 {
+		advance = s.Epoch+1-s.LastAdvance >= c.AdvanceEvery
+	}
+	switch {
+	case solved && c.Regime == FixedN:
+		next.Done, next.Reason = true, fmt.Sprintf("solved N=%d", s.N)
+	case solved && s.N >= c.MaxN:
+		next.Done, next.Reason = true, fmt.Sprintf("reached max N=%d", c.MaxN)
+	case advance && s.N < c.MaxN:
+		if c.AdvanceEvery > 0 {
+			next.LastAdvance = next.Epoch
+		}
+		switch cu.kind {
+		case Cumulative:
+			// Ns += [N+1, …, N+add_heads], capped at the last head's N.
+			next.N = min(s.N+orOne(c.AddHeads), c.MaxN)
+		case Sliding:
+			// Ns = Ns[forget:] + [N+1, …, N+forget]: the window moves.
+			shift := min(orOne(c.ForgetHeads), c.MaxN-s.N)
+			next.Low, next.N = s.Low+shift, s.N+shift
 		default:
 			next.N = s.N + 1
-			if c.Regime == FrozenCore || c.Regime == PeriodicCore {
-				next.Phase = PhaseCBOnly
-				if c.Regime == PeriodicCore && next.N-c.StartN > 0 && (next.N-c.StartN)%c.Period == 0 {
-					next.Phase = PhaseBoth
-				}
+		}
+		if c.Regime == FrozenCore || c.Regime == PeriodicCore {
+			next.Phase = PhaseCBOnly
+			if c.Regime == PeriodicCore && next.N-c.StartN > 0 && (next.N-c.StartN)%c.Period == 0 {
+				next.Phase = PhaseBoth
 			}
-			if cu.kind == Switching && c.SwitchEvery > 0 && next.N%c.SwitchEvery == 0 {
-				next.Active = (s.Active + 1) % len(cu.desc.Heads)
-			}
+		}
+		if cu.kind == Switching && c.SwitchEvery > 0 && next.N%c.SwitchEvery == 0 {
+			next.Active = (s.Active + 1) % len(cu.desc.Heads)
 		}
 	}
 	if !next.Done && next.Epoch >= c.Epochs {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -16,14 +17,31 @@ import (
 	"github.com/cbrnn/cbrnn/taskplugins/tasks"
 )
 
-// childEnv names the run directory a re-executed test binary trains in.
-const childEnv = "CBRNN_TRAINER_KILL_CHILD"
+// childEnv names the run directory a re-executed test binary trains in,
+// and regimeEnv which of killConfigs it trains.
+const (
+	childEnv  = "CBRNN_TRAINER_KILL_CHILD"
+	regimeEnv = "CBRNN_TRAINER_KILL_REGIME"
+)
 
-func killConfig() Config {
-	c := tiny("dms", 11)
-	c.Epochs, c.Steps = 8, 6
-	return c
+// killConfigs are the runs killed: the paper's curriculum and the continual
+// one, whose state (per-task N, streaks, phase clock, routing) and named
+// checkpoints must survive a kill as well.
+var killConfigs = map[string]func() Config{
+	"single": func() Config {
+		c := tiny("dms", 11)
+		c.Epochs, c.Steps = 8, 6
+		return c
+	},
+	"continual": func() Config {
+		c := tinyOn("switch", 2, 2, nil, 12)
+		c.Epochs, c.Steps = 8, 6
+		c.Regime, c.Curricula = PerTaskOnce, Curricula{Curriculum: Continual, Plan: "dms,parity,dms", EpochsPerPhase: 3}
+		return c
+	},
 }
+
+func killConfig() Config { return killConfigs[os.Getenv(regimeEnv)]() }
 
 // TestKillChild is the child process of TestResumeAfterKill9: it trains
 // until killed. It does nothing in a normal test run.
@@ -45,6 +63,15 @@ func TestResumeAfterKill9(t *testing.T) {
 	if os.Getenv(childEnv) != "" {
 		t.Skip("in the child")
 	}
+	for _, regime := range []string{"single", "continual"} {
+		t.Run(regime, func(t *testing.T) {
+			t.Setenv(regimeEnv, regime)
+			resumeAfterKill9(t)
+		})
+	}
+}
+
+func resumeAfterKill9(t *testing.T) {
 	be := backend(t)
 	src := tasks.NewLocal()
 	full := newRun(t, killConfig(), filepath.Join(t.TempDir(), "full"))
@@ -89,5 +116,16 @@ func TestResumeAfterKill9(t *testing.T) {
 	if err := Train(context.Background(), []Run{resumed}, Options{Backend: be, Source: src}); err != nil {
 		t.Fatal(fmt.Errorf("resume after kill -9: %w", err))
 	}
-	sameStats(t, "killed and resumed vs uninterrupted", stats(t, full.Dir), stats(t, d), 1e-6)
+	a, b := stats(t, full.Dir), stats(t, d)
+	sameStats(t, "killed and resumed vs uninterrupted", a, b, 1e-6)
+	for i := range a {
+		if a[i].Active != b[i].Active || a[i].PlanPhase != b[i].PlanPhase || !slices.Equal(a[i].HeadN, b[i].HeadN) {
+			t.Fatalf("epoch %d: task %s phase %d Ns %v, uninterrupted %s %d %v", i+1, b[i].Active, b[i].PlanPhase, b[i].HeadN, a[i].Active, a[i].PlanPhase, a[i].HeadN)
+		}
+	}
+	ca, _ := full.Dir.NamedCheckpoints()
+	cb, _ := d.NamedCheckpoints()
+	if !slices.Equal(ca, cb) {
+		t.Errorf("named checkpoints %v, uninterrupted %v", cb, ca)
+	}
 }

@@ -190,7 +190,7 @@ func alignPartials(ctx context.Context, ms []*member, weights, momenta []gm.Weig
 		for j, k := range idx {
 			sub[j], ws[j] = ms[k], weights[k]
 		}
-		ens, err := gm.NewEnsemble(opt.Backend, shape, ws)
+		ens, err := gm.NewEnsembleOn(opt.executors(len(idx)), shape, ws)
 		if err != nil {
 			return err
 		}

@@ -259,3 +259,36 @@ func TestStopWhenPluginsDieFirst(t *testing.T) {
 	}
 	sameExactly(t, "resumed", exactStats(t, full.Dir), exactStats(t, resumed.Dir))
 }
+
+// TestStopInSecondTestPass stops a continual run inside the second of its
+// epoch's test passes (each task of the plan is tested on its own batches):
+// the saved point counts the training batches, then the passes one after
+// another, and the resumed run ends bit for bit where an uninterrupted one
+// does.
+func TestStopInSecondTestPass(t *testing.T) {
+	be := backend(t)
+	src := tasks.NewLocal(tasks.All...)
+	c := tinyOn("switch", 2, 2, []int{2, 2}, 12)
+	c.Curricula = Curricula{Curriculum: Continual, Plan: "dms,parity", EpochsPerPhase: 2}
+	c.Epochs, c.Steps, c.TestSteps = 4, 4, 3
+	full := newRun(t, c, filepath.Join(t.TempDir(), "full"))
+	if err := Train(context.Background(), []Run{full}, Options{Backend: be, Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	const step = 4 + 3 + 1 // the second batch of the second test pass
+	dir := filepath.Join(t.TempDir(), "cut")
+	if err := Train(stopAtBatch(t, 3, step), []Run{newRun(t, c, dir)}, Options{Backend: be, Source: src}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("stopped run returned %v, want context.Canceled", err)
+	}
+	stepHook = nil
+	d, _ := rundir.Open(dir)
+	if p, err := ReadPartial(d); err != nil || p == nil || p.Step != step {
+		t.Fatalf("saved partial epoch %+v (%v), want step %d", p, err, step)
+	}
+	resumed := newRun(t, c, dir)
+	if err := Train(context.Background(), []Run{resumed}, Options{Backend: be, Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	sameExactly(t, "resumed", exactStats(t, full.Dir), exactStats(t, resumed.Dir))
+	sameWeights(t, "resumed", finalWeights(t, full), finalWeights(t, resumed))
+}

@@ -142,8 +142,9 @@ type fakeSource struct {
 	desc  task.Description
 	label func(r task.Request, head, trial int, rng *rand.Rand) int32
 
-	mu   sync.Mutex
-	seen map[[2]uint64]int
+	mu     sync.Mutex
+	seen   map[[2]uint64]int
+	params map[[2]uint64]map[string]string
 }
 
 func newFake(heads int, label func(r task.Request, head, trial int, rng *rand.Rand) int32) *fakeSource {
@@ -153,7 +154,7 @@ func newFake(heads int, label func(r task.Request, head, trial int, rng *rand.Ra
 		d.Heads = append(d.Heads, 2)
 		d.HeadNames = append(d.HeadNames, fmt.Sprint("h", len(d.Heads)-1))
 	}
-	return &fakeSource{desc: d, label: label, seen: map[[2]uint64]int{}}
+	return &fakeSource{desc: d, label: label, seen: map[[2]uint64]int{}, params: map[[2]uint64]map[string]string{}}
 }
 
 func (f *fakeSource) Describe(_ context.Context, name string) (task.Description, error) {
@@ -172,10 +173,11 @@ func (f *fakeSource) Batch(ctx context.Context, r task.Request) (*task.Batch, er
 	}
 	f.mu.Lock()
 	f.seen[[2]uint64{uint64(r.Split), r.Index}] = r.N
+	f.params[[2]uint64{uint64(r.Split), r.Index}] = r.Params
 	f.mu.Unlock()
 	rng := rand.New(rand.NewPCG(r.Seed, uint64(r.Split)<<56^r.Index))
 	T := r.N + 2
-	b := &task.Batch{T: T, B: r.B, I: 1, X: make([]float32, T*r.B)}
+	b := &task.Batch{T: T, B: r.B, I: f.desc.Inputs, X: make([]float32, T*r.B*f.desc.Inputs)}
 	for i := range b.X {
 		b.X[i] = float32(rng.IntN(2))
 	}
@@ -191,6 +193,14 @@ func (f *fakeSource) Batch(ctx context.Context, r task.Request) (*task.Batch, er
 		b.Labels = append(b.Labels, ls)
 	}
 	return b, b.Validate(f.desc, r)
+}
+
+// paramsOf returns the parameters of the request the source served for
+// (split, index).
+func (f *fakeSource) paramsOf(split task.Split, index int) map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.params[[2]uint64{uint64(split), uint64(index)}]
 }
 
 // nOf returns the N the source served for (split, index), or -1.

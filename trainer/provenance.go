@@ -3,6 +3,7 @@ package trainer
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,6 +39,11 @@ type Provenance struct {
 	Numerics *Numerics     `json:"numerics,omitempty"`
 	// Accepted notes the changes this session was told to accept.
 	Accepted []string `json:"accepted,omitempty"`
+	// Layout: how the ensemble computed (gomlx_models Ensemble.Layout), in
+	// the order the session used them (members leave as they finish, and
+	// executors follow the cores free). On the Go backend a run's numbers
+	// do not depend on it; elsewhere they may, at round-off.
+	Layout []string `json:"layout,omitempty"`
 }
 
 func provenance(b compute.Backend, fromEpoch int) Provenance {
@@ -63,6 +69,28 @@ func provenance(b compute.Backend, fromEpoch int) Provenance {
 		}
 	}
 	return p
+}
+
+// appendLayout adds a layout to the last session of the run's
+// provenance.json (recordProvenance wrote it).
+func appendLayout(d *rundir.Dir, layout string) error {
+	all, err := readProvenance(d)
+	if err != nil {
+		return err
+	}
+	if len(all) == 0 {
+		return fmt.Errorf("%s: no session to add the layout to", filepath.Join(d.Path, ProvenanceFile))
+	}
+	last := &all[len(all)-1]
+	if n := len(last.Layout); n > 0 && last.Layout[n-1] == layout {
+		return nil
+	}
+	last.Layout = append(last.Layout, layout)
+	b, err := json.MarshalIndent(all, "", "  ")
+	if err != nil {
+		return err
+	}
+	return rundir.WriteFileAtomic(filepath.Join(d.Path, ProvenanceFile), b, 0o644)
 }
 
 // readProvenance reads the run's sessions; none if there is no file yet. A

@@ -14,7 +14,6 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/cbrnn/cbrnn/analysis"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/rundir"
@@ -39,6 +38,10 @@ type Options struct {
 	// Accept lets runs resume despite a changed task plugin or numerics
 	// (see ChangedError).
 	Accept Accept
+	// Layout, if set, gives the executors an ensemble of K members runs on
+	// (gomlx_models.NewEnsembleOn); nil: Backend alone. It is asked before
+	// every epoch and the ensemble moves when the answer changes (layout.go).
+	Layout func(K int) []compute.Backend
 }
 
 // member is one run inside the ensemble.
@@ -95,7 +98,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		if k > 0 && desc.Labels != ms[0].cu.desc.Labels {
 			return fmt.Errorf("run %s: runs trained together must all label the last step or all label every step", r.Dir.Path)
 		}
-		m := &member{run: r, cu: cu, state: initialState(r.Config)}
+		m := &member{run: r, cu: cu, state: cu.initial()}
 		w, mom, st, partial, found, err := loadState(r.Dir, shape)
 		if err == nil && found {
 			err = checkState(r.Dir, st, r.Config, desc)
@@ -140,8 +143,11 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 	if err := alignPartials(ctx, ms, weights, momenta, opt, shape); err != nil {
 		return err
 	}
-	ens, err := gm.NewEnsemble(opt.Backend, shape, weights)
+	ens, err := gm.NewEnsembleOn(opt.executors(len(ms)), shape, weights)
 	if err != nil {
+		return err
+	}
+	if err := recordLayout(ms, ens.Layout()); err != nil {
 		return err
 	}
 	for k := range ms {
@@ -152,18 +158,17 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		}
 	}
 	start := time.Now()
+	all := ms // relayout drops the runs that are done from ms
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		active := 0
-		for _, m := range ms {
-			if !m.state.Done {
-				active++
-			}
+		// Runs that are done leave the graph; the executors may change.
+		if ens, ms, err = relayout(ens, ms, opt); err != nil {
+			return err
 		}
-		if active == 0 {
-			return failures(ms)
+		if len(ms) == 0 {
+			return failures(all)
 		}
 		if err := epoch(ctx, ens, ms, opt, start); err != nil {
 			return err
@@ -207,14 +212,14 @@ func closeAll(ss []*host.Stream) {
 	}
 }
 
-// input gathers the next batch of every member. A finished member repeats a
-// minimal dummy trial so the ensemble's shape stays fixed; it is frozen and
-// its results are ignored.
-func input(ss []*host.Stream, ms []*member, split task.Split, step int, b int, m gm.Config) (gm.Input, [][][]int32, error) {
+// input gathers the next batch of every member. A finished member (or one
+// with no stream in this test pass) repeats a minimal dummy trial so the
+// ensemble's shape stays fixed; it is frozen and its results are ignored.
+func input(ss []*host.Stream, ms []*member, split task.Split, step, pass int, b int, m gm.Config) (gm.Input, [][][]int32, error) {
 	in := gm.Input{B: b, X: make([][]float32, len(ms)), T: make([]int, len(ms)), H0: make([][]float32, len(ms))}
 	labels := make([][][]int32, len(ms))
 	for k, mb := range ms {
-		if mb.state.Done {
+		if mb.state.Done || ss[k] == nil {
 			// T = 1, so one label per trial serves last-step and per-step tasks alike.
 			in.X[k], in.T[k], in.H0[k] = make([]float32, b*m.Inputs), 1, make([]float32, b*m.StateWidth())
 			labels[k] = make([][]int32, len(mb.cu.desc.Heads))
@@ -227,8 +232,9 @@ func input(ss []*host.Stream, ms []*member, split task.Split, step int, b int, m
 		if err != nil {
 			return in, nil, fmt.Errorf("run %s: %w", mb.run.Dir.Path, err)
 		}
-		in.X[k], in.T[k], labels[k] = bt.X, bt.T, bt.Labels
-		idx := uint64(mb.state.Epoch*mb.stepsFor(split) + step)
+		// A sliding model reads the first heads of its multi-N task.
+		in.X[k], in.T[k], labels[k] = bt.X, bt.T, bt.Labels[:len(m.Readout.Heads)]
+		idx := batchIndex(mb.state.Epoch, pass, mb.passes(split), mb.stepsFor(split), step)
 		in.H0[k] = h0(m, mb.run.Config.Seed, split, idx, b)
 	}
 	return in, labels, nil
@@ -281,7 +287,7 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 		}
 	}
 	for s := min(from, steps); s < steps; s++ {
-		in, labels, err := input(train, ms, task.Train, s, b, cfg)
+		in, labels, err := input(train, ms, task.Train, s, 0, b, cfg)
 		if err := stopAt(ctx, err, ens, ms, s, acc); err != nil {
 			return err
 		}
@@ -301,29 +307,10 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 	}
 	closeAll(train)
 
-	test := streams(ctx, ms, opt, task.Test, max(from-steps, 0), testSteps)
-	defer closeAll(test)
-	cbOn := make([]bool, K)
-	for k := range cbOn {
-		cbOn[k] = true
+	accs, err := testEpoch(ctx, ens, ms, opt, steps, testSteps, acc)
+	if err != nil {
+		return err
 	}
-	for s := max(from-steps, 0); s < testSteps; s++ {
-		in, labels, err := input(test, ms, task.Test, s, b, cfg)
-		if err := stopAt(ctx, err, ens, ms, steps+s, acc); err != nil {
-			return err
-		}
-		out, err := ens.Eval(gm.EvalInput{Input: in, CBOn: cbOn, PerStep: perStep})
-		if err != nil {
-			return fmt.Errorf("test step %d: %w", s, err)
-		}
-		for k := range ms {
-			for h := 0; h < nHeads; h++ {
-				// Per-step labels: the accuracy over every step and trial.
-				correct[k][h] += analysis.Accuracy(out.Logits[k][h], cfg.Readout.Heads[h], labels[k][h])
-			}
-		}
-	}
-	closeAll(test)
 
 	wall := time.Since(t0).Seconds()
 	var lines []string
@@ -331,32 +318,16 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 		if m.state.Done {
 			continue
 		}
-		heads := m.cu.activeHeads(m.state)
 		st := EpochStats{Epoch: m.state.Epoch + 1, N: m.state.N, Phase: m.state.Phase, Skipped: skipped[k], WallS: wall}
-		if m.cu.kind == Switching {
-			st.Active = m.cu.desc.HeadNames[m.state.Active]
-		}
-		// The advance criterion is the worst active head: a multitask
-		// network advances when it solves both tasks.
-		st.TestAcc = math.Inf(1)
-		for h := 0; h < nHeads; h++ {
-			acc := 100 * correct[k][h] / float64(m.run.Config.TestSteps)
-			if nHeads > 1 {
-				st.HeadAcc = append(st.HeadAcc, acc)
-			}
-			if heads[h] {
-				st.TestAcc = min(st.TestAcc, acc)
-			}
-		}
 		if finite[k] > 0 {
 			st.TrainLoss = lossSum[k] / float64(finite[k])
 			st.GradNorm = normSum[k] / float64(finite[k])
 		} else {
 			st.TrainLoss, st.GradNorm = math.NaN(), math.NaN()
 		}
-		next, solved := m.cu.step(m.state, st.TestAcc)
-		st.Solved = solved
-		if err := commit(ens, k, m, st, next, solved); err != nil {
+		// The curriculum fills in the accuracies and decides the next state.
+		next, ck := m.cu.conclude(m.state, accs[k], &st)
+		if err := commit(ens, k, m, st, next, ck); err != nil {
 			if !stopMember(m, err) {
 				return err
 			}
@@ -410,7 +381,7 @@ func ensembleLine(ms []*member, start time.Time, steps int, wall float64) string
 // commit writes one member's epoch: the checkpoint of a solved N, the stats
 // line, then the resume state. A kill between the stats line and the state
 // leaves one stats line too many, which resume truncates.
-func commit(ens *gm.Ensemble, k int, m *member, st EpochStats, next State, solved bool) error {
+func commit(ens *gm.Ensemble, k int, m *member, st EpochStats, next State, ck checkpoint) error {
 	d := m.run.Dir
 	w, err := ens.Weights(k)
 	if err != nil {
@@ -421,11 +392,8 @@ func commit(ens *gm.Ensemble, k int, m *member, st EpochStats, next State, solve
 		return &NonFiniteError{Run: d.Path, Epoch: st.Epoch, N: st.N, Param: name, Index: i, Value: v,
 			TrainLoss: st.TrainLoss, Skipped: st.Skipped, Steps: m.run.Config.Steps}
 	}
-	if solved {
-		meta := map[string]string{"n": fmt.Sprint(st.N), "epoch": fmt.Sprint(st.Epoch)}
-		if err := d.SaveCheckpoint(st.N, toTensors(shape, w, ""), meta); err != nil {
-			return fmt.Errorf("run %s: checkpoint N=%d: %w", d.Path, st.N, err)
-		}
+	if err := ck.write(d, toTensors(shape, w, "")); err != nil {
+		return fmt.Errorf("run %s: checkpoint N=%d: %w", d.Path, st.N, err)
 	}
 	if err := d.AppendStats(st); err != nil {
 		return fmt.Errorf("run %s: %w", d.Path, err)

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -48,8 +49,13 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 	buckets := fs.String("buckets", "", "measure compile, training and test steps per bucket length: a list (8,12,16) or 'all' (every bucket up to the paper's longest sequences)")
 	estimate := fs.Bool("estimate", false, "price the paper profile (one group of K networks, 1000 epochs of 100 + 50 batches of 64) from the per-bucket step times; implies --buckets all")
 	saveCosts := fs.String("save-costs", "", "write the per-bucket step times as a cost table (JSON) for `cbrnn figures --slurm --costs`; with several --ensemble sizes, the largest is the reference and the smallest gives the cost of a member")
+	executors := fs.Int("executors", 0, "executors the K members are spread over, each a single-threaded Go backend on its own core (0: one per core up to K, one backend with every core for K=1; 1: one backend with every core)")
+	peak := fs.Bool("peak", false, "first measure the machine's peak (a 1024³ DotGeneral on the backend) and report each step's share of it")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *executors < 0 {
+		return fmt.Errorf("--executors %d: want 0 (one per core) or more", *executors)
 	}
 	if *grad != "auto" && *grad != "autodiff" {
 		return fmt.Errorf("--gradients %q: want auto or autodiff", *grad)
@@ -101,17 +107,24 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(out, why)
+	var peakGF float64
+	if *peak {
+		if peakGF, err = measurePeak(out, backend); err != nil {
+			return err
+		}
+	}
 	measured := map[int]costmodel.Costs{} // of the first (with --save-costs, the only) model
 	for i, c := range cfgs {
-		b := benchRun{c: c, B: *batch, steps: *steps, warmup: *warmup, autodiff: *grad == "autodiff"}
+		b := benchRun{c: c, B: *batch, steps: *steps, warmup: *warmup, autodiff: *grad == "autodiff",
+			base: backend, executors: *executors, peak: peakGF}
 		for _, K := range ks {
 			if lengths == nil {
-				if err := b.step(ctx, out, backend, models[i], K, *seqLen); err != nil {
+				if err := b.step(ctx, out, models[i], K, *seqLen); err != nil {
 					return err
 				}
 				continue
 			}
-			costs, err := b.buckets(ctx, out, backend, models[i], K, lengths)
+			costs, err := b.buckets(ctx, out, models[i], K, lengths)
 			if err != nil {
 				return err
 			}
@@ -166,17 +179,33 @@ type benchRun struct {
 	B             int
 	steps, warmup int
 	autodiff      bool // time the general path even where a fast path exists
+	base          compute.Backend
+	executors     int     // 0: gm.ExecutorsFor every core; 1: base; n: n single-threaded
+	peak          float64 // GFLOP/s of the machine, 0 if not measured
 }
 
-// newEnsemble puts K freshly initialised networks in one graph and returns it
-// with a random training batch of length T per member.
-func (b benchRun) newEnsemble(backend compute.Backend, K, T int) (*gm.Ensemble, gm.StepInput, error) {
+// newEnsemble puts K freshly initialised networks on their executors and
+// returns them with a random training batch of length T per member.
+func (b benchRun) newEnsemble(K, T int) (*gm.Ensemble, gm.StepInput, error) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	ws := make([]gm.Weights, K)
 	for k := range ws {
 		ws[k] = gm.InitWeights(b.c, rng)
 	}
-	ens, err := gm.NewEnsemble(backend, b.c, ws)
+	var backends []compute.Backend
+	var err error
+	switch b.executors {
+	case 0:
+		backends, err = gm.ExecutorsFor(b.base, K, runtime.NumCPU())
+	case 1:
+		backends = []compute.Backend{b.base}
+	default:
+		backends, err = gm.NewExecutors(b.base, b.executors)
+	}
+	if err != nil {
+		return nil, gm.StepInput{}, err
+	}
+	ens, err := gm.NewEnsembleOn(backends, b.c, ws)
 	if err != nil {
 		return nil, gm.StepInput{}, err
 	}
@@ -188,36 +217,80 @@ func (b benchRun) newEnsemble(backend compute.Backend, K, T int) (*gm.Ensemble, 
 
 // step times training steps of K members at length T: the classic line that
 // bench/compare.sh reads.
-func (b benchRun) step(ctx context.Context, out io.Writer, backend compute.Backend, name string, K, T int) error {
-	ens, in, err := b.newEnsemble(backend, K, T)
+func (b benchRun) step(ctx context.Context, out io.Writer, name string, K, T int) error {
+	ens, in, err := b.newEnsemble(K, T)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "model %s (%d parameters, gradients by %s), K=%d, T=%d (bucket %d), B=%d\n",
 		name, b.c.Count().Total, ens.Gradients(), K, T, gm.BucketFor(T), b.B)
+	fmt.Fprintf(out, "layout: %s\n", ens.Layout())
 	start := time.Now()
 	train := func() error { _, err := ens.TrainStep(in, gm.PaperOptim()); return err }
 	if err := train(); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "compile %v (first step %v)\n", ens.CompileTime().Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	per, err := b.time(ctx, train)
+	per, cpu, err := b.time(ctx, train)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "%.1f ms/step (%.1f ms/member-step)\n", msOf(per), msOf(per)/float64(K))
+	fmt.Fprintln(out, b.workLine(ens.LastFLOPs()/float64(K), per/time.Duration(K), cpu/time.Duration(K)))
 	return nil
+}
+
+// workLine says how far a step is from the machine's limit: the FLOPs per
+// member-step counted from the compiled graph, the rate they ran at (wall
+// clock), its share of the measured peak, and the CPU time per member-step
+// (which a busy machine inflates less than the wall clock).
+func (b benchRun) workLine(flops float64, wall, cpu time.Duration) string {
+	gf := flops / wall.Seconds() / 1e9
+	s := fmt.Sprintf("work: %.1f MFLOP per member-step (compiled graph), %.2f GFLOP/s", flops/1e6, gf)
+	if b.peak > 0 {
+		s += fmt.Sprintf(", %.1f %% of the peak %.1f GFLOP/s", 100*gf/b.peak, b.peak)
+	}
+	return s + fmt.Sprintf("; CPU %.1f ms per member-step (%.2f cores busy)", msOf(cpu), cpu.Seconds()/wall.Seconds())
+}
+
+// measurePeak times a 1024³ DotGeneral on the backend (best of 3 rounds)
+// and, on the Go backend, on one single-threaded executor.
+func measurePeak(out io.Writer, backend compute.Backend) (float64, error) {
+	best := func(b compute.Backend) (float64, error) {
+		var top float64
+		for range 3 {
+			gf, err := gm.PeakGFLOPs(b, 1024, 10)
+			if err != nil {
+				return 0, err
+			}
+			top = max(top, gf)
+		}
+		return top, nil
+	}
+	all, err := best(backend)
+	if err != nil {
+		return 0, err
+	}
+	line := fmt.Sprintf("peak: %.1f GFLOP/s (1024³ float32 DotGeneral, best of 3, %s)", all, backend.Description())
+	if one, err := gm.NewExecutors(backend, 2); err == nil && len(one) == 2 {
+		if gf, err := best(one[0]); err == nil {
+			line += fmt.Sprintf("; %.1f GFLOP/s on one single-threaded executor", gf)
+		}
+	}
+	fmt.Fprintln(out, line)
+	return all, nil
 }
 
 // buckets measures, for K members at each bucket length, the compilation of
 // the training and test graphs and the time of one step of each.
-func (b benchRun) buckets(ctx context.Context, out io.Writer, backend compute.Backend, name string, K int, lengths []int) (costmodel.Costs, error) {
-	ens, _, err := b.newEnsemble(backend, K, 1)
+func (b benchRun) buckets(ctx context.Context, out io.Writer, name string, K int, lengths []int) (costmodel.Costs, error) {
+	ens, _, err := b.newEnsemble(K, 1)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(out, "model %s (%d parameters, gradients by %s), K=%d, B=%d; ms per ensemble step (and per member)\n",
 		name, b.c.Count().Total, ens.Gradients(), K, b.B)
+	fmt.Fprintf(out, "layout: %s\n", ens.Layout())
 	fmt.Fprintf(out, "%6s %10s %18s %18s\n", "bucket", "compile", "train", "test")
 	costs := costmodel.Costs{}
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -235,7 +308,7 @@ func (b benchRun) buckets(ctx context.Context, out io.Writer, backend compute.Ba
 				return nil, err
 			}
 			sc.Compile += ens.CompileTime() - before
-			if *m.per, err = b.time(ctx, m.run); err != nil {
+			if *m.per, _, err = b.time(ctx, m.run); err != nil {
 				return nil, err
 			}
 		}
@@ -246,21 +319,33 @@ func (b benchRun) buckets(ctx context.Context, out io.Writer, backend compute.Ba
 	return costs, nil
 }
 
-// time runs f warmup times untimed, then steps times, and returns the mean.
-func (b benchRun) time(ctx context.Context, f func() error) (time.Duration, error) {
+// time runs f warmup times untimed, then steps times, and returns the mean
+// wall time and the mean CPU time of the process (all threads).
+func (b benchRun) time(ctx context.Context, f func() error) (wall, cpu time.Duration, err error) {
 	var start time.Time
+	var cpu0 time.Duration
 	for i := range b.warmup + b.steps {
 		if err := ctx.Err(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if i == b.warmup {
-			start = time.Now()
+			start, cpu0 = time.Now(), cpuTime()
 		}
 		if err := f(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
-	return time.Since(start) / time.Duration(b.steps), nil
+	n := time.Duration(b.steps)
+	return time.Since(start) / n, (cpuTime() - cpu0) / n, nil
+}
+
+// cpuTime is the process's user + system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // hours restates a long duration in hours, or days when that reads better.

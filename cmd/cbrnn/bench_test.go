@@ -19,12 +19,13 @@ import (
 func TestBench(t *testing.T) {
 	for _, cfg := range []string{"cb-rnn", "cb-gru", "seed-sketch,aux-rnn-cb"} {
 		var out bytes.Buffer
-		args := []string{"--model", cfg, "--seq-len", "5", "--batch", "4", "--steps", "2", "--warmup", "1", "--ensemble", "2"}
+		args := []string{"--model", cfg, "--seq-len", "5", "--batch", "4", "--steps", "2", "--warmup", "1", "--ensemble", "2", "--executors", "2"}
 		if err := bench(context.Background(), args, &out); err != nil {
 			t.Fatal(err)
 		}
 		s := out.String()
-		for _, want := range []string{"backend", "compile", "ms/step (", "ms/member-step)"} {
+		for _, want := range []string{"backend", "compile", "ms/step (", "ms/member-step)", "layout: 2 executor(s)",
+			"MFLOP per member-step (compiled graph)", "GFLOP/s", "CPU"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("%s: output lacks %q:\n%s", cfg, want, s)
 			}
@@ -35,6 +36,12 @@ func TestBench(t *testing.T) {
 				t.Errorf("%s: output lacks %q:\n%s", cfg, want, s)
 			}
 		}
+	}
+	// One backend with every core, on request.
+	var one bytes.Buffer
+	if err := bench(context.Background(), []string{"--seq-len", "5", "--batch", "4", "--steps", "1", "--warmup", "0", "--ensemble", "3", "--executors", "1"}, &one); err != nil ||
+		!strings.Contains(one.String(), "layout: 1 executor(s) × members [3]") {
+		t.Errorf("--executors 1: %v\n%s", err, one.String())
 	}
 	// The paper's CB-RNN on the autodiff path, for comparison.
 	var out bytes.Buffer
@@ -49,6 +56,7 @@ func TestBench(t *testing.T) {
 		{"--ensemble", "1,0"},
 		{"--ensemble", "eight"},
 		{"--buckets", "8,-1"},
+		{"--executors", "-1"},
 	} {
 		if err := bench(context.Background(), bad, &bytes.Buffer{}); err == nil {
 			t.Errorf("bench %v accepted", bad)

@@ -19,7 +19,7 @@ func init() {
 func runFigures(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("figures", flag.ContinueOnError)
 	profile := fs.String("profile", "quick", "smoke, quick or paper")
-	jobs := fs.Int("jobs", 0, "ensembles trained at once (0: one per core on the Go backend, 1 on an accelerator)")
+	jobs := fs.Int("jobs", 0, "ensembles trained at once (0: one per core on the Go backend, up to the ensembles to train; 1 on an accelerator). On the Go backend they share the cores: each spreads its members over single-threaded executors on its share, and the last ones take the cores the others free")
 	list := fs.Bool("list", false, "list the figure ids and profiles")
 	acceptPlugin := fs.Bool("accept-plugin-change", false, "reuse or resume runs even though their task plugin changed since they were trained (also CBRNN_ACCEPT_PLUGIN_CHANGE=1)")
 	acceptNumerics := fs.Bool("accept-numerics-change", false, "resume runs even though this build's numerics differ from theirs (also CBRNN_ACCEPT_NUMERICS_CHANGE=1)")

@@ -25,7 +25,7 @@ func runTrain(ctx context.Context, args []string) error {
 	var (
 		taskName = fs.String("task", "dms", "task plugin name (see 'cbrnn tasks list')")
 		mf       = addModelFlags(fs, "the registered model to train")
-		regime   = fs.String("regime", trainer.Standard, "standard, frozen-core, periodic-core or fixed-n")
+		regime   = fs.String("regime", trainer.Standard, "standard, frozen-core, periodic-core, per-task-once (continual only) or fixed-n; the authors' off, global_once, per_task_once, periodic_refresh also work")
 		period   = fs.Int("period", 0, "periodic-core refresh period k (0: 10 for DMS, 5 for parity)")
 		fixedN   = fs.Int("n", 0, "N for --regime fixed-n")
 		epochs   = fs.Int("epochs", 0, "epoch budget (0: 1000, or 500 for GRU)")
@@ -39,6 +39,7 @@ func runTrain(ctx context.Context, args []string) error {
 		resume   = fs.Bool("resume", false, "continue the run in --out from its last completed epoch")
 		imp      = fs.String("import", "", "start from these weights (safetensors, or a torch.save checkpoint in the authors' layout) instead of the paper's init")
 		tparams  = paramFlag{}
+		cf       = addCurriculumFlags(fs)
 	)
 	fs.Var(tparams, "task-param", "task parameter key=value (repeatable)")
 	acceptPlugin := fs.Bool("accept-plugin-change", false, "resume even though the task plugin changed since the run was trained (recorded in provenance.json)")
@@ -63,8 +64,12 @@ func runTrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	cur, err := cf.curricula(fs)
+	if err != nil {
+		return err
+	}
 	model := *mf.model
-	m, err := mf.build(model, desc.Inputs, desc.Heads)
+	m, err := mf.build(model, desc.Inputs, cur.ModelHeads(desc.Heads))
 	if err != nil {
 		return err
 	}
@@ -94,10 +99,13 @@ func runTrain(ctx context.Context, args []string) error {
 	var plans []planned
 	for i := 0; i < *seeds; i++ {
 		c := trainer.Paper(*taskName, m, *seed+uint64(i))
-		c.ModelName, c.Regime, c.FixedN = model, *regime, *fixedN
+		c.ModelName, c.Regime, c.FixedN, c.Curricula = model, regimeName(*regime), *fixedN, cur
 		c.Period = *period
 		if c.Regime == trainer.PeriodicCore && c.Period == 0 {
 			c.Period = experiments.PeriodFor(*taskName)
+			if cur.Curriculum == trainer.Continual {
+				c.Period = experiments.ContinualPeriod
+			}
 		}
 		if *epochs > 0 {
 			c.Epochs = *epochs
@@ -156,6 +164,15 @@ func runTrain(ctx context.Context, args []string) error {
 		}
 		defer unlock()
 	}
-	return trainer.Train(ctx, rs, trainer.Options{Backend: env.Backend, Source: env.Source, Progress: os.Stdout,
+	err = trainer.Train(ctx, rs, trainer.Options{Backend: env.Backend, Source: env.Source, Progress: os.Stdout,
+		Layout: experiments.WholeMachine(env.Backend),
 		Accept: trainer.Accept{PluginChange: *acceptPlugin, NumericsChange: *acceptNumerics}})
+	if err == nil && cur.Curriculum == trainer.Continual {
+		for _, r := range rs {
+			if err := printSavings(os.Stdout, r.Dir, desc.HeadNames, *cf.savingsThreshold); err != nil {
+				return err
+			}
+		}
+	}
+	return err
 }

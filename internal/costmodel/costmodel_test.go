@@ -18,8 +18,8 @@ func TestBucketDist(t *testing.T) {
 		// P(max ≤ 8) = 0.2², P(max ≤ 12) = 0.6², P(max ≤ 16) = 1.
 		{"two members: the longer one decides", 7, 16, 2, map[int]float64{8: 0.04, 12: 0.32, 16: 0.64}},
 		{"one length", 10, 10, 5, map[int]float64{12: 1}},
-		// N = 2 of the paper: {4, …, 9} → buckets 8 {4..8}, 12 {9}.
-		{"paper N=2, 8 members", 4, 9, 8, map[int]float64{8: math.Pow(5.0/6, 8), 12: 1 - math.Pow(5.0/6, 8)}},
+		// N = 2 of the paper: {4, …, 9} → buckets 4 {4}, 8 {5..8}, 12 {9}.
+		{"paper N=2, 8 members", 4, 9, 8, map[int]float64{4: math.Pow(1.0/6, 8), 8: math.Pow(5.0/6, 8) - math.Pow(1.0/6, 8), 12: 1 - math.Pow(5.0/6, 8)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -47,6 +47,7 @@ func TestBucketDist(t *testing.T) {
 func TestEpochAndRun(t *testing.T) {
 	ms := time.Millisecond
 	c := Costs{
+		4:  {Train: 5 * ms, Eval: 1 * ms, Compile: time.Second / 2},
 		8:  {Train: 10 * ms, Eval: 2 * ms, Compile: time.Second},
 		12: {Train: 20 * ms, Eval: 4 * ms, Compile: 2 * time.Second},
 		16: {Train: 30 * ms, Eval: 6 * ms, Compile: 3 * time.Second},
@@ -79,16 +80,17 @@ func TestEpochAndRun(t *testing.T) {
 		t.Errorf("buckets %v, want [8 16]", est.Buckets)
 	}
 	// A length beyond the measured buckets is an error that names the bucket.
-	if _, err := c.Epoch(p, lengths, 20); err == nil || !strings.Contains(err.Error(), "bucket 24") {
+	if _, err := c.Epoch(p, lengths, 20); err == nil || !strings.Contains(err.Error(), "bucket 20") {
 		t.Errorf("unmeasured bucket: %v", err)
 	}
-	// The paper's rule at N = 2 with one member: T ∈ {4..9}, 5/6 at bucket 8.
+	// The paper's rule at N = 2 with one member: T ∈ {4..9}, 1/6 at bucket
+	// 4, 4/6 at 8, 1/6 at 12.
 	p.Members = 1
 	d, err = c.Epoch(p, PaperLengths, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := (5.0/6)*1100 + (1.0/6)*2200
+	want := (1.0/6)*550 + (4.0/6)*1100 + (1.0/6)*2200
 	if math.Abs(float64(d)/float64(ms)-want) > 1e-6 {
 		t.Errorf("paper N=2: %v, want %.3f ms", d, want)
 	}

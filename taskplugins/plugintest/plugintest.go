@@ -22,6 +22,7 @@ import (
 var Paper = []string{
 	"taskplugins/dms", "taskplugins/parity", "taskplugins/mod3", "taskplugins/oddball", "taskplugins/oddball_structured",
 	"taskplugins/dms_fixed", "taskplugins/parity_fixed", "taskplugins/multitask", "taskplugins/switch",
+	"taskplugins/dms_multin", "taskplugins/parity_multin",
 }
 
 // Python names the Python example plugin in Build's specs.

@@ -157,7 +157,7 @@ var Switch = task.Generator{
 }
 
 // All lists the paper's tasks.
-var All = []task.Generator{DMS, Parity, Mod3, Oddball, OddballStructured, DMSFixed, ParityFixed, Multitask, Switch}
+var All = []task.Generator{DMS, Parity, Mod3, Oddball, OddballStructured, DMSFixed, ParityFixed, Multitask, Switch, DMSMultiN, ParityMultiN}
 
 // Lookup finds a paper task by name.
 func Lookup(name string) (task.Generator, bool) {

@@ -1,0 +1,10 @@
+// Command parity_multin is the parity_multin task plugin (METHODS §3.9); the generator lives in
+// package tasks so it can also run in-process.
+package main
+
+import (
+	"github.com/cbrnn/cbrnn/taskplugins/sdk"
+	"github.com/cbrnn/cbrnn/taskplugins/tasks"
+)
+
+func main() { sdk.Serve(tasks.ParityMultiN) }
