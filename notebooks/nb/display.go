@@ -11,6 +11,7 @@ import (
 
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/protocol"
+	xdraw "golang.org/x/image/draw"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/cbrnn/cbrnn/plots"
@@ -50,13 +51,15 @@ const MaxWidth = 1200
 func PNGOf(v any) ([]byte, error) {
 	switch x := v.(type) {
 	case []byte:
-		return x, nil
+		return fit(x)
 	case string:
-		return os.ReadFile(x)
+		b, err := os.ReadFile(x)
+		if err != nil {
+			return nil, err
+		}
+		return fit(b)
 	case image.Image:
-		var b bytes.Buffer
-		err := png.Encode(&b, x)
-		return b.Bytes(), err
+		return encode(scaled(x))
 	}
 	d, err := plots.AsDrawable(v)
 	if err != nil {
@@ -67,6 +70,40 @@ func PNGOf(v any) ([]byte, error) {
 		dpi = MaxWidth / float64(w/vg.Inch)
 	}
 	return plots.PNG(d, dpi)
+}
+
+// fit scales a PNG wider than MaxWidth down to it (a figure saved for print,
+// figures/*.png at plots.DPI).
+func fit(b []byte) ([]byte, error) {
+	c, err := png.DecodeConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("not a PNG: %w", err)
+	}
+	if c.Width <= MaxWidth {
+		return b, nil
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return encode(scaled(img))
+}
+
+// scaled is img at most MaxWidth wide (Catmull-Rom).
+func scaled(img image.Image) image.Image {
+	w, h := img.Bounds().Dx(), img.Bounds().Dy()
+	if w <= MaxWidth {
+		return img
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, MaxWidth, max(1, h*MaxWidth/w)))
+	xdraw.CatmullRom.Scale(dst, dst.Bounds(), img, img.Bounds(), xdraw.Src, nil)
+	return dst
+}
+
+func encode(img image.Image) ([]byte, error) {
+	var b bytes.Buffer
+	err := png.Encode(&b, img)
+	return b.Bytes(), err
 }
 
 // imageText is an image's text/plain alternative: what a terminal or a

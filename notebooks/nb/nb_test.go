@@ -167,3 +167,24 @@ func TestPNGOfFitsWideFiguresToTheScreen(t *testing.T) {
 		t.Errorf("a 16×5 in figure drawn %d×%d px, want %d×375", cfg.Width, cfg.Height, MaxWidth)
 	}
 }
+
+func TestPNGOfScalesWideBitmapsDown(t *testing.T) {
+	wide := image.NewGray(image.Rect(0, 0, 2*MaxWidth, 100))
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, wide); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []any{buf.Bytes(), wide} {
+		b, err := PNGOf(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _ := png.DecodeConfig(bytes.NewReader(b))
+		if cfg.Width != MaxWidth || cfg.Height != 50 {
+			t.Errorf("%T: %d×%d, want %d×50", v, cfg.Width, cfg.Height, MaxWidth)
+		}
+	}
+	if _, err := PNGOf([]byte("not a png")); err == nil {
+		t.Error("bytes that are no PNG: want an error")
+	}
+}
