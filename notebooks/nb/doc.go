@@ -9,9 +9,11 @@
 // imports this package:
 //
 //	!*"${CBRNN_ROOT:-$GONB_DIR/..}/notebooks/nb/workspace.sh"
-//	%goworkfix
 //	%env GOEXPERIMENT simd
 //	import "github.com/cbrnn/cbrnn/notebooks/nb"
+//
+// (the second line builds the cells with GoMLX's SIMD kernels, as make and
+// reproduce.sh build: runs record it and refuse to resume without it).
 //
 // GoNB runs every cell as a fresh process, re-initialising all package-level
 // variables: a variable declared in one cell (var cohorts = …) is computed
