@@ -76,13 +76,17 @@ func Jobs() int {
 var (
 	ctxOnce sync.Once
 	ctx     context.Context
+	cancel  context.CancelFunc
 )
 
-// Context is cancelled by Jupyter's interrupt (SIGINT) or SIGTERM, so a
-// long training stops cleanly, keeping every finished epoch.
+// Context is cancelled by Jupyter's interrupt (SIGINT), SIGTERM, or the
+// death of the kernel that started the cell (see watchKernel), so a long
+// training stops cleanly, keeping every finished epoch.
 func Context() context.Context {
 	ctxOnce.Do(func() {
-		ctx, _ = signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		var c context.Context
+		c, cancel = context.WithCancel(context.Background())
+		ctx, _ = signal.NotifyContext(c, os.Interrupt, syscall.SIGTERM)
 	})
 	return ctx
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gonum.org/v1/plot"
 
@@ -186,5 +187,21 @@ func TestPNGOfScalesWideBitmapsDown(t *testing.T) {
 	}
 	if _, err := PNGOf([]byte("not a png")); err == nil {
 		t.Error("bytes that are no PNG: want an error")
+	}
+}
+
+func TestACellStopsWhenItsKernelIsGone(t *testing.T) {
+	exited := make(chan struct{})
+	// A "kernel" that is not our parent: gone from the first poll.
+	go watchKernel(os.Getppid()+1_000_000, time.Millisecond, 10*time.Millisecond, func() { close(exited) })
+	select {
+	case <-Context().Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Context not cancelled when the kernel went away")
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the program did not exit after the grace period")
 	}
 }
