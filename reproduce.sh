@@ -17,8 +17,9 @@
 #              A run's numbers do not depend on it.
 #   --backend  GOMLX_BACKEND for training: go (default), xla:cuda, or
 #              xla:/abs/path/xla_cuda_plugin.so (builds bin/cbrnn with -tags xla)
-#   --out      write runs/, figures/ and paper/results.md under DIR instead
-#              of the repository (the smoke test uses a scratch folder)
+#   --out      write runs/, figures/, paper/results.md and the executed
+#              notebooks under DIR instead of the repository (the smoke test
+#              uses a scratch folder)
 #   --slurm    on a cluster: submit the training as one Slurm job array (one
 #              ensemble per task) and a job, after it, that draws the figures,
 #              writes paper/results.md and executes the notebooks; the other
@@ -33,8 +34,10 @@
 # and the task plugins → train every run the figures need (cached in runs/
 # by config hash: a rerun skips finished runs and resumes interrupted ones)
 # and draw the figures → execute every notebook headlessly through Jupyter
-# and GoNB (each redraws its figure from the cached runs; any cell error
-# fails the script) → list what was produced.
+# and GoNB (each recomputes its figure from the cached runs; any cell error
+# fails the script) and write it back with its outputs, into notebooks/ (to
+# be committed) or DIR/notebooks with --out, with the thumbnails of
+# notebooks/README.md → list what was produced.
 set -Eeuo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
@@ -61,7 +64,7 @@ while [ $# -gt 0 ]; do
 	--gpus) gpus="$(value --gpus "GPUs per array task" "$@")" || exit; slurm_args+=("$1=$2"); shift 2 ;;
 	--partition | --time | --cpus-per-task | --account | --qos | --sbatch-arg | --costs | --slurm-dir | --figures-time)
 		v="$(value "$1" "see README \"On a cluster\"" "$@")" || exit; slurm_args+=("$1=$v"); shift 2 ;;
-	-h | --help) sed -n '2,37p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,40p' "$0"; exit 0 ;;
 	*) usage_error "unknown argument $1 (see --help)" ;;
 	esac
 done
@@ -128,11 +131,15 @@ stamp "train and draw: profile $profile, jobs: $([ "$jobs" = 0 ] && echo auto ||
 bin/cbrnn figures --profile "$profile" --jobs "$jobs" >/dev/null
 
 if [ "$notebooks" = 1 ]; then
-	stamp "notebooks: executing every notebook through Jupyter + GoNB"
+	# The executed notebooks, with their outputs, go back into notebooks/
+	# (to be committed) or DIR/notebooks with --out.
+	nbdir="${CBRNN_OUT:-$root}/notebooks"
+	stamp "notebooks: executing every notebook through Jupyter + GoNB, outputs into ${nbdir#"$root"/}"
 	CBRNN_PROFILE="$profile" CBRNN_JOBS="$jobs" CBRNN_SKIP_SETUP=1 \
-		CBRNN_NB_OUT="${CBRNN_OUT:-$root/notebooks}/.out" notebooks/run.sh
+		CBRNN_NB_OUT="${CBRNN_OUT:-$root/notebooks}/.out" notebooks/run.sh --write "$nbdir"
 fi
 
 dest="${CBRNN_OUT:-$root}"
 stamp "done in $(($(date +%s) - start)) s. Produced:"
 ls -1 "$dest"/figures/*.png "$dest"/paper/results.md | sed "s#^$root/##; s#^#  #"
+[ "$notebooks" = 0 ] || ls -1 "$dest"/notebooks/*.ipynb | sed "s#^$root/##; s#^#  #"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Execute one Jupyter notebook headlessly and fail loudly.
 
-Usage: execute.py NOTEBOOK OUT_DIR [--kernel gonb] [--timeout SECONDS]
+Usage: execute.py NOTEBOOK OUT_DIR [--kernel gonb] [--timeout SECONDS] [--normalise]
 
 This is what `jupyter nbconvert --to notebook --execute` does (same library,
 nbclient, same ExecutePreprocessor semantics: stop at the first failing cell),
@@ -13,6 +13,14 @@ with two differences that matter for a headless runner:
     message does not show them), and exits 1.
 The notebook is executed with its own folder as the working directory (as
 nbconvert does), and never rewritten in place.
+
+With --normalise the written notebook is made reproducible, so that a rerun
+on cached runs gives the same file (beyond wall times) and it can be
+committed: no execution timestamps; the repository, $CBRNN_OUT and GoNB's
+scratch folders written as $CBRNN_ROOT, $CBRNN_OUT and $GONB_TMP_DIR in the
+outputs; progress blocks (output metadata cbrnn/progress, or emptied by the
+program) dropped, so a rerun on cached runs prints no progress at all; and
+the profile recorded in metadata.cbrnn.profile.
 
 Ctrl-C (SIGINT) or SIGTERM stops it with exit status 130 and one line saying
 which notebook was interrupted (none when CBRNN_QUIET_INTERRUPT=1, for a
@@ -52,6 +60,43 @@ def text_of(output):
         s = re.sub(r"<[^>]+>", "", s)
         return html.unescape(s)
     return ""
+
+
+def normalise(nb):
+    """Make an executed notebook reproducible (see --normalise)."""
+    subs = []
+    for var in ("CBRNN_OUT", "CBRNN_ROOT"):
+        v = os.environ.get(var, "").rstrip("/")
+        if v:
+            subs.append((v, "$" + var))
+    tmp = re.compile(r"/tmp/gonb_[0-9a-f]+")
+
+    def fix(text):
+        for old, new in subs:
+            text = text.replace(old, new)
+        return tmp.sub("$GONB_TMP_DIR", text)
+
+    # Which profile the outputs come from (notebooks/README.md says).
+    nb.metadata.setdefault("cbrnn", {})["profile"] = os.environ.get("CBRNN_PROFILE", "quick")
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream":
+                o["text"] = fix(o.get("text", ""))
+            elif o.get("output_type") in ("display_data", "execute_result"):
+                data = o.get("data", {})
+                if data.get("text/html", None) == "" and len(data) == 1:
+                    continue  # an emptied progress line
+                if o.get("metadata", {}).get("cbrnn/progress"):
+                    continue  # progress only (nb.ProgressKey)
+                for mime in ("text/plain", "text/html", "text/markdown"):
+                    if isinstance(data.get(mime), str):
+                        data[mime] = fix(data[mime])
+            kept.append(o)
+        cell["outputs"] = kept
 
 
 def strip_ansi(s):
@@ -107,6 +152,7 @@ def main():
     ap.add_argument("out_dir")
     ap.add_argument("--kernel", default="gonb")
     ap.add_argument("--timeout", type=int, default=86400, help="per-cell timeout in seconds (<=0: none)")
+    ap.add_argument("--normalise", action="store_true", help="write a reproducible notebook (to commit)")
     args = ap.parse_args()
 
     path = os.path.abspath(args.notebook)
@@ -117,6 +163,7 @@ def main():
         kernel_name=args.kernel,
         timeout=args.timeout if args.timeout > 0 else None,
         startup_timeout=120,
+        record_timing=False,
         resources={"metadata": {"path": os.path.dirname(path)}},
     )
     t0 = time.time()
@@ -131,6 +178,8 @@ def main():
     finally:
         try:
             os.makedirs(args.out_dir, exist_ok=True)
+            if args.normalise:
+                normalise(nb)
             nbformat.write(nb, out)
         except KeyboardInterrupt:
             INTERRUPTED.append(signal.SIGINT)

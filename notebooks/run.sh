@@ -1,53 +1,61 @@
 #!/usr/bin/env bash
 # run.sh — execute the GoNB notebooks headlessly.
 #
-#   notebooks/run.sh [-k] [id …]      ids: fig2a fig2b fig3 fig4 fig5 fig6 appB appC appG appH table4 continual curricula controls smoke
-#                                     (default: every notebook except smoke)
-#   -k   keep going after a failing notebook (default: stop at the first)
+#   notebooks/run.sh [-k] [--write DIR] [name …]
+#                names: notebooks in notebooks/, e.g. fig2a explore (default: all of them)
+#   -k           keep going after a failing notebook (default: stop at the first)
+#   --write DIR  write each executed notebook, normalised so that it can be
+#                committed (execute.py --normalise), to DIR/<name>.ipynb and its
+#                thumbnail to DIR/thumbs/<name>.png, then check them (nbcheck
+#                -outputs). DIR = notebooks commits the outputs (reproduce.sh
+#                does); a notebook that fails is never written there.
 #
 # Environment (passed through to the kernel and the cells):
 #   CBRNN_PROFILE     smoke | quick (default) | paper
-#   CBRNN_JOBS        concurrent runs, passed to experiments.Options.Jobs (default: unset → 0, the package decides)
+#   CBRNN_JOBS        concurrent runs, passed to experiments.Env.Jobs (default: unset → 0, the package decides)
 #   CBRNN_ROOT        repository root (default: this script's parent folder; always exported)
-#   CBRNN_NB_OUT      where executed notebooks and kernel logs go (default: notebooks/.out, gitignored)
+#   CBRNN_OUT         where runs/ and figures/ are (default: the repository)
+#   CBRNN_NB_OUT      where executed copies and kernel logs go (default: notebooks/.out, gitignored)
 #   CBRNN_NB_TIMEOUT  per-cell timeout in seconds (default 172800; 0: none)
 #   CBRNN_SKIP_SETUP  1: do not call scripts/setup.sh first
 #   GOEXPERIMENT      default simd, as make and reproduce.sh build: the kernel
-#                     compiles the cells with it, so a notebook run computes
-#                     the same round-off as the rest (runs record whether
-#                     they were trained with SIMD and refuse to be resumed
-#                     without it)
+#                     compiles the cells with it (each notebook's first cell
+#                     sets it too), so a notebook run computes the same
+#                     round-off as the rest (runs record whether they were
+#                     trained with SIMD and refuse to be resumed without it)
 #
 # Ctrl-C stops with exit status 130 and one line saying which notebook was
 # interrupted (none with CBRNN_QUIET_INTERRUPT=1, as reproduce.sh sets).
 #
-# The committed notebooks are never rewritten: executed copies go to
-# $CBRNN_NB_OUT/<id>.ipynb, the kernel's log to $CBRNN_NB_OUT/<id>.log.
-# Execution uses nbclient (the engine of `jupyter nbconvert --execute`, via
-# notebooks/execute.py) so that a failing notebook is still written and the
-# failing cell's own output (compiler errors, panics) is printed. Any cell
-# error makes the script exit non-zero, naming the notebook and the cell.
+# The notebooks are first type-checked against the current packages
+# (go run ./notebooks/nbcheck -compile, seconds), then executed with
+# nbclient (the engine of `jupyter nbconvert --execute`, via
+# notebooks/execute.py) so that a failing notebook is still written, to
+# $CBRNN_NB_OUT/<name>.ipynb with the kernel's log in $CBRNN_NB_OUT/<name>.log,
+# and the failing cell's own output (compiler errors, panics) is printed.
+# Any cell error makes the script exit non-zero, naming the notebook and the
+# cell. Without --write the notebooks in notebooks/ are never rewritten.
 set -Eeuo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-keep_going=0
-ids=()
-for a in "$@"; do
-	case "$a" in
-	-k) keep_going=1 ;;
-	-h | --help) sed -n '2,29p' "$0"; exit 0 ;;
-	-*) echo "run.sh: unknown flag $a" >&2; exit 2 ;;
-	*) ids+=("${a%.ipynb}") ;;
+keep_going=0 write=""
+names=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-k) keep_going=1; shift ;;
+	--write)
+		[ $# -ge 2 ] && [ -n "$2" ] || { echo "run.sh: --write needs a folder" >&2; exit 2; }
+		write="$2"; shift 2 ;;
+	-h | --help) sed -n '2,37p' "$0"; exit 0 ;;
+	-*) echo "run.sh: unknown flag $1" >&2; exit 2 ;;
+	*) names+=("$(basename "${1%.ipynb}")"); shift ;;
 	esac
 done
-if [ ${#ids[@]} -eq 0 ]; then
-	for f in "$root"/notebooks/*.ipynb; do
-		id="$(basename "$f" .ipynb)"
-		[ "$id" = smoke ] || ids+=("$id")
-	done
+if [ ${#names[@]} -eq 0 ]; then
+	for f in "$root"/notebooks/*.ipynb; do names+=("$(basename "$f" .ipynb)"); done
 fi
-for id in "${ids[@]}"; do
-	[ -f "$root/notebooks/$id.ipynb" ] || { echo "run.sh: no notebook notebooks/$id.ipynb" >&2; exit 2; }
+for n in "${names[@]}"; do
+	[ -f "$root/notebooks/$n.ipynb" ] || { echo "run.sh: no notebook notebooks/$n.ipynb" >&2; exit 2; }
 done
 
 [ "${CBRNN_SKIP_SETUP:-0}" = 1 ] || "$root/scripts/setup.sh"
@@ -61,6 +69,7 @@ export CBRNN_PROFILE="${CBRNN_PROFILE:-quick}"
 [ -n "${CBRNN_JOBS:-}" ] && export CBRNN_JOBS
 out="${CBRNN_NB_OUT:-$root/notebooks/.out}"
 mkdir -p "$out"
+[ -z "$write" ] || { mkdir -p "$write/thumbs"; write="$(cd "$write" && pwd)"; }
 
 # interrupted ends the script after Ctrl-C (exit status 130, what a child
 # killed by SIGINT, or one that handled it, returns).
@@ -69,35 +78,52 @@ interrupted() {
 	exit 130
 }
 trap 'interrupted "$doing"' INT TERM
-doing="checking the notebooks against their generator"
 
-# The committed notebooks must match their generator.
+paths=()
+for n in "${names[@]}"; do paths+=("notebooks/$n.ipynb"); done
+doing="type-checking the notebooks"
+echo "run.sh: type-checking ${#names[@]} notebook(s) against the current packages"
 rc=0
-(cd "$root" && go run ./notebooks/gen -check) || rc=$?
+(cd "$root" && go run ./notebooks/nbcheck -compile "${paths[@]}") || rc=$?
 [ "$rc" = 130 ] && interrupted "$doing"
 if [ "$rc" != 0 ]; then
-	echo "run.sh: notebooks are stale: run 'go run ./notebooks/gen' and commit the result" >&2
+	echo "run.sh: notebook cells do not compile (see above); nothing was executed" >&2
 	exit 1
 fi
 
-failed=()
-for id in "${ids[@]}"; do
-	doing="executing notebook $id"
-	echo "run.sh: $id (profile $CBRNN_PROFILE${CBRNN_JOBS:+, jobs $CBRNN_JOBS})"
+failed=() written=()
+started=$(date +%s)
+for n in "${names[@]}"; do
+	doing="executing notebook $n"
+	echo "run.sh: $n (profile $CBRNN_PROFILE${CBRNN_JOBS:+, jobs $CBRNN_JOBS})"
 	# Debian's Python prints debugger warnings about frozen modules; the
 	# kernel logs to stderr: both go to the log, the verdict to stdout
 	# (execute.py says itself, on stderr, if it was interrupted).
 	rc=0
 	PYDEVD_DISABLE_FILE_VALIDATION=1 CBRNN_QUIET_INTERRUPT=1 /usr/bin/python3 -Xfrozen_modules=off "$root/notebooks/execute.py" \
-		--kernel gonb --timeout "${CBRNN_NB_TIMEOUT:-172800}" \
-		"$root/notebooks/$id.ipynb" "$out" 2>"$out/$id.log" || rc=$?
+		--kernel gonb --timeout "${CBRNN_NB_TIMEOUT:-172800}" ${write:+--normalise} \
+		"$root/notebooks/$n.ipynb" "$out" 2>"$out/$n.log" || rc=$?
 	[ "$rc" = 130 ] && interrupted "$doing"
 	if [ "$rc" != 0 ]; then
-		echo "run.sh: notebook $id FAILED (executed copy: $out/$id.ipynb, kernel log: $out/$id.log)" >&2
-		failed+=("$id")
+		echo "run.sh: notebook $n FAILED (executed copy: $out/$n.ipynb, kernel log: $out/$n.log)" >&2
+		failed+=("$n")
 		[ "$keep_going" = 1 ] || exit 1
+		continue
+	fi
+	if [ -n "$write" ]; then
+		cp "$out/$n.ipynb" "$write/.$n.ipynb.tmp" && mv "$write/.$n.ipynb.tmp" "$write/$n.ipynb"
+		written+=("$write/$n.ipynb")
 	fi
 done
+echo "run.sh: ${#names[@]} notebook(s) executed in $(($(date +%s) - started)) s"
+if [ ${#written[@]} -gt 0 ]; then
+	doing="checking the written notebooks"
+	echo "run.sh: checking the written notebooks; thumbnails into $write/thumbs"
+	rc=0
+	(cd "$root" && go run ./notebooks/nbcheck -outputs -thumbs "$write/thumbs" "${written[@]}") || rc=$?
+	[ "$rc" = 130 ] && interrupted "$doing"
+	[ "$rc" = 0 ] || failed+=("(nbcheck: the written notebooks)")
+fi
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "run.sh: FAILED notebooks: ${failed[*]}" >&2
 	exit 1

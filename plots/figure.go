@@ -142,14 +142,9 @@ func (g *GridFigure) Draw(dc draw.Canvas) {
 // reader never sees a partial file and a failed render leaves nothing
 // behind.
 func Save(v any, pathWithoutExt string) error {
-	var d Drawable
-	switch x := v.(type) {
-	case *plot.Plot:
-		d = Sized(x, DefaultWidthInches, DefaultHeightInches)
-	case Drawable:
-		d = x
-	default:
-		return fmt.Errorf("plots.Save: cannot draw %T", v)
+	d, err := AsDrawable(v)
+	if err != nil {
+		return fmt.Errorf("plots.Save: %w", err)
 	}
 	for _, ext := range []string{".png", ".svg"} {
 		pathWithoutExt = strings.TrimSuffix(pathWithoutExt, ext)

@@ -145,7 +145,7 @@ func TestNotebooksInterruptedAndSIMD(t *testing.T) {
 		t.Skip("no Jupyter")
 	}
 	tmp, nbOut := t.TempDir(), t.TempDir()
-	cmd := exec.Command(filepath.Join(root(), "notebooks", "run.sh"), "fig2a")
+	cmd := exec.Command(filepath.Join(root(), "notebooks", "run.sh"), "explore")
 	cmd.Dir = root()
 	var env []string
 	for _, kv := range os.Environ() {
@@ -153,12 +153,13 @@ func TestNotebooksInterruptedAndSIMD(t *testing.T) {
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = append(env, "CBRNN_SKIP_SETUP=1", "CBRNN_PROFILE=smoke", "CBRNN_OUT="+t.TempDir(), "CBRNN_NB_OUT="+nbOut, "TMPDIR="+tmp)
-	// Interrupt once the notebook's live demo has trained an epoch (its
-	// run folder, cbrnn-live-*, is in TMPDIR).
+	out := t.TempDir()
+	cmd.Env = append(env, "CBRNN_SKIP_SETUP=1", "CBRNN_PROFILE=smoke", "CBRNN_OUT="+out, "CBRNN_NB_OUT="+nbOut, "TMPDIR="+tmp)
+	// Interrupt once the notebook's live training has trained an epoch
+	// (its scratch run is in $CBRNN_OUT/.cache/notebooks/explore).
 	ready := func(string) bool {
 		for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			if m, _ := filepath.Glob(filepath.Join(tmp, "cbrnn-live-*", "stats.jsonl")); len(m) > 0 {
+			if m, _ := filepath.Glob(filepath.Join(out, ".cache", "notebooks", "explore", "stats.jsonl")); len(m) > 0 {
 				return true
 			}
 		}
@@ -168,8 +169,8 @@ func TestNotebooksInterruptedAndSIMD(t *testing.T) {
 	if code != 130 {
 		t.Errorf("exit status %d, want 130", code)
 	}
-	oneInterruptLine(t, stderr, "run.sh: interrupted while executing notebook fig2a")
-	nb, err := os.ReadFile(filepath.Join(nbOut, "fig2a.ipynb"))
+	oneInterruptLine(t, stderr, "run.sh: interrupted while executing notebook explore")
+	nb, err := os.ReadFile(filepath.Join(nbOut, "explore.ipynb"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,26 @@
+package experiments
+
+import (
+	"testing"
+
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
+)
+
+func TestPaperNumbersAreThePapers(t *testing.T) {
+	m, ok := PaperTable4("dms", "CB-RNN")
+	if !ok || m != (PaperMetrics{34.75, 215, 25041}) {
+		t.Errorf("Table 4, DMS CB-RNN = %+v %v", m, ok)
+	}
+	if m, ok := PaperTable4("parity", "RNN"); !ok || m != (PaperMetrics{16.75, 312, 11505}) {
+		t.Errorf("Table 4, parity RNN = %+v %v", m, ok)
+	}
+	if _, ok := PaperTable4("dms", "GRU"); ok {
+		t.Error("Table 4 has no GRU row")
+	}
+	// Appendix B: the registry builds exactly the paper's counts.
+	for name, want := range PaperParams {
+		if got := gm.MustBuild(name, gm.Options{}).Count().Total; got != want {
+			t.Errorf("%s: %d parameters, the paper's appendix B says %d", name, got, want)
+		}
+	}
+}

@@ -1,0 +1,36 @@
+package nb
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/cbrnn/cbrnn/analysis"
+)
+
+// PM formats a summary as "mean ± SEM" with digits decimals: the mean alone
+// for one value, "–" for none.
+func PM(s analysis.Summary, digits int) string {
+	if s.N == 0 || math.IsNaN(s.Mean) {
+		return "–"
+	}
+	if s.N == 1 || math.IsNaN(s.SEM) {
+		return F(s.Mean, digits)
+	}
+	return F(s.Mean, digits) + " ± " + F(s.SEM, digits)
+}
+
+// F formats v with digits decimals ("–" for NaN).
+func F(v float64, digits int) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.*f", digits, v)
+}
+
+// YesNo is "yes" or "no".
+func YesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
