@@ -606,8 +606,8 @@ func appC(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 	d := &drawn{w: 11, h: 4.2}
 	d.rows = [][]*plot.Plot{{curvesPanel("GRU: DMS", cs[0]), curvesPanel("GRU: Parity", cs[1])}}
 	d.markdown = metricsMarkdown("GRU, DMS", cs[0], p) + metricsMarkdown("GRU, Parity", cs[1], p)
-	for i, name := range []string{"DMS", "parity"} {
-		d.claims = append(d.claims, curveClaim("a GRU with the CB learns faster than the matched GRU ("+name+")", "appC", metricTable(cs[i]), "GRU+CB", LabelFor(GRUMatched, cs[i][0].Task))...)
+	for i, name := range singleTasks {
+		d.claims = append(d.claims, curveClaim("a GRU with the CB learns faster than the matched GRU ("+displayTask(name)+")", "appC", metricTable(cs[i]), "GRU+CB", LabelFor(GRUMatched, cs[i][0].Task))...)
 	}
 	return d, nil
 }

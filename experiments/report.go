@@ -97,9 +97,14 @@ func Report(p Profile, rs []*Result, trained, total time.Duration) string {
 		p.Name, p.Summary, trained.Round(time.Second), total.Round(time.Second))
 	fmt.Fprintf(&b, "Protocol of this profile: budget %d epochs (GRU %d, switching comparison %d) of %d training + %d test batches of %d trials; %d runs per main group, %d per side point.\n\n",
 		p.Epochs, p.EpochsGRU, p.EpochsSwitch, p.Steps, p.TestSteps, p.Batch, p.Seeds, p.SeedsSide)
+	// Table 4's claims (the headline) first, then the figures' in order.
 	var claims []Claim
-	for _, r := range rs {
-		claims = append(claims, r.Claims...)
+	for _, first := range []bool{true, false} {
+		for _, r := range rs {
+			if (r.ID == "table4") == first {
+				claims = append(claims, r.Claims...)
+			}
+		}
 	}
 	if len(claims) > 0 {
 		v := Verdicts(claims)
