@@ -53,16 +53,9 @@ func runExport(args []string, stdout io.Writer) error {
 		flags.PrintDefaults()
 	}
 	// Flags may come before or after RUN.
-	var pos []string
-	for {
-		if err := flags.Parse(args); err != nil {
-			return err
-		}
-		if flags.NArg() == 0 {
-			break
-		}
-		pos = append(pos, flags.Arg(0))
-		args = flags.Args()[1:]
+	pos, err := parseInterspersed(flags, args)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 {
 		flags.Usage()

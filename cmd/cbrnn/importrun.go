@@ -39,16 +39,9 @@ func runImportRun(args []string, stdout io.Writer) error {
 		fmt.Fprint(flags.Output(), importRunUsage)
 		flags.PrintDefaults()
 	}
-	var pos []string
-	for { // flags may come before or after the folder
-		if err := flags.Parse(args); err != nil {
-			return err
-		}
-		if flags.NArg() == 0 {
-			break
-		}
-		pos = append(pos, flags.Arg(0))
-		args = flags.Args()[1:]
+	pos, err := parseInterspersed(flags, args)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 {
 		flags.Usage()

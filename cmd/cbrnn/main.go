@@ -39,6 +39,23 @@ var afterInterrupt = map[string]string{
 // themselves, in one line, what was interrupted.
 const QuietInterruptEnv = "CBRNN_QUIET_INTERRUPT"
 
+// parseInterspersed parses fs from args with flags allowed before and after
+// the positional arguments (the standard flag package stops at the first
+// one), and returns the positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: cbrnn <command> [flags]\n\ncommands:")
 	names := make([]string, 0, len(commands))

@@ -267,16 +267,9 @@ func tasksNew(args []string, out io.Writer) error {
 	fs, _ := tasksFlags("new")
 	dir := fs.String("dir", "taskplugins", "parent `DIR` of the new plugin's directory")
 	// NAME may come before or after the flags.
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
 	}
 	if len(pos) != 1 {
 		fs.Usage()
