@@ -199,29 +199,27 @@ func (e *Env) AblationStudyOf(ctx context.Context, cb, baseline []*rundir.Dir, b
 		return nil, err
 	}
 	s.Ns = spread(ns, maxNs)
-	trials := func(n int) (SharedTrials, error) {
-		if st, ok := s.Trials[n]; ok {
-			return st, nil
-		}
-		st, err := e.SharedEvalTrials(ctx, c0.Task, c0.TaskParams, n, batches, c0.Batch)
-		if err == nil {
+	// ablate evaluates run d's checkpoint at N n on the shared trials of n.
+	ablate := func(d *rundir.Dir, n int) (Ablation, error) {
+		st, ok := s.Trials[n]
+		if !ok {
+			var err error
+			if st, err = e.SharedEvalTrials(ctx, c0.Task, c0.TaskParams, n, batches, c0.Batch); err != nil {
+				return Ablation{}, err
+			}
 			s.Trials[n] = st
 		}
-		return st, err
+		cp, err := LoadCheckpointAt(d, n)
+		if err != nil {
+			return Ablation{}, err
+		}
+		return e.AblateOn(cp, st)
 	}
 	for _, d := range cb {
 		s.Nets = append(s.Nets, filepath.Base(d.Path))
 		var with, without []float64
 		for _, n := range s.Ns {
-			st, err := trials(n)
-			if err != nil {
-				return nil, err
-			}
-			cp, err := LoadCheckpointAt(d, n)
-			if err != nil {
-				return nil, err
-			}
-			a, err := e.AblateOn(cp, st)
+			a, err := ablate(d, n)
 			if err != nil {
 				return nil, err
 			}
@@ -238,15 +236,7 @@ func (e *Env) AblationStudyOf(ctx context.Context, cb, baseline []*rundir.Dir, b
 		for _, d := range baseline {
 			var acc []float64
 			for _, n := range s.BaselineNs {
-				st, err := trials(n)
-				if err != nil {
-					return nil, err
-				}
-				cp, err := LoadCheckpointAt(d, n)
-				if err != nil {
-					return nil, err
-				}
-				a, err := e.AblateOn(cp, st)
+				a, err := ablate(d, n)
 				if err != nil {
 					return nil, err
 				}
