@@ -189,11 +189,7 @@ func FigureNeeds(id string) (tasks [][]string, groups [][]Group, err error) {
 func curvesPanel(title string, cs []*Cohort) *plot.Plot {
 	var series []plots.Series
 	for _, c := range cs {
-		mean, sem := analysis.MeanSEMCurve(padAll(c.Curves, c.Budget))
-		x := make([]float64, len(mean))
-		for i := range x {
-			x[i] = float64(i + 1)
-		}
+		x, mean, sem := epochCurve(c.Curves, c.Budget)
 		series = append(series, plots.Series{Label: fmt.Sprintf("%s (n=%d)", c.Label, len(c.Curves)), X: x, Mean: mean, SEM: sem, Color: plots.ColorFor(c.Group.Label)})
 	}
 	p := plots.Curves(title, "epoch", "N (task difficulty reached)", series)
@@ -216,6 +212,17 @@ func padAll(curves [][]float64, budget int) [][]float64 {
 		out[i] = analysis.PadTo(c, budget)
 	}
 	return out
+}
+
+// epochCurve is the mean ± SEM over runs of per-epoch curves padded to the
+// budget, with x the epochs counted from 1.
+func epochCurve(curves [][]float64, budget int) (x, mean, sem []float64) {
+	mean, sem = analysis.MeanSEMCurve(padAll(curves, budget))
+	x = make([]float64, len(mean))
+	for i := range x {
+		x[i] = float64(i + 1)
+	}
+	return x, mean, sem
 }
 
 func fig2a(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
@@ -318,11 +325,7 @@ func fig4(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, er
 func stepPanel(title string, cs []*Cohort) *plot.Plot {
 	var series []plots.StepSeries
 	for _, c := range cs {
-		mean, sem := analysis.MeanSEMCurve(padAll(c.Curves, c.Budget))
-		x := make([]float64, len(mean))
-		for i := range x {
-			x[i] = float64(i + 1)
-		}
+		x, mean, sem := epochCurve(c.Curves, c.Budget)
 		series = append(series, plots.StepSeries{Label: fmt.Sprintf("%s (n=%d)", c.Label, len(c.Curves)), X: x, Mean: mean, SEM: sem, Color: plots.ColorFor(c.Group.Label)})
 	}
 	p := plots.StepCurves(title, "global epoch", "N", series, plots.StepOptions{YMin: math.NaN()})

@@ -192,11 +192,7 @@ type line struct {
 func linesPanel(title, ylabel string, ls []line) *plot.Plot {
 	var series []plots.Series
 	for _, l := range ls {
-		mean, sem := analysis.MeanSEMCurve(padAll(l.curves, l.budget))
-		x := make([]float64, len(mean))
-		for i := range x {
-			x[i] = float64(i + 1)
-		}
+		x, mean, sem := epochCurve(l.curves, l.budget)
 		series = append(series, plots.Series{Label: fmt.Sprintf("%s (n=%d)", l.label, len(l.curves)), X: x, Mean: mean, SEM: sem,
 			Color: regimeColor(l.label), Dashed: l.dashed})
 	}
