@@ -139,21 +139,6 @@ func rawAUC(y []float64) float64 {
 	return Trapezoid(y)
 }
 
-// nanMean is the mean of the finite values (NaN if none).
-func nanMean(y []float64) float64 {
-	s, n := 0.0, 0
-	for _, v := range y {
-		if !math.IsNaN(v) {
-			s += v
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return s / float64(n)
-}
-
 func nanMax(y []float64) float64 {
 	m := math.NaN()
 	for _, v := range y {
@@ -220,14 +205,14 @@ type LineMetrics struct {
 func SwitchRun(run []SwitchEpoch, tasks []string, clip int) SwitchRunMetrics {
 	nan := math.NaN()
 	active := ActiveLine(run, clip)
-	m := SwitchRunMetrics{Epochs: len(active), ActiveMeanN: nanMean(active), ActiveAUC: rawAUC(active),
+	m := SwitchRunMetrics{Epochs: len(active), ActiveMeanN: MeanFinite(active), ActiveAUC: rawAUC(active),
 		ActiveFinalN: nan, ActiveHalf: nan, AdaptationSpeed: nan, MeanNGained: nan, Tasks: map[string]LineMetrics{}}
 	if len(active) > 0 {
 		m.ActiveFinalN = active[len(active)-1]
 	}
 	for _, t := range tasks {
 		y := TaskLine(run, t, clip)
-		lm := LineMetrics{MaxN: nanMax(y), FinalN: nan, MeanN: nanMean(y), AUC: rawAUC(y), Half: nan}
+		lm := LineMetrics{MaxN: nanMax(y), FinalN: nan, MeanN: MeanFinite(y), AUC: rawAUC(y), Half: nan}
 		if len(y) > 0 {
 			lm.FinalN = y[len(y)-1]
 		}
@@ -248,7 +233,7 @@ func SwitchRun(run []SwitchEpoch, tasks []string, clip int) SwitchRunMetrics {
 			y = y[:min(p.End, clip)-p.Start]
 		}
 		a := SwitchAdaptation{Phase: p.Index, Task: p.Task, Start: p.Start, End: p.End, Used: len(y), PhaseLenFull: len(p.N),
-			StartN: y[0], FinalN: y[len(y)-1], MaxN: nanMax(y), AUC: rawAUC(y), MeanN: nanMean(y)}
+			StartN: y[0], FinalN: y[len(y)-1], MaxN: nanMax(y), AUC: rawAUC(y), MeanN: MeanFinite(y)}
 		a.EpochsToNextN = FirstEpochReaching(y, y[0]+1)
 		a.Censored = math.IsNaN(a.EpochsToNextN) && len(y) < len(p.N)
 		a.NGained = a.MaxN - a.StartN
@@ -264,10 +249,10 @@ func SwitchRun(run []SwitchEpoch, tasks []string, clip int) SwitchRunMetrics {
 		gained = append(gained, a.NGained)
 	}
 	if len(speeds) > 0 {
-		m.AdaptationSpeed = nanMean(speeds)
+		m.AdaptationSpeed = MeanFinite(speeds)
 	}
 	if len(gained) > 0 {
-		m.MeanNGained = nanMean(gained)
+		m.MeanNGained = MeanFinite(gained)
 	}
 	return m
 }

@@ -173,20 +173,27 @@ func (e *Env) ablate(c Checkpoint, bs []*task.Batch) (Ablation, error) {
 // clipping; steps batches at the checkpoint's N) and re-evaluates; all three
 // accuracies on the same evalBatches fixed batches (METHODS §4.5).
 func (e *Env) Recover(ctx context.Context, c Checkpoint, steps, evalBatches int) (Ablation, error) {
+	a, _, err := e.recoverAt(ctx, c, steps, evalBatches)
+	return a, err
+}
+
+// recoverAt is Recover, also returning the retraining's trace (the
+// held-out losses that RecoveryStudyOf reports).
+func (e *Env) recoverAt(ctx context.Context, c Checkpoint, steps, evalBatches int) (Ablation, RecoveryTrace, error) {
 	bs, err := e.evalBatches(ctx, c, evalBatches)
 	if err != nil {
-		return Ablation{}, err
+		return Ablation{}, RecoveryTrace{}, err
 	}
 	a, err := e.ablate(c, bs)
 	if err != nil {
-		return a, err
+		return a, RecoveryTrace{}, err
 	}
 	tr, err := e.RetrainReadout(ctx, c, bs, RecoveryOptions{Steps: steps})
 	if err != nil {
-		return a, err
+		return a, tr, err
 	}
 	a.Recovered, a.RecoveredSteps = tr.End, steps
-	return a, nil
+	return a, tr, nil
 }
 
 // Populations analysed for dimensionality and timescales.

@@ -176,19 +176,11 @@ func (e *Env) RecoveryStudyOf(ctx context.Context, dirs []*rundir.Dir, steps, ev
 				return nil, err
 			}
 			s.Task, s.B = cp.Config.Task, cp.Config.Batch
-			bs, err := e.evalBatches(ctx, cp, evalBatches)
+			a, tr, err := e.recoverAt(ctx, cp, steps, evalBatches)
 			if err != nil {
 				return nil, err
 			}
-			a, err := e.ablate(cp, bs)
-			if err != nil {
-				return nil, err
-			}
-			tr, err := e.RetrainReadout(ctx, cp, bs, RecoveryOptions{Steps: steps})
-			if err != nil {
-				return nil, err
-			}
-			with, without, rec = append(with, a.WithCB), append(without, a.NoCB), append(rec, tr.End)
+			with, without, rec = append(with, a.WithCB), append(without, a.NoCB), append(rec, a.Recovered)
 			l0, l1 = append(l0, tr.StartLoss), append(l1, tr.EndLoss)
 		}
 		s.WithCB, s.NoCB, s.Recovered = append(s.WithCB, with), append(s.NoCB, without), append(s.Recovered, rec)

@@ -53,15 +53,11 @@ func runExport(args []string, stdout io.Writer) error {
 		flags.PrintDefaults()
 	}
 	// Flags may come before or after RUN.
-	pos, err := parseInterspersed(flags, args)
+	run, err := parseOneArg(flags, args, "run directory")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		flags.Usage()
-		return fmt.Errorf("want one run directory, got %d arguments", len(pos))
-	}
-	d, err := rundir.Open(pos[0])
+	d, err := rundir.Open(run)
 	if err != nil {
 		return err
 	}

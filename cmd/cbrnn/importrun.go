@@ -39,18 +39,14 @@ func runImportRun(args []string, stdout io.Writer) error {
 		fmt.Fprint(flags.Output(), importRunUsage)
 		flags.PrintDefaults()
 	}
-	pos, err := parseInterspersed(flags, args)
+	theirs, err := parseOneArg(flags, args, "of the authors' run folders")
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		flags.Usage()
-		return fmt.Errorf("want one of the authors' run folders, got %d arguments", len(pos))
 	}
 	if *out == "" {
 		return errors.New("--out runs/NAME is required")
 	}
-	rep, err := authors.ImportRun(pos[0], *out)
+	rep, err := authors.ImportRun(theirs, *out)
 	if err != nil {
 		return err
 	}
@@ -59,7 +55,7 @@ func runImportRun(args []string, stdout io.Writer) error {
 		return err
 	}
 	ns, _ := d.CheckpointNs()
-	fmt.Fprintf(stdout, "imported %s → %s\n", pos[0], *out)
+	fmt.Fprintf(stdout, "imported %s → %s\n", theirs, *out)
 	fmt.Fprintf(stdout, "  model     %s (%s, regime %s)\n", rep.ModelName, rep.Constructor.Class, rep.Regime)
 	fmt.Fprintf(stdout, "  epochs    %d\n  solved N  %s\n", rep.Epochs, rundir.FormatNs(ns))
 	for _, f := range sortedKeys(rep.Skipped) {

@@ -39,21 +39,27 @@ var afterInterrupt = map[string]string{
 // themselves, in one line, what was interrupted.
 const QuietInterruptEnv = "CBRNN_QUIET_INTERRUPT"
 
-// parseInterspersed parses fs from args with flags allowed before and after
-// the positional arguments (the standard flag package stops at the first
-// one), and returns the positional arguments.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+// parseOneArg parses fs from args with flags allowed before and after the
+// command's one positional argument (the standard flag package stops at the
+// first positional one) and returns it; any other count prints the usage and
+// is an error naming what was wanted.
+func parseOneArg(fs *flag.FlagSet, args []string, what string) (string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			return "", err
 		}
 		if fs.NArg() == 0 {
-			return pos, nil
+			break
 		}
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return "", fmt.Errorf("want one %s, got %d arguments", what, len(pos))
+	}
+	return pos[0], nil
 }
 
 func usage() {

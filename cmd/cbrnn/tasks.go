@@ -267,18 +267,14 @@ func tasksNew(args []string, out io.Writer) error {
 	fs, _ := tasksFlags("new")
 	dir := fs.String("dir", "taskplugins", "parent `DIR` of the new plugin's directory")
 	// NAME may come before or after the flags.
-	pos, err := parseInterspersed(fs, args)
+	name, err := parseOneArg(fs, args, "task NAME")
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return fmt.Errorf("want one task NAME, got %d", len(pos))
-	}
-	path, err := template.Write(*dir, pos[0])
+	path, err := template.Write(*dir, name)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "wrote %s\nnext: edit desc and generate in it, run 'make plugins', then 'cbrnn tasks sample --task %s --n 5'\n", path, pos[0])
+	fmt.Fprintf(out, "wrote %s\nnext: edit desc and generate in it, run 'make plugins', then 'cbrnn tasks sample --task %s --n 5'\n", path, name)
 	return nil
 }
