@@ -11,8 +11,9 @@ import (
 	"gonum.org/v1/gonum/stat"
 )
 
-// Method is the paragraph that states how every verdict is reached; the
-// report and paper/METHODS.md print it as it stands.
+// Method is the paragraph that states how every verdict is reached, with
+// the default Options; the report and paper/METHODS.md print it as it
+// stands.
 const Method = "Each claim compares two groups of independently trained networks (between groups) or the same networks under two conditions (paired: ablation, readout retraining). " +
 	"Between groups we run Welch's t test (Welch–Satterthwaite df) and a two-sided permutation test of the difference in means, exhaustive over all relabellings up to C(20, 10) of them (both groups ≤ 10) and otherwise 100,000 seeded random relabellings with p = (1 + #)/(1 + resamples); " +
 	"paired, the paired t test and the exact Wilcoxon signed-rank test (zero differences dropped, tied differences given mid-ranks, the exact distribution conditional on those ranks). " +
@@ -126,7 +127,7 @@ type Result struct {
 	DecidedBy         string  // the name of the test whose p decides (DecidingTest)
 	P                 float64 // the deciding raw p
 	AdjustedP         float64 // Holm-adjusted over the family; NaN when the row is not in it
-	Effect            Effect
+	Effect            Effect  // Diff alone (intervals NaN) when a group is too small for more
 	Verdict           Verdict
 	Reason            string // the verdict in words: why not testable, why inconclusive
 	Need              *Need  // for an inconclusive or too-small claim with a direction
@@ -193,6 +194,9 @@ func evaluate(c Comparison, opt Options) (Result, int, error) {
 		if err != nil {
 			return notTestable(r, c, opt, err.Error()), 0, nil
 		}
+		if len(c.A) > 0 && len(c.B) > 0 {
+			r.Effect.Diff = stat.Mean(c.A, nil) - stat.Mean(c.B, nil)
+		}
 		if len(c.A) < 2 || len(c.B) < 2 {
 			return notTestable(r, c, opt, fmt.Sprintf("n = %d and %d: Welch's t needs at least 2 networks in each group", len(c.A), len(c.B))), 0, nil
 		}
@@ -212,6 +216,9 @@ func evaluate(c Comparison, opt Options) (Result, int, error) {
 		d, dz, err := differences(c.A, c.B)
 		if err != nil {
 			return notTestable(r, c, opt, err.Error()), 0, nil
+		}
+		if len(d) > 0 {
+			r.Effect.Diff = stat.Mean(d, nil)
 		}
 		if len(d) < 2 {
 			return notTestable(r, c, opt, fmt.Sprintf("%d pair(s): the paired t test needs at least 2", len(d))), 0, nil
