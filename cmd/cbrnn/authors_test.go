@@ -150,7 +150,7 @@ func TestAuthorsRoundTrip(t *testing.T) {
 	writeAuthorsFolder(t, d, cfg, theirs, map[string]any{"rnn_init": 0, "rnn_N2_N2": exported[2], "rnn_N3_N3": exported[3]})
 	imported := filepath.Join(base, "runs", "imported")
 	var log bytes.Buffer
-	if err := runImportRun([]string{theirs, "--out", imported}, &log); err != nil {
+	if err := runImportRun(context.Background(), []string{theirs, "--out", imported}, &log); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(log.String(), "model     cb-rnn (ElmanRNNMultiHead, regime standard)") || !strings.Contains(log.String(), "solved N  2, 3") {

@@ -16,7 +16,7 @@ import (
 
 func init() {
 	register("import-run", "turn one of the authors' PyTorch run folders into a cbrnn run directory",
-		func(ctx context.Context, args []string) error { return runImportRun(args, os.Stdout) })
+		func(ctx context.Context, args []string) error { return runImportRun(ctx, args, os.Stdout) })
 }
 
 const importRunUsage = `usage: cbrnn import-run AUTHORS_RUN_DIR --out runs/NAME
@@ -32,7 +32,7 @@ cbrnn figures --runs runs/NAME[,…] fig5 appG appH.
 flags:
 `
 
-func runImportRun(args []string, stdout io.Writer) error {
+func runImportRun(ctx context.Context, args []string, stdout io.Writer) error {
 	flags := flag.NewFlagSet("import-run", flag.ContinueOnError)
 	out := flags.String("out", "", "the new run `DIR` (must not exist)")
 	flags.Usage = func() {
@@ -46,7 +46,7 @@ func runImportRun(args []string, stdout io.Writer) error {
 	if *out == "" {
 		return errors.New("--out runs/NAME is required")
 	}
-	rep, err := authors.ImportRun(theirs, *out)
+	rep, err := authors.ImportRun(ctx, theirs, *out)
 	if err != nil {
 		return err
 	}
@@ -63,6 +63,9 @@ func runImportRun(args []string, stdout io.Writer) error {
 	}
 	for _, a := range rep.Assumed {
 		fmt.Fprintf(stdout, "  assumed   %s\n", a)
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(stdout, "  warning   %s\n", w)
 	}
 	fmt.Fprintf(stdout, "  %d fields of theirs have no counterpart; all are listed in %s\n", len(rep.Unmapped), filepath.Join(*out, authors.ReportFile))
 	return nil

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -76,15 +74,13 @@ func runTrain(ctx context.Context, args []string) error {
 	var initW map[string][]float32
 	var initHash string
 	if *imp != "" {
-		raw, err := os.ReadFile(*imp)
-		if err != nil {
-			return fmt.Errorf("--import: %w", err)
-		}
-		sum := sha256.Sum256(raw)
-		initHash = hex.EncodeToString(sum[:])
+		// LoadWeights first: it refuses FIFOs, devices and crafted sizes.
 		w, _, err := authors.LoadWeights(*imp, m) // safetensors or torch.save, matched strictly
 		if err != nil {
 			return fmt.Errorf("--import: %w", err) // names the file, its format and what does not fit
+		}
+		if initHash, err = authors.FileSHA256(*imp); err != nil {
+			return fmt.Errorf("--import: %w", err)
 		}
 		if err := trainer.CheckFinite(m, w, "--import "+*imp+": its weights"); err != nil {
 			return err

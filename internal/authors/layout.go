@@ -49,6 +49,13 @@ type arg struct {
 	def  any // nil: required
 }
 
+// isInt says whether their signature types the argument int: its default
+// is one, or it is input_size (required, an int).
+func (a arg) isInt() bool {
+	_, ok := a.def.(int)
+	return ok || a.name == "input_size"
+}
+
 func argsOf(class string) ([]arg, error) {
 	switch class {
 	case ElmanClass:
@@ -187,14 +194,17 @@ func (k Constructor) Python() string {
 		default:
 			v = a.def
 		}
-		parts = append(parts, a.name+"="+pyValue(a.name, v))
+		parts = append(parts, a.name+"="+pyValue(a, v))
 	}
 	return k.Class + "(" + strings.Join(parts, ", ") + ")"
 }
 
 func (k Constructor) usesCB() bool { b, _ := k.Kwargs["use_cb_bias"].(bool); return b }
 
-func pyValue(name string, v any) string {
+// pyValue writes v as Python source. Their integer arguments (sizes,
+// counts) are written as integers, whatever JSON made of them: PyTorch
+// refuses nn.Linear(1.0, 64.0).
+func pyValue(a arg, v any) string {
 	switch x := v.(type) {
 	case bool:
 		if x {
@@ -202,11 +212,14 @@ func pyValue(name string, v any) string {
 		}
 		return "False"
 	case string:
-		if name == "afunc" || name == "candidate_afunc" {
+		if a.name == "afunc" || a.name == "candidate_afunc" {
 			return "nn." + x
 		}
 		return strconv.Quote(x)
 	case float64:
+		if a.isInt() && x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return strconv.FormatInt(int64(x), 10)
+		}
 		s := strconv.FormatFloat(x, 'g', -1, 64)
 		if !strings.ContainsAny(s, ".eEn") {
 			s += ".0"
@@ -247,160 +260,226 @@ func Metadata(c gm.Config) (map[string]string, error) {
 // model with the same options, with what the arguments set differently
 // (τ, activation, widths) written in. Unknown arguments are an error.
 func Config(k Constructor) (gm.Config, string, error) {
-	args, err := argsOf(k.Class)
+	kw, err := readKwargs(k)
 	if err != nil {
 		return gm.Config{}, "", err
 	}
-	known := map[string]any{}
-	for _, a := range args {
-		known[a.name] = a.def
+	if err := kw.check(); err != nil {
+		return gm.Config{}, "", fmt.Errorf("%s: %w", k.Class, err)
 	}
-	var unknown []string
-	for name := range k.Kwargs {
-		if _, ok := known[name]; !ok {
-			unknown = append(unknown, name)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return gm.Config{}, "", fmt.Errorf("%s has no argument %s", k.Class, strings.Join(unknown, ", "))
-	}
-	get := func(name string) any {
-		if v, ok := k.Kwargs[name]; ok && v != nil {
-			return v
-		}
-		return known[name]
-	}
-	var bad []string
-	num := func(name string) float64 {
-		switch v := get(name).(type) {
-		case float64:
-			return v
-		case int:
-			return float64(v)
-		case int64:
-			return float64(v)
-		case json.Number:
-			f, err := v.Float64()
-			if err == nil {
-				return f
-			}
-		}
-		bad = append(bad, fmt.Sprintf("%s=%v (want a number)", name, get(name)))
-		return 0
-	}
-	integer := func(name string) int {
-		f := num(name)
-		if f != math.Trunc(f) || f < 0 {
-			bad = append(bad, fmt.Sprintf("%s=%v (want a whole number ≥ 0)", name, f))
-		}
-		return int(f)
-	}
-	flag := func(name string) bool {
-		b, ok := get(name).(bool)
-		if !ok {
-			bad = append(bad, fmt.Sprintf("%s=%v (want true or false)", name, get(name)))
-		}
-		return b
-	}
-	I, H, C, nHeads := integer("input_size"), integer("hidden_size"), integer("num_classes"), integer("num_readout_heads")
-	useCB := flag("use_cb_bias")
-	if !flag("bias") {
-		bad = append(bad, "bias=false (cbrnn's layers always have biases)")
-	}
-	actName := "afunc"
-	if k.Class == GRUClass {
-		actName = "candidate_afunc"
-	}
-	afunc, _ := get(actName).(string)
-	afunc = strings.TrimPrefix(afunc, "nn.")
-	act := ""
-	for ours, theirs := range activations {
-		if strings.EqualFold(theirs, afunc) {
-			act = ours
-		}
-	}
-	if act == "" {
-		bad = append(bad, fmt.Sprintf("%s=%v (want LeakyReLU, ReLU, Tanh or Sigmoid)", actName, get(actName)))
-	}
-	cbIn, noHidden := integer("cb_input_size"), flag("cb_no_hidden")
-	gc, pc := integer("cb_gc_dim"), integer("cb_pc_dim")
-	var compress, auxH int
-	var aux bool
-	var tau, maxRatio float64
-	if k.Class == ElmanClass {
-		compress, aux, auxH, tau = integer("cb_compress_dim"), flag("rnn_aux_ctrl"), integer("aux_hidden_size"), num("tau")
-	} else {
-		maxRatio = num("cb_max_ratio")
-	}
-	if len(bad) > 0 {
-		return gm.Config{}, "", fmt.Errorf("%s: %s", k.Class, strings.Join(bad, "; "))
-	}
-	if I < 1 || H < 1 || C < 2 || nHeads < 1 {
-		return gm.Config{}, "", fmt.Errorf("%s: input_size %d, hidden_size %d, num_classes %d, num_readout_heads %d: all must be positive (and 2 classes at least)", k.Class, I, H, C, nHeads)
-	}
-	sees := gm.SeesHidden
-	switch {
-	case noHidden && cbIn > 0:
-		sees = gm.SeesInput
-	case noHidden:
-		return gm.Config{}, "", fmt.Errorf("%s: cb_no_hidden with cb_input_size 0 gives the CB nothing to see (their constructor refuses it too)", k.Class)
-	case cbIn > 0:
-		sees = gm.SeesHiddenInput
-	}
-	if cbIn > 0 && cbIn != I {
-		return gm.Config{}, "", fmt.Errorf("%s: cb_input_size %d differs from input_size %d: the CB sees a task-id vector, which cbrnn does not model", k.Class, cbIn, I)
-	}
-	name := ""
-	switch {
-	case k.Class == GRUClass && useCB:
-		name = "cb-gru"
-	case k.Class == GRUClass:
-		name = "gru"
-	case !useCB:
-		name = "rnn"
-	case aux:
-		name = "aux-rnn-cb"
-	case compress > 0:
-		name = "cb-compress"
-	default:
-		name = "cb-rnn"
-	}
-	if aux && noHidden {
-		return gm.Config{}, "", fmt.Errorf("%s: rnn_aux_ctrl with cb_no_hidden: their forward concatenates h anyway, so the layer shapes do not match (a configuration their code cannot run)", k.Class)
-	}
-	heads := slices.Repeat([]int{C}, nHeads)
-	o := gm.Options{Inputs: I, Heads: heads, Hidden: H}
-	if useCB {
-		o.CBSees = sees
-		if !aux {
-			o.GC, o.PC = gc, pc
-		}
-	}
-	c, err := gm.Build(name, o)
+	name := kw.modelName()
+	c, err := gm.Build(name, kw.options())
 	if err != nil {
 		return gm.Config{}, "", err
 	}
-	c.Core.Act = act
-	c.Core.Slope = 0
-	if act == gm.ActLeakyReLU {
-		c.Core.Slope = gm.DefaultSlope
-	}
-	if k.Class == ElmanClass {
-		c.Core.Tau = tau
-	}
-	if c.CB != nil {
-		switch {
-		case k.Class == GRUClass:
-			c.CB.MaxRatio = maxRatio
-		case aux:
-			c.CB.Layers[0].Width = auxH
-		case compress > 0:
-			c.CB.Layers[0].Width = compress
-		}
-	}
+	kw.writeIn(&c)
 	if err := c.Validate(); err != nil {
 		return gm.Config{}, "", fmt.Errorf("%s: %w", k.Class, err)
 	}
 	return c, name, nil
+}
+
+// kwargs are a constructor's arguments, read and typed.
+type kwargs struct {
+	class                   string
+	inputs, hidden, classes int
+	heads                   int
+	useCB, aux, noHidden    bool
+	act                     string // cbrnn's name
+	cbIn, gc, pc, compress  int
+	auxHidden               int
+	tau, maxRatio           float64
+}
+
+// readKwargs types a constructor's arguments, with their signature's
+// defaults where absent; every argument of the wrong type, and every
+// unknown one, is reported.
+func readKwargs(k Constructor) (kwargs, error) {
+	sig, err := argsOf(k.Class)
+	if err != nil {
+		return kwargs{}, err
+	}
+	r := kwargReader{k: k, defaults: map[string]any{}}
+	for _, a := range sig {
+		r.defaults[a.name] = a.def
+	}
+	if err := r.unknown(); err != nil {
+		return kwargs{}, err
+	}
+	kw := kwargs{class: k.Class}
+	kw.inputs, kw.hidden, kw.classes, kw.heads = r.integer("input_size"), r.integer("hidden_size"), r.integer("num_classes"), r.integer("num_readout_heads")
+	kw.useCB = r.flag("use_cb_bias")
+	if !r.flag("bias") {
+		r.bad = append(r.bad, "bias=false (cbrnn's layers always have biases)")
+	}
+	kw.act = r.activation()
+	kw.cbIn, kw.noHidden = r.integer("cb_input_size"), r.flag("cb_no_hidden")
+	kw.gc, kw.pc = r.integer("cb_gc_dim"), r.integer("cb_pc_dim")
+	if k.Class == ElmanClass {
+		kw.compress, kw.aux, kw.auxHidden, kw.tau = r.integer("cb_compress_dim"), r.flag("rnn_aux_ctrl"), r.integer("aux_hidden_size"), r.num("tau")
+	} else {
+		kw.maxRatio = r.num("cb_max_ratio")
+	}
+	if len(r.bad) > 0 {
+		return kwargs{}, fmt.Errorf("%s: %s", k.Class, strings.Join(r.bad, "; "))
+	}
+	return kw, nil
+}
+
+// kwargReader reads typed arguments, collecting what is wrong.
+type kwargReader struct {
+	k        Constructor
+	defaults map[string]any
+	bad      []string
+}
+
+func (r *kwargReader) unknown() error {
+	var unknown []string
+	for name := range r.k.Kwargs {
+		if _, ok := r.defaults[name]; !ok {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	return fmt.Errorf("%s has no argument %s", r.k.Class, strings.Join(unknown, ", "))
+}
+
+func (r *kwargReader) get(name string) any {
+	if v, ok := r.k.Kwargs[name]; ok && v != nil {
+		return v
+	}
+	return r.defaults[name]
+}
+
+func (r *kwargReader) num(name string) float64 {
+	switch v := r.get(name).(type) {
+	case float64:
+		return v
+	case int:
+		return float64(v)
+	case int64:
+		return float64(v)
+	case json.Number:
+		if f, err := v.Float64(); err == nil {
+			return f
+		}
+	}
+	r.bad = append(r.bad, fmt.Sprintf("%s=%v (want a number)", name, r.get(name)))
+	return 0
+}
+
+func (r *kwargReader) integer(name string) int {
+	f := r.num(name)
+	if f != math.Trunc(f) || f < 0 {
+		r.bad = append(r.bad, fmt.Sprintf("%s=%v (want a whole number ≥ 0)", name, f))
+	}
+	return int(f)
+}
+
+func (r *kwargReader) flag(name string) bool {
+	b, ok := r.get(name).(bool)
+	if !ok {
+		r.bad = append(r.bad, fmt.Sprintf("%s=%v (want true or false)", name, r.get(name)))
+	}
+	return b
+}
+
+// activation is cbrnn's name for the class's activation argument.
+func (r *kwargReader) activation() string {
+	name := "afunc"
+	if r.k.Class == GRUClass {
+		name = "candidate_afunc"
+	}
+	afunc, _ := r.get(name).(string)
+	afunc = strings.TrimPrefix(afunc, "nn.")
+	for ours, theirs := range activations {
+		if strings.EqualFold(theirs, afunc) {
+			return ours
+		}
+	}
+	r.bad = append(r.bad, fmt.Sprintf("%s=%v (want LeakyReLU, ReLU, Tanh or Sigmoid)", name, r.get(name)))
+	return ""
+}
+
+// check refuses arguments their classes accept but cbrnn cannot model, or
+// their code cannot run.
+func (kw kwargs) check() error {
+	switch {
+	case kw.inputs < 1 || kw.hidden < 1 || kw.classes < 2 || kw.heads < 1:
+		return fmt.Errorf("input_size %d, hidden_size %d, num_classes %d, num_readout_heads %d: all must be positive (and 2 classes at least)", kw.inputs, kw.hidden, kw.classes, kw.heads)
+	case kw.noHidden && kw.cbIn == 0:
+		return fmt.Errorf("cb_no_hidden with cb_input_size 0 gives the CB nothing to see (their constructor refuses it too)")
+	case kw.cbIn > 0 && kw.cbIn != kw.inputs:
+		return fmt.Errorf("cb_input_size %d differs from input_size %d: the CB sees a task-id vector, which cbrnn does not model", kw.cbIn, kw.inputs)
+	case kw.aux && kw.noHidden:
+		return fmt.Errorf("rnn_aux_ctrl with cb_no_hidden: their forward concatenates h anyway, so the layer shapes do not match (a configuration their code cannot run)")
+	}
+	return nil
+}
+
+// sees is what the CB receives.
+func (kw kwargs) sees() string {
+	switch {
+	case kw.noHidden:
+		return gm.SeesInput
+	case kw.cbIn > 0:
+		return gm.SeesHiddenInput
+	}
+	return gm.SeesHidden
+}
+
+// modelName is the registered cbrnn model these arguments build.
+func (kw kwargs) modelName() string {
+	switch {
+	case kw.class == GRUClass && kw.useCB:
+		return "cb-gru"
+	case kw.class == GRUClass:
+		return "gru"
+	case !kw.useCB:
+		return "rnn"
+	case kw.aux:
+		return "aux-rnn-cb"
+	case kw.compress > 0:
+		return "cb-compress"
+	}
+	return "cb-rnn"
+}
+
+// options are the registry options the model is built with.
+func (kw kwargs) options() gm.Options {
+	o := gm.Options{Inputs: kw.inputs, Heads: slices.Repeat([]int{kw.classes}, kw.heads), Hidden: kw.hidden}
+	if kw.useCB {
+		o.CBSees = kw.sees()
+		if !kw.aux {
+			o.GC, o.PC = kw.gc, kw.pc
+		}
+	}
+	return o
+}
+
+// writeIn writes into the registry's config what the arguments set that
+// its options do not: activation, τ, the GRU's clip, the auxiliary RNN's
+// and the compression's widths.
+func (kw kwargs) writeIn(c *gm.Config) {
+	c.Core.Act, c.Core.Slope = kw.act, 0
+	if kw.act == gm.ActLeakyReLU {
+		c.Core.Slope = gm.DefaultSlope
+	}
+	if kw.class == ElmanClass {
+		c.Core.Tau = kw.tau
+	}
+	if c.CB == nil {
+		return
+	}
+	switch {
+	case kw.class == GRUClass:
+		c.CB.MaxRatio = kw.maxRatio
+	case kw.aux:
+		c.CB.Layers[0].Width = kw.auxHidden
+	case kw.compress > 0:
+		c.CB.Layers[0].Width = kw.compress
+	}
 }

@@ -1,6 +1,7 @@
 package authors
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -98,7 +99,7 @@ func TestImportRun(t *testing.T) {
 	writeFolder(t, src, standardSpec(t, want))
 	parent := t.TempDir()
 	dst := filepath.Join(parent, "runs", "imported")
-	rep, err := ImportRun(src, dst)
+	rep, err := ImportRun(context.Background(), src, dst)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestImportRun(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 	// Never over an existing directory.
-	if _, err := ImportRun(src, dst); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := ImportRun(context.Background(), src, dst); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("second import: %v", err)
 	}
 }
@@ -233,7 +234,7 @@ func TestImportRunRegimes(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			src, dst := srcs[i], filepath.Join(t.TempDir(), "imported")
-			rep, err := ImportRun(src, dst)
+			rep, err := ImportRun(context.Background(), src, dst)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -298,7 +299,7 @@ func TestImportRunErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			src, parent := srcs[i], t.TempDir()
 			dst := filepath.Join(parent, "imported")
-			_, err := ImportRun(src, dst)
+			_, err := ImportRun(context.Background(), src, dst)
 			for _, w := range tc.want {
 				if err == nil || !strings.Contains(err.Error(), w) {
 					t.Errorf("error %v lacks %q", err, w)
@@ -309,7 +310,7 @@ func TestImportRunErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ImportRun(t.TempDir(), filepath.Join(t.TempDir(), "x")); err == nil || !strings.Contains(err.Error(), "not one of the authors' run folders") {
+	if _, err := ImportRun(context.Background(), t.TempDir(), filepath.Join(t.TempDir(), "x")); err == nil || !strings.Contains(err.Error(), "not one of the authors' run folders") {
 		t.Errorf("empty folder: %v", err)
 	}
 }

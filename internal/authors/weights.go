@@ -1,7 +1,10 @@
 package authors
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -90,4 +93,19 @@ func LoadWeights(path string, c gm.Config) (gm.Weights, map[string]string, error
 		return nil, nil, fmt.Errorf("%s (%s) does not fit: %w", path, format, err)
 	}
 	return w, meta, nil
+}
+
+// FileSHA256 is the hex SHA-256 of a regular file, streamed (a run records
+// the hash of the weights it started from).
+func FileSHA256(path string) (string, error) {
+	f, _, err := torchio.OpenRegular(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

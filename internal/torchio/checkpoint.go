@@ -1,6 +1,7 @@
 package torchio
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -10,7 +11,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/nlpodyssey/gopickle/pickle"
 	"github.com/nlpodyssey/gopickle/pytorch"
 	"github.com/nlpodyssey/gopickle/types"
 
@@ -42,14 +42,22 @@ func (f Format) String() string {
 
 // Sniff reads the first bytes of path and says which format it is in.
 func Sniff(path string) (Format, error) {
-	f, err := os.Open(path)
+	f, _, err := OpenRegular(path)
 	if err != nil {
 		return Unknown, err
 	}
 	defer f.Close()
+	return sniffFile(f)
+}
+
+// sniffFile reads the first bytes of an open file and rewinds it.
+func sniffFile(f *os.File) (Format, error) {
 	head := make([]byte, 16)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return Unknown, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return Unknown, err
 	}
 	return sniffBytes(head[:n]), nil
@@ -76,19 +84,17 @@ func sniffBytes(head []byte) Format {
 // bfloat16. Integer and boolean tensors are refused (weights are floats):
 // the error names them.
 func ReadCheckpoint(path string) (ts []safetensors.Tensor, err error) {
-	format, err := Sniff(path)
+	f, size, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
-	switch format {
-	case TorchZip:
-	case TorchLegacy:
-		return nil, fmt.Errorf("%s is a legacy (non-zip) torch.save file, written by PyTorch < 1.6 or with _use_new_zipfile_serialization=False, which cbrnn does not read; "+
-			"re-save it in PyTorch ≥ 1.6: torch.save(torch.load(%q), %q)", path, path, path+".zip.pt")
-	case Safetensors:
-		return nil, fmt.Errorf("%s is a safetensors file, not a torch.save checkpoint", path)
-	default:
-		return nil, fmt.Errorf("%s is not a torch.save checkpoint (no zip archive header)", path)
+	defer f.Close()
+	format, err := sniffFile(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := wantTorchZip(path, format); err != nil {
+		return nil, err
 	}
 	defer func() {
 		// gopickle panics on a few malformed inputs; a corrupt file must
@@ -97,7 +103,8 @@ func ReadCheckpoint(path string) (ts []safetensors.Tensor, err error) {
 			ts, err = nil, fmt.Errorf("%s: corrupt or unsupported torch.save file: %v", path, r)
 		}
 	}()
-	obj, err := pytorch.LoadWithUnpickler(path, newUnpickler)
+	a := newAllowance(path, size)
+	obj, err := loadZip(f, size, a)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading the torch.save archive: %w", path, err)
 	}
@@ -105,42 +112,45 @@ func ReadCheckpoint(path string) (ts []safetensors.Tensor, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return stateTensors(sd, a)
+}
+
+// wantTorchZip refuses, with what to do instead, every format but the zip
+// torch.save.
+func wantTorchZip(path string, format Format) error {
+	switch format {
+	case TorchZip:
+		return nil
+	case TorchLegacy:
+		// weights_only=True keeps torch.load from running code the
+		// file's pickle may hold (the default before PyTorch 2.6).
+		return fmt.Errorf("%s is a legacy (non-zip) torch.save file, written by PyTorch < 1.6 or with _use_new_zipfile_serialization=False, which cbrnn does not read; "+
+			"re-save it with PyTorch ≥ 1.13: torch.save(torch.load(%q, weights_only=True), %q)", path, path, path+".zip.pt")
+	case Safetensors:
+		return fmt.Errorf("%s is a safetensors file, not a torch.save checkpoint", path)
+	}
+	return fmt.Errorf("%s is not a torch.save checkpoint (no zip archive header)", path)
+}
+
+// stateTensors converts a state dict's entries to tensors, in order.
+func stateTensors(sd []entry, a *allowance) ([]safetensors.Tensor, error) {
+	var ts []safetensors.Tensor
 	for _, e := range sd {
 		name, ok := e.key.(string)
 		if !ok {
-			return nil, fmt.Errorf("%s: the state dict has a key %v of type %T, not a parameter name", path, e.key, e.key)
+			return nil, fmt.Errorf("%s: the state dict has a key %v of type %T, not a parameter name", a.path, e.key, e.key)
 		}
 		t, ok := e.value.(*pytorch.Tensor)
 		if !ok {
-			return nil, fmt.Errorf("%s: state dict entry %q is a %s, not a tensor", path, name, describe(e.value))
+			return nil, fmt.Errorf("%s: state dict entry %q is a %s, not a tensor", a.path, name, describe(e.value))
 		}
-		st, err := tensor(name, t)
+		st, err := tensor(name, t, a)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", a.path, err)
 		}
 		ts = append(ts, st)
 	}
 	return ts, nil
-}
-
-// newUnpickler adds, to what gopickle's PyTorch loader knows, the
-// classes a state dict may also refer to.
-func newUnpickler(r io.Reader) pickle.Unpickler {
-	u := pickle.NewUnpickler(r)
-	u.FindClass = func(module, name string) (any, error) {
-		switch module + "." + name {
-		case "torch._utils._rebuild_parameter":
-			// torch.save of an nn.Parameter: (data, requires_grad, hooks).
-			return callable(func(args ...any) (any, error) {
-				if len(args) < 1 {
-					return nil, fmt.Errorf("_rebuild_parameter without arguments")
-				}
-				return args[0], nil
-			}), nil
-		}
-		return types.NewGenericClass(module, name), nil
-	}
-	return u
 }
 
 // callable adapts a function to gopickle's Callable.
@@ -229,7 +239,7 @@ func describe(v any) string {
 
 // tensor copies a (possibly strided) PyTorch tensor into a row-major
 // float32 safetensors.Tensor.
-func tensor(name string, t *pytorch.Tensor) (safetensors.Tensor, error) {
+func tensor(name string, t *pytorch.Tensor, a *allowance) (safetensors.Tensor, error) {
 	var get func(i int) float32
 	var n int
 	switch s := t.Source.(type) {
@@ -247,12 +257,18 @@ func tensor(name string, t *pytorch.Tensor) (safetensors.Tensor, error) {
 	if len(t.Size) != len(t.Stride) {
 		return safetensors.Tensor{}, fmt.Errorf("tensor %q: %d sizes but %d strides", name, len(t.Size), len(t.Stride))
 	}
-	count := 1
+	count := int64(1)
 	for _, d := range t.Size {
 		if d < 0 {
 			return safetensors.Tensor{}, fmt.Errorf("tensor %q has a negative size %v", name, t.Size)
 		}
-		count *= d
+		if count = mulLimit(count, int64(d), 1<<40); count < 0 {
+			return safetensors.Tensor{}, fmt.Errorf("tensor %q has a size %v whose product overflows: a damaged or crafted file", name, t.Size)
+		}
+	}
+	// Strides of 0 let a tensor of a one-element storage declare any size.
+	if err := a.take(fmt.Sprintf("tensor %q of size %v", name, t.Size), 4*count); err != nil {
+		return safetensors.Tensor{}, err
 	}
 	out := safetensors.Tensor{Name: name, Shape: append([]int{}, t.Size...), Data: make([]float32, count)}
 	if count == 0 {
@@ -315,7 +331,7 @@ func ReadTensors(path string) ([]safetensors.Tensor, map[string]string, Format, 
 	}
 	switch format {
 	case Safetensors:
-		ts, meta, err := safetensors.ReadFile(path)
+		ts, meta, err := readSafetensors(path)
 		return ts, meta, format, err
 	case TorchZip, TorchLegacy:
 		ts, err := ReadCheckpoint(path)
@@ -332,4 +348,22 @@ func Names(ts []safetensors.Tensor) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// readSafetensors reads a regular file no larger than the memory budget
+// (the safetensors reader allocates no more than the bytes present).
+func readSafetensors(path string) ([]safetensors.Tensor, map[string]string, error) {
+	f, size, err := OpenRegular(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	if err := newAllowance(path, size).take("the safetensors file", 2*size); err != nil {
+		return nil, nil, err
+	}
+	ts, meta, err := safetensors.Read(bufio.NewReaderSize(f, 1<<16))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ts, meta, nil
 }

@@ -12,5 +12,7 @@
 // errors that say what is wrong with a file and how to fix it. gopickle's
 // legacy (pre-1.6, non-zip) reader is not used: it panics on parts of that
 // format, so such files are refused up front with a message that says how to
-// re-save them.
+// re-save them. The files are untrusted: only regular files are opened,
+// and every size a zip entry, storage or pickle declares is checked against
+// the file's size and a memory budget before anything is allocated.
 package torchio

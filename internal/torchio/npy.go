@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"math/big"
-	"os"
 	"regexp"
 	"strings"
 
@@ -28,12 +27,12 @@ import (
 // of a header that is a Python dict literal {'descr', 'fortran_order',
 // 'shape'}, then for dtype object a pickle of the array.
 func ReadNpyObject(path string) (any, error) {
-	f, err := os.Open(path)
+	f, size, err := OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := bufio.NewReader(f)
+	r := bufio.NewReader(io.LimitReader(f, size))
 	header, err := npyHeader(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -41,17 +40,42 @@ func ReadNpyObject(path string) (any, error) {
 	if !strings.Contains(header, "'descr': '|O'") {
 		return nil, fmt.Errorf("%s: a .npy of plain numbers (header %s), not of a pickled Python object", path, strings.TrimSpace(header))
 	}
-	u := pickle.NewUnpickler(r)
+	prog, err := readPickle(r, size, path)
+	if err != nil {
+		return nil, err
+	}
+	u := pickle.NewUnpickler(bytes.NewReader(prog))
 	u.FindClass = numpyClass
 	obj, err := u.Load()
 	if err != nil {
 		return nil, fmt.Errorf("%s: unpickling: %w", path, err)
 	}
-	v, err := plain(obj)
+	// Each plain value costs the pickle at least one byte, unless it is
+	// shared; a pickle that nests shared lists (a "billion laughs") would
+	// otherwise expand exponentially here.
+	budget := len(prog) + 16
+	v, err := plain(obj, &budget)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return v, nil
+}
+
+// readPickle reads the rest of a .npy stream, the pickle of its object
+// array, bounded by the file's size, and checks the program's declared
+// lengths before anything unpickles it.
+func readPickle(r io.Reader, size int64, path string) ([]byte, error) {
+	if size > maxPickle {
+		return nil, fmt.Errorf("%s holds %d bytes, more than the %d an object .npy of per-epoch lists may have", path, size, maxPickle)
+	}
+	prog, err := io.ReadAll(io.LimitReader(r, size))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := checkPickle(prog); err != nil {
+		return nil, fmt.Errorf("%s: the object array's %w", path, err)
+	}
+	return prog, nil
 }
 
 var npyMagic = []byte("\x93NUMPY")
@@ -279,7 +303,10 @@ func (a *ndarray) PySetState(state any) error {
 var safeKey = regexp.MustCompile(`^[\x20-\x7e]*$`)
 
 // plain converts unpickled values to plain Go values.
-func plain(v any) (any, error) {
+func plain(v any, budget *int) (any, error) {
+	if *budget--; *budget < 0 {
+		return nil, fmt.Errorf("more values than the pickle has bytes: shared lists nested to expand without bound (a crafted file)")
+	}
 	switch x := v.(type) {
 	case nil, string, bool, float64, int64:
 		return x, nil
@@ -291,9 +318,9 @@ func plain(v any) (any, error) {
 		}
 		return x.Int64(), nil
 	case *types.List:
-		return plainList(*x)
+		return plainList(*x, budget)
 	case *types.Tuple:
-		return plainList(*x)
+		return plainList(*x, budget)
 	case *types.Dict:
 		out := make(map[string]any, len(*x))
 		for _, e := range *x {
@@ -301,7 +328,7 @@ func plain(v any) (any, error) {
 			if !ok || !safeKey.MatchString(k) {
 				return nil, fmt.Errorf("dict key %v is not a plain string", e.Key)
 			}
-			pv, err := plain(e.Value)
+			pv, err := plain(e.Value, budget)
 			if err != nil {
 				return nil, fmt.Errorf("[%q]: %w", k, err)
 			}
@@ -313,20 +340,23 @@ func plain(v any) (any, error) {
 			if len(x.items) != 1 {
 				return nil, fmt.Errorf("0-d numpy array with %d items", len(x.items))
 			}
-			return plain(x.items[0])
+			return plain(x.items[0], budget)
 		}
 		if len(x.shape) > 1 {
 			return nil, fmt.Errorf("%d-d numpy arrays are not supported (shape %v)", len(x.shape), x.shape)
 		}
-		return plainList(x.items)
+		if x.shape[0] != len(x.items) {
+			return nil, fmt.Errorf("a numpy array of shape %v holds %d items: a damaged file", x.shape, len(x.items))
+		}
+		return plainList(x.items, budget)
 	}
 	return nil, fmt.Errorf("value of type %s is not plain data", describe(v))
 }
 
-func plainList(xs []any) ([]any, error) {
+func plainList(xs []any, budget *int) ([]any, error) {
 	out := make([]any, len(xs))
 	for i, x := range xs {
-		v, err := plain(x)
+		v, err := plain(x, budget)
 		if err != nil {
 			return nil, fmt.Errorf("[%d]: %w", i, err)
 		}

@@ -74,12 +74,12 @@ func TestReadCheckpointErrors(t *testing.T) {
 		file string
 		want []string
 	}{
-		{"testdata/legacy.pt", []string{"legacy (non-zip) torch.save", "PyTorch ≥ 1.6", "torch.save(torch.load("}},
+		{"testdata/legacy.pt", []string{"legacy (non-zip) torch.save", "PyTorch ≥ 1.13", `torch.save(torch.load("testdata/legacy.pt", weights_only=True)`}},
 		{"testdata/int.pt", []string{`tensor "steps" has dtype int64`, "floating point"}},
 		{"testdata/nostate.pt", []string{`keys [epoch, weights]`, `no "state_dict"`}},
 		{st, []string{"is a safetensors file"}},
 		{junk, []string{"not a torch.save checkpoint"}},
-		{truncated, []string{"truncated.pt"}},
+		{truncated, []string{"truncated.pt", "truncated or damaged"}},
 		{filepath.Join(dir, "none.pt"), []string{"no such file"}},
 	} {
 		t.Run(filepath.Base(tc.file), func(t *testing.T) {
