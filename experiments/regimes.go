@@ -73,9 +73,6 @@ var (
 // multiNTasks are the tasks of the cumulative and sliding groups.
 var multiNTasks = []string{"dms_multin", "parity_multin"}
 
-// regimeIDs are the new figures, after the paper's.
-var regimeIDs = []string{"continual", "curricula", "controls"}
-
 // extraBudget is the epoch budget of the new single-task groups: the paper's
 // at paper, less at quick (the cumulative readout of 149 heads makes those
 // runs about 3× dearer than a single-head run on the Go backend).
@@ -105,16 +102,6 @@ func references(all [][]*Cohort, i int, p Profile) []*Cohort {
 
 func continualBudget(p Profile) int {
 	return len(trainer.PlanNames(trainer.DefaultPlan)) * p.EpochsPerPhase
-}
-
-func init() {
-	figures["continual"] = figure{"Continual learning with savings (plan DMS → parity → DMS)",
-		[]need{{[]string{"switch"}, ContinualGroups, continualBudget}}, continualFig}
-	figures["curricula"] = figure{"Fixed-schedule, cumulative and sliding curricula",
-		[]need{{singleTasks, []Group{CBRNN, RNNMatched}, mainBudget}, {singleTasks, FixedScheduleGroups, extraBudget},
-			{multiNTasks, MultiHeadGroups, extraBudget}}, curriculaFig}
-	figures["controls"] = figure{"Controls: an auxiliary RNN in the CB's place, and a compressed CB",
-		[]need{{singleTasks, []Group{CBRNN, RNNMatched}, mainBudget}, {singleTasks, []Group{AuxRNN, CBCompress}, extraBudget}}, controlsFig}
 }
 
 // curricula returns the trainer settings of the group's curriculum under a
@@ -230,7 +217,7 @@ func field(runs [][]trainer.EpochStats, f func(trainer.EpochStats) float64) [][]
 // continualFig draws the continual curriculum: the active task's N, and each
 // task's N (every task is tested at its own N every epoch), per group; the
 // table holds the savings of DMS (met in phases 0 and 2).
-func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
 	cs := all[0][0]
 	heads := cs[0].Task.HeadNames
 	perTask := make([][]line, len(heads))
@@ -293,15 +280,15 @@ func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*d
 	for _, pl := range row {
 		pl.Y.Tick.Marker = plots.NiceTicks{Integer: true}
 	}
-	d := &drawn{w: 5.5 * float64(len(row)), h: 4.2, rows: [][]*plot.Plot{row}}
-	d.markdown = md.String() + metricsMarkdown("N of the task being trained", cs, p)
+	d := &Drawing{W: 5.5 * float64(len(row)), H: 4.2, Rows: [][]*plot.Plot{row}}
+	d.Markdown = md.String() + metricsMarkdown("N of the task being trained", cs, p)
 	return d, nil
 }
 
 // curriculaFig draws the fixed schedule (test accuracy, since N is set by
 // the clock) and the cumulative and sliding curricula (their largest N next
 // to the standard curriculum's N).
-func curriculaFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+func curriculaFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
 	refs, fixed, multi := all[0], all[1], all[2]
 	var accRow, nRow []*plot.Plot
 	var md strings.Builder
@@ -351,11 +338,11 @@ func curriculaFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*d
 	for i, name := range singleTasks {
 		md.WriteString(metricsMarkdown(strings.ToUpper(name)+": standard vs cumulative and sliding (largest N)", append(references(refs, i, p), multi[i]...), p))
 	}
-	return &drawn{w: 11, h: 8.4, rows: [][]*plot.Plot{accRow, nRow}, markdown: md.String()}, nil
+	return &Drawing{W: 11, H: 8.4, Rows: [][]*plot.Plot{accRow, nRow}, Markdown: md.String()}, nil
 }
 
 // controlsFig draws the controls next to the CB-RNN and the matched RNN.
-func controlsFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+func controlsFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
 	cs := make([][]*Cohort, len(singleTasks))
 	for i := range cs {
 		cs[i] = append(references(all[0], i, p), all[1][i]...)
@@ -381,5 +368,5 @@ func controlsFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*dr
 		row = append(row, pl)
 		md.WriteString(metricsMarkdown(strings.ToUpper(name), cs[i], p))
 	}
-	return &drawn{w: 11, h: 4.2, rows: [][]*plot.Plot{row}, markdown: md.String()}, nil
+	return &Drawing{W: 11, H: 4.2, Rows: [][]*plot.Plot{row}, Markdown: md.String()}, nil
 }
