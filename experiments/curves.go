@@ -15,8 +15,8 @@ import (
 func curvesPanel(title string, cs []*Cohort) *plot.Plot {
 	var series []plots.Series
 	for _, c := range cs {
-		x, mean, sem := epochCurve(c.Curves, c.Budget)
-		series = append(series, plots.Series{Label: fmt.Sprintf("%s (n=%d)", c.Label, len(c.Curves)), X: x, Mean: mean, SEM: sem, Color: plots.ColorFor(c.Group.Label)})
+		x, mean, sem := EpochCurve(c.Curves, c.Budget)
+		series = append(series, plots.Series{Label: fmt.Sprintf("%s (n=%d)", c.Label, len(c.Curves)), X: x, Mean: mean, SEM: sem, Color: c.Group.Colour()})
 	}
 	p := plots.Curves(title, "epoch", "N (task difficulty reached)", series)
 	p.Y.Tick.Marker = plots.NiceTicks{Integer: true}
@@ -40,9 +40,9 @@ func padAll(curves [][]float64, budget int) [][]float64 {
 	return out
 }
 
-// epochCurve is the mean ± SEM over runs of per-epoch curves padded to the
+// EpochCurve is the mean ± SEM over runs of per-epoch curves padded to the
 // budget, with x the epochs counted from 1.
-func epochCurve(curves [][]float64, budget int) (x, mean, sem []float64) {
+func EpochCurve(curves [][]float64, budget int) (x, mean, sem []float64) {
 	mean, sem = analysis.MeanSEMCurve(padAll(curves, budget))
 	x = make([]float64, len(mean))
 	for i := range x {
@@ -73,7 +73,7 @@ func fig2b(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing,
 	for i, name := range singleTasks {
 		var cb, rnn plots.Series
 		cb.Label, rnn.Label = "CB-RNN (H=64, G=64…512)", "RNN (matched)"
-		cb.Color, rnn.Color = plots.ColorFor("CB-RNN"), plots.ColorFor("RNN")
+		cb.Color, rnn.Color = CBRNN.Colour(), RNNMatched.Colour()
 		fmt.Fprintf(&md, "**%s** — AUC (N × epochs) vs trainable parameters\n\n| network | params | AUC mean | SEM | n |\n|---|---|---|---|---|\n", strings.ToUpper(name))
 		for j, c := range cs[i] {
 			var aucs []float64
@@ -151,8 +151,8 @@ func fig4(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 func stepPanel(title string, cs []*Cohort) *plot.Plot {
 	var series []plots.StepSeries
 	for _, c := range cs {
-		x, mean, sem := epochCurve(c.Curves, c.Budget)
-		series = append(series, plots.StepSeries{Label: fmt.Sprintf("%s (n=%d)", c.Label, len(c.Curves)), X: x, Mean: mean, SEM: sem, Color: plots.ColorFor(c.Group.Label)})
+		x, mean, sem := EpochCurve(c.Curves, c.Budget)
+		series = append(series, plots.StepSeries{Label: fmt.Sprintf("%s (n=%d)", c.Label, len(c.Curves)), X: x, Mean: mean, SEM: sem, Color: c.Group.Colour()})
 	}
 	p := plots.StepCurves(title, "global epoch", "N", series, plots.StepOptions{YMin: math.NaN()})
 	p.Y.Tick.Marker = plots.NiceTicks{Integer: true}

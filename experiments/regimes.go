@@ -45,29 +45,29 @@ const ContinualPeriod = 10
 // The groups of the new figures.
 var (
 	ContinualGroups = []Group{
-		{Label: "CB-RNN", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrContinual},
-		{Label: "Frozen-core", Model: "cb-rnn", Regime: trainer.FrozenCore, Curriculum: CurrContinual},
-		{Label: "Periodic-core", Model: "cb-rnn", Regime: trainer.PeriodicCore, Curriculum: CurrContinual},
-		{Label: "Per-task core", Model: "cb-rnn", Regime: trainer.PerTaskOnce, Curriculum: CurrContinual},
-		{Label: "RNN", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrContinual},
+		{Label: "CB-RNN", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrContinual, Color: plots.ColorCBRNN},
+		{Label: "Frozen-core", Model: "cb-rnn", Regime: trainer.FrozenCore, Curriculum: CurrContinual, Color: plots.ColorFrozenCore},
+		{Label: "Periodic-core", Model: "cb-rnn", Regime: trainer.PeriodicCore, Curriculum: CurrContinual, Color: plots.ColorPeriodicCore},
+		{Label: "Per-task core", Model: "cb-rnn", Regime: trainer.PerTaskOnce, Curriculum: CurrContinual, Color: plots.Palette[0]},
+		{Label: "RNN", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrContinual, Color: plots.ColorRNN},
 	}
 	FixedScheduleGroups = []Group{
-		{Label: "CB-RNN, fixed schedule", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrFixedSchedule},
-		{Label: "RNN, fixed schedule", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrFixedSchedule},
+		{Label: "CB-RNN, fixed schedule", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrFixedSchedule, Color: plots.ColorCBRNN},
+		{Label: "RNN, fixed schedule", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrFixedSchedule, Color: plots.ColorRNN},
 	}
 	MultiHeadGroups = []Group{
-		{Label: "CB-RNN, cumulative", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrCumulative},
-		{Label: "RNN, cumulative", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrCumulative},
-		{Label: "CB-RNN, sliding", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrSliding},
-		{Label: "RNN, sliding", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrSliding},
+		{Label: "CB-RNN, cumulative", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrCumulative, Color: plots.Palette[0]},
+		{Label: "RNN, cumulative", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrCumulative, Color: plots.Palette[3]},
+		{Label: "CB-RNN, sliding", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrSliding, Color: plots.Palette[1]},
+		{Label: "RNN, sliding", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrSliding, Color: plots.Palette[4]},
 	}
 	// AuxRNN is the auxiliary-RNN control (METHODS §1.7): a leaky RNN of the
 	// CB's parameter budget in the CB's place, trained as the authors'
 	// single-task runs (single_{task}_elman_size_64_auxH139_RNNlr0.01_CBlr0.01).
-	AuxRNN = Group{Label: "Aux-RNN in the CB's place", Model: "aux-rnn-cb", Regime: trainer.Standard, Extra: true}
+	AuxRNN = Group{Label: "Aux-RNN in the CB's place", Model: "aux-rnn-cb", Regime: trainer.Standard, Extra: true, Color: plots.Palette[1]}
 	// CBCompress is the CB with a linear bottleneck before the granule layer
 	// (METHODS §1.8; the registry's D = 16).
-	CBCompress = Group{Label: "CB-RNN, compressed CB", Model: "cb-compress", Regime: trainer.Standard, Extra: true}
+	CBCompress = Group{Label: "CB-RNN, compressed CB", Model: "cb-compress", Regime: trainer.Standard, Extra: true, Color: plots.Palette[2]}
 )
 
 // multiNTasks are the tasks of the cumulative and sliding groups.
@@ -144,34 +144,12 @@ func (g Group) applyCurriculum(p Profile, c *trainer.Config) error {
 	return c.Validate()
 }
 
-// regimeColor gives the new groups colours of their own where the keyword
-// colours of plots.ColorFor would confuse them with the paper's groups.
-func regimeColor(label string) color.Color {
-	cb := strings.HasPrefix(label, "CB")
-	switch {
-	case strings.HasPrefix(label, "Per-task"):
-		return plots.Palette[0]
-	case strings.HasPrefix(label, "Aux-RNN"):
-		return plots.Palette[1]
-	case strings.Contains(label, "compressed"):
-		return plots.Palette[2]
-	case strings.Contains(label, "cumulative") && cb:
-		return plots.Palette[0]
-	case strings.Contains(label, "cumulative"):
-		return plots.Palette[3]
-	case strings.Contains(label, "sliding") && cb:
-		return plots.Palette[1]
-	case strings.Contains(label, "sliding"):
-		return plots.Palette[4]
-	}
-	return plots.ColorFor(label)
-}
-
 // line is one group's curves in a panel.
 type line struct {
 	label  string
 	curves [][]float64
 	budget int
+	color  color.Color
 	dashed bool
 }
 
@@ -179,15 +157,15 @@ type line struct {
 func linesPanel(title, ylabel string, ls []line) *plot.Plot {
 	var series []plots.Series
 	for _, l := range ls {
-		x, mean, sem := epochCurve(l.curves, l.budget)
+		x, mean, sem := EpochCurve(l.curves, l.budget)
 		series = append(series, plots.Series{Label: fmt.Sprintf("%s (n=%d)", l.label, len(l.curves)), X: x, Mean: mean, SEM: sem,
-			Color: regimeColor(l.label), Dashed: l.dashed})
+			Color: l.color, Dashed: l.dashed})
 	}
 	return plots.Curves(title, "epoch", ylabel, series)
 }
 
 func cohortLine(c *Cohort) line {
-	return line{label: c.Label, curves: c.Curves, budget: c.Budget, dashed: strings.Contains(c.Label, "sliding")}
+	return line{label: c.Label, curves: c.Curves, budget: c.Budget, color: c.Group.Colour(), dashed: c.Group.Curriculum == CurrSliding}
 }
 
 // runStats reads the per-epoch records of a cohort's runs.
@@ -233,7 +211,7 @@ func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*D
 		}
 		active = append(active, cohortLine(c))
 		for h := range heads {
-			perTask[h] = append(perTask[h], line{label: c.Label, budget: c.Budget,
+			perTask[h] = append(perTask[h], line{label: c.Label, budget: c.Budget, color: c.Group.Colour(),
 				curves: field(runs, func(s trainer.EpochStats) float64 { return float64(s.HeadN[h]) })})
 		}
 		byTask := map[string][]analysis.TaskSavings{}
