@@ -3,12 +3,9 @@ package experiments
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 
-	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -118,22 +115,12 @@ func (e *Env) FigureFromRuns(ctx context.Context, id string, p Profile, dirs []*
 		fmt.Fprintf(&md, "\nLeft out (no group of %s): %s\n", id, strings.Join(left, "; "))
 	}
 	md.WriteString("\n" + d.Markdown)
-	res := &Result{ID: id, Title: f.Title, Markdown: md.String()}
-	var img any = d.Table
-	if d.Table == nil {
-		img = plots.Grid(d.Rows, d.W, d.H)
-	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
+	d.Markdown = md.String()
+	res, err := d.Save(outDir, f)
+	if err != nil {
 		return nil, err
 	}
-	base := filepath.Join(outDir, id)
-	if err := plots.Save(img, base); err != nil {
-		return nil, err
-	}
-	res.PNGs, res.SVGs = []string{base + ".png"}, []string{base + ".svg"}
-	if err := writeText(base+".md", "# "+f.Title+"\n\n"+res.Markdown); err != nil {
-		return nil, err
-	}
+	res.Claims = nil // runs from elsewhere are not the profile's: no claim is judged on them
 	return res, nil
 }
 

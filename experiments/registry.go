@@ -315,18 +315,27 @@ func (e *Env) Draw(ctx context.Context, id string, p Profile, cs [][][]*Cohort) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
-	res := &Result{ID: id, Title: f.Title, Markdown: d.Markdown, Claims: d.Claims}
+	return d.Save(e.FiguresDir(), f)
+}
+
+// Save writes the drawing of figure f into dir as <id>.png, <id>.svg and,
+// when it has text, <id>.md headed by the figure's title.
+func (d *Drawing) Save(dir string, f FigureSpec) (*Result, error) {
+	res := &Result{ID: f.ID, Title: f.Title, Markdown: d.Markdown, Claims: d.Claims}
 	var img any = d.Table
 	if d.Table == nil {
 		img = plots.Grid(d.Rows, d.W, d.H)
 	}
-	base := filepath.Join(e.FiguresDir(), id)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	base := filepath.Join(dir, f.ID)
 	if err := plots.Save(img, base); err != nil {
 		return nil, err
 	}
 	res.PNGs, res.SVGs = []string{base + ".png"}, []string{base + ".svg"}
 	if d.Markdown != "" {
-		if err := writeText(filepath.Join(e.FiguresDir(), id+".md"), "# "+f.Title+"\n\n"+d.Markdown); err != nil {
+		if err := writeText(base+".md", "# "+f.Title+"\n\n"+d.Markdown); err != nil {
 			return nil, err
 		}
 	}

@@ -28,11 +28,25 @@ func metricsMarkdown(title string, cs []*Cohort, p Profile) string {
 	fmt.Fprintf(&b, "**%s** (profile %s, budget %d epochs, half = first epoch with N ≥ %.1f)\n\n", title, p.Name, budget, t.HalfThreshold)
 	b.WriteString("| group | n | max N | final N | mean N | half (epochs) | AUC |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range t.Rows {
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n", r.Name, r.MaxN.N, pm(r.MaxN, 2), pm(r.FinalN, 2), pm(r.MeanN, 2), half(r), pm(r.AUC, 0))
+		b.WriteString("| " + strings.Join(MetricCells(r), " | ") + " |\n")
 	}
 	b.WriteString("\n")
 	return b.String()
 }
+
+// MetricHeader heads the cells of MetricCells.
+var MetricHeader = []string{"group", "n", "max N", "final N", "mean N", "half (epochs)", "AUC"}
+
+// MetricCells is one group's row of the learning-metric table (METHODS §4),
+// as the figures' tables and the notebooks' show it: mean ± SEM of max,
+// final and mean N, the epochs to half and the AUC.
+func MetricCells(r analysis.GroupRow) []string {
+	return []string{r.Name, fmt.Sprint(r.MaxN.N), pm(r.MaxN, 2), pm(r.FinalN, 2), pm(r.MeanN, 2), half(r), pm(r.AUC, 0)}
+}
+
+// PM formats mean ± SEM with digits decimals ("–" for no value, the mean
+// alone for one), as every table of the figures does.
+func PM(s analysis.Summary, digits int) string { return pm(s, digits) }
 
 // pm formats mean ± SEM.
 func pm(s analysis.Summary, digits int) string {
