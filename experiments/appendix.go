@@ -158,10 +158,8 @@ func drawAppH(studies []*RecoveryStudy) *Drawing {
 			series("CB-RNN − readout trained", gap(s.WithCB, s.Recovered), colorReadout, false)})))
 		fmt.Fprintf(&md, "**%s** — %d networks, N ∈ %s (the checkpoints all have); per run and N, %d fixed evaluation batches of %d; mean ± SEM over networks; held-out cross-entropy of the CB-disabled network before → after the retraining.\n\n| N | with CB | CB disabled | readout trained | cross-entropy |\n|---|---|---|---|---|\n",
 			name, len(s.Nets), formatNs(s.Ns), s.EvalBatches, s.B)
-		with, without, rec := PerN(s.WithCB, len(s.Ns)), PerN(s.NoCB, len(s.Ns)), PerN(s.Recovered, len(s.Ns))
-		l0, l1 := PerN(s.NoCBLoss, len(s.Ns)), PerN(s.RecoveredLoss, len(s.Ns))
-		for j, n := range s.Ns {
-			fmt.Fprintf(&md, "| %d | %s | %s | %s | %.3f → %.3f |\n", n, pm(with[j], 1), pm(without[j], 1), pm(rec[j], 1), l0[j].Mean, l1[j].Mean)
+		for _, r := range RecoveryRows(s) {
+			md.WriteString("| " + strings.Join(r, " | ") + " |\n")
 		}
 		md.WriteString("\n")
 	}
@@ -176,3 +174,17 @@ func drawAppH(studies []*RecoveryStudy) *Drawing {
 }
 
 // paperTable4 is METHODS §6: max N, half, AUC per group and task.
+
+// RecoveryRows is the per-N table of a readout-recovery study: N, accuracy
+// with the CB, with it disabled and with the readout retrained (mean ± SEM
+// over networks), and the cross-entropy before → after the retraining. The
+// figure and its notebook tabulate it alike.
+func RecoveryRows(s *RecoveryStudy) [][]string {
+	with, without, rec := PerN(s.WithCB, len(s.Ns)), PerN(s.NoCB, len(s.Ns)), PerN(s.Recovered, len(s.Ns))
+	l0, l1 := PerN(s.NoCBLoss, len(s.Ns)), PerN(s.RecoveredLoss, len(s.Ns))
+	rows := make([][]string, len(s.Ns))
+	for j, n := range s.Ns {
+		rows[j] = []string{fmt.Sprint(n), pm(with[j], 1), pm(without[j], 1), pm(rec[j], 1), fmt.Sprintf("%.3f → %.3f", l0[j].Mean, l1[j].Mean)}
+	}
+	return rows
+}

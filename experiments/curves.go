@@ -15,13 +15,28 @@ import (
 func curvesPanel(title string, cs []*Cohort) *plot.Plot {
 	var series []plots.Series
 	for _, c := range cs {
-		x, mean, sem := EpochCurve(c.Curves, c.Budget)
-		series = append(series, plots.Series{Label: fmt.Sprintf("%s (n=%d)", c.Label, len(c.Curves)), X: x, Mean: mean, SEM: sem, Color: c.Group.Colour()})
+		series = append(series, CurveSeries(c))
 	}
 	p := plots.Curves(title, "epoch", "N (task difficulty reached)", series)
 	p.Y.Tick.Marker = plots.NiceTicks{Integer: true}
 	return p
 }
+
+// CurveSeries is one line of a learning-curve panel: a cohort's N per epoch,
+// mean ± SEM over its runs (EpochCurve), labelled with its number of runs and
+// in its group's colour. The figures and the notebooks draw it alike.
+func CurveSeries(c *Cohort) plots.Series {
+	x, mean, sem := EpochCurve(c.Curves, c.Budget)
+	return plots.Series{Label: curveLabel(c), X: x, Mean: mean, SEM: sem, Color: c.Group.Colour()}
+}
+
+// StepCurveSeries is CurveSeries drawn as steps (the multitask panels).
+func StepCurveSeries(c *Cohort) plots.StepSeries {
+	x, mean, sem := EpochCurve(c.Curves, c.Budget)
+	return plots.StepSeries{Label: curveLabel(c), X: x, Mean: mean, SEM: sem, Color: c.Group.Colour()}
+}
+
+func curveLabel(c *Cohort) string { return fmt.Sprintf("%s (n=%d)", c.Label, len(c.Curves)) }
 
 // nAxis puts whole-number ticks on an x axis of N.
 func nAxis(p *plot.Plot) *plot.Plot {
@@ -151,8 +166,7 @@ func fig4(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 func stepPanel(title string, cs []*Cohort) *plot.Plot {
 	var series []plots.StepSeries
 	for _, c := range cs {
-		x, mean, sem := EpochCurve(c.Curves, c.Budget)
-		series = append(series, plots.StepSeries{Label: fmt.Sprintf("%s (n=%d)", c.Label, len(c.Curves)), X: x, Mean: mean, SEM: sem, Color: c.Group.Colour()})
+		series = append(series, StepCurveSeries(c))
 	}
 	p := plots.StepCurves(title, "global epoch", "N", series, plots.StepOptions{YMin: math.NaN()})
 	p.Y.Tick.Marker = plots.NiceTicks{Integer: true}

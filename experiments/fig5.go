@@ -93,8 +93,8 @@ func (e *Env) drawFig5(ctx context.Context, p Profile, studies []*AblationStudy)
 		}
 		name := displayTask(s.Task)
 		tsneRow = append(tsneRow,
-			plots.Points(fmt.Sprintf("%s N=%d: full", name, n), "t-SNE 1", "t-SNE 2", classSets(emb.Full, emb.FullLab)),
-			plots.Points(fmt.Sprintf("%s N=%d: CB ablated", name, n), "t-SNE 1", "t-SNE 2", classSets(emb.Ablated, emb.AblatedLab)))
+			plots.Points(fmt.Sprintf("%s N=%d: full", name, n), "t-SNE 1", "t-SNE 2", ClassSets(emb.Full, emb.FullLab)),
+			plots.Points(fmt.Sprintf("%s N=%d: CB ablated", name, n), "t-SNE 1", "t-SNE 2", ClassSets(emb.Ablated, emb.AblatedLab)))
 		fmt.Fprintf(&md, "t-SNE (%s): network %s at N = %d, %d + %d final hidden states embedded jointly (perplexity %.0f, %d iterations).\n\n",
 			name, emb.Run, n, len(emb.Full), len(emb.Ablated), emb.Perplexity, p.tsneIters())
 	}
@@ -103,8 +103,9 @@ func (e *Env) drawFig5(ctx context.Context, p Profile, studies []*AblationStudy)
 	return d, nil
 }
 
-// classSets splits embedded points by label.
-func classSets(pts [][2]float64, lab []int32) []plots.PointSet {
+// ClassSets splits embedded points by label, in the authors' class
+// colours: the t-SNE panels of the figure and of its notebook.
+func ClassSets(pts [][2]float64, lab []int32) []plots.PointSet {
 	sets := []plots.PointSet{{Label: "label 0", Color: colorClass0}, {Label: "label 1", Color: colorClass1}}
 	for i, pt := range pts {
 		k := int(lab[i])
