@@ -96,7 +96,7 @@ func appH(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 	if len(studies) == 0 {
 		return nil, fmt.Errorf("readout recovery: no runs")
 	}
-	d := drawAppH(studies)
+	d := DrawAppH(studies)
 	d.Markdown += recoveryControlsMarkdown(studies, controls)
 	d.Claims = recoveryClaims(studies)
 	return d, nil
@@ -121,11 +121,11 @@ func recoveryControlsMarkdown(studies []*RecoveryStudy, controls [][]RecoveryCon
 	return b.String()
 }
 
-// drawAppH draws the readout recovery as the authors do: per task, the
+// DrawAppH draws the readout recovery as the authors do: per task, the
 // accuracy with the CB, with it removed, and removed with the readout
 // retrained, against N (mean ± SEM over networks), and the two gaps to the
 // intact network.
-func drawAppH(studies []*RecoveryStudy) *Drawing {
+func DrawAppH(studies []*RecoveryStudy) *Drawing {
 	d := &Drawing{W: 11, H: 8.4}
 	var accRow, gapRow []*plot.Plot
 	var md strings.Builder

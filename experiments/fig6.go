@@ -26,7 +26,7 @@ func fig6(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 		return nil, err
 	}
 	s.BaseLabel = cs[0][1].Label
-	return drawFig6(s, p), nil
+	return DrawFig6(s, p), nil
 }
 
 // Colours of Fig 6 (mechanism_plots.py).
@@ -55,7 +55,9 @@ func qMatrix(rows [][]DMSPropagation, f func(DMSPropagation) float64) [][]float6
 	return out
 }
 
-func drawFig6(s *MechanismStudy, p Profile) *Drawing {
+// DrawFig6 draws the mechanisms figure from a study: the figure and its
+// notebook draw it alike.
+func DrawFig6(s *MechanismStudy, p Profile) *Drawing {
 	d := &Drawing{W: 13, H: 9}
 	var md strings.Builder
 	xs := ints(s.DMSNs)
