@@ -19,14 +19,14 @@ import (
 // plot_parity_causal_by_N for c–d): mean ± SD over networks with faint
 // per-network lines.
 
-func fig6(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+func fig6(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
 	cs := all[0] // [dms, parity][CB-RNN, RNN]
 	s, err := e.MechanismStudyOf(ctx, cs[0][0].Dirs, cs[0][1].Dirs, cs[1][0].Dirs, cs[1][1].Dirs, p.mechDMSBatches(), p.mechParityBatches(), p.MaxCheckpoints)
 	if err != nil {
 		return nil, err
 	}
 	s.BaseLabel = cs[0][1].Label
-	return drawFig6(s, p), nil
+	return DrawFig6(s, p), nil
 }
 
 // Colours of Fig 6 (mechanism_plots.py).
@@ -55,8 +55,10 @@ func qMatrix(rows [][]DMSPropagation, f func(DMSPropagation) float64) [][]float6
 	return out
 }
 
-func drawFig6(s *MechanismStudy, p Profile) *drawn {
-	d := &drawn{w: 13, h: 9}
+// DrawFig6 draws the mechanisms figure from a study: the figure and its
+// notebook draw it alike.
+func DrawFig6(s *MechanismStudy, p Profile) *Drawing {
+	d := &Drawing{W: 13, H: 9}
 	var md strings.Builder
 	xs := ints(s.DMSNs)
 	full := qMatrix(s.DMS, func(r DMSPropagation) float64 { return r.QFull })
@@ -93,7 +95,7 @@ func drawFig6(s *MechanismStudy, p Profile) *drawn {
 		[]plots.BarSeries{{Values: means, Errs: sds}}, fig6Conditions...)
 	pc.Y.Min, pc.Y.Max = -1, 1
 	pdd := nAxis(plots.SeedLines("Parity: swaps by N", "N", "normalised score", sd, 0))
-	d.rows = [][]*plot.Plot{{pa, pb}, {pc, pdd}}
+	d.Rows = [][]*plot.Plot{{pa, pb}, {pc, pdd}}
 
 	fmt.Fprintf(&md, "**DMS memory propagation** — %d CB-RNN and %d %s networks, N ∈ %s (the checkpoints all of them have, %d ≤ N ≤ %d), %d fixed batches per N (half give the memory directions, half are evaluated), rollouts from h₀ = 0; Q per network = the mean over the delay transitions of m_{t+1}ᵀ J m_t; mean ± SD over networks.\n\n",
 		len(s.DMS), len(s.DMSBase), s.BaseLabel, formatNs(s.DMSNs), MinMechanismN, MaxMechanismN, p.mechDMSBatches())
@@ -126,7 +128,7 @@ func drawFig6(s *MechanismStudy, p Profile) *drawn {
 		}
 		md.WriteString("\n")
 	}
-	d.markdown = md.String()
+	d.Markdown = md.String()
 	return d
 }
 

@@ -3,21 +3,12 @@ package experiments
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 
-	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
 )
-
-// RunFigureIDs are the figures FigureFromRuns draws: those that analyse
-// trained networks (CB ablation, PCA and timescales, readout recovery)
-// rather than compare learning curves at a fixed budget.
-var RunFigureIDs = []string{"fig5", "appG", "appH"}
 
 // FigureFromRuns draws figure id from the given finished runs instead of
 // the profile's cached runs: networks trained elsewhere, e.g. the authors'
@@ -31,9 +22,9 @@ var RunFigureIDs = []string{"fig5", "appG", "appH"}
 // the analyses' sizes (evaluation batches, checkpoints per run, …). The
 // figure goes to outDir as id.png, id.svg and id.md.
 func (e *Env) FigureFromRuns(ctx context.Context, id string, p Profile, dirs []*rundir.Dir, outDir string) (*Result, error) {
-	f, ok := figures[id]
-	if !ok || !slices.Contains(RunFigureIDs, id) {
-		return nil, fmt.Errorf("figure %q cannot be drawn from given runs (these can: %s)", id, strings.Join(RunFigureIDs, ", "))
+	f, ok := lookup(id)
+	if !ok || !f.FromRuns {
+		return nil, fmt.Errorf("figure %q cannot be drawn from given runs (these can: %s)", id, strings.Join(RunFigureIDs(), ", "))
 	}
 	type run struct {
 		dir *rundir.Dir
@@ -49,9 +40,9 @@ func (e *Env) FigureFromRuns(ctx context.Context, id string, p Profile, dirs []*
 	used := make([]bool, len(runs))
 	var cs [][][]*Cohort
 	total := 0
-	for _, n := range f.needs {
+	for _, n := range f.Needs {
 		var perTask [][]*Cohort
-		for _, name := range n.tasks {
+		for _, name := range n.Tasks {
 			desc, err := e.Source.Describe(ctx, name)
 			if err != nil {
 				return nil, err
@@ -61,7 +52,7 @@ func (e *Env) FigureFromRuns(ctx context.Context, id string, p Profile, dirs []*
 			// group of its model and regime.
 			groupOf := map[int]int{}
 			for pass := range 2 {
-				for gi, g := range n.groups {
+				for gi, g := range n.Groups {
 					model, err := ModelConfig(g, desc)
 					if err != nil {
 						return nil, err
@@ -76,8 +67,8 @@ func (e *Env) FigureFromRuns(ctx context.Context, id string, p Profile, dirs []*
 					}
 				}
 			}
-			row := make([]*Cohort, len(n.groups))
-			for gi, g := range n.groups {
+			row := make([]*Cohort, len(n.Groups))
+			for gi, g := range n.Groups {
 				row[gi] = &Cohort{Group: g, Task: desc, Label: g.Label}
 			}
 			for i, r := range runs {
@@ -107,9 +98,9 @@ func (e *Env) FigureFromRuns(ctx context.Context, id string, p Profile, dirs []*
 		}
 	}
 	if total == 0 {
-		return nil, fmt.Errorf("%s: none of the runs fits its groups (%s); runs: %s", id, describeNeeds(f.needs), strings.Join(left, "; "))
+		return nil, fmt.Errorf("%s: none of the runs fits its groups (%s); runs: %s", id, describeNeeds(f.Needs), strings.Join(left, "; "))
 	}
-	d, err := f.make(ctx, e, p, cs)
+	d, err := f.Draw(ctx, e, p, cs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
@@ -123,31 +114,21 @@ func (e *Env) FigureFromRuns(ctx context.Context, id string, p Profile, dirs []*
 	if len(left) > 0 {
 		fmt.Fprintf(&md, "\nLeft out (no group of %s): %s\n", id, strings.Join(left, "; "))
 	}
-	md.WriteString("\n" + d.markdown)
-	res := &Result{ID: id, Title: f.title, Markdown: md.String()}
-	var img any = d.table
-	if d.table == nil {
-		img = plots.Grid(d.rows, d.w, d.h)
-	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
+	md.WriteString("\n" + d.Markdown)
+	d.Markdown = md.String()
+	res, err := d.Save(outDir, f)
+	if err != nil {
 		return nil, err
 	}
-	base := filepath.Join(outDir, id)
-	if err := plots.Save(img, base); err != nil {
-		return nil, err
-	}
-	res.PNGs, res.SVGs = []string{base + ".png"}, []string{base + ".svg"}
-	if err := writeText(base+".md", "# "+f.title+"\n\n"+res.Markdown); err != nil {
-		return nil, err
-	}
+	res.Claims = nil // runs from elsewhere are not the profile's: no claim is judged on them
 	return res, nil
 }
 
-func describeNeeds(needs []need) string {
+func describeNeeds(needs []Need) string {
 	var parts []string
 	for _, n := range needs {
-		for _, g := range n.groups {
-			parts = append(parts, fmt.Sprintf("%s = %s %s on %s", g.Label, g.Model, g.Regime, strings.Join(n.tasks, "/")))
+		for _, g := range n.Groups {
+			parts = append(parts, fmt.Sprintf("%s = %s %s on %s", g.Label, g.Model, g.Regime, strings.Join(n.Tasks, "/")))
 		}
 	}
 	return strings.Join(parts, "; ")

@@ -2,9 +2,11 @@ package experiments
 
 import (
 	"fmt"
+	"image/color"
 	"strings"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
+	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -26,16 +28,19 @@ type Group struct {
 	// Extra marks a group beyond the paper's figures (regimes.go): it uses
 	// the profile's SeedsExtra runs.
 	Extra bool
+	// Color is the group's colour in every figure (Colour), declared with
+	// the group rather than guessed from its label.
+	Color color.Color
 }
 
 // The paper's groups.
 var (
-	CBRNN        = Group{Label: "CB-RNN", Model: "cb-rnn", Regime: trainer.Standard}
-	RNNMatched   = Group{Label: "RNN", Model: "rnn", Regime: trainer.Standard}
-	FrozenCore   = Group{Label: "Frozen-core", Model: "cb-rnn", Regime: trainer.FrozenCore}
-	PeriodicCore = Group{Label: "Periodic-core", Model: "cb-rnn", Regime: trainer.PeriodicCore}
-	GRUCB        = Group{Label: "GRU+CB", Model: "cb-gru", Regime: trainer.Standard, Side: true}
-	GRUMatched   = Group{Label: "GRU", Model: "gru", Regime: trainer.Standard, Side: true}
+	CBRNN        = Group{Label: "CB-RNN", Model: "cb-rnn", Regime: trainer.Standard, Color: plots.ColorCBRNN}
+	RNNMatched   = Group{Label: "RNN", Model: "rnn", Regime: trainer.Standard, Color: plots.ColorRNN}
+	FrozenCore   = Group{Label: "Frozen-core", Model: "cb-rnn", Regime: trainer.FrozenCore, Color: plots.ColorFrozenCore}
+	PeriodicCore = Group{Label: "Periodic-core", Model: "cb-rnn", Regime: trainer.PeriodicCore, Color: plots.ColorPeriodicCore}
+	GRUCB        = Group{Label: "GRU+CB", Model: "cb-gru", Regime: trainer.Standard, Side: true, Color: plots.ColorGRUCB}
+	GRUMatched   = Group{Label: "GRU", Model: "gru", Regime: trainer.Standard, Side: true, Color: plots.ColorGRU}
 )
 
 // ScalingGCs are the granule-layer widths of Fig 2b.
@@ -50,8 +55,8 @@ var PaperScalingRNN = map[int]int{64: 128, 128: 160, 256: 202, 512: 272}
 // ScalingGroups returns the CB/RNN pair of Fig 2b for one granule width.
 func ScalingGroups(gc int) (cb, rnn Group) {
 	side := gc != 256
-	cb = Group{Label: fmt.Sprintf("CB-RNN G=%d", gc), Model: "cb-rnn", Options: gm.Options{GC: gc}, Regime: trainer.Standard, Side: side}
-	rnn = Group{Label: fmt.Sprintf("RNN-%d", PaperScalingRNN[gc]), Model: "rnn", Options: gm.Options{Hidden: PaperScalingRNN[gc]}, Regime: trainer.Standard, Side: side}
+	cb = Group{Label: fmt.Sprintf("CB-RNN G=%d", gc), Model: "cb-rnn", Options: gm.Options{GC: gc}, Regime: trainer.Standard, Side: side, Color: plots.ColorCBRNN}
+	rnn = Group{Label: fmt.Sprintf("RNN-%d", PaperScalingRNN[gc]), Model: "rnn", Options: gm.Options{Hidden: PaperScalingRNN[gc]}, Regime: trainer.Standard, Side: side, Color: plots.ColorRNN}
 	if gc == 256 {
 		cb, rnn = CBRNN, RNNMatched
 	}

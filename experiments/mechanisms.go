@@ -162,19 +162,6 @@ func (e *Env) recordTrials(c Checkpoint, bs []*task.Batch) ([]mechTrial, error) 
 	return out, nil
 }
 
-// mechanismTrials draws the fixed trials of a mechanism analysis.
-func (e *Env) mechanismTrials(ctx context.Context, c Checkpoint, seed uint64, count int) ([]*task.Batch, error) {
-	out := make([]*task.Batch, count)
-	for i := range out {
-		b, err := e.Source.Batch(ctx, task.Request{Task: c.Config.Task, Params: c.Config.TaskParams, N: c.N, B: c.Config.Batch, Seed: seed, Index: uint64(i), Split: task.Test})
-		if err != nil {
-			return nil, err
-		}
-		out[i] = b
-	}
-	return out, nil
-}
-
 // DMSPropagation is the memory propagation of one network at one N
 // (METHODS §4.9): Q = the mean over the delay transitions t_rel = 0…N−3 of
 // q = m_{t+1}ᵀ J m_t averaged over the evaluation trials, for the full
@@ -198,7 +185,7 @@ func (e *Env) DMSPropagationAt(ctx context.Context, c Checkpoint, batches int) (
 	if batches < 2 {
 		return DMSPropagation{}, fmt.Errorf("DMS propagation needs at least 2 batches (directions and evaluation), got %d", batches)
 	}
-	bs, err := e.mechanismTrials(ctx, c, dmsMechanismSeed, batches)
+	bs, err := e.trials(ctx, c, dmsMechanismSeed, batches)
 	if err != nil {
 		return DMSPropagation{}, err
 	}
@@ -283,7 +270,7 @@ func (e *Env) ParitySwapAt(ctx context.Context, c Checkpoint, batches int) (Pari
 	if err != nil {
 		return ParitySwap{}, err
 	}
-	bs, err := e.mechanismTrials(ctx, c, parityMechanismSeed, batches)
+	bs, err := e.trials(ctx, c, parityMechanismSeed, batches)
 	if err != nil {
 		return ParitySwap{}, err
 	}

@@ -38,7 +38,7 @@ func TestCellMatchesDynamics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bs, err := e.mechanismTrials(context.Background(), c, dmsMechanismSeed, 1)
+	bs, err := e.trials(context.Background(), c, dmsMechanismSeed, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestParitySwaps(t *testing.T) {
 	// The Correct condition steps with the recorded CB term from the
 	// recorded state, which is the recorded next state.
 	cell, _ := CellOf(c)
-	bs, _ := e.mechanismTrials(ctx, c, parityMechanismSeed, 2)
+	bs, _ := e.trials(ctx, c, parityMechanismSeed, 2)
 	trials, _ := e.recordTrials(c, bs)
 	tr := trials[3]
 	for tt := c.N; tt < len(tr.x); tt++ {

@@ -31,18 +31,18 @@ func (e *Env) Needs(ctx context.Context, p Profile, ids []string) ([]trainer.Con
 	}
 	var cfgs []trainer.Config
 	for _, id := range ids {
-		f, ok := figures[id]
-		if !ok {
-			return nil, fmt.Errorf("unknown figure %q (known: %s)", id, strings.Join(IDs(), ", "))
+		f, err := LookupFigure(id)
+		if err != nil {
+			return nil, err
 		}
-		for _, n := range f.needs {
-			for _, name := range n.tasks {
+		for _, n := range f.Needs {
+			for _, name := range n.Tasks {
 				d, err := e.Source.Describe(ctx, name)
 				if err != nil {
 					return nil, err
 				}
-				for _, g := range n.groups {
-					cs, err := Configs(g, d, p, n.epochs(p))
+				for _, g := range n.Groups {
+					cs, err := Configs(g, d, p, n.Epochs(p))
 					if err != nil {
 						return nil, err
 					}

@@ -93,11 +93,18 @@ func spread(ns []int, max int) []int {
 // evalBatches draws the fixed evaluation trials of a checkpoint: the same
 // for every probe of the same run and N.
 func (e *Env) evalBatches(ctx context.Context, c Checkpoint, count int) ([]*task.Batch, error) {
+	return e.trials(ctx, c, c.Config.Seed+evalSeedOffset, count)
+}
+
+// trials draws count test batches of a checkpoint's task at its N on the
+// stream seed: every analysis draws its fixed trials through it (the probes
+// on the run's own evaluation stream, the mechanisms on one shared stream).
+func (e *Env) trials(ctx context.Context, c Checkpoint, seed uint64, count int) ([]*task.Batch, error) {
 	out := make([]*task.Batch, count)
 	for i := range out {
 		b, err := e.Source.Batch(ctx, task.Request{
 			Task: c.Config.Task, Params: c.Config.TaskParams, N: c.N, B: c.Config.Batch,
-			Seed: c.Config.Seed + evalSeedOffset, Index: uint64(i), Split: task.Test,
+			Seed: seed, Index: uint64(i), Split: task.Test,
 		})
 		if err != nil {
 			return nil, err
@@ -111,23 +118,6 @@ func (e *Env) evalBatches(ctx context.Context, c Checkpoint, count int) ([]*task
 // law) on the analyses' own stream.
 func initState(m gm.Config, seed uint64, i, b int) []float32 {
 	return m.InitialState(rand.New(rand.NewPCG(seed+evalSeedOffset, uint64(i))), b)
-}
-
-// accuracy evaluates head 0 of a one-member ensemble on batches (in %).
-func accuracy(ens *gm.Ensemble, c Checkpoint, bs []*task.Batch, cbOn bool) (float64, error) {
-	m := ens.Config()
-	sum := 0.0
-	for i, b := range bs {
-		out, err := ens.Eval(gm.EvalInput{
-			Input: gm.Input{B: b.B, X: [][]float32{b.X}, T: []int{b.T}, H0: [][]float32{initState(m, c.Config.Seed, i, b.B)}},
-			CBOn:  []bool{cbOn},
-		})
-		if err != nil {
-			return 0, err
-		}
-		sum += analysis.Accuracy(out.Logits[0][0], m.Readout.Heads[0], b.Labels[0])
-	}
-	return 100 * sum / float64(len(bs)), nil
 }
 
 // Ablation is the accuracy of one checkpoint with and without its CB term
@@ -159,10 +149,12 @@ func (e *Env) ablate(c Checkpoint, bs []*task.Batch) (Ablation, error) {
 	for _, b := range bs {
 		a.Trials += b.B
 	}
-	if a.WithCB, err = accuracy(ens, c, bs, true); err != nil {
+	m := ens.Config()
+	h0 := func(i, b int) []float32 { return initState(m, c.Config.Seed, i, b) }
+	if a.WithCB, err = evalAccuracy(ens, bs, h0, true); err != nil {
 		return a, err
 	}
-	if a.NoCB, err = accuracy(ens, c, bs, false); err != nil {
+	if a.NoCB, err = evalAccuracy(ens, bs, h0, false); err != nil {
 		return a, err
 	}
 	return a, nil

@@ -45,36 +45,33 @@ const ContinualPeriod = 10
 // The groups of the new figures.
 var (
 	ContinualGroups = []Group{
-		{Label: "CB-RNN", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrContinual},
-		{Label: "Frozen-core", Model: "cb-rnn", Regime: trainer.FrozenCore, Curriculum: CurrContinual},
-		{Label: "Periodic-core", Model: "cb-rnn", Regime: trainer.PeriodicCore, Curriculum: CurrContinual},
-		{Label: "Per-task core", Model: "cb-rnn", Regime: trainer.PerTaskOnce, Curriculum: CurrContinual},
-		{Label: "RNN", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrContinual},
+		{Label: "CB-RNN", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrContinual, Color: plots.ColorCBRNN},
+		{Label: "Frozen-core", Model: "cb-rnn", Regime: trainer.FrozenCore, Curriculum: CurrContinual, Color: plots.ColorFrozenCore},
+		{Label: "Periodic-core", Model: "cb-rnn", Regime: trainer.PeriodicCore, Curriculum: CurrContinual, Color: plots.ColorPeriodicCore},
+		{Label: "Per-task core", Model: "cb-rnn", Regime: trainer.PerTaskOnce, Curriculum: CurrContinual, Color: plots.Palette[0]},
+		{Label: "RNN", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrContinual, Color: plots.ColorRNN},
 	}
 	FixedScheduleGroups = []Group{
-		{Label: "CB-RNN, fixed schedule", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrFixedSchedule},
-		{Label: "RNN, fixed schedule", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrFixedSchedule},
+		{Label: "CB-RNN, fixed schedule", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrFixedSchedule, Color: plots.ColorCBRNN},
+		{Label: "RNN, fixed schedule", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrFixedSchedule, Color: plots.ColorRNN},
 	}
 	MultiHeadGroups = []Group{
-		{Label: "CB-RNN, cumulative", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrCumulative},
-		{Label: "RNN, cumulative", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrCumulative},
-		{Label: "CB-RNN, sliding", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrSliding},
-		{Label: "RNN, sliding", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrSliding},
+		{Label: "CB-RNN, cumulative", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrCumulative, Color: plots.Palette[0]},
+		{Label: "RNN, cumulative", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrCumulative, Color: plots.Palette[3]},
+		{Label: "CB-RNN, sliding", Model: "cb-rnn", Regime: trainer.Standard, Curriculum: CurrSliding, Color: plots.Palette[1]},
+		{Label: "RNN, sliding", Model: "rnn", Regime: trainer.Standard, Curriculum: CurrSliding, Color: plots.Palette[4]},
 	}
 	// AuxRNN is the auxiliary-RNN control (METHODS §1.7): a leaky RNN of the
 	// CB's parameter budget in the CB's place, trained as the authors'
 	// single-task runs (single_{task}_elman_size_64_auxH139_RNNlr0.01_CBlr0.01).
-	AuxRNN = Group{Label: "Aux-RNN in the CB's place", Model: "aux-rnn-cb", Regime: trainer.Standard, Extra: true}
+	AuxRNN = Group{Label: "Aux-RNN in the CB's place", Model: "aux-rnn-cb", Regime: trainer.Standard, Extra: true, Color: plots.Palette[1]}
 	// CBCompress is the CB with a linear bottleneck before the granule layer
 	// (METHODS §1.8; the registry's D = 16).
-	CBCompress = Group{Label: "CB-RNN, compressed CB", Model: "cb-compress", Regime: trainer.Standard, Extra: true}
+	CBCompress = Group{Label: "CB-RNN, compressed CB", Model: "cb-compress", Regime: trainer.Standard, Extra: true, Color: plots.Palette[2]}
 )
 
 // multiNTasks are the tasks of the cumulative and sliding groups.
 var multiNTasks = []string{"dms_multin", "parity_multin"}
-
-// regimeIDs are the new figures, after the paper's.
-var regimeIDs = []string{"continual", "curricula", "controls"}
 
 // extraBudget is the epoch budget of the new single-task groups: the paper's
 // at paper, less at quick (the cumulative readout of 149 heads makes those
@@ -105,16 +102,6 @@ func references(all [][]*Cohort, i int, p Profile) []*Cohort {
 
 func continualBudget(p Profile) int {
 	return len(trainer.PlanNames(trainer.DefaultPlan)) * p.EpochsPerPhase
-}
-
-func init() {
-	figures["continual"] = figure{"Continual learning with savings (plan DMS → parity → DMS)",
-		[]need{{[]string{"switch"}, ContinualGroups, continualBudget}}, continualFig}
-	figures["curricula"] = figure{"Fixed-schedule, cumulative and sliding curricula",
-		[]need{{singleTasks, []Group{CBRNN, RNNMatched}, mainBudget}, {singleTasks, FixedScheduleGroups, extraBudget},
-			{multiNTasks, MultiHeadGroups, extraBudget}}, curriculaFig}
-	figures["controls"] = figure{"Controls: an auxiliary RNN in the CB's place, and a compressed CB",
-		[]need{{singleTasks, []Group{CBRNN, RNNMatched}, mainBudget}, {singleTasks, []Group{AuxRNN, CBCompress}, extraBudget}}, controlsFig}
 }
 
 // curricula returns the trainer settings of the group's curriculum under a
@@ -157,34 +144,12 @@ func (g Group) applyCurriculum(p Profile, c *trainer.Config) error {
 	return c.Validate()
 }
 
-// regimeColor gives the new groups colours of their own where the keyword
-// colours of plots.ColorFor would confuse them with the paper's groups.
-func regimeColor(label string) color.Color {
-	cb := strings.HasPrefix(label, "CB")
-	switch {
-	case strings.HasPrefix(label, "Per-task"):
-		return plots.Palette[0]
-	case strings.HasPrefix(label, "Aux-RNN"):
-		return plots.Palette[1]
-	case strings.Contains(label, "compressed"):
-		return plots.Palette[2]
-	case strings.Contains(label, "cumulative") && cb:
-		return plots.Palette[0]
-	case strings.Contains(label, "cumulative"):
-		return plots.Palette[3]
-	case strings.Contains(label, "sliding") && cb:
-		return plots.Palette[1]
-	case strings.Contains(label, "sliding"):
-		return plots.Palette[4]
-	}
-	return plots.ColorFor(label)
-}
-
 // line is one group's curves in a panel.
 type line struct {
 	label  string
 	curves [][]float64
 	budget int
+	color  color.Color
 	dashed bool
 }
 
@@ -192,15 +157,15 @@ type line struct {
 func linesPanel(title, ylabel string, ls []line) *plot.Plot {
 	var series []plots.Series
 	for _, l := range ls {
-		x, mean, sem := epochCurve(l.curves, l.budget)
+		x, mean, sem := EpochCurve(l.curves, l.budget)
 		series = append(series, plots.Series{Label: fmt.Sprintf("%s (n=%d)", l.label, len(l.curves)), X: x, Mean: mean, SEM: sem,
-			Color: regimeColor(l.label), Dashed: l.dashed})
+			Color: l.color, Dashed: l.dashed})
 	}
 	return plots.Curves(title, "epoch", ylabel, series)
 }
 
 func cohortLine(c *Cohort) line {
-	return line{label: c.Label, curves: c.Curves, budget: c.Budget, dashed: strings.Contains(c.Label, "sliding")}
+	return line{label: c.Label, curves: c.Curves, budget: c.Budget, color: c.Group.Colour(), dashed: c.Group.Curriculum == CurrSliding}
 }
 
 // runStats reads the per-epoch records of a cohort's runs.
@@ -230,7 +195,7 @@ func field(runs [][]trainer.EpochStats, f func(trainer.EpochStats) float64) [][]
 // continualFig draws the continual curriculum: the active task's N, and each
 // task's N (every task is tested at its own N every epoch), per group; the
 // table holds the savings of DMS (met in phases 0 and 2).
-func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
 	cs := all[0][0]
 	heads := cs[0].Task.HeadNames
 	perTask := make([][]line, len(heads))
@@ -246,7 +211,7 @@ func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*d
 		}
 		active = append(active, cohortLine(c))
 		for h := range heads {
-			perTask[h] = append(perTask[h], line{label: c.Label, budget: c.Budget,
+			perTask[h] = append(perTask[h], line{label: c.Label, budget: c.Budget, color: c.Group.Colour(),
 				curves: field(runs, func(s trainer.EpochStats) float64 { return float64(s.HeadN[h]) })})
 		}
 		byTask := map[string][]analysis.TaskSavings{}
@@ -293,15 +258,15 @@ func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*d
 	for _, pl := range row {
 		pl.Y.Tick.Marker = plots.NiceTicks{Integer: true}
 	}
-	d := &drawn{w: 5.5 * float64(len(row)), h: 4.2, rows: [][]*plot.Plot{row}}
-	d.markdown = md.String() + metricsMarkdown("N of the task being trained", cs, p)
+	d := &Drawing{W: 5.5 * float64(len(row)), H: 4.2, Rows: [][]*plot.Plot{row}}
+	d.Markdown = md.String() + metricsMarkdown("N of the task being trained", cs, p)
 	return d, nil
 }
 
 // curriculaFig draws the fixed schedule (test accuracy, since N is set by
 // the clock) and the cumulative and sliding curricula (their largest N next
 // to the standard curriculum's N).
-func curriculaFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+func curriculaFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
 	refs, fixed, multi := all[0], all[1], all[2]
 	var accRow, nRow []*plot.Plot
 	var md strings.Builder
@@ -351,11 +316,11 @@ func curriculaFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*d
 	for i, name := range singleTasks {
 		md.WriteString(metricsMarkdown(strings.ToUpper(name)+": standard vs cumulative and sliding (largest N)", append(references(refs, i, p), multi[i]...), p))
 	}
-	return &drawn{w: 11, h: 8.4, rows: [][]*plot.Plot{accRow, nRow}, markdown: md.String()}, nil
+	return &Drawing{W: 11, H: 8.4, Rows: [][]*plot.Plot{accRow, nRow}, Markdown: md.String()}, nil
 }
 
 // controlsFig draws the controls next to the CB-RNN and the matched RNN.
-func controlsFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*drawn, error) {
+func controlsFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
 	cs := make([][]*Cohort, len(singleTasks))
 	for i := range cs {
 		cs[i] = append(references(all[0], i, p), all[1][i]...)
@@ -381,5 +346,5 @@ func controlsFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*dr
 		row = append(row, pl)
 		md.WriteString(metricsMarkdown(strings.ToUpper(name), cs[i], p))
 	}
-	return &drawn{w: 11, h: 4.2, rows: [][]*plot.Plot{row}, markdown: md.String()}, nil
+	return &Drawing{W: 11, H: 4.2, Rows: [][]*plot.Plot{row}, Markdown: md.String()}, nil
 }

@@ -93,7 +93,7 @@ func TestRegimeConfigs(t *testing.T) {
 // and draws them.
 func TestRegimeFiguresEndToEnd(t *testing.T) {
 	e := testEnv(t)
-	rs, err := e.All(context.Background(), tinyProfile, regimeIDs)
+	rs, err := e.All(context.Background(), tinyProfile, []string{"continual", "curricula", "controls"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -145,7 +145,7 @@ func SwitchGlobalPanel(title string, cs []*Cohort, xlim int) (*plot.Plot, error)
 			dotted[t] = ap.FracSecond[t] >= 0.5
 		}
 		longest = max(longest, len(x))
-		col := plots.ColorFor(cs[i].Group.Label)
+		col := cs[i].Group.Colour()
 		series = append(series, plots.StepSeries{Label: fmt.Sprintf("%s (n=%d)", g.Name, len(g.Runs)), X: x, Mean: ap.Mean, SEM: ap.SEM, Dotted: dotted, Color: col})
 		ribbons = append(ribbons, plots.Ribbon{Label: g.Name, Frac: ap.FracSecond, Color: col})
 	}
@@ -176,7 +176,7 @@ func SwitchTaskPanels(cs []*Cohort, xlim int) ([]*plot.Plot, error) {
 		var vl []plots.VLine
 		longest := 0
 		for i, g := range gs {
-			col := plots.ColorFor(cs[i].Group.Label)
+			col := cs[i].Group.Colour()
 			var lines [][]float64
 			start := 2.0
 			if len(cs[i].Dirs) > 0 {

@@ -30,7 +30,7 @@ func runFigures(ctx context.Context, args []string) error {
 	sl := slurmFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: cbrnn figures [--profile P] [--jobs N] [--offline] [--slurm [--dry-run] [Slurm options]] [id …]  (default: every figure)\n"+
-			"       cbrnn figures --runs DIR[,DIR…] [--out DIR] [--profile P] id …  (fig5, appG, appH from given runs)\n")
+			"       cbrnn figures --runs DIR[,DIR…] [--out DIR] [--profile P] id …  (%s from given runs)\n", strings.Join(experiments.RunFigureIDs(), ", "))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -22,7 +22,7 @@ type runsFlags struct {
 
 func addRunsFlags(fs *flag.FlagSet) runsFlags {
 	return runsFlags{
-		runs: fs.String("runs", "", "draw from these run `DIR`s (comma-separated) instead of training the profile's runs: fig5, appG, appH"),
+		runs: fs.String("runs", "", "draw from these run `DIR`s (comma-separated) instead of training the profile's runs: "+strings.Join(experiments.RunFigureIDs(), ", ")),
 		out:  fs.String("out", "", "with --runs: the folder the figures go to (default figures/from-runs)"),
 	}
 }
@@ -34,7 +34,7 @@ func (r runsFlags) draw(ctx context.Context, profile string, ids []string) error
 		return errors.New("--out goes with --runs DIR[,DIR…]")
 	}
 	if len(ids) == 0 {
-		return fmt.Errorf("name the figures to draw from --runs (%s)", strings.Join(experiments.RunFigureIDs, ", "))
+		return fmt.Errorf("name the figures to draw from --runs (%s)", strings.Join(experiments.RunFigureIDs(), ", "))
 	}
 	p, err := experiments.LookupProfile(profile)
 	if err != nil {

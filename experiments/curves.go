@@ -1,0 +1,185 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/cbrnn/cbrnn/analysis"
+	"github.com/cbrnn/cbrnn/plots"
+	"gonum.org/v1/plot"
+)
+
+// curvesPanel draws N vs epoch, mean ± SEM, for cohorts on one task.
+func curvesPanel(title string, cs []*Cohort) *plot.Plot {
+	var series []plots.Series
+	for _, c := range cs {
+		series = append(series, CurveSeries(c))
+	}
+	p := plots.Curves(title, "epoch", "N (task difficulty reached)", series)
+	p.Y.Tick.Marker = plots.NiceTicks{Integer: true}
+	return p
+}
+
+// CurveSeries is one line of a learning-curve panel: a cohort's N per epoch,
+// mean ± SEM over its runs (EpochCurve), labelled with its number of runs and
+// in its group's colour. The figures and the notebooks draw it alike.
+func CurveSeries(c *Cohort) plots.Series {
+	x, mean, sem := EpochCurve(c.Curves, c.Budget)
+	return plots.Series{Label: curveLabel(c), X: x, Mean: mean, SEM: sem, Color: c.Group.Colour()}
+}
+
+// StepCurveSeries is CurveSeries drawn as steps (the multitask panels).
+func StepCurveSeries(c *Cohort) plots.StepSeries {
+	x, mean, sem := EpochCurve(c.Curves, c.Budget)
+	return plots.StepSeries{Label: curveLabel(c), X: x, Mean: mean, SEM: sem, Color: c.Group.Colour()}
+}
+
+func curveLabel(c *Cohort) string { return fmt.Sprintf("%s (n=%d)", c.Label, len(c.Curves)) }
+
+// nAxis puts whole-number ticks on an x axis of N.
+func nAxis(p *plot.Plot) *plot.Plot {
+	p.X.Tick.Marker = plots.NiceTicks{Integer: true}
+	return p
+}
+
+// padAll extends curves of runs that stopped early (max N reached, or a
+// fixed-N run solved) with their last N up to the budget, as METHODS §4's
+// metrics do.
+func padAll(curves [][]float64, budget int) [][]float64 {
+	out := make([][]float64, len(curves))
+	for i, c := range curves {
+		out[i] = analysis.PadTo(c, budget)
+	}
+	return out
+}
+
+// EpochCurve is the mean ± SEM over runs of per-epoch curves padded to the
+// budget, with x the epochs counted from 1.
+func EpochCurve(curves [][]float64, budget int) (x, mean, sem []float64) {
+	mean, sem = analysis.MeanSEMCurve(padAll(curves, budget))
+	x = make([]float64, len(mean))
+	for i := range x {
+		x[i] = float64(i + 1)
+	}
+	return x, mean, sem
+}
+
+func fig2a(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
+	cs := all[0]
+	d := &Drawing{W: 11, H: 4.2}
+	var panels []*plot.Plot
+	var md strings.Builder
+	for i, name := range singleTasks {
+		panels = append(panels, curvesPanel(strings.ToUpper(name), cs[i]))
+		md.WriteString(metricsMarkdown(strings.ToUpper(name), cs[i], p))
+	}
+	d.Rows = [][]*plot.Plot{panels}
+	d.Markdown = md.String()
+	return d, nil
+}
+
+func fig2b(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
+	cs := all[0]
+	d := &Drawing{W: 11, H: 4.2}
+	var panels []*plot.Plot
+	var md strings.Builder
+	for i, name := range singleTasks {
+		var cb, rnn plots.Series
+		cb.Label, rnn.Label = "CB-RNN (H=64, G=64…512)", "RNN (matched)"
+		cb.Color, rnn.Color = CBRNN.Colour(), RNNMatched.Colour()
+		fmt.Fprintf(&md, "**%s** — AUC (N × epochs) vs trainable parameters\n\n| network | params | AUC mean | SEM | n |\n|---|---|---|---|---|\n", strings.ToUpper(name))
+		for j, c := range cs[i] {
+			var aucs []float64
+			for _, curve := range padAll(c.Curves, c.Budget) {
+				aucs = append(aucs, analysis.Metrics(curve).AUC)
+			}
+			s := analysis.Summarise(aucs)
+			ser := &cb
+			if j%2 == 1 {
+				ser = &rnn
+			}
+			ser.X = append(ser.X, float64(c.Params))
+			ser.Mean = append(ser.Mean, s.Mean)
+			ser.SEM = append(ser.SEM, zeroNaN(s.SEM))
+			fmt.Fprintf(&md, "| %s | %d | %.0f | %.0f | %d |\n", c.Label, c.Params, s.Mean, zeroNaN(s.SEM), s.N)
+		}
+		md.WriteString("\n")
+		panels = append(panels, plots.LinePoints(strings.ToUpper(name), "trainable parameters", "AUC of N over epochs", []plots.Series{cb, rnn}))
+	}
+	d.Rows = [][]*plot.Plot{panels}
+	d.Markdown = md.String()
+	return d, nil
+}
+
+func zeroNaN(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
+}
+
+func fig3(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
+	mt, sw := all[0][0], all[1][0]
+	d := &Drawing{W: 16, H: 4.4}
+	// The authors' combined figure (multitask_switching_plotting_utils.py:
+	// plot_multitask_and_switching_combined): the shared N of multitask, and
+	// one switching panel per task, cut at 650 epochs.
+	swPanels, err := SwitchTaskPanels(sw, analysis.SwitchClip)
+	if err != nil {
+		return nil, err
+	}
+	d.Rows = [][]*plot.Plot{append([]*plot.Plot{stepPanel("Multitask (DMS + parity heads, shared N)", mt)}, swPanels...)}
+	t, err := SwitchTable(sw)
+	if err != nil {
+		return nil, err
+	}
+	d.Markdown = metricsMarkdown("Multitask", mt, p) + SwitchMarkdown("Task switching", t)
+	d.Claims = curveClaim("the CB-RNN learns the multitask faster", "fig3", metricTable(mt), "CB-RNN", LabelFor(RNNMatched, mt[0].Task))
+	d.Claims = append(d.Claims, switchClaim(t, "CB-RNN", LabelFor(RNNMatched, sw[0].Task))...)
+	return d, nil
+}
+
+func fig4(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
+	single, sw := all[0], all[1]
+	d := &Drawing{W: 11, H: 8.8}
+	global, err := SwitchGlobalPanel("(c) Task switching", sw[0], analysis.SwitchClip)
+	if err != nil {
+		return nil, err
+	}
+	d.Rows = [][]*plot.Plot{
+		{curvesPanel("(a) DMS", single[0]), curvesPanel("(a) Parity", single[1])},
+		{stepPanel("(b) Multitask", single[2]), global},
+	}
+	t, err := SwitchTable(sw[0])
+	if err != nil {
+		return nil, err
+	}
+	d.Markdown = metricsMarkdown("(a) DMS", single[0], p) + metricsMarkdown("(a) Parity", single[1], p) +
+		metricsMarkdown("(b) Multitask", single[2], p) + SwitchMarkdown("(c) Task switching", t)
+	return d, nil
+}
+
+// stepPanel draws N vs epoch, mean ± SEM over runs, as steps (the authors'
+// multitask panel, _plot_shared_N_progression_on_ax).
+func stepPanel(title string, cs []*Cohort) *plot.Plot {
+	var series []plots.StepSeries
+	for _, c := range cs {
+		series = append(series, StepCurveSeries(c))
+	}
+	p := plots.StepCurves(title, "global epoch", "N", series, plots.StepOptions{YMin: math.NaN()})
+	p.Y.Tick.Marker = plots.NiceTicks{Integer: true}
+	return p
+}
+
+func appC(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
+	cs := all[0]
+	d := &Drawing{W: 11, H: 4.2}
+	d.Rows = [][]*plot.Plot{{curvesPanel("GRU: DMS", cs[0]), curvesPanel("GRU: Parity", cs[1])}}
+	d.Markdown = metricsMarkdown("GRU, DMS", cs[0], p) + metricsMarkdown("GRU, Parity", cs[1], p)
+	for i, name := range singleTasks {
+		d.Claims = append(d.Claims, curveClaim("a GRU with the CB learns faster than the matched GRU ("+displayTask(name)+")", "appC", metricTable(cs[i]), "GRU+CB", LabelFor(GRUMatched, cs[i][0].Task))...)
+	}
+	return d, nil
+}

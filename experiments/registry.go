@@ -1,0 +1,375 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+
+	"github.com/cbrnn/cbrnn/plots"
+	"github.com/cbrnn/cbrnn/rundir"
+)
+
+// Result is what one figure produced.
+type Result struct {
+	ID       string
+	Title    string
+	PNGs     []string // absolute paths
+	SVGs     []string
+	Markdown string // tables and numbers, for paper/results.md
+	// Claims are the paper's claims this figure's numbers test (claims.go).
+	Claims []Claim
+}
+
+// FigureSpec is one entry of the catalogue (METHODS §5): the cohorts it needs,
+// and how it draws them. Declaring the needs lets Plan train every figure's
+// runs at once, in the largest ensembles. A figure is registered once
+// (Register); every list of figures — IDs, the order `cbrnn figures` and
+// reproduce.sh draw in, RunFigureIDs, the index of notebooks/README.md —
+// derives from the registry.
+type FigureSpec struct {
+	ID    string
+	Title string
+	Needs []Need
+	// Draw draws the figure from cs[need][task][group], the cohorts of
+	// Needs in their order.
+	Draw func(ctx context.Context, e *Env, p Profile, cs [][][]*Cohort) (*Drawing, error)
+	// FromRuns: the figure analyses trained networks rather than comparing
+	// learning curves at a fixed budget, so FigureFromRuns can draw it from
+	// any runs (`cbrnn figures --runs`).
+	FromRuns bool
+	// Shows is what notebooks/<ID>.ipynb shows: its row in the index of
+	// notebooks/README.md (NotebookRow). "" for a figure with no notebook.
+	Shows string
+}
+
+// Need is a set of groups trained on a set of tasks at one budget.
+type Need struct {
+	Tasks  []string
+	Groups []Group
+	Epochs func(Profile) int
+}
+
+// Drawing is a figure before it is saved: panels in rows (or a table), and
+// text.
+type Drawing struct {
+	Rows     [][]*plot.Plot
+	W, H     float64 // inches
+	Table    *plots.TableFigure
+	Markdown string
+	Claims   []Claim
+}
+
+func mainBudget(p Profile) int   { return p.Epochs }
+func gruBudget(p Profile) int    { return p.EpochsGRU }
+func switchBudget(p Profile) int { return p.EpochsSwitch }
+
+// MainBudget is the epoch budget of the paper's single-task figures
+// (Profile.Epochs), for a Need.
+func MainBudget(p Profile) int { return mainBudget(p) }
+
+var (
+	singleTasks = []string{"dms", "parity"}
+	fig4Groups  = []Group{CBRNN, FrozenCore, PeriodicCore, RNNMatched}
+)
+
+// largeCB is the CB-RNN with G = 512 of the authors' "GC=256 vs GC=512"
+// comparison (appendix G), the Fig 2b scaling point.
+func largeCB() Group {
+	cb, _ := ScalingGroups(512)
+	return cb
+}
+
+func scalingGroups() []Group {
+	var groups []Group
+	for _, gc := range ScalingGCs {
+		cb, rnn := ScalingGroups(gc)
+		groups = append(groups, cb, rnn)
+	}
+	return groups
+}
+
+// catalogue is the paper's figures in the paper's order, then the regimes
+// the paper does not show (regimes.go). It is the one list of figures.
+func catalogue() []FigureSpec {
+	cbVsRNN := []Group{CBRNN, RNNMatched}
+	return []FigureSpec{
+		{ID: "fig2a", Title: "Learning curves: CB-RNN vs parameter-matched RNN", Draw: fig2a,
+			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}},
+			Shows: "learning curves of the CB-RNN and the parameter-matched RNN on N-DMS and N-parity, their metrics and the paper's"},
+		{ID: "fig2b", Title: "AUC vs trainable parameters: four matched CB/RNN pairs", Draw: fig2b,
+			Needs: []Need{{singleTasks, scalingGroups(), mainBudget}},
+			Shows: "AUC against trainable parameters for four matched CB-RNN/RNN pairs"},
+		{ID: "fig3", Title: "Multitask and task switching", Draw: fig3,
+			Needs: []Need{{[]string{"multitask"}, cbVsRNN, mainBudget}, {[]string{"switch"}, cbVsRNN, switchBudget}},
+			Shows: "multitask and task switching: N progression and switching metrics, CB-RNN against RNN"},
+		{ID: "fig4", Title: "Frozen-core and Periodic-core vs CB-RNN vs RNN", Draw: fig4,
+			Needs: []Need{{[]string{"dms", "parity", "multitask"}, fig4Groups, mainBudget}, {[]string{"switch"}, fig4Groups, switchBudget}},
+			Shows: "Frozen-core and Periodic-core against the CB-RNN and the RNN: single tasks, multitask, switching"},
+		{ID: "fig5", Title: "CB ablation: accuracy with and without the CB, and t-SNE of the final hidden states", Draw: fig5, FromRuns: true,
+			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}},
+			Shows: "the CB ablation at every shared N, per network, and the t-SNE of the final hidden states"},
+		{ID: "fig6", Title: "Mechanisms: DMS memory propagation and parity CB encoding", Draw: fig6,
+			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}},
+			Shows: "mechanisms: DMS memory propagation through the core's Jacobian, parity carried by the CB term"},
+		{ID: "appB", Title: "Appendix B: parameter matching", Draw: appB,
+			Shows: "parameter matching: every network's count and its matched baseline, against the paper's"},
+		{ID: "appC", Title: "Appendix C: GRU with and without CB", Draw: appC,
+			Needs: []Need{{singleTasks, []Group{GRUCB, GRUMatched}, gruBudget}},
+			Shows: "a GRU with the cerebellar module against the matched GRU"},
+		{ID: "appG", Title: "Appendix G: PCA dimensionality and timescales per module", Draw: appG, FromRuns: true,
+			Needs: []Need{{singleTasks, []Group{CBRNN, FrozenCore, largeCB()}, mainBudget}},
+			Shows: "PCA dimensionality and timescales of each module against N: full, Frozen-core, 512 granule cells"},
+		{ID: "appH", Title: "Appendix H: readout recovery after CB removal", Draw: appH, FromRuns: true,
+			Needs: []Need{{singleTasks, []Group{CBRNN}, mainBudget}},
+			Shows: "readout recovery after removing the cerebellum, with the protocol's controls"},
+		{ID: "table4", Title: "Table 4: learning metrics", Draw: table4,
+			Needs: []Need{{singleTasks, fig4Groups, mainBudget}},
+			Shows: "Table 4: the learning metrics of the four groups next to the paper's"},
+		{ID: "continual", Title: "Continual learning with savings (plan DMS → parity → DMS)", Draw: continualFig,
+			Needs: []Need{{[]string{"switch"}, ContinualGroups, continualBudget}},
+			Shows: "continual learning: DMS, parity, DMS again, and how much faster DMS is relearned (savings)"},
+		{ID: "curricula", Title: "Fixed-schedule, cumulative and sliding curricula", Draw: curriculaFig,
+			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}, {singleTasks, FixedScheduleGroups, extraBudget}, {multiNTasks, MultiHeadGroups, extraBudget}},
+			Shows: "the fixed-schedule, cumulative and sliding curricula against the standard one"},
+		{ID: "controls", Title: "Controls: an auxiliary RNN in the CB's place, and a compressed CB", Draw: controlsFig,
+			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}, {singleTasks, []Group{AuxRNN, CBCompress}, extraBudget}},
+			Shows: "controls: a small RNN in the cerebellum's place, and a cerebellum behind a bottleneck"},
+	}
+}
+
+// registry holds the registered figures in registration order (the
+// catalogue's, then any Register adds).
+var registry []FigureSpec
+
+func init() {
+	for _, f := range catalogue() {
+		Register(f)
+	}
+}
+
+// Register adds a figure to the catalogue, after those already there. It
+// panics on an empty or duplicate id or a figure that cannot draw, as
+// registering is done from init functions where a mistake is a bug.
+func Register(f FigureSpec) {
+	switch {
+	case f.ID == "" || strings.ContainsAny(f.ID, " \t\n/"):
+		panic(fmt.Sprintf("experiments.Register: bad figure id %q", f.ID))
+	case f.Draw == nil:
+		panic(fmt.Sprintf("experiments.Register: figure %s has no Draw", f.ID))
+	}
+	if _, ok := lookup(f.ID); ok {
+		panic(fmt.Sprintf("experiments.Register: figure %s registered twice", f.ID))
+	}
+	registry = append(registry, f)
+}
+
+func lookup(id string) (FigureSpec, bool) {
+	for _, f := range registry {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return FigureSpec{}, false
+}
+
+// LookupFigure returns the registered figure id, or an error that names the
+// known ones and the closest to id.
+func LookupFigure(id string) (FigureSpec, error) {
+	if f, ok := lookup(id); ok {
+		return f, nil
+	}
+	return FigureSpec{}, unknownFigure(id)
+}
+
+// Figures lists the registered figures in the paper's order.
+func Figures() []FigureSpec { return append([]FigureSpec(nil), registry...) }
+
+// IDs lists the figure ids in the paper's order: the order `cbrnn figures`
+// (and so reproduce.sh) draws them in.
+func IDs() []string {
+	ids := make([]string, len(registry))
+	for i, f := range registry {
+		ids[i] = f.ID
+	}
+	return ids
+}
+
+// RunFigureIDs are the figures FigureFromRuns draws (FigureSpec.FromRuns), in
+// the paper's order.
+func RunFigureIDs() []string {
+	var ids []string
+	for _, f := range registry {
+		if f.FromRuns {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids
+}
+
+// NonFigureNotebooks are the notebooks of notebooks/ that belong to no
+// figure, in the order of notebooks/README.md's index, which lists them first.
+var NonFigureNotebooks = []string{"explore", "new_task", "models"}
+
+// NotebookRow is a figure's row in the index of notebooks/README.md.
+func NotebookRow(f FigureSpec) string {
+	return fmt.Sprintf("| [`%[1]s.ipynb`](%[1]s.ipynb) | %[2]s | <img src=\"thumbs/%[1]s.png\" width=\"240\"> |", f.ID, f.Shows)
+}
+
+// unknownFigure is the one error for a figure id nobody registered: the
+// known ids, and the nearest by edit distance when one is near.
+func unknownFigure(id string) error {
+	ids := IDs()
+	hint := ""
+	if s := nearest(id, ids); s != "" {
+		hint = fmt.Sprintf("; did you mean %s?", s)
+	}
+	return fmt.Errorf("unknown figure %q%s (known: %s)", id, hint, strings.Join(ids, ", "))
+}
+
+// nearest is the candidate closest to s by edit distance, if it is within a
+// third of the longer length (so "fig2" suggests fig2a, "zzz" nothing).
+func nearest(s string, candidates []string) string {
+	best, bestD := "", -1
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(s), strings.ToLower(c))
+		if bestD < 0 || d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD < 0 || bestD*3 > max(len(s), len(best)) {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between two short ids. Written
+// here rather than imported: a dozen lines, and the module's dependencies
+// are pinned to what the paper's build needs.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur := make([]int, len(rb)+1)
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			sub := prev[j-1]
+			if ra[i-1] != rb[j-1] {
+				sub++
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, sub)
+		}
+		prev = cur
+	}
+	return prev[len(rb)]
+}
+
+// Figure trains (or loads) what figure id needs under the profile, draws it
+// into figures/, and returns what it wrote.
+func Figure(ctx context.Context, id string, opt Options) (*Result, error) {
+	e, err := Open(ctx, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	p, err := LookupProfile(opt.Profile)
+	if err != nil {
+		return nil, err
+	}
+	return e.Figure(ctx, id, p)
+}
+
+// Figure draws one figure with this Env, training what it needs first.
+func (e *Env) Figure(ctx context.Context, id string, p Profile) (*Result, error) {
+	f, err := LookupFigure(id)
+	if err != nil {
+		return nil, err
+	}
+	var cs [][][]*Cohort
+	for _, n := range f.Needs {
+		c, err := e.cohorts(ctx, p, n.Tasks, n.Groups, n.Epochs(p))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", id, err)
+		}
+		cs = append(cs, c)
+	}
+	return e.Draw(ctx, id, p, cs)
+}
+
+// Draw draws figure id from cohorts already at hand and saves it into the
+// figures folder: cs[need][task][group] in the order of the figure's needs
+// (FigureNeeds), so a caller can draw a figure from any run directories
+// (CohortFromDirs) instead of the cached runs of a profile.
+func (e *Env) Draw(ctx context.Context, id string, p Profile, cs [][][]*Cohort) (*Result, error) {
+	f, err := LookupFigure(id)
+	if err != nil {
+		return nil, err
+	}
+	d, err := f.Draw(ctx, e, p, cs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	return d.Save(e.FiguresDir(), f)
+}
+
+// Save writes the drawing of figure f into dir as <id>.png, <id>.svg and,
+// when it has text, <id>.md headed by the figure's title.
+func (d *Drawing) Save(dir string, f FigureSpec) (*Result, error) {
+	res := &Result{ID: f.ID, Title: f.Title, Markdown: d.Markdown, Claims: d.Claims}
+	var img any = d.Table
+	if d.Table == nil {
+		img = plots.Grid(d.Rows, d.W, d.H)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	base := filepath.Join(dir, f.ID)
+	if err := plots.Save(img, base); err != nil {
+		return nil, err
+	}
+	res.PNGs, res.SVGs = []string{base + ".png"}, []string{base + ".svg"}
+	if d.Markdown != "" {
+		if err := writeText(base+".md", "# "+f.Title+"\n\n"+d.Markdown); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// FigureNeeds describes what a figure draws: per need, its tasks and its
+// groups (the shape Draw expects).
+func FigureNeeds(id string) (tasks [][]string, groups [][]Group, err error) {
+	f, err := LookupFigure(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, n := range f.Needs {
+		tasks, groups = append(tasks, n.Tasks), append(groups, n.Groups)
+	}
+	return tasks, groups, nil
+}
+
+// writeText writes a text file atomically.
+func writeText(path, text string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return rundir.WriteFileAtomic(path, []byte(text), 0o644)
+}
+
+// Plan trains every run the figures need, all at once, so that runs of the
+// same shape share ensembles across figures.
+func (e *Env) Plan(ctx context.Context, p Profile, ids []string) error {
+	cfgs, err := e.Needs(ctx, p, ids)
+	if err != nil {
+		return err
+	}
+	_, err = e.Ensure(ctx, cfgs)
+	return err
+}

@@ -1,0 +1,85 @@
+package experiments
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestRegistryNotebooks ties the figure registry to notebooks/: every
+// registered figure has its notebook, its thumbnail and its row in
+// notebooks/README.md (in registry order, after the non-figure notebooks),
+// and every notebook, thumbnail and row belongs to a registered figure or
+// is one of NonFigureNotebooks.
+func TestRegistryNotebooks(t *testing.T) {
+	dir := filepath.Join("..", "notebooks")
+	readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := append(slices.Clone(NonFigureNotebooks), IDs()...)
+	for _, f := range Figures() {
+		if f.Shows == "" {
+			t.Errorf("figure %s: no Shows (its row of notebooks/README.md)", f.ID)
+		}
+		for _, p := range []string{f.ID + ".ipynb", filepath.Join("thumbs", f.ID+".png")} {
+			if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+				t.Errorf("figure %s has no notebooks/%s", f.ID, p)
+			}
+		}
+		if !strings.Contains(string(readme), NotebookRow(f)+"\n") {
+			t.Errorf("notebooks/README.md lacks figure %s's row:\n%s", f.ID, NotebookRow(f))
+		}
+	}
+	for _, pattern := range []string{"*.ipynb", "thumbs/*.png"} {
+		files, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, p := range files {
+			id := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
+			if !slices.Contains(known, id) {
+				t.Errorf("notebooks/%s belongs to no registered figure (nor is it one of %v)", strings.TrimPrefix(p, dir+"/"), NonFigureNotebooks)
+			}
+		}
+	}
+	var rows []string
+	for _, m := range regexp.MustCompile("(?m)^\\| \\[`([^`]+)\\.ipynb`\\]").FindAllStringSubmatch(string(readme), -1) {
+		rows = append(rows, m[1])
+	}
+	if !slices.Equal(rows, known) {
+		t.Errorf("notebooks/README.md's index lists %v, want %v (non-figure notebooks, then IDs())", rows, known)
+	}
+}
+
+// TestUnknownFigure: every way of naming a figure refuses an unknown id with
+// the one error, which suggests the nearest known id.
+func TestUnknownFigure(t *testing.T) {
+	for _, tc := range []struct{ id, hint string }{
+		{"fig2", "did you mean fig2a?"},
+		{"tabel4", "did you mean table4?"},
+		{"Continual", "did you mean continual?"},
+		{"zzzzzz", ""},
+	} {
+		_, err := LookupFigure(tc.id)
+		if err == nil {
+			t.Fatalf("%s accepted", tc.id)
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "unknown figure") || !strings.Contains(msg, "known: fig2a, fig2b") {
+			t.Errorf("%s: %q does not name the known figures", tc.id, msg)
+		}
+		if tc.hint != "" && !strings.Contains(msg, tc.hint) {
+			t.Errorf("%s: %q lacks %q", tc.id, msg, tc.hint)
+		}
+		if tc.hint == "" && strings.Contains(msg, "did you mean") {
+			t.Errorf("%s: %q suggests a figure far from it", tc.id, msg)
+		}
+		if _, _, err2 := FigureNeeds(tc.id); err2 == nil || err2.Error() != msg {
+			t.Errorf("FigureNeeds(%s): %v, want the same error as LookupFigure", tc.id, err2)
+		}
+	}
+	if got := RunFigureIDs(); !slices.Equal(got, []string{"fig5", "appG", "appH"}) {
+		t.Errorf("RunFigureIDs() = %v", got)
+	}
+}
