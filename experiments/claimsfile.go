@@ -29,9 +29,9 @@ type ClaimRecord struct {
 	// written as null when not testable).
 	P         *float64 `json:"p"`
 	AdjustedP *float64 `json:"adjusted_p"`
-	Verdict   string   `json:"verdict"` // supported | contradicted | inconclusive | not testable
-	Reason    string   `json:"reason"`  // why, in words (always set for inconclusive and not testable)
-	Need      string   `json:"need"`    // what would decide an inconclusive row, in words ("" otherwise)
+	Verdict   string   `json:"verdict"`  // supported | contradicted | inconclusive | not testable
+	Reason    string   `json:"reason"`   // why, in words (always set for inconclusive and not testable)
+	Need      string   `json:"need"`     // what would decide an inconclusive row, in words ("" otherwise)
 	Sentence  string   `json:"sentence"` // the verdict said in one sentence, with its numbers
 }
 
