@@ -177,10 +177,17 @@ func embedTSNE(ctx context.Context, x [][]float64, o TSNEOptions) (tsneResult, e
 			exaggeration, mu = 1, o.MomentumLate
 			best, bestIter = math.Inf(1), it
 		}
+		check := (it+1)%tsneCheckEvery == 0
+		report := o.Progress != nil && time.Since(lastReport) >= tsneProgressEvery
+		// The KL divergence costs a logarithm per non-zero P, half the
+		// time of an iteration: it is computed only where it is used.
+		g.wantKL = check || report || it == o.Iterations-1
 		if err := g.compute(ctx, y, exaggeration, grad); err != nil {
 			return tsneResult{}, err
 		}
-		kl = g.kl
+		if g.wantKL {
+			kl = g.kl
+		}
 		norm := 0.0
 		for m := range y {
 			gm := grad[m]
@@ -195,7 +202,7 @@ func embedTSNE(ctx context.Context, x [][]float64, o TSNEOptions) (tsneResult, e
 			vel[m] = mu*vel[m] - lr*gm
 			y[m] += vel[m]
 		}
-		if (it+1)%tsneCheckEvery == 0 {
+		if check {
 			// sklearn compares the error of the P in use (exaggerated in
 			// the first phase); its limit there is the phase's length.
 			e := g.klInUse
@@ -214,7 +221,7 @@ func embedTSNE(ctx context.Context, x [][]float64, o TSNEOptions) (tsneResult, e
 				break
 			}
 		}
-		if o.Progress != nil && time.Since(lastReport) >= tsneProgressEvery {
+		if report {
 			lastReport = time.Now()
 			done := it + 1
 			el := time.Since(optStart)
@@ -241,15 +248,21 @@ type tsneGradient struct {
 	tree  quadtree
 	rep   []float64 // per point: Σ q̃²(y_i − y_j), two values
 	z     []float64 // per point: Σ_j q̃_ij
-	// kl is KL(P‖Q) of the last call, over the non-zero P, with P as
-	// given; klInUse is the same with P times the exaggeration (what
+	// wantKL asks compute for the KL divergences: kl is KL(P‖Q) over the
+	// non-zero P, klInUse the same with P times the exaggeration (what
 	// sklearn reports and tests for progress).
+	wantKL      bool
 	kl, klInUse float64
+	pLogP       float64 // Σ p log p, fixed
 }
 
 func newTSNEGradient(p *sparseP, theta float64) *tsneGradient {
 	n := len(p.rowStart) - 1
-	return &tsneGradient{p: p, theta: theta, rep: make([]float64, 2*n), z: make([]float64, n)}
+	g := &tsneGradient{p: p, theta: theta, rep: make([]float64, 2*n), z: make([]float64, n)}
+	for _, v := range p.val {
+		g.pLogP += v * math.Log(v)
+	}
+	return g
 }
 
 // compute writes into grad the gradient of KL(exaggeration·P ‖ Q) at y
@@ -274,26 +287,29 @@ func (g *tsneGradient) compute(ctx context.Context, y []float64, exaggeration fl
 	for _, zi := range g.z {
 		z += zi
 	}
-	const tiny = 1.1754943508222875e-38 // sklearn's FLOAT32_TINY floor inside the logs
-	kl, klx := 0.0, 0.0
+	pLogQ, pSum := 0.0, 0.0 // Σ p log q̃ and Σ p (1 but for rounding)
 	for i := range n {
 		var ax, ay float64
 		for m := g.p.rowStart[i]; m < g.p.rowStart[i+1]; m++ {
 			j := g.p.col[m]
 			dx, dy := y[2*i]-y[2*j], y[2*i+1]-y[2*j+1]
-			q := 1 / (1 + dx*dx + dy*dy)
-			pij := g.p.val[m]
-			ax += exaggeration * pij * q * dx
-			ay += exaggeration * pij * q * dy
-			qn := math.Max(q/z, tiny)
-			kl += pij * math.Log(math.Max(pij, tiny)/qn)
-			px := exaggeration * pij
-			klx += px * math.Log(math.Max(px, tiny)/qn)
+			d2 := dx*dx + dy*dy
+			pq := g.p.val[m] / (1 + d2)
+			ax += pq * dx
+			ay += pq * dy
+			if g.wantKL {
+				pLogQ -= g.p.val[m] * math.Log1p(d2)
+				pSum += g.p.val[m]
+			}
 		}
-		grad[2*i] = 4 * (ax - g.rep[2*i]/z)
-		grad[2*i+1] = 4 * (ay - g.rep[2*i+1]/z)
+		grad[2*i] = 4 * (exaggeration*ax - g.rep[2*i]/z)
+		grad[2*i+1] = 4 * (exaggeration*ay - g.rep[2*i+1]/z)
 	}
-	g.kl, g.klInUse = kl, klx
+	if g.wantKL {
+		// KL = Σ p log(p / (q̃/Z)); with P scaled by e it is e·(KL + log e).
+		g.kl = g.pLogP - pLogQ + pSum*math.Log(z)
+		g.klInUse = exaggeration * (g.kl + pSum*math.Log(exaggeration))
+	}
 	return nil
 }
 

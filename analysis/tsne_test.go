@@ -273,6 +273,7 @@ func TestTSNEBarnesHutGradient(t *testing.T) {
 			theta, tol float64
 		}{{0, 1e-12}, {0.5, 0.05}} {
 			g := newTSNEGradient(p, tc.theta)
+			g.wantKL = true
 			got := make([]float64, 2*n)
 			if err := g.compute(ctx, y, ex, got); err != nil {
 				t.Fatal(err)
@@ -287,6 +288,9 @@ func TestTSNEBarnesHutGradient(t *testing.T) {
 			}
 			if tc.theta == 0 && math.Abs(g.kl-wantKL) > 1e-12*math.Abs(wantKL)+1e-12 {
 				t.Errorf("θ = 0: KL %.15g, want %.15g", g.kl, wantKL)
+			}
+			if wantX := ex * (wantKL + math.Log(ex)); tc.theta == 0 && math.Abs(g.klInUse-wantX) > 1e-12*math.Abs(wantX) {
+				t.Errorf("θ = 0, exaggeration %g: KL %.15g, want %.15g", ex, g.klInUse, wantX)
 			}
 		}
 	}
