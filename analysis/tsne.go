@@ -88,11 +88,14 @@ type tsneResult struct {
 // Stopping rules and progress cadence (sklearn's _N_ITER_CHECK,
 // n_iter_without_progress, min_grad_norm).
 const (
-	tsneCheckEvery    = 50
-	tsneNoProgress    = 300
-	tsneMinGradNorm   = 1e-7
-	tsneProgressEvery = 10 * time.Second
+	tsneCheckEvery  = 50
+	tsneNoProgress  = 300
+	tsneMinGradNorm = 1e-7
 )
+
+// tsneProgressEvery is the least time between progress lines (a variable
+// for the tests).
+var tsneProgressEvery = 10 * time.Second
 
 func embedTSNE(ctx context.Context, x [][]float64, o TSNEOptions) (tsneResult, error) {
 	n := len(x)
@@ -153,18 +156,14 @@ func embedTSNE(ctx context.Context, x [][]float64, o TSNEOptions) (tsneResult, e
 	for i := range gains {
 		gains[i] = 1
 	}
-	phase1 := min(o.ExaggerationIters, o.Iterations)
-	if ex == 1 {
-		phase1 = 0
-	}
+	phase1 := min(o.ExaggerationIters, o.Iterations) // sklearn's exploration phase
 	var (
-		kl, best      = math.Inf(1), math.Inf(1)
-		bestIter, it  int
-		lastReport    = time.Now()
-		optStart      = time.Now()
-		exaggeration  = ex
-		mu            = o.MomentumEarly
-		reportedFinal bool
+		kl, best     = math.Inf(1), math.Inf(1)
+		bestIter, it int
+		lastReport   = time.Now()
+		optStart     = time.Now()
+		exaggeration = ex
+		mu           = o.MomentumEarly
 	)
 	for it = 0; it < o.Iterations; it++ {
 		if err := ctx.Err(); err != nil {
@@ -205,12 +204,11 @@ func embedTSNE(ctx context.Context, x [][]float64, o TSNEOptions) (tsneResult, e
 		if check {
 			// sklearn compares the error of the P in use (exaggerated in
 			// the first phase); its limit there is the phase's length.
-			e := g.klInUse
 			limit := tsneNoProgress
-			if exaggeration != 1 {
+			if it < phase1 {
 				limit = phase1
 			}
-			if e < best {
+			if e := g.klInUse; e < best {
 				best, bestIter = e, it
 			} else if it-bestIter > limit {
 				it++
@@ -228,10 +226,9 @@ func embedTSNE(ctx context.Context, x [][]float64, o TSNEOptions) (tsneResult, e
 			left := time.Duration(float64(el) / float64(done) * float64(o.Iterations-done))
 			fmt.Fprintf(o.Progress, "t-SNE: iteration %d/%d, KL %.4f, %s elapsed, about %s left\n",
 				done, o.Iterations, kl, el.Round(time.Second), left.Round(time.Second))
-			reportedFinal = done == o.Iterations
 		}
 	}
-	if o.Progress != nil && !reportedFinal {
+	if o.Progress != nil {
 		fmt.Fprintf(o.Progress, "t-SNE: %d iterations, KL %.4f, in %s\n", it, kl, time.Since(start).Round(time.Millisecond))
 	}
 	out := make([][2]float64, n)

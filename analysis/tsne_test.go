@@ -326,6 +326,30 @@ func TestTSNECancel(t *testing.T) {
 	}
 }
 
+// TestTSNEProgress: with no minimum interval every iteration reports its
+// number, the KL divergence and the time left.
+func TestTSNEProgress(t *testing.T) {
+	defer func(d time.Duration) { tsneProgressEvery = d }(tsneProgressEvery)
+	tsneProgressEvery = 0
+	x, _ := blobs(30, 5, 2, 8)
+	o := DefaultTSNE(len(x))
+	o.Iterations = 20
+	var b bytes.Buffer
+	o.Progress = &b
+	if _, err := TSNE(context.Background(), x, o); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 22 {
+		t.Fatalf("%d progress lines, want 22 (affinities, 20 iterations, the end):\n%s", len(lines), b.String())
+	}
+	for k, l := range lines[1:21] {
+		if !strings.HasPrefix(l, fmt.Sprintf("t-SNE: iteration %d/20, KL ", k+1)) || !strings.Contains(l, " left") {
+			t.Errorf("line %q", l)
+		}
+	}
+}
+
 // onFirstWrite calls f when it is first written to.
 type onFirstWrite struct {
 	f    func()
