@@ -3,7 +3,6 @@ module github.com/cbrnn/cbrnn
 go 1.26.8
 
 require (
-	github.com/danaugrs/go-tsne v0.0.0-20200708172100-6b7d1d577fd3
 	github.com/gomlx/compute v0.1.3
 	github.com/gomlx/go-xla v0.4.1
 	github.com/gomlx/gomlx v0.28.3

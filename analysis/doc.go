@@ -9,9 +9,8 @@
 //
 // Nothing here depends on the models, the trainer or the run directory: the
 // callers load activity / curves / logits and pass slices in. Numerics use
-// gonum (stat, mat.EigenSym, dsp/fourier, optimize) and, for t-SNE,
-// github.com/danaugrs/go-tsne; what is written by hand says why where it
-// appears, and its definitions come from METHODS §4.
+// gonum (stat, mat.EigenSym, dsp/fourier, optimize); what is written by
+// hand (among it the Barnes–Hut t-SNE) says why where it appears, and its definitions come from METHODS §4.
 //
 // Conventions shared by the whole package:
 //   - A "curve" is the N trained at each epoch (index 0 = first epoch), as a

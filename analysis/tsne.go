@@ -1,12 +1,12 @@
 package analysis
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"math"
-	"reflect"
-	"unsafe"
+	"time"
 
-	"github.com/danaugrs/go-tsne/tsne"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 )
@@ -14,28 +14,31 @@ import (
 // t-SNE of hidden states (paper/METHODS §4.4). The authors call sklearn's
 // TSNE(n_components=2, perplexity=min(30, max(2, (n−1)//3)),
 // random_state=0, init="pca", learning_rate="auto") on standardised states
-// (analysis/cb_ablation.py: project_full_vs_ablated_final_points_tsne).
+// (analysis/cb_ablation.py: project_full_vs_ablated_final_points_tsne),
+// whose default method is Barnes–Hut.
 //
-// The embedding uses github.com/danaugrs/go-tsne (exact t-SNE on gonum),
-// the only t-SNE module the Go module proxy serves (checked with `go list -m
-// -versions`; the forks e-gun/go-tsne and sacado/tsne4go are not served).
-// It is unmaintained since 2020 and has two defects that this wrapper works
-// around rather than copying its code: its gradient buffer is never
-// cleared, so each of its steps uses the sum of every gradient so far, and
-// its random start draws from math/rand's global source, which cannot be
-// seeded since Go 1.24. The library supplies the perplexity-calibrated
-// affinities P and the exact KL gradient; from its step hook this wrapper
-// reads and clears the gradient buffer (gradientBuffer) and takes sklearn's
-// step instead of the library's: a PCA start scaled to SD 1e-4, early
-// exaggeration ×12 for 250 iterations, momentum 0.5 then 0.8 and
-// per-coordinate gains (+0.2 / ×0.8, floor 0.01), so that the embedding is
-// comparable to the authors' and deterministic.
+// This is a Barnes–Hut t-SNE written here (van der Maaten 2014, "Accelerating
+// t-SNE using tree-based algorithms", JMLR 15) because no well-kept Go t-SNE
+// exists: gonum has none, and the only module the Go proxy serves
+// (github.com/danaugrs/go-tsne, unmaintained since 2020) is exact O(N²) —
+// about an hour for the paper's embeddings — accumulates its gradient
+// across steps, draws its start from an unseedable global source and cannot
+// be cancelled; using it needed a run-time patch of its unexported fields.
+// The method and its defaults follow sklearn's (sklearn.manifold.TSNE,
+// version 1.2, method="barnes_hut"), against which the tests compare it:
+// affinities on the ⌊3·perplexity + 1⌋ nearest neighbours
+// (tsne_affinity.go), repulsion by a quadtree with θ = 0.5
+// (tsne_quadtree.go), a PCA start scaled to SD 1e-4, early exaggeration ×12
+// for 250 iterations, momentum 0.5 then 0.8, per-coordinate gains (+0.2 /
+// ×0.8, floor 0.01), learning rate "auto" = max(n/12/4, 50), and sklearn's
+// stopping rules (gradient norm below 1e-7, or no fall of the KL divergence
+// for 300 iterations, checked every 50).
 
 // TSNEOptions configure TSNE. DefaultTSNE gives the authors' settings.
 type TSNEOptions struct {
 	Perplexity   float64
 	Iterations   int
-	LearningRate float64 // ≤ 0: sklearn's "auto", max(n/12/4, 50)
+	LearningRate float64 // ≤ 0: sklearn's "auto", max(n/Exaggeration/4, 50)
 	// Exaggeration multiplies P for the first ExaggerationIters iterations.
 	Exaggeration      float64
 	ExaggerationIters int
@@ -43,112 +46,268 @@ type TSNEOptions struct {
 	MomentumEarly, MomentumLate float64
 	// Standardise z-scores every column first (StandardScaler).
 	Standardise bool
+	// Theta is the Barnes–Hut angle: a quadtree cell whose width is below
+	// Theta times its distance counts as one point. 0 gives the exact
+	// O(N²) gradient.
+	Theta float64
+	// Progress, if set, receives a line when the affinities are done, at
+	// least every 10 s of the optimisation (iteration, KL divergence, time
+	// left) and at the end.
+	Progress io.Writer
 }
 
 // DefaultTSNE returns the authors' settings for n points: perplexity
 // min(30, max(2, ⌊(n−1)/3⌋)), sklearn's 1000 iterations, automatic learning
-// rate, exaggeration 12 for 250 iterations, momentum 0.5/0.8, standardised
-// input.
+// rate, exaggeration 12 for 250 iterations, momentum 0.5/0.8, θ = 0.5,
+// standardised input.
 func DefaultTSNE(n int) TSNEOptions {
 	return TSNEOptions{
 		Perplexity: math.Min(30, math.Max(2, float64((n-1)/3))),
 		Iterations: 1000, Exaggeration: 12, ExaggerationIters: 250,
-		MomentumEarly: 0.5, MomentumLate: 0.8, Standardise: true,
+		MomentumEarly: 0.5, MomentumLate: 0.8, Standardise: true, Theta: 0.5,
 	}
 }
 
-// TSNE embeds the rows of x in two dimensions. It is deterministic: the
-// same input and options give the same embedding.
-func TSNE(x [][]float64, o TSNEOptions) ([][2]float64, error) {
+// TSNE embeds the rows of x in two dimensions. It is deterministic (the
+// start is the PCA projection, and no sum depends on the number of cores),
+// and returns ctx.Err() soon after ctx is done.
+func TSNE(ctx context.Context, x [][]float64, o TSNEOptions) ([][2]float64, error) {
+	r, err := embedTSNE(ctx, x, o)
+	return r.y, err
+}
+
+// tsneResult is an embedding with its final KL divergence (the Barnes–Hut
+// estimate over the non-zero P, as sklearn's kl_divergence_) and the
+// iterations run.
+type tsneResult struct {
+	y          [][2]float64
+	kl         float64
+	iterations int
+}
+
+// Stopping rules and progress cadence (sklearn's _N_ITER_CHECK,
+// n_iter_without_progress, min_grad_norm).
+const (
+	tsneCheckEvery  = 50
+	tsneNoProgress  = 300
+	tsneMinGradNorm = 1e-7
+)
+
+// tsneProgressEvery is the least time between progress lines (a variable
+// for the tests).
+var tsneProgressEvery = 10 * time.Second
+
+func embedTSNE(ctx context.Context, x [][]float64, o TSNEOptions) (tsneResult, error) {
 	n := len(x)
 	if n < 4 {
-		return nil, fmt.Errorf("t-SNE needs at least 4 points, got %d", n)
+		return tsneResult{}, fmt.Errorf("t-SNE needs at least 4 points, got %d", n)
 	}
 	d := len(x[0])
+	if d == 0 {
+		return tsneResult{}, fmt.Errorf("t-SNE: the points have no coordinates")
+	}
 	data := mat.NewDense(n, d, nil)
 	for i, row := range x {
 		if len(row) != d {
-			return nil, fmt.Errorf("t-SNE: row %d has %d values, want %d", i, len(row), d)
+			return tsneResult{}, fmt.Errorf("t-SNE: row %d has %d values, want %d", i, len(row), d)
+		}
+		for j, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return tsneResult{}, fmt.Errorf("t-SNE: row %d, column %d is %v", i, j, v)
+			}
 		}
 		data.SetRow(i, row)
+	}
+	switch {
+	case !(o.Perplexity > 0) || o.Perplexity >= float64(n):
+		return tsneResult{}, fmt.Errorf("t-SNE: perplexity %g must be positive and below the %d points", o.Perplexity, n)
+	case o.Iterations < 1:
+		return tsneResult{}, fmt.Errorf("t-SNE: %d iterations", o.Iterations)
+	case o.Theta < 0 || math.IsNaN(o.Theta):
+		return tsneResult{}, fmt.Errorf("t-SNE: Barnes–Hut angle θ = %g is negative", o.Theta)
 	}
 	if o.Standardise {
 		standardise(data)
 	}
-	if o.Perplexity >= float64(n) {
-		return nil, fmt.Errorf("t-SNE: perplexity %.0f must be below the %d points", o.Perplexity, n)
+	ex := o.Exaggeration
+	if ex <= 0 {
+		ex = 1
 	}
 	lr := o.LearningRate
 	if lr <= 0 {
-		ex := o.Exaggeration
-		if ex <= 0 {
-			ex = 1
-		}
 		lr = math.Max(float64(n)/ex/4, 50)
 	}
-	init := pcaStart(data)
-	t := tsne.NewTSNE(2, o.Perplexity, lr, o.Iterations+1, false)
-	gradOf, err := gradientBuffer(t)
+	start := time.Now()
+	p, err := affinities(ctx, data.RawMatrix().Data, n, d, o.Perplexity)
 	if err != nil {
-		return nil, err
+		return tsneResult{}, err
 	}
-	var yIn, vel, gains *mat.Dense
-	exaggerated := false
-	t.EmbedData(data, func(iter int, _ float64, emb mat.Matrix) bool {
-		y := emb.(*mat.Dense)
-		grad := gradOf() // the gradient at yIn (the buffer is cleared below)
-		if iter == 0 {
-			// Replace the library's random start by the PCA start, discard
-			// its first step, and exaggerate P.
-			if o.Exaggeration > 1 && o.ExaggerationIters > 0 {
-				t.P.Scale(o.Exaggeration, t.P)
-				exaggerated = true
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "t-SNE: %d points × %d: affinities (perplexity %g, %d neighbours) in %s\n",
+			n, d, o.Perplexity, tsneNeighbours(o.Perplexity, n), time.Since(start).Round(time.Millisecond))
+	}
+	init := pcaStart(data)
+	y := make([]float64, 2*n)
+	for i := range n {
+		y[2*i], y[2*i+1] = init.At(i, 0), init.At(i, 1)
+	}
+	g := newTSNEGradient(p, o.Theta)
+	vel, gains, grad := make([]float64, 2*n), make([]float64, 2*n), make([]float64, 2*n)
+	for i := range gains {
+		gains[i] = 1
+	}
+	phase1 := min(o.ExaggerationIters, o.Iterations) // sklearn's exploration phase
+	var (
+		kl, best     = math.Inf(1), math.Inf(1)
+		bestIter, it int
+		lastReport   = time.Now()
+		optStart     = time.Now()
+		exaggeration = ex
+		mu           = o.MomentumEarly
+	)
+	for it = 0; it < o.Iterations; it++ {
+		if err := ctx.Err(); err != nil {
+			return tsneResult{}, err
+		}
+		if it == phase1 {
+			// sklearn runs the two phases as two calls of its gradient
+			// descent: the update and gains carry over, the best error
+			// does not.
+			exaggeration, mu = 1, o.MomentumLate
+			best, bestIter = math.Inf(1), it
+		}
+		check := (it+1)%tsneCheckEvery == 0
+		report := o.Progress != nil && time.Since(lastReport) >= tsneProgressEvery
+		// The KL divergence costs a logarithm per non-zero P, half the
+		// time of an iteration: it is computed only where it is used.
+		g.wantKL = check || report || it == o.Iterations-1
+		if err := g.compute(ctx, y, exaggeration, grad); err != nil {
+			return tsneResult{}, err
+		}
+		if g.wantKL {
+			kl = g.kl
+		}
+		norm := 0.0
+		for m := range y {
+			gm := grad[m]
+			if gm*vel[m] < 0 {
+				gains[m] += 0.2
+			} else {
+				gains[m] *= 0.8
 			}
-			y.Copy(init)
-			yIn = mat.DenseCopyOf(init)
-			vel, gains = mat.NewDense(n, 2, nil), mat.NewDense(n, 2, nil)
-			for i := range n {
-				gains.SetRow(i, []float64{1, 1})
+			gains[m] = math.Max(gains[m], 0.01)
+			gm *= gains[m]
+			norm += gm * gm
+			vel[m] = mu*vel[m] - lr*gm
+			y[m] += vel[m]
+		}
+		if check {
+			// sklearn compares the error of the P in use (exaggerated in
+			// the first phase); its limit there is the phase's length.
+			limit := tsneNoProgress
+			if it < phase1 {
+				limit = phase1
 			}
-			grad.Zero()
-			return false
-		}
-		it := iter - 1 // sklearn's iteration count
-		mu := o.MomentumLate
-		if it < o.ExaggerationIters {
-			mu = o.MomentumEarly
-		}
-		// sklearn's _gradient_descent: where the gradient and the last
-		// update have opposite signs the gain grows by 0.2, else it shrinks
-		// ×0.8 (floor 0.01); v = μv − lr·gain·g; y += v.
-		for i := range n {
-			for j := range 2 {
-				g := grad.At(i, j)
-				gain := gains.At(i, j)
-				if g*vel.At(i, j) < 0 {
-					gain += 0.2
-				} else {
-					gain *= 0.8
-				}
-				gain = math.Max(gain, 0.01)
-				gains.Set(i, j, gain)
-				vel.Set(i, j, mu*vel.At(i, j)-lr*gain*g)
+			if e := g.klInUse; e < best {
+				best, bestIter = e, it
+			} else if it-bestIter > limit {
+				it++
+				break
+			}
+			if math.Sqrt(norm) <= tsneMinGradNorm {
+				it++
+				break
 			}
 		}
-		y.Add(yIn, vel) // replaces the library's own step
-		yIn.Copy(y)
-		grad.Zero()
-		if exaggerated && it+1 >= o.ExaggerationIters {
-			t.P.Scale(1/o.Exaggeration, t.P)
-			exaggerated = false
+		if report {
+			lastReport = time.Now()
+			done := it + 1
+			el := time.Since(optStart)
+			left := time.Duration(float64(el) / float64(done) * float64(o.Iterations-done))
+			fmt.Fprintf(o.Progress, "t-SNE: iteration %d/%d, KL %.4f, %s elapsed, about %s left\n",
+				done, o.Iterations, kl, el.Round(time.Second), left.Round(time.Second))
 		}
-		return false
-	})
+	}
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "t-SNE: %d iterations, KL %.4f, in %s\n", it, kl, time.Since(start).Round(time.Millisecond))
+	}
 	out := make([][2]float64, n)
 	for i := range out {
-		out[i] = [2]float64{t.Y.At(i, 0), t.Y.At(i, 1)}
+		out[i] = [2]float64{y[2*i], y[2*i+1]}
 	}
-	return out, nil
+	return tsneResult{y: out, kl: kl, iterations: it}, nil
+}
+
+// tsneGradient computes the KL gradient of an embedding under fixed P.
+type tsneGradient struct {
+	p     *sparseP
+	theta float64
+	tree  quadtree
+	rep   []float64 // per point: Σ q̃²(y_i − y_j), two values
+	z     []float64 // per point: Σ_j q̃_ij
+	// wantKL asks compute for the KL divergences: kl is KL(P‖Q) over the
+	// non-zero P, klInUse the same with P times the exaggeration (what
+	// sklearn reports and tests for progress).
+	wantKL      bool
+	kl, klInUse float64
+	pLogP       float64 // Σ p log p, fixed
+}
+
+func newTSNEGradient(p *sparseP, theta float64) *tsneGradient {
+	n := len(p.rowStart) - 1
+	g := &tsneGradient{p: p, theta: theta, rep: make([]float64, 2*n), z: make([]float64, n)}
+	for _, v := range p.val {
+		g.pLogP += v * math.Log(v)
+	}
+	return g
+}
+
+// compute writes into grad the gradient of KL(exaggeration·P ‖ Q) at y
+// (n×2, row-major): 4·Σ_j (p_ij − q_ij)·q̃_ij·(y_i − y_j), the attractive
+// part over P's non-zeros, the repulsive part by the quadtree.
+func (g *tsneGradient) compute(ctx context.Context, y []float64, exaggeration float64, grad []float64) error {
+	n := len(y) / 2
+	g.tree.build(y)
+	err := parallelRows(ctx, n, func(lo, hi int) error {
+		var stack []int32
+		for i := lo; i < hi; i++ {
+			var fx, fy float64
+			g.z[i], fx, fy, stack = g.tree.repulsion(i, g.theta, stack)
+			g.rep[2*i], g.rep[2*i+1] = fx, fy
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	z := 0.0
+	for _, zi := range g.z {
+		z += zi
+	}
+	pLogQ, pSum := 0.0, 0.0 // Σ p log q̃ and Σ p (1 but for rounding)
+	for i := range n {
+		var ax, ay float64
+		for m := g.p.rowStart[i]; m < g.p.rowStart[i+1]; m++ {
+			j := g.p.col[m]
+			dx, dy := y[2*i]-y[2*j], y[2*i+1]-y[2*j+1]
+			d2 := dx*dx + dy*dy
+			pq := g.p.val[m] / (1 + d2)
+			ax += pq * dx
+			ay += pq * dy
+			if g.wantKL {
+				pLogQ -= g.p.val[m] * math.Log1p(d2)
+				pSum += g.p.val[m]
+			}
+		}
+		grad[2*i] = 4 * (exaggeration*ax - g.rep[2*i]/z)
+		grad[2*i+1] = 4 * (exaggeration*ay - g.rep[2*i+1]/z)
+	}
+	if g.wantKL {
+		// KL = Σ p log(p / (q̃/Z)); with P scaled by e it is e·(KL + log e).
+		g.kl = g.pLogP - pLogQ + pSum*math.Log(z)
+		g.klInUse = exaggeration * (g.kl + pSum*math.Log(exaggeration))
+	}
+	return nil
 }
 
 // standardise z-scores every column in place (population SD; a constant
@@ -211,18 +370,4 @@ func pcaStart(x *mat.Dense) *mat.Dense {
 		out.Scale(1e-4/sd, out)
 	}
 	return out
-}
-
-// gradientBuffer returns a getter for go-tsne's gradient buffer, an
-// unexported field (dCdY) that its costGradient adds each iteration's
-// gradient to without ever clearing it. Reading and clearing it from the
-// step hook gives the exact gradient of every iteration. The module version
-// is pinned in go.mod; a version whose field differs is refused here.
-func gradientBuffer(t *tsne.TSNE) (func() *mat.Dense, error) {
-	f := reflect.ValueOf(t).Elem().FieldByName("dCdY")
-	if !f.IsValid() || f.Type() != reflect.TypeFor[*mat.Dense]() {
-		return nil, fmt.Errorf("t-SNE: github.com/danaugrs/go-tsne has no dCdY *mat.Dense field (an unexpected version)")
-	}
-	ptr := (**mat.Dense)(unsafe.Pointer(f.UnsafeAddr()))
-	return func() *mat.Dense { return *ptr }, nil
 }

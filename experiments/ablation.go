@@ -314,8 +314,9 @@ type AblationEmbedding struct {
 
 // EmbedAblation embeds the final hidden states of c on shared trials, with
 // and without the CB, jointly (the authors'
-// project_full_vs_ablated_final_points_tsne).
-func (e *Env) EmbedAblation(c Checkpoint, st SharedTrials, iters int) (AblationEmbedding, error) {
+// project_full_vs_ablated_final_points_tsne). The t-SNE reports its
+// progress to e.Progress and stops when ctx is done.
+func (e *Env) EmbedAblation(ctx context.Context, c Checkpoint, st SharedTrials, iters int) (AblationEmbedding, error) {
 	full, fl, err := e.FinalHidden(c, st, true)
 	if err != nil {
 		return AblationEmbedding{}, err
@@ -328,7 +329,8 @@ func (e *Env) EmbedAblation(c Checkpoint, st SharedTrials, iters int) (AblationE
 	if iters > 0 {
 		o.Iterations = iters
 	}
-	y, err := analysis.TSNE(append(append([][]float64{}, full...), abl...), o)
+	o.Progress = e.Progress
+	y, err := analysis.TSNE(ctx, append(append([][]float64{}, full...), abl...), o)
 	if err != nil {
 		return AblationEmbedding{}, err
 	}

@@ -87,7 +87,7 @@ func (e *Env) drawFig5(ctx context.Context, p Profile, studies []*AblationStudy)
 		if err != nil {
 			return nil, err
 		}
-		emb, err := e.EmbedAblation(cp, s.Trials[n], p.tsneIters())
+		emb, err := e.EmbedAblation(ctx, cp, s.Trials[n], p.tsneIters())
 		if err != nil {
 			return nil, err
 		}

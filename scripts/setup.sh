@@ -39,7 +39,7 @@ say() { echo "setup: $*"; }
 
 # ---- Debian packages -------------------------------------------------------
 pkgs=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook python3-grpcio python3-protobuf)
-[ "$with_torch" = 1 ] && pkgs+=(python3-torch)
+[ "$with_torch" = 1 ] && pkgs+=(python3-torch python3-sklearn)
 # slurm-wlm brings slurmctld, slurmd, the client commands and munge.
 [ "$with_slurm" = 1 ] && pkgs+=(slurm-wlm munge)
 missing=()
