@@ -47,7 +47,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/safetensors"
 )
 
 // The files of a run directory.

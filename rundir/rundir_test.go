@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/safetensors"
 )
 
 type testConfig struct {

@@ -18,9 +18,9 @@ import (
 	"strings"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
-	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/internal/torchio"
 	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/safetensors"
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
