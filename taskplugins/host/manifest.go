@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/google/renameio/v2"
 )
 
 // ManifestFile is the name of the manifest in a plugin directory.
@@ -79,9 +81,9 @@ func WriteManifest(dir string, names []string) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, ManifestFile+".tmp")
-	if err := os.WriteFile(tmp, append(raw, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, ManifestFile))
+	// renameio (github.com/google/renameio/v2): a temporary file in dir
+	// itself, fsynced, then renamed over the manifest, so a host reading it
+	// concurrently sees the old manifest or the new one, never a part.
+	return renameio.WriteFile(filepath.Join(dir, ManifestFile), append(raw, '\n'), 0o644,
+		renameio.WithTempDir(dir))
 }
