@@ -87,3 +87,35 @@ func WriteManifest(dir string, names []string) error {
 	return renameio.WriteFile(filepath.Join(dir, ManifestFile), append(raw, '\n'), 0o644,
 		renameio.WithTempDir(dir))
 }
+
+// Timeouts: how long one batch may take, per plugin (the manifest's
+// batch_timeouts are one source).
+
+// TimeoutEnv sets Options.Timeout when it is zero: a Go duration ("30s").
+const TimeoutEnv = "CBRNN_BATCH_TIMEOUT"
+
+// DefaultTimeout bounds one batch when nothing else does.
+const DefaultTimeout = 10 * time.Second
+
+// timeoutFor resolves a plugin's batch timeout: the option, else the
+// environment, else its manifest entry, else DefaultTimeout.
+func (h *Host) timeoutFor(name string, m *Manifest) time.Duration {
+	switch {
+	case h.opts.Timeout > 0:
+		return h.opts.Timeout
+	case h.envTimeout > 0:
+		return h.envTimeout
+	case m != nil && m.BatchTimeouts[name] != "":
+		d, _ := time.ParseDuration(m.BatchTimeouts[name]) // checked by ReadManifest
+		return d
+	}
+	return DefaultTimeout
+}
+
+// Timeout is the batch timeout in force for the named plugin.
+func (h *Host) Timeout(name string) time.Duration {
+	if e, ok := h.entries[name]; ok && e.timeout > 0 {
+		return e.timeout
+	}
+	return DefaultTimeout
+}
