@@ -145,7 +145,7 @@ func Create(path string, config any) (*Dir, error) {
 	d := &Dir{Path: path}
 	cfgPath := d.file(ConfigFile)
 	if existing, err := os.ReadFile(cfgPath); err == nil {
-		return d, d.sameConfig(existing, canon, g)
+		return d, d.sameConfig(existing, canon)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("run %s: %w", path, err)
 	}
@@ -162,15 +162,15 @@ func Create(path string, config any) (*Dir, error) {
 		if err != nil {
 			return nil, fmt.Errorf("run %s: %w", path, err)
 		}
-		return d, d.sameConfig(existing, canon, g)
+		return d, d.sameConfig(existing, canon)
 	}
 	return d, nil
 }
 
 // sameConfig compares an existing config.json with the canonical config a
 // caller asked for.
-func (d *Dir) sameConfig(existing, canon []byte, want any) error {
-	have, got, err := canonicalJSON(existing)
+func (d *Dir) sameConfig(existing, canon []byte) error {
+	have, _, err := canonicalJSON(existing)
 	if err != nil {
 		return fmt.Errorf("run %s: %s is corrupt (%v); it is left as it is: repair or remove it, or choose another directory", d.Path, ConfigFile, err)
 	}
@@ -178,40 +178,27 @@ func (d *Dir) sameConfig(existing, canon []byte, want any) error {
 		return nil
 	}
 	return fmt.Errorf("run %s holds a different config: its %s has hash %s, the requested config has hash %s; first difference: %s",
-		d.Path, ConfigFile, hashOf(have), hashOf(canon), firstDiff(got, want))
+		d.Path, ConfigFile, hashOf(have), hashOf(canon), firstDiff(have, canon))
 }
 
 // firstDiff describes the first top-level key (in sorted order) whose value
-// differs between two generic JSON values.
-func firstDiff(have, want any) string {
-	hm, ok1 := have.(map[string]any)
-	wm, ok2 := want.(map[string]any)
-	if !ok1 || !ok2 {
+// differs between two JSON configs.
+func firstDiff(have, want []byte) string {
+	diffs, err := DiffJSON(have, want)
+	switch {
+	case err != nil:
 		return "the top-level values differ"
+	case len(diffs) == 0:
+		return "none found"
 	}
-	keys := slices.Sorted(maps.Keys(hm))
-	for k := range wm {
-		if _, ok := hm[k]; !ok {
-			keys = append(keys, k)
-		}
+	switch k := diffs[0]; {
+	case k.Have == nil:
+		return fmt.Sprintf("key %q (absent from the existing config)", k.Key)
+	case k.Want == nil:
+		return fmt.Sprintf("key %q (absent from the requested config)", k.Key)
+	default:
+		return fmt.Sprintf("key %q (existing %s, requested %s)", k.Key, abbrev(k.Have), abbrev(k.Want))
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		hv, inH := hm[k]
-		wv, inW := wm[k]
-		switch {
-		case !inH:
-			return fmt.Sprintf("key %q (absent from the existing config)", k)
-		case !inW:
-			return fmt.Sprintf("key %q (absent from the requested config)", k)
-		}
-		hb, _ := json.Marshal(hv)
-		wb, _ := json.Marshal(wv)
-		if !bytes.Equal(hb, wb) {
-			return fmt.Sprintf("key %q (existing %s, requested %s)", k, abbrev(hb), abbrev(wb))
-		}
-	}
-	return "none found"
 }
 
 func abbrev(b []byte) string {
