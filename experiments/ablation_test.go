@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/safetensors"
 	"github.com/cbrnn/cbrnn/trainer"
 )
 

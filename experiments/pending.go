@@ -15,13 +15,28 @@ import (
 // What a cluster needs from the experiments: the runs a profile's figures
 // need, grouped into the ensembles a local run would train (one array task
 // each), a way to train exactly one of those ensembles, and a figures pass
-// that trains nothing. The Slurm side lives in internal/slurm.
+// that trains nothing. The Slurm side lives in internal/slurm, which sees
+// the figures only through PlanSource.
 
-// PlannedRun is a run a plan trains: its config and its directory.
-type PlannedRun struct {
-	Config trainer.Config `json:"config"`
-	Path   string         `json:"path"`
+// PlanSource is an Env and a profile as a cluster plan sees them: it
+// implements internal/slurm's RunSource, which keeps that package off the
+// figure catalogue.
+type PlanSource struct {
+	Env     *Env
+	Profile Profile
 }
+
+// FigureIDs lists every figure (IDs).
+func (s PlanSource) FigureIDs() []string { return IDs() }
+
+// Pending is Env.Pending for the source's profile.
+func (s PlanSource) Pending(ctx context.Context, ids []string, maxK int) ([][]trainer.PlannedRun, int, error) {
+	return s.Env.Pending(ctx, s.Profile, ids, maxK)
+}
+
+// Describe names the shape of a run's network in a few words ("elman H=64
+// + CB G=256 P=64"), as progress lines and plans show an ensemble.
+func (s PlanSource) Describe(c trainer.Config) string { return describe(c) }
 
 // Needs lists the configs of every run the figures ids need (all figures if
 // ids is empty), in Plan's order; a run two figures share appears twice.
@@ -58,12 +73,12 @@ func (e *Env) Needs(ctx context.Context, p Profile, ids []string) ([]trainer.Con
 // as Ensure would group them with at most maxK runs per ensemble (0: this
 // Env's default), and how many distinct runs are needed in all. It reads
 // run directories and creates nothing.
-func (e *Env) Pending(ctx context.Context, p Profile, ids []string, maxK int) (ens [][]PlannedRun, needed int, err error) {
+func (e *Env) Pending(ctx context.Context, p Profile, ids []string, maxK int) (ens [][]trainer.PlannedRun, needed int, err error) {
 	cfgs, err := e.Needs(ctx, p, ids)
 	if err != nil {
 		return nil, 0, err
 	}
-	var pending []PlannedRun
+	var pending []trainer.PlannedRun
 	seen := map[string]bool{}
 	for _, c := range cfgs {
 		path, err := e.RunPath(c)
@@ -79,14 +94,14 @@ func (e *Env) Pending(ctx context.Context, p Profile, ids []string, maxK int) (e
 			return nil, 0, err
 		}
 		if !done {
-			pending = append(pending, PlannedRun{Config: c, Path: path})
+			pending = append(pending, trainer.PlannedRun{Config: c, Path: path})
 		}
 	}
 	if maxK <= 0 {
 		_, maxK = e.parallelism()
 	}
-	for _, idx := range ensembles(pending, func(r PlannedRun) trainer.Config { return r.Config }, maxK) {
-		ch := make([]PlannedRun, len(idx))
+	for _, idx := range ensembles(pending, func(r trainer.PlannedRun) trainer.Config { return r.Config }, maxK) {
+		ch := make([]trainer.PlannedRun, len(idx))
 		for j, i := range idx {
 			ch[j] = pending[i]
 		}
@@ -108,7 +123,7 @@ func finished(path string) (bool, error) {
 // TrainEnsemble trains runs as one ensemble, as one array task of a cluster
 // plan does: each run resumes from its directory; finished ones are skipped.
 // The runs must be able to share one graph (Pending grouped them so).
-func (e *Env) TrainEnsemble(ctx context.Context, runs []PlannedRun) error {
+func (e *Env) TrainEnsemble(ctx context.Context, runs []trainer.PlannedRun) error {
 	var rs []trainer.Run
 	for _, r := range runs {
 		want, err := e.RunPath(r.Config)
@@ -201,7 +216,3 @@ func (e *Env) finishedOnly(ctx context.Context, cfgs []trainer.Config) ([]*rundi
 	}
 	return dirs, nil
 }
-
-// Describe names the shape of a run's network in a few words ("elman H=64
-// + CB G=256 P=64"), as progress lines and plans show an ensemble.
-func Describe(c trainer.Config) string { return describe(c) }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/google/renameio/v2"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
@@ -137,10 +138,9 @@ func (g *GridFigure) Draw(dc draw.Canvas) {
 // any Drawable (*GridFigure, *TableFigure, SizedPlot). A trailing ".png" or
 // ".svg" on the path is dropped; missing directories are created.
 //
-// Both images are rendered in memory first, then each is written to a
-// temporary file in the destination directory and renamed into place, so a
-// reader never sees a partial file and a failed render leaves nothing
-// behind.
+// Both images are rendered in memory first, then each is written
+// atomically (see writeAtomic), so a reader never sees a partial file and a
+// failed render leaves nothing behind.
 func Save(v any, pathWithoutExt string) error {
 	d, err := AsDrawable(v)
 	if err != nil {
@@ -173,28 +173,12 @@ func Save(v any, pathWithoutExt string) error {
 	return writeAtomic(pathWithoutExt+".svg", out[1].Bytes())
 }
 
-// writeAtomic writes data to a temporary file next to path and renames it
-// over path.
-func writeAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+// writeAtomic writes data to path through github.com/google/renameio/v2, a
+// well-kept library for atomic replacement: a temporary file in path's own
+// directory (so the rename cannot cross file systems), fsynced, then renamed
+// over path. The mode is 0644 whatever the umask, as figures always had.
+func writeAtomic(path string, data []byte) error {
+	return renameio.WriteFile(path, data, 0o644,
+		renameio.WithTempDir(filepath.Dir(path)), // not $TMPDIR
+		renameio.IgnoreUmask())
 }

@@ -139,7 +139,7 @@ func TestHelpersWritePNGAndSVG(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if strings.Contains(e.Name(), ".tmp-") || !(strings.HasSuffix(e.Name(), ".png") || strings.HasSuffix(e.Name(), ".svg")) {
+		if strings.HasPrefix(e.Name(), ".") || !(strings.HasSuffix(e.Name(), ".png") || strings.HasSuffix(e.Name(), ".svg")) {
 			t.Errorf("unexpected file %q left in output dir", e.Name())
 		}
 	}

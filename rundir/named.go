@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/safetensors"
 )
 
 // Named checkpoints are for curricula whose N is not one number per run:

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/safetensors"
 )
 
 // The helper process: the test binary re-executed with helperEnv set to a

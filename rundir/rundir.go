@@ -11,18 +11,19 @@
 // Runs are long and are interrupted: by Ctrl-C, by a cluster's time limit,
 // by kill -9 or a power cut. Everything is therefore written so that a crash
 // at any instant leaves a directory that reads back consistently and that
-// training can resume from. Whole files are written atomically (a temporary
-// file in the same directory, fsync, rename, fsync of the directory), so a
-// reader sees the old content or the new one, never a mix. config.json is
-// never overwritten: it is created with a hard link, which fails if the name
-// exists, so two processes creating the same run cannot clobber each other
-// and a run is never silently reused for a different config. stats.jsonl is
-// appended one line per epoch; a line torn by a crash is recognised (no
-// trailing newline, or invalid JSON) and dropped by readers and by the next
-// append. The resume state is two files: the tensors are written first under
-// a fresh name, then state.json, which names them, replaces the previous one
-// in a single rename, and only then are older tensor files deleted; so
-// state.json always names a complete tensors file written with it.
+// training can resume from. Whole files are written atomically (renameio: a
+// temporary file in the same directory, fsync, rename; then an fsync of the
+// directory), so a reader sees the old content or the new one, never a mix.
+// config.json is never overwritten: it is created with a hard link, which
+// fails if the name exists, so two processes creating the same run cannot
+// clobber each other and a run is never silently reused for a different
+// config. stats.jsonl is appended one line per epoch; a line torn by a crash
+// is recognised (no trailing newline, or invalid JSON) and dropped by
+// readers and by the next append. The resume state is two files: the tensors
+// are written first under a fresh name, then state.json, which names them,
+// replaces the previous one in a single rename, and only then are older
+// tensor files deleted; so state.json always names a complete tensors file
+// written with it.
 //
 // The trainer commits an epoch as checkpoint, then stats line, then state; a
 // crash in between leaves stats ahead of the state, which resume truncates
@@ -47,7 +48,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/google/renameio/v2"
+
+	"github.com/cbrnn/cbrnn/safetensors"
 )
 
 // The files of a run directory.
@@ -63,8 +66,9 @@ const (
 const (
 	statePrefix = "state-"
 	tensorsExt  = ".safetensors"
-	// tmpMarker is part of every temporary file's name: "." + final name +
-	// tmpMarker + random suffix (the pattern safetensors.WriteFile uses too).
+	// tmpMarker was part of every temporary file's name before renameio:
+	// "." + final name + tmpMarker + random suffix. Runs written then may
+	// still hold such files, so cleanup still recognises them (see isTemp).
 	tmpMarker = ".tmp"
 	// staleConfigTmp is how old a temporary config file must be before
 	// SaveState deletes it: a younger one may belong to a Create running
@@ -141,7 +145,7 @@ func Create(path string, config any) (*Dir, error) {
 	d := &Dir{Path: path}
 	cfgPath := d.file(ConfigFile)
 	if existing, err := os.ReadFile(cfgPath); err == nil {
-		return d, d.sameConfig(existing, canon, g)
+		return d, d.sameConfig(existing, canon)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("run %s: %w", path, err)
 	}
@@ -158,15 +162,15 @@ func Create(path string, config any) (*Dir, error) {
 		if err != nil {
 			return nil, fmt.Errorf("run %s: %w", path, err)
 		}
-		return d, d.sameConfig(existing, canon, g)
+		return d, d.sameConfig(existing, canon)
 	}
 	return d, nil
 }
 
 // sameConfig compares an existing config.json with the canonical config a
 // caller asked for.
-func (d *Dir) sameConfig(existing, canon []byte, want any) error {
-	have, got, err := canonicalJSON(existing)
+func (d *Dir) sameConfig(existing, canon []byte) error {
+	have, _, err := canonicalJSON(existing)
 	if err != nil {
 		return fmt.Errorf("run %s: %s is corrupt (%v); it is left as it is: repair or remove it, or choose another directory", d.Path, ConfigFile, err)
 	}
@@ -174,40 +178,27 @@ func (d *Dir) sameConfig(existing, canon []byte, want any) error {
 		return nil
 	}
 	return fmt.Errorf("run %s holds a different config: its %s has hash %s, the requested config has hash %s; first difference: %s",
-		d.Path, ConfigFile, hashOf(have), hashOf(canon), firstDiff(got, want))
+		d.Path, ConfigFile, hashOf(have), hashOf(canon), firstDiff(have, canon))
 }
 
 // firstDiff describes the first top-level key (in sorted order) whose value
-// differs between two generic JSON values.
-func firstDiff(have, want any) string {
-	hm, ok1 := have.(map[string]any)
-	wm, ok2 := want.(map[string]any)
-	if !ok1 || !ok2 {
+// differs between two JSON configs.
+func firstDiff(have, want []byte) string {
+	diffs, err := DiffJSON(have, want)
+	switch {
+	case err != nil:
 		return "the top-level values differ"
+	case len(diffs) == 0:
+		return "none found"
 	}
-	keys := slices.Sorted(maps.Keys(hm))
-	for k := range wm {
-		if _, ok := hm[k]; !ok {
-			keys = append(keys, k)
-		}
+	switch k := diffs[0]; {
+	case k.Have == nil:
+		return fmt.Sprintf("key %q (absent from the existing config)", k.Key)
+	case k.Want == nil:
+		return fmt.Sprintf("key %q (absent from the requested config)", k.Key)
+	default:
+		return fmt.Sprintf("key %q (existing %s, requested %s)", k.Key, abbrev(k.Have), abbrev(k.Want))
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		hv, inH := hm[k]
-		wv, inW := wm[k]
-		switch {
-		case !inH:
-			return fmt.Sprintf("key %q (absent from the existing config)", k)
-		case !inW:
-			return fmt.Sprintf("key %q (absent from the requested config)", k)
-		}
-		hb, _ := json.Marshal(hv)
-		wb, _ := json.Marshal(wv)
-		if !bytes.Equal(hb, wb) {
-			return fmt.Sprintf("key %q (existing %s, requested %s)", k, abbrev(hb), abbrev(wb))
-		}
-	}
-	return "none found"
 }
 
 func abbrev(b []byte) string {
@@ -224,12 +215,18 @@ func abbrev(b []byte) string {
 // never holds a partial file. Where the file system has no hard links it
 // falls back to O_EXCL.
 func createExclusive(path string, data []byte, perm os.FileMode) (created bool, err error) {
-	tmp, err := writeTemp(path, data, perm)
+	pf, err := pendingFile(path, perm)
 	if err != nil {
 		return false, err
 	}
-	defer os.Remove(tmp)
-	err = os.Link(tmp, path)
+	defer pf.Cleanup() // the temporary name goes; path, if linked, stays
+	if _, err := pf.Write(data); err != nil {
+		return false, err
+	}
+	if err := pf.Sync(); err != nil {
+		return false, err
+	}
+	err = os.Link(pf.Name(), path)
 	switch {
 	case err == nil:
 		syncDir(filepath.Dir(path))
@@ -359,12 +356,12 @@ func (d *Dir) cleanup(keep string) {
 			n := e.Name()
 			switch {
 			case dir == d.Path && n != keep && isStateTensors(n):
-			case strings.HasPrefix(n, "."+ConfigFile+tmpMarker):
+			case isTempOf(n, ConfigFile):
 				fi, err := e.Info()
 				if err != nil || time.Since(fi.ModTime()) < staleConfigTmp {
 					continue
 				}
-			case strings.HasPrefix(n, ".") && strings.Contains(n, tmpMarker):
+			case isTemp(n):
 			default:
 				continue
 			}
@@ -523,50 +520,63 @@ func (d *Dir) ReadDone(v any) error {
 }
 
 // WriteFileAtomic writes data to path so that path holds either its old
-// content or data, whole, whenever the process or the machine stops: it
-// writes a temporary file in the same directory, fsyncs it, renames it over
-// path and fsyncs the directory.
+// content or data, whole, whenever the process or the machine stops. It is
+// the one atomic whole-file writer for the packages above rundir. The work is
+// github.com/google/renameio/v2's, a well-kept library for exactly this: a
+// temporary file in path's own directory (so the rename cannot cross file
+// systems), fsynced, then renamed over path. renameio leaves the directory
+// alone, so the directory is fsynced here to make the rename itself durable.
+// The file gets mode perm whatever the umask.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := writeTemp(path, data, perm)
+	pf, err := pendingFile(path, perm)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	defer pf.Cleanup() // removes the temporary file unless it was renamed
+	if _, err := pf.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := pf.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	syncDir(filepath.Dir(path))
 	return nil
 }
 
-// writeTemp writes data, fsynced and with permissions perm, to a new
-// temporary file next to path, named "." + base + ".tmp" + random, and
-// returns its name.
-func writeTemp(path string, data []byte, perm os.FileMode) (string, error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+// pendingFile opens renameio's temporary file for path: in path's own
+// directory (renameio would otherwise try $TMPDIR first), with mode perm set
+// by chmod so that the umask does not narrow it.
+func pendingFile(path string, perm os.FileMode) (*renameio.PendingFile, error) {
+	return renameio.NewPendingFile(path,
+		renameio.WithTempDir(filepath.Dir(path)),
+		renameio.WithStaticPermissions(perm))
+}
+
+// isTemp reports whether name is a temporary file left in a run directory
+// by an interrupted atomic write. renameio names its temporary files "." +
+// the final name + random decimal digits; rundir before renameio used "." +
+// the final name + ".tmp" + a random suffix, and such files may still sit in
+// older runs. Every final name in a run directory has an extension, which
+// keeps, say, an NFS ".nfs0000…" file out.
+func isTemp(name string) bool {
+	if !strings.HasPrefix(name, ".") {
+		return false
 	}
-	f, err := os.CreateTemp(dir, "."+base+tmpMarker+"*")
-	if err != nil {
-		return "", err
+	if strings.Contains(name, tmpMarker) {
+		return true
 	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(perm)
+	final := strings.TrimRight(name[1:], "0123456789")
+	return len(final) < len(name)-1 && strings.Contains(final, ".") && !strings.HasSuffix(final, ".")
+}
+
+// isTempOf reports whether name is a temporary file of the final name final
+// (see isTemp).
+func isTempOf(name, final string) bool {
+	rest, ok := strings.CutPrefix(name, "."+final)
+	if !ok {
+		return false
 	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return "", err
-	}
-	return tmp, nil
+	return strings.HasPrefix(rest, tmpMarker) || (rest != "" && strings.Trim(rest, "0123456789") == "")
 }
 
 // syncDir fsyncs a directory so that renames and new entries in it are

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/safetensors"
 )
 
 type testConfig struct {
@@ -304,21 +304,27 @@ func TestState(t *testing.T) {
 	if err := safetensors.WriteFile(stray, tensors(4), nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{".state.json.tmp123", ".state-feed.safetensors.tmp9", ".stats.jsonl.tmp1", ".done.json.tmp2"} {
+	// Temporary names as renameio makes them ("." + name + digits) and as
+	// rundir made them before renameio ("." + name + ".tmp" + suffix).
+	for _, name := range []string{".state.json.tmp123", ".state-feed.safetensors.tmp9", ".stats.jsonl.tmp1", ".done.json.tmp2",
+		".state.json8674665223082153551", ".state-feed.safetensors42", ".done.json7"} {
 		os.WriteFile(filepath.Join(d.Path, name), []byte("{half"), 0o644)
 	}
 	os.Mkdir(filepath.Join(d.Path, CheckpointsDir), 0o755)
 	os.WriteFile(filepath.Join(d.Path, CheckpointsDir, ".N004.safetensors.tmp7"), []byte("x"), 0o644)
-	freshConfigTmp := filepath.Join(d.Path, ".config.json.tmp5")
+	os.WriteFile(filepath.Join(d.Path, CheckpointsDir, ".N005.safetensors123"), []byte("x"), 0o644)
+	freshConfigTmp := filepath.Join(d.Path, ".config.json5")
 	os.WriteFile(freshConfigTmp, []byte("{"), 0o644)
 	ts, found, err := d.LoadState(&m)
 	if err != nil || !found || m.Epoch != 3 || !reflect.DeepEqual(ts, tensors(3)) {
 		t.Fatalf("LoadState with a stray file = %v, %v, %v, meta %+v", ts, found, err, m)
 	}
-	staleConfigTmp := filepath.Join(d.Path, ".config.json.tmp6")
-	os.WriteFile(staleConfigTmp, []byte("{"), 0o644)
 	old := time.Now().Add(-time.Hour)
-	os.Chtimes(staleConfigTmp, old, old)
+	for _, name := range []string{".config.json.tmp6", ".config.json66"} {
+		p := filepath.Join(d.Path, name)
+		os.WriteFile(p, []byte("{"), 0o644)
+		os.Chtimes(p, old, old)
+	}
 	if err := d.SaveState(stateMeta{4}, tensors(4)); err != nil {
 		t.Fatal(err)
 	}
@@ -455,6 +461,43 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("%d entries left, want 1", len(entries))
 	}
 	wantErr(t, WriteFileAtomic(filepath.Join(dir, "missing", "f"), nil, 0o644), "missing")
+}
+
+func TestIsTemp(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{".state.json8674665223082153551", true}, // renameio
+		{".N004.safetensors7", true},
+		{".done.json.tmp2", true}, // rundir before renameio
+		{".stats.jsonl.tmpAbC", true},
+		{"state.json", false},
+		{"state.json123", false}, // not hidden
+		{".state.json", false},   // no random suffix
+		{".nfs000000001234", false},
+		{".provenance.json123", true},
+		{".123", false},
+		{".x.123", false},
+	} {
+		if got := isTemp(tc.name); got != tc.want {
+			t.Errorf("isTemp(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		name, final string
+		want        bool
+	}{
+		{".config.json42", ConfigFile, true},
+		{".config.json.tmp42", ConfigFile, true},
+		{".config.json", ConfigFile, false},
+		{".config.jsonx", ConfigFile, false},
+		{".state.json42", ConfigFile, false},
+	} {
+		if got := isTempOf(tc.name, tc.final); got != tc.want {
+			t.Errorf("isTempOf(%q, %q) = %v, want %v", tc.name, tc.final, got, tc.want)
+		}
+	}
 }
 
 func TestFormatNs(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Unstarted reports whether the run at path never completed an epoch: it
@@ -64,7 +63,7 @@ func ClearUnstarted(path string, extra ...string) (cleared bool, err error) {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if names[n] || (!e.IsDir() && (isStateTensors(n) || (strings.HasPrefix(n, ".") && strings.Contains(n, tmpMarker)))) {
+		if names[n] || (!e.IsDir() && (isStateTensors(n) || isTemp(n))) {
 			if err := os.Remove(filepath.Join(path, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return false, fmt.Errorf("run %s: clearing an unstarted run: %w", path, err)
 			}

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/safetensors"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 )
 

@@ -15,8 +15,8 @@ import (
 	"github.com/gomlx/compute"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
-	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/safetensors"
 	"github.com/cbrnn/cbrnn/taskplugins/host"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 )

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
-	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/safetensors"
 	"github.com/cbrnn/cbrnn/trainer"
 )
 

@@ -92,7 +92,9 @@ func submitFigures(ctx context.Context, env *experiments.Env, p experiments.Prof
 	if err != nil {
 		return err
 	}
-	plan, err := slurm.Make(ctx, slurm.Input{Env: env, Profile: p, Figures: ids, Binary: bin, Dir: dir, Options: opt, Costs: table, Now: now})
+	plan, err := slurm.Make(ctx, slurm.Input{
+		Runs: experiments.PlanSource{Env: env, Profile: p}, Profile: p.Name, Figures: ids,
+		Root: env.Root, RunsDir: env.RunsDir(), Binary: bin, Dir: dir, Options: opt, Costs: table, Now: now})
 	if err != nil {
 		return err
 	}

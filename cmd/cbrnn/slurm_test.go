@@ -10,6 +10,7 @@ import (
 
 	"github.com/cbrnn/cbrnn/experiments"
 	"github.com/cbrnn/cbrnn/internal/slurm"
+	"github.com/cbrnn/cbrnn/trainer"
 )
 
 // TestFiguresSlurmFlags: Slurm options need --slurm, and --slurm is not
@@ -67,7 +68,7 @@ func TestCostTableFor(t *testing.T) {
 // TestPrintStatus: a run Slurm is running shows as running wherever it
 // runs; the summary counts every state.
 func TestPrintStatus(t *testing.T) {
-	plan := &slurm.Plan{Tasks: []slurm.Task{{Index: 0, Runs: []experiments.PlannedRun{{Path: "/o/runs/a"}, {Path: "/o/runs/b"}}}}}
+	plan := &slurm.Plan{Tasks: []slurm.Task{{Index: 0, Runs: []trainer.PlannedRun{{Path: "/o/runs/a"}, {Path: "/o/runs/b"}}}}}
 	sub := slurm.Submission{Dir: "/o/slurm/x", Plan: plan, Jobs: slurm.Jobs{Array: "41", Figures: "42"}, Submitted: true}
 	sts := []experiments.RunStatus{
 		{Path: "/o/runs/a", State: experiments.Interrupted, Epoch: 3, Budget: 10, N: 4, Batch: 2, ETA: 70 * time.Second},

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
-	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/safetensors"
 	"github.com/cbrnn/cbrnn/taskplugins/host"
 	"github.com/cbrnn/cbrnn/taskplugins/plugintest"
 	"github.com/cbrnn/cbrnn/trainer"

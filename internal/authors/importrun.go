@@ -13,7 +13,7 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/safetensors"
 	"github.com/cbrnn/cbrnn/internal/torchio"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"

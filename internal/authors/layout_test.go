@@ -10,7 +10,7 @@ import (
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	_ "github.com/cbrnn/cbrnn/gomlx_models/variants" // cb-rnn-2gc: a model their code does not have
-	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/safetensors"
 )
 
 // theirs lists the registered models their code has, with the class and

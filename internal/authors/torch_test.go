@@ -15,8 +15,8 @@ import (
 	"github.com/cbrnn/cbrnn/analysis"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/internal/pytorchtest"
-	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/internal/torchio"
+	"github.com/cbrnn/cbrnn/safetensors"
 )
 
 // These tests run a real PyTorch (Debian's, through internal/pytorchtest)

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
-	"github.com/cbrnn/cbrnn/internal/safetensors"
 	"github.com/cbrnn/cbrnn/internal/torchio"
+	"github.com/cbrnn/cbrnn/safetensors"
 )
 
 // legacyHead is the single readout's name in cbrnn's golden files, before

@@ -16,7 +16,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/safetensors"
 )
 
 // Python is Debian's interpreter, which has python3-torch (the python3

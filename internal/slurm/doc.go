@@ -5,9 +5,9 @@
 // A submission is one job array and one job:
 //
 //   - array task i trains ensemble i of the plan: the runs that a local
-//     `cbrnn figures` would train together in one graph (experiments.Pending
-//     groups them exactly as Ensure does), so the cluster's runs equal the
-//     local ones;
+//     `cbrnn figures` would train together in one graph (the RunSource,
+//     experiments.PlanSource, groups them exactly as Ensure does), so the
+//     cluster's runs equal the local ones;
 //   - the figures job, dependent on the whole array (afterany), draws every
 //     figure whose runs all finished, writes paper/results.md — listing the
 //     runs that did not finish, with their array task and log — and executes

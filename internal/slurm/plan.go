@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/cbrnn/cbrnn/experiments"
 	"github.com/cbrnn/cbrnn/internal/costmodel"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -103,10 +102,10 @@ type Plan struct {
 
 // Task is one array task: one ensemble.
 type Task struct {
-	Index int                      `json:"index"`
-	Shape string                   `json:"shape"`
-	Runs  []experiments.PlannedRun `json:"runs"`
-	Price Price                    `json:"price"`
+	Index int                  `json:"index"`
+	Shape string               `json:"shape"`
+	Runs  []trainer.PlannedRun `json:"runs"`
+	Price Price                `json:"price"`
 }
 
 // Price is a task's cost from internal/costmodel.
@@ -133,11 +132,28 @@ func Margin(priced time.Duration) time.Duration {
 	return (priced*3/2 + 10*time.Minute + time.Minute - 1).Truncate(time.Minute)
 }
 
+// RunSource is what a plan needs to know of the figures: which runs they
+// need and how to name a network's shape. experiments.PlanSource implements
+// it; declaring it here keeps this package below the figure catalogue, so
+// that it depends only on trainer and costmodel.
+type RunSource interface {
+	// FigureIDs lists every figure: the plan's figures when none are given.
+	FigureIDs() []string
+	// Pending returns the runs the figures ids need that have not finished,
+	// grouped into the ensembles a local run would train (at most maxK runs
+	// each), and how many distinct runs the figures need in all.
+	Pending(ctx context.Context, ids []string, maxK int) (ens [][]trainer.PlannedRun, needed int, err error)
+	// Describe names the shape of a run's network in a few words.
+	Describe(c trainer.Config) string
+}
+
 // Input is what Make plans from.
 type Input struct {
-	Env     *experiments.Env
-	Profile experiments.Profile
+	Runs    RunSource
+	Profile string   // the profile's name
 	Figures []string // ids; empty = every figure
+	Root    string   // the repository (absolute): task plugins, notebooks
+	RunsDir string   // where the runs live (absolute); its parent is the output folder
 	Binary  string   // absolute path of the cbrnn the jobs run
 	Dir     string   // the submission folder (absolute)
 	Options Options
@@ -151,9 +167,9 @@ type Input struct {
 func Make(ctx context.Context, in Input) (*Plan, error) {
 	o := in.Options.withDefaults()
 	if len(in.Figures) == 0 {
-		in.Figures = experiments.IDs()
+		in.Figures = in.Runs.FigureIDs()
 	}
-	for _, path := range []string{in.Binary, in.Dir, in.Env.Root, in.Env.RunsDir()} {
+	for _, path := range []string{in.Binary, in.Dir, in.Root, in.RunsDir} {
 		if !filepath.IsAbs(path) {
 			return nil, fmt.Errorf("slurm: %s must be an absolute path", path)
 		}
@@ -166,13 +182,13 @@ func Make(ctx context.Context, in Input) (*Plan, error) {
 	if o.accelerated() {
 		maxK = 64
 	}
-	ens, needed, err := in.Env.Pending(ctx, in.Profile, in.Figures, maxK)
+	ens, needed, err := in.Runs.Pending(ctx, in.Figures, maxK)
 	if err != nil {
 		return nil, err
 	}
 	p := &Plan{
-		Version: 1, Created: in.Now.UTC(), Profile: in.Profile.Name, Figures: in.Figures,
-		Root: in.Env.Root, Out: filepath.Dir(in.Env.RunsDir()), Binary: in.Binary, Dir: in.Dir,
+		Version: 1, Created: in.Now.UTC(), Profile: in.Profile, Figures: in.Figures,
+		Root: in.Root, Out: filepath.Dir(in.RunsDir), Binary: in.Binary, Dir: in.Dir,
 		Options: o, MaxEnsemble: maxK, Needed: needed, Costs: in.Costs.Source, CeilingN: PaperCeilingN,
 	}
 	var longest time.Duration
@@ -182,7 +198,7 @@ func Make(ctx context.Context, in Input) (*Plan, error) {
 			return nil, fmt.Errorf("pricing task %d: %w", i, err)
 		}
 		longest = max(longest, price.Total())
-		p.Tasks = append(p.Tasks, Task{Index: i, Shape: experiments.Describe(runs[0].Config), Runs: runs, Price: price})
+		p.Tasks = append(p.Tasks, Task{Index: i, Shape: in.Runs.Describe(runs[0].Config), Runs: runs, Price: price})
 	}
 	p.TimeLimit, p.TimeFromPrice = o.Time, o.Time == ""
 	if p.TimeFromPrice {
@@ -198,7 +214,7 @@ func Make(ctx context.Context, in Input) (*Plan, error) {
 
 // priceTask prices one ensemble: every run's curve N(e) = min(StartN + e,
 // PaperCeilingN, MaxN) at the paper's lengths (T ∈ {N+2, …, 4N+1}).
-func priceTask(t costmodel.Table, runs []experiments.PlannedRun) (Price, error) {
+func priceTask(t costmodel.Table, runs []trainer.PlannedRun) (Price, error) {
 	c := runs[0].Config
 	epochs := 0
 	for _, r := range runs {
@@ -411,7 +427,7 @@ func ReadPlan(path string) (*Plan, error) {
 }
 
 // TaskRuns returns the runs of array task i, checking the index.
-func (p *Plan) TaskRuns(i int) ([]experiments.PlannedRun, error) {
+func (p *Plan) TaskRuns(i int) ([]trainer.PlannedRun, error) {
 	if i < 0 || i >= len(p.Tasks) {
 		return nil, fmt.Errorf("slurm: task %d is not in the plan (it has tasks 0–%d)", i, len(p.Tasks)-1)
 	}

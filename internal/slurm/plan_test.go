@@ -15,6 +15,7 @@ import (
 	"github.com/cbrnn/cbrnn/internal/costmodel"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/taskplugins/tasks"
+	"github.com/cbrnn/cbrnn/trainer"
 )
 
 func TestTimes(t *testing.T) {
@@ -74,7 +75,8 @@ func testInput(t *testing.T, opt Options) Input {
 	for _, T := range gm.Buckets(145) {
 		table.Buckets = append(table.Buckets, costmodel.BucketCosts{T: T, TrainMS: 10 * float64(T), EvalMS: 3 * float64(T), CompileS: 0.5})
 	}
-	return Input{Env: env, Profile: experiments.Profiles["smoke"], Binary: "/opt/cbrnn/bin/cbrnn", Dir: filepath.Join(root, "sub"),
+	return Input{Runs: experiments.PlanSource{Env: env, Profile: experiments.Profiles["smoke"]}, Profile: "smoke",
+		Root: root, RunsDir: env.RunsDir(), Binary: "/opt/cbrnn/bin/cbrnn", Dir: filepath.Join(root, "sub"),
 		Options: opt, Costs: table, Now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
 }
 
@@ -124,7 +126,7 @@ func TestMakePlan(t *testing.T) {
 			if !p.TimeFromPrice || p.TimeLimit != FormatTime(Margin(longest)) {
 				t.Errorf("time limit %s (from price %v), want %s", p.TimeLimit, p.TimeFromPrice, FormatTime(Margin(longest)))
 			}
-			if _, err := os.Stat(in.Env.RunsDir()); err == nil {
+			if _, err := os.Stat(in.RunsDir); err == nil {
 				t.Error("planning created runs/")
 			}
 		})
@@ -230,9 +232,9 @@ func TestWriteScripts(t *testing.T) {
 
 func TestLiveClaims(t *testing.T) {
 	plan := &Plan{Tasks: []Task{
-		{Index: 0, Runs: []experiments.PlannedRun{{Path: "/r/a"}, {Path: "/r/b"}}},
-		{Index: 1, Runs: []experiments.PlannedRun{{Path: "/r/c"}}},
-		{Index: 2, Runs: []experiments.PlannedRun{{Path: "/r/d"}}},
+		{Index: 0, Runs: []trainer.PlannedRun{{Path: "/r/a"}, {Path: "/r/b"}}},
+		{Index: 1, Runs: []trainer.PlannedRun{{Path: "/r/c"}}},
+		{Index: 2, Runs: []trainer.PlannedRun{{Path: "/r/d"}}},
 	}}
 	subs := []Submission{{Dir: "/s/1", Plan: plan, Jobs: Jobs{Array: "12", Figures: "13"}, Submitted: true},
 		{Dir: "/s/dry", Plan: plan, Submitted: false}}
@@ -252,12 +254,13 @@ func TestLiveClaims(t *testing.T) {
 // submission is the figures job alone.
 func TestPlanWhenAllFinished(t *testing.T) {
 	in := testInput(t, Options{})
-	cfgs, err := in.Env.Needs(context.Background(), in.Profile, nil)
+	src := in.Runs.(experiments.PlanSource)
+	cfgs, err := src.Env.Needs(context.Background(), src.Profile, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range cfgs {
-		path, _ := in.Env.RunPath(c)
+		path, _ := src.Env.RunPath(c)
 		d, err := rundir.Create(path, c)
 		if err != nil {
 			t.Fatal(err)

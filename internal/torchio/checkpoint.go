@@ -14,7 +14,7 @@ import (
 	"github.com/nlpodyssey/gopickle/pytorch"
 	"github.com/nlpodyssey/gopickle/types"
 
-	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/safetensors"
 )
 
 // Format is the kind of a weights file, told from its first bytes.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cbrnn/cbrnn/internal/safetensors"
+	"github.com/cbrnn/cbrnn/safetensors"
 )
 
 // The fixtures in testdata were written by testdata/gen.py with Debian's

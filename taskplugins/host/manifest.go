@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/google/renameio/v2"
 )
 
 // ManifestFile is the name of the manifest in a plugin directory.
@@ -79,9 +81,41 @@ func WriteManifest(dir string, names []string) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, ManifestFile+".tmp")
-	if err := os.WriteFile(tmp, append(raw, '\n'), 0o644); err != nil {
-		return err
+	// renameio (github.com/google/renameio/v2): a temporary file in dir
+	// itself, fsynced, then renamed over the manifest, so a host reading it
+	// concurrently sees the old manifest or the new one, never a part.
+	return renameio.WriteFile(filepath.Join(dir, ManifestFile), append(raw, '\n'), 0o644,
+		renameio.WithTempDir(dir))
+}
+
+// Timeouts: how long one batch may take, per plugin (the manifest's
+// batch_timeouts are one source).
+
+// TimeoutEnv sets Options.Timeout when it is zero: a Go duration ("30s").
+const TimeoutEnv = "CBRNN_BATCH_TIMEOUT"
+
+// DefaultTimeout bounds one batch when nothing else does.
+const DefaultTimeout = 10 * time.Second
+
+// timeoutFor resolves a plugin's batch timeout: the option, else the
+// environment, else its manifest entry, else DefaultTimeout.
+func (h *Host) timeoutFor(name string, m *Manifest) time.Duration {
+	switch {
+	case h.opts.Timeout > 0:
+		return h.opts.Timeout
+	case h.envTimeout > 0:
+		return h.envTimeout
+	case m != nil && m.BatchTimeouts[name] != "":
+		d, _ := time.ParseDuration(m.BatchTimeouts[name]) // checked by ReadManifest
+		return d
 	}
-	return os.Rename(tmp, filepath.Join(dir, ManifestFile))
+	return DefaultTimeout
+}
+
+// Timeout is the batch timeout in force for the named plugin.
+func (h *Host) Timeout(name string) time.Duration {
+	if e, ok := h.entries[name]; ok && e.timeout > 0 {
+		return e.timeout
+	}
+	return DefaultTimeout
 }

@@ -12,7 +12,7 @@
 // only candidate found, has never been tagged (only the pseudo-version
 // v0.0.0-20250209183917-bfb01cc25f7c exists), and the format is small enough
 // that a strict, validating reader and a byte-exact writer fit in one file
-// using only the standard library.
+// using only the standard library (and renameio for atomic file writes).
 //
 // Tensors are float32 in memory. Write always stores F32; Read also accepts
 // F64, F16 and BF16 (as PyTorch users often save those) and converts them to
@@ -31,6 +31,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/google/renameio/v2"
 )
 
 // Tensor is one named float32 tensor in row-major order. For weight matrices
@@ -387,41 +389,26 @@ func halfToFloat32(h uint16) float32 {
 	}
 }
 
-// WriteFile writes ts and meta to path atomically: it writes a temporary
-// file in the same directory, fsyncs it, renames it over path and fsyncs the
-// directory, so that path holds either the old or the new content, whole.
+// WriteFile writes ts and meta to path atomically, so that path holds
+// either the old or the new content, whole. github.com/google/renameio/v2
+// does the work, a well-kept library for exactly this: a temporary file in
+// path's own directory (so the rename cannot cross file systems), fsynced,
+// then renamed over path. renameio leaves the directory alone, so it is
+// fsynced here to make the rename durable. (rundir.WriteFileAtomic does the
+// same for whole byte slices; this package is below rundir and streams.)
 func WriteFile(path string, ts []Tensor, meta map[string]string) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	dir := filepath.Dir(path)
+	f, err := renameio.NewPendingFile(path,
+		renameio.WithTempDir(dir), // renameio would otherwise try $TMPDIR first
+		renameio.WithStaticPermissions(0o644))
 	if err != nil {
 		return fmt.Errorf("safetensors: writing %s: %w", path, err)
 	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
+	defer f.Cleanup() // removes the temporary file unless it was renamed
 	if err := Write(f, ts, meta); err != nil {
-		f.Close()
-		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := f.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("safetensors: writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := f.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("safetensors: writing %s: %w", path, err)
 	}
 	if d, err := os.Open(dir); err == nil {
