@@ -125,7 +125,7 @@ func accuracy(ens *gm.Ensemble, c Checkpoint, bs []*task.Batch, cbOn bool) (floa
 		if err != nil {
 			return 0, err
 		}
-		sum += analysis.Accuracy(out.Logits[0][0], m.Readout.Heads[0], b.Labels[0])
+		sum += gm.Accuracy(out.Logits[0][0], m.Readout.Heads[0], b.Labels[0])
 	}
 	return 100 * sum / float64(len(bs)), nil
 }

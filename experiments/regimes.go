@@ -249,14 +249,14 @@ func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*d
 			perTask[h] = append(perTask[h], line{label: c.Label, budget: c.Budget,
 				curves: field(runs, func(s trainer.EpochStats) float64 { return float64(s.HeadN[h]) })})
 		}
-		byTask := map[string][]analysis.TaskSavings{}
+		byTask := map[string][]trainer.TaskSavings{}
 		var order []string
 		for _, st := range runs {
 			phases, err := trainer.ContinualPhases(st, heads)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", c.Label, err)
 			}
-			for _, s := range analysis.Savings(phases, 98) {
+			for _, s := range trainer.Savings(phases, 98) {
 				if byTask[s.Task] == nil {
 					order = append(order, s.Task)
 				}

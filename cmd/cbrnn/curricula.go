@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -96,7 +95,7 @@ func printSavings(w io.Writer, d *rundir.Dir, headNames []string, threshold floa
 	if err != nil {
 		return err
 	}
-	for _, s := range analysis.Savings(phases, threshold) {
+	for _, s := range trainer.Savings(phases, threshold) {
 		fmt.Fprintf(w, "%s: savings of %s (threshold %.1f%%):", d.Path, s.Task, threshold)
 		for i, p := range s.Phases {
 			e := "never"
