@@ -37,11 +37,6 @@ const (
 // single curriculum, so the groups use a window of 3 Ns moving by 1.
 const SlidingWindow, SlidingForget = 3, 1
 
-// ContinualPeriod is the Periodic-core k of the continual groups: the
-// authors' --reservoir_interval_n default (no continual runs are stored to
-// say otherwise).
-const ContinualPeriod = 10
-
 // The groups of the new figures.
 var (
 	ContinualGroups = []Group{
@@ -143,7 +138,7 @@ func (g Group) applyCurriculum(p Profile, c *trainer.Config) error {
 			return fmt.Errorf("profile %s sets no epochs per continual phase", p.Name)
 		}
 		if g.Regime == trainer.PeriodicCore {
-			c.Period = ContinualPeriod
+			c.Period = trainer.ContinualPeriod
 		}
 	case CurrFixedSchedule:
 		if p.AdvanceEvery <= 0 {
@@ -256,7 +251,7 @@ func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*d
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", c.Label, err)
 			}
-			for _, s := range trainer.Savings(phases, 98) {
+			for _, s := range trainer.Savings(phases, trainer.PaperThreshold) {
 				if byTask[s.Task] == nil {
 					order = append(order, s.Task)
 				}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/cbrnn/cbrnn/env"
 )
 
 // mainEnv makes the test binary run main() instead of the tests, with the
@@ -58,7 +60,7 @@ func TestInterruptExitStatus(t *testing.T) {
 		cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, c.args...)...)
 		cmd.Env = append(os.Environ(), mainEnv+"=1")
 		if c.quiet {
-			cmd.Env = append(cmd.Env, QuietInterruptEnv+"=1")
+			cmd.Env = append(cmd.Env, env.QuietInterruptVar+"=1")
 		}
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
