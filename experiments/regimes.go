@@ -15,8 +15,8 @@ import (
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
-// The regimes of the authors' code that the paper's figures do not show
-// (issue 10): continual learning with savings, the fixed-schedule, cumulative
+// The regimes of the authors' code that the paper's figures do not show:
+// continual learning with savings, the fixed-schedule, cumulative
 // and sliding curricula, and the auxiliary-RNN and compressed-CB controls.
 // The authors' code has no plotting function for any of them and their
 // results hold no runs of them except the auxiliary-RNN control (whose

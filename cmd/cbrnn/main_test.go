@@ -44,7 +44,7 @@ func init() {
 	})
 }
 
-// An interrupted command says so in one line and exits 130 (issue 13.9);
+// An interrupted command says so in one line and exits 130;
 // a command that chose its exit status keeps it (slurm-task's requeue).
 func TestInterruptExitStatus(t *testing.T) {
 	for _, c := range []struct {
