@@ -5,39 +5,6 @@ import (
 	"math"
 )
 
-// Accuracy returns the fraction (0–1) of trials whose arg-max logit equals
-// the label. logits are row-major [B, classes] (B = len(labels)); ties go to
-// the lowest class index. It panics if the shapes disagree (a programming
-// error). With no trials it returns NaN. AccuracyPercent gives the
-// percentage the trainer and figures use.
-func Accuracy(logits []float32, classes int, labels []int32) float64 {
-	if classes <= 0 || len(logits) != classes*len(labels) {
-		panic(fmt.Sprintf("analysis.Accuracy: %d logits for %d labels × %d classes", len(logits), len(labels), classes))
-	}
-	if len(labels) == 0 {
-		return math.NaN()
-	}
-	correct := 0
-	for b, lab := range labels {
-		row := logits[b*classes : (b+1)*classes]
-		best := 0
-		for c := 1; c < classes; c++ {
-			if row[c] > row[best] {
-				best = c
-			}
-		}
-		if int32(best) == lab {
-			correct++
-		}
-	}
-	return float64(correct) / float64(len(labels))
-}
-
-// AccuracyPercent is 100 × Accuracy (METHODS' "test accuracy (%)").
-func AccuracyPercent(logits []float32, classes int, labels []int32) float64 {
-	return 100 * Accuracy(logits, classes, labels)
-}
-
 // CrossEntropy is the mean softmax cross-entropy of row-major logits
 // [B, classes] against labels (PyTorch's F.cross_entropy, mean reduction),
 // computed with the log-sum-exp shift. NaN with no trials.

@@ -1,11 +1,10 @@
 // Package analysis holds the paper's analyses (paper/METHODS §4) as pure
 // functions on plain Go data: learning metrics over per-epoch N curves, the
 // task-switching metrics (switching.go), PCA dimensionality,
-// autocorrelation timescales, Treves–Rolls sparsity, accuracy and
-// cross-entropy helpers for the CB ablation / readout-recovery
-// experiments, t-SNE (tsne.go), and the quantities of the mechanism
-// analyses with a float64 step of the Elman core and its Jacobian-vector
-// products (mechanisms.go, stepmap.go).
+// autocorrelation timescales, Treves–Rolls sparsity, the cross-entropy of
+// the readout-recovery experiment, t-SNE (tsne.go), and the quantities of
+// the mechanism analyses with a float64 step of the Elman core and its
+// Jacobian-vector products (mechanisms.go, stepmap.go).
 //
 // Nothing here depends on the models, the trainer or the run directory: the
 // callers load activity / curves / logits and pass slices in. Numerics use

@@ -133,7 +133,7 @@ func evalAccuracy(ens *gm.Ensemble, bs []*task.Batch, h0 func(i, b int) []float3
 		if err != nil {
 			return 0, err
 		}
-		sum += analysis.Accuracy(out.Logits[0][0], m.Readout.Heads[0], b.Labels[0])
+		sum += gm.Accuracy(out.Logits[0][0], m.Readout.Heads[0], b.Labels[0])
 	}
 	return 100 * sum / float64(len(bs)), nil
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cbrnn/cbrnn/env"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/taskplugins/tasks"
@@ -27,7 +28,7 @@ func testEnv(t *testing.T) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{Root: t.TempDir(), Backend: b, Source: tasks.NewLocal()}
+	return &Env{Env: &env.Env{Root: t.TempDir(), Backend: b, Source: tasks.NewLocal()}}
 }
 
 // tinyProfile trains for seconds.

@@ -63,19 +63,6 @@ func ScalingGroups(gc int) (cb, rnn Group) {
 	return cb, rnn
 }
 
-// PeriodFor is the periodic-core refresh period k of METHODS §3.4–3.5: 10
-// for DMS, 5 for parity, and 5 for multitask, where the authors' runs pass
-// --reservoir_interval_n 5 (tasks/multitask.py: multitask_train). Task
-// switching has no Periodic-core group in the authors' results; it uses
-// their CLI default, 10.
-func PeriodFor(taskName string) int {
-	switch taskName {
-	case "parity", "parity_fixed", "multitask":
-		return 5
-	}
-	return 10
-}
-
 // ModelConfig builds the network of a group for a task's shape.
 func ModelConfig(g Group, d task.Description) (gm.Config, error) {
 	o := g.Options
@@ -106,7 +93,7 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 		c.ModelName = g.Model
 		c.Regime = g.Regime
 		if g.Regime == trainer.PeriodicCore {
-			c.Period = PeriodFor(d.Name)
+			c.Period = trainer.PeriodFor(d.Name)
 		}
 		c.Epochs, c.Steps, c.TestSteps, c.Batch, c.MaxN = epochs, p.Steps, p.TestSteps, p.Batch, p.MaxN
 		if err := g.applyCurriculum(p, &c); err != nil {

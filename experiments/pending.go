@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/cbrnn/cbrnn/internal/costmodel"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -37,6 +38,16 @@ func (s PlanSource) Pending(ctx context.Context, ids []string, maxK int) ([][]tr
 // Describe names the shape of a run's network in a few words ("elman H=64
 // + CB G=256 P=64"), as progress lines and plans show an ensemble.
 func (s PlanSource) Describe(c trainer.Config) string { return describe(c) }
+
+// Lengths is the task's declared rule of sequence lengths, asked of its
+// plugin.
+func (s PlanSource) Lengths(ctx context.Context, task string) (costmodel.Lengths, error) {
+	d, err := s.Env.Source.Describe(ctx, task)
+	if err != nil {
+		return nil, err
+	}
+	return d.TBounds, nil
+}
 
 // Needs lists the configs of every run the figures ids need (all figures if
 // ids is empty), in Plan's order; a run two figures share appears twice.

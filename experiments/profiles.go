@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/cbrnn/cbrnn/trainer"
 )
 
 // Profile scales the paper's protocol (METHODS §3–4) to a budget.
@@ -80,21 +82,23 @@ func (p Profile) tsneIters() int {
 var Profiles = map[string]Profile{
 	"smoke": {
 		Name: "smoke", Summary: "minutes; every figure from a few tiny runs (CI)",
-		Epochs: 3, EpochsGRU: 3, EpochsSwitch: 3, Steps: 4, TestSteps: 2, Batch: 16, MaxN: 150,
+		Epochs: 3, EpochsGRU: 3, EpochsSwitch: 3, Steps: 4, TestSteps: 2, Batch: 16, MaxN: trainer.PaperMaxN,
 		Seeds: 2, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 3, EpochsPerPhase: 1, AdvanceEvery: 1,
 		EvalBatches: 2, PCABatches: 2, MaxCheckpoints: 3, TimescaleT: 400, TimescaleTrials: 2, TimescaleDrop: 50, TimescaleUnits: 8,
 		RecoverySteps: 5, RecoveryEval: 2, TSNEIters: 100, MechDMSBatches: 2, MechParityBatches: 1,
 	},
 	"quick": {
 		Name: "quick", Summary: "about an hour on 2 cores; reduced budget, qualitative findings",
-		Epochs: 150, EpochsGRU: 75, EpochsSwitch: 100, Steps: 40, TestSteps: 10, Batch: 32, MaxN: 150,
+		Epochs: 150, EpochsGRU: 75, EpochsSwitch: 100, Steps: 40, TestSteps: 10, Batch: 32, MaxN: trainer.PaperMaxN,
 		Seeds: 3, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 100, EpochsPerPhase: 40, AdvanceEvery: 20,
 		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
 		RecoverySteps: 50, RecoveryEval: 10, MechDMSBatches: 8, MechParityBatches: 4,
 	},
 	"paper": {
-		Name: "paper", Summary: "METHODS §3 exactly: n = 8, 1000 epochs of 100 + 50 batches of 64",
-		Epochs: 1000, EpochsGRU: 500, EpochsSwitch: 650, Steps: 100, TestSteps: 50, Batch: 64, MaxN: 150,
+		Name: "paper", Summary: fmt.Sprintf("METHODS §3 exactly: n = 8, %d epochs of %d + %d batches of %d",
+			trainer.PaperEpochs, trainer.PaperSteps, trainer.PaperTestSteps, trainer.PaperBatch),
+		Epochs: trainer.PaperEpochs, EpochsGRU: trainer.PaperEpochsGRU, EpochsSwitch: 650,
+		Steps: trainer.PaperSteps, TestSteps: trainer.PaperTestSteps, Batch: trainer.PaperBatch, MaxN: trainer.PaperMaxN,
 		Seeds: 8, SeedsSide: 3, SeedsExtra: 8, EpochsExtra: 1000, EpochsPerPhase: 100, AdvanceEvery: 30,
 		EvalBatches: 20, PCABatches: 10, TimescaleT: 20000, TimescaleTrials: 8, TimescaleDrop: 500, UnitTausEveryN: true,
 		RecoverySteps: 100, RecoveryEval: 50,

@@ -58,7 +58,7 @@ func heldOut(ens *gm.Ensemble, bs []*task.Batch, h0 func(i, b int) []float32) (a
 			return 0, 0, err
 		}
 		lg := out.Logits[0][0]
-		acc += analysis.Accuracy(lg, C, b.Labels[0]) * float64(b.B)
+		acc += gm.Accuracy(lg, C, b.Labels[0]) * float64(b.B)
 		loss += analysis.CrossEntropy(lg, C, b.Labels[0]) * float64(b.B)
 		n += b.B
 	}
@@ -124,7 +124,7 @@ func (e *Env) RetrainReadout(ctx context.Context, c Checkpoint, eval []*task.Bat
 			if err != nil {
 				return tr, err
 			}
-			tr.TrainAcc = append(tr.TrainAcc, analysis.AccuracyPercent(out.Logits[0][0], m.Readout.Heads[0], b.Labels[0]))
+			tr.TrainAcc = append(tr.TrainAcc, gm.AccuracyPercent(out.Logits[0][0], m.Readout.Heads[0], b.Labels[0]))
 		}
 		if _, err := ens.TrainStep(gm.StepInput{Input: in, Labels: [][][]int32{b.Labels}, HeadWeight: [][]float32{{1}}, Trainable: [][]bool{trainable}}, opt); err != nil {
 			return tr, err

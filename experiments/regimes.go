@@ -15,8 +15,8 @@ import (
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
-// The regimes of the authors' code that the paper's figures do not show
-// (issue 10): continual learning with savings, the fixed-schedule, cumulative
+// The regimes of the authors' code that the paper's figures do not show:
+// continual learning with savings, the fixed-schedule, cumulative
 // and sliding curricula, and the auxiliary-RNN and compressed-CB controls.
 // The authors' code has no plotting function for any of them and their
 // results hold no runs of them except the auxiliary-RNN control (whose
@@ -36,11 +36,6 @@ const (
 // no sliding runs, and their defaults (1 head, forget 1) make sliding the
 // single curriculum, so the groups use a window of 3 Ns moving by 1.
 const SlidingWindow, SlidingForget = 3, 1
-
-// ContinualPeriod is the Periodic-core k of the continual groups: the
-// authors' --reservoir_interval_n default (no continual runs are stored to
-// say otherwise).
-const ContinualPeriod = 10
 
 // The groups of the new figures.
 var (
@@ -130,7 +125,7 @@ func (g Group) applyCurriculum(p Profile, c *trainer.Config) error {
 			return fmt.Errorf("profile %s sets no epochs per continual phase", p.Name)
 		}
 		if g.Regime == trainer.PeriodicCore {
-			c.Period = ContinualPeriod
+			c.Period = trainer.ContinualPeriod
 		}
 	case CurrFixedSchedule:
 		if p.AdvanceEvery <= 0 {
@@ -214,14 +209,14 @@ func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*D
 			perTask[h] = append(perTask[h], line{label: c.Label, budget: c.Budget, color: c.Group.Colour(),
 				curves: field(runs, func(s trainer.EpochStats) float64 { return float64(s.HeadN[h]) })})
 		}
-		byTask := map[string][]analysis.TaskSavings{}
+		byTask := map[string][]trainer.TaskSavings{}
 		var order []string
 		for _, st := range runs {
 			phases, err := trainer.ContinualPhases(st, heads)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", c.Label, err)
 			}
-			for _, s := range analysis.Savings(phases, 98) {
+			for _, s := range trainer.Savings(phases, trainer.PaperThreshold) {
 				if byTask[s.Task] == nil {
 					order = append(order, s.Task)
 				}

@@ -70,7 +70,7 @@ func TestRegimeConfigs(t *testing.T) {
 	if cs, _ := Configs(PeriodicCore, desc("multitask"), paper, 1000); cs[0].Period != 5 {
 		t.Errorf("multitask Periodic-core k = %d, want 5", cs[0].Period)
 	}
-	if PeriodFor("dms") != 10 || PeriodFor("parity") != 5 || PeriodFor("switch") != 10 {
+	if trainer.PeriodFor("dms") != 10 || trainer.PeriodFor("parity") != 5 || trainer.PeriodFor("switch") != 10 {
 		t.Error("single-task periods changed")
 	}
 	// A profile without runs for the new groups says so.

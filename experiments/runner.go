@@ -9,36 +9,25 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/gomlx/compute"
-
+	"github.com/cbrnn/cbrnn/env"
 	"github.com/cbrnn/cbrnn/rundir"
-	"github.com/cbrnn/cbrnn/taskplugins/task"
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
-// Env is where experiments run: the repository root (runs/ and figures/
-// live under it), the compute backend and the task source.
+// Env is where experiments run: env.Env (the repository, the backend, the
+// task source) and how the figure layer spreads its runs over them.
 type Env struct {
-	Root string
-	// Out is where runs/, figures/ and paper/results.md are written
-	// (default Root; the smoke test writes to a scratch folder).
-	Out     string
-	Backend compute.Backend
-	Source  task.Source
+	*env.Env
 	// Jobs is how many ensembles train at once; 0 = automatic: one per core
 	// on the Go backend (up to the number of ensembles), one on an
 	// accelerator. On the Go backend the running ensembles share the cores
-	// and spread their members over single-threaded executors (layout.go).
+	// and spread their members over single-threaded executors (env.Cores).
 	Jobs int
 	// MaxEnsemble caps how many runs share one graph; 0 = automatic: 8 on
 	// the Go backend (its cost grows linearly with the members, so smaller
 	// ensembles spread better over the jobs), 64 on an accelerator (where
 	// members are nearly free).
 	MaxEnsemble int
-	Progress    io.Writer
-	// Accept lets runs be resumed or reused despite a changed task plugin
-	// or numerics (trainer.ChangedError).
-	Accept trainer.Accept
 	// Offline: never train. Ensure fails with an *UnfinishedError when a
 	// run is not finished; All then draws the figures whose runs all are and
 	// lists the others in paper/results.md. The figures job of a cluster
@@ -48,25 +37,16 @@ type Env struct {
 	// RunNote, if set, adds a note to each unfinished run that All reports
 	// (a cluster submission names the array task and its log).
 	RunNote func(runPath string) string
-
-	closer io.Closer // the plugin host, when Open started it
 }
 
 // RunsDir is where runs are cached, one directory per config hash.
-func (e *Env) RunsDir() string { return filepath.Join(e.out(), "runs") }
-
-func (e *Env) out() string {
-	if e.Out != "" {
-		return e.Out
-	}
-	return e.Root
-}
+func (e *Env) RunsDir() string { return filepath.Join(e.OutDir(), "runs") }
 
 // FiguresDir is where figures are written.
-func (e *Env) FiguresDir() string { return filepath.Join(e.out(), "figures") }
+func (e *Env) FiguresDir() string { return filepath.Join(e.OutDir(), "figures") }
 
 // ResultsPath is the reproduction report.
-func (e *Env) ResultsPath() string { return filepath.Join(e.out(), "paper", "results.md") }
+func (e *Env) ResultsPath() string { return filepath.Join(e.OutDir(), "paper", "results.md") }
 
 // RunPath is the cache directory of a config.
 func (e *Env) RunPath(c trainer.Config) (string, error) {
@@ -130,11 +110,11 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 		return dirs, nil
 	}
 	longestFirst(chunks)
-	if e.Jobs <= 0 && isGoBackend(e.Backend) {
+	if e.Jobs <= 0 && env.IsGoBackend(e.Backend) {
 		jobs = min(jobs, len(chunks))
 	}
-	pool := &cores{free: numCores(), waiting: len(chunks)}
-	share := max(1, numCores()/jobs)
+	pool := env.NewCores(len(chunks))
+	share := max(1, env.NumCores()/jobs)
 	sem := make(chan struct{}, jobs)
 	var (
 		mu       sync.Mutex
@@ -157,9 +137,9 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 				progress = prefixWriter{w: e.Progress, prefix: fmt.Sprintf("[%d/%d] ", i+1, len(chunks))}
 			}
 			opt := trainer.Options{Backend: e.Backend, Source: e.Source, Progress: progress, Accept: e.Accept}
-			if isGoBackend(e.Backend) {
+			if env.IsGoBackend(e.Backend) {
 				var release func()
-				opt.Layout, release = pool.layout(e.Backend, share)
+				opt.Layout, release = pool.Layout(e.Backend, share)
 				defer release()
 			}
 			err := trainLocked(ctx, ch, opt)
@@ -175,6 +155,20 @@ func (e *Env) Ensure(ctx context.Context, cfgs []trainer.Config) ([]*rundir.Dir,
 	}
 	wg.Wait()
 	return dirs, firstErr
+}
+
+// longestFirst orders ensembles by their cost, largest first: members ×
+// epochs × parameters (a step's work is about proportional to the
+// parameters), so that the end of a plan is not one long ensemble alone.
+func longestFirst(chunks [][]trainer.Run) {
+	cost := func(ch []trainer.Run) float64 {
+		var s float64
+		for _, r := range ch {
+			s += float64(r.Config.Epochs) * float64(r.Config.Steps+r.Config.TestSteps) * float64(r.Config.Model.Count().Total)
+		}
+		return s
+	}
+	sort.SliceStable(chunks, func(i, j int) bool { return cost(chunks[i]) > cost(chunks[j]) })
 }
 
 // ensembles groups runs into the ensembles that train them: runs that can
@@ -206,12 +200,12 @@ func ensembles[T any](items []T, config func(T) trainer.Config, maxK int) [][]in
 }
 
 func (e *Env) parallelism() (jobs, maxK int) {
-	goBackend := isGoBackend(e.Backend)
+	goBackend := env.IsGoBackend(e.Backend)
 	jobs, maxK = e.Jobs, e.MaxEnsemble
 	if jobs <= 0 {
 		jobs = 1
 		if goBackend {
-			jobs = numCores()
+			jobs = env.NumCores()
 		}
 	}
 	if maxK <= 0 {

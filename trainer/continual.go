@@ -3,8 +3,6 @@ package trainer
 import (
 	"fmt"
 	"slices"
-
-	"github.com/cbrnn/cbrnn/analysis"
 )
 
 // The continual curriculum (METHODS §3.7), as the authors' tasks/continual.py:
@@ -167,8 +165,8 @@ func (cu *curriculum) concludeContinual(s State, accs []float64, st *EpochStats)
 // ContinualPhases splits a continual run's stats into its plan phases: the
 // active task of each and that task's test accuracy at every epoch of the
 // phase (the authors' acc_{task}_phase{p}).
-func ContinualPhases(st []EpochStats, headNames []string) ([]analysis.Phase, error) {
-	var out []analysis.Phase
+func ContinualPhases(st []EpochStats, headNames []string) ([]Phase, error) {
+	var out []Phase
 	for i, s := range st {
 		h := slices.Index(headNames, s.Active)
 		if h < 0 || h >= len(s.HeadAcc) {
@@ -178,7 +176,7 @@ func ContinualPhases(st []EpochStats, headNames []string) ([]analysis.Phase, err
 			if len(out) != s.PlanPhase {
 				return nil, fmt.Errorf("epoch %d starts plan phase %d after %d phases", s.Epoch, s.PlanPhase, len(out))
 			}
-			out = append(out, analysis.Phase{Task: s.Active})
+			out = append(out, Phase{Task: s.Active})
 		}
 		p := &out[len(out)-1]
 		if p.Task != s.Active {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cbrnn/cbrnn/analysis"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 	"github.com/cbrnn/cbrnn/taskplugins/tasks"
@@ -384,9 +383,9 @@ func TestSavings(t *testing.T) {
 }
 
 // savingsOf returns the savings of the one repeated task.
-func savingsOf(t *testing.T, phases []analysis.Phase, threshold float64) analysis.TaskSavings {
+func savingsOf(t *testing.T, phases []Phase, threshold float64) TaskSavings {
 	t.Helper()
-	s := analysis.Savings(phases, threshold)
+	s := Savings(phases, threshold)
 	if len(s) != 1 {
 		t.Fatalf("savings for %d tasks, want 1 (dms; parity is met once): %+v", len(s), s)
 	}

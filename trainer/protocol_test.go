@@ -99,7 +99,7 @@ func TestH0Identity(t *testing.T) {
 }
 
 // TestPaperConfig checks the protocol constants of METHODS §3 that Paper sets.
-// (The periodic-core period k is chosen in experiments.PeriodFor, not here.)
+// (The periodic-core period k is chosen by PeriodFor, not here.)
 func TestPaperConfig(t *testing.T) {
 	for _, tc := range []struct {
 		name       string

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/cbrnn/cbrnn/analysis"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
-	"github.com/cbrnn/cbrnn/taskplugins/host"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 )
 
@@ -87,7 +85,7 @@ func testEpoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options,
 			continue // done before the stop this epoch resumed from
 		}
 		from = max(from, 0)
-		ss := make([]*host.Stream, K)
+		ss := make([]*task.Stream, K)
 		for k, m := range ms {
 			if p >= len(passes[k]) {
 				continue // a finished run, or one with fewer passes: dummy input
@@ -100,7 +98,7 @@ func testEpoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options,
 					Index: batchIndex(m.state.Epoch, p, len(passes[k]), testSteps, from+i), Split: task.Test,
 				}
 			}
-			ss[k] = host.Prefetch(ctx, opt.Source, reqs, opt.Prefetch)
+			ss[k] = task.Prefetch(ctx, opt.Source, reqs, opt.Prefetch)
 		}
 		err := func() error {
 			defer closeAll(ss)
@@ -120,7 +118,7 @@ func testEpoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options,
 					for h, on := range passes[k][p].Heads {
 						if on {
 							// Per-step labels: the accuracy over every step and trial.
-							correct[k][h] += analysis.Accuracy(out.Logits[k][h], cfg.Readout.Heads[h], labels[k][h])
+							correct[k][h] += gm.Accuracy(out.Logits[k][h], cfg.Readout.Heads[h], labels[k][h])
 						}
 					}
 				}

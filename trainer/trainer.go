@@ -17,7 +17,6 @@ import (
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/safetensors"
-	"github.com/cbrnn/cbrnn/taskplugins/host"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 )
 
@@ -185,8 +184,8 @@ func h0(m gm.Config, seed uint64, split task.Split, index uint64, b int) []float
 
 // streams prefetches each active member's batches first … count-1 for one
 // split of an epoch (first > 0 when the epoch resumes mid-way).
-func streams(ctx context.Context, ms []*member, opt Options, split task.Split, first, count int) []*host.Stream {
-	out := make([]*host.Stream, len(ms))
+func streams(ctx context.Context, ms []*member, opt Options, split task.Split, first, count int) []*task.Stream {
+	out := make([]*task.Stream, len(ms))
 	for k, m := range ms {
 		if m.state.Done {
 			continue
@@ -199,12 +198,12 @@ func streams(ctx context.Context, ms []*member, opt Options, split task.Split, f
 				Index: uint64(m.state.Epoch*count + i), Split: split,
 			})
 		}
-		out[k] = host.Prefetch(ctx, opt.Source, reqs, opt.Prefetch)
+		out[k] = task.Prefetch(ctx, opt.Source, reqs, opt.Prefetch)
 	}
 	return out
 }
 
-func closeAll(ss []*host.Stream) {
+func closeAll(ss []*task.Stream) {
 	for _, s := range ss {
 		if s != nil {
 			s.Close()
@@ -215,7 +214,7 @@ func closeAll(ss []*host.Stream) {
 // input gathers the next batch of every member. A finished member (or one
 // with no stream in this test pass) repeats a minimal dummy trial so the
 // ensemble's shape stays fixed; it is frozen and its results are ignored.
-func input(ss []*host.Stream, ms []*member, split task.Split, step, pass int, b int, m gm.Config) (gm.Input, [][][]int32, error) {
+func input(ss []*task.Stream, ms []*member, split task.Split, step, pass int, b int, m gm.Config) (gm.Input, [][][]int32, error) {
 	in := gm.Input{B: b, X: make([][]float32, len(ms)), T: make([]int, len(ms)), H0: make([][]float32, len(ms))}
 	labels := make([][][]int32, len(ms))
 	for k, mb := range ms {

@@ -17,7 +17,6 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/cbrnn/cbrnn/analysis"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/internal/authors"
 	"github.com/cbrnn/cbrnn/internal/pytorchtest"
@@ -137,7 +136,7 @@ func TestAuthorsRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return analysis.Accuracy(o.Logits[0][0], 2, b.Labels[0])
+		return gm.Accuracy(o.Logits[0][0], 2, b.Labels[0])
 	}
 	accBefore, accAfter := accOf(before), accOf(after)
 	t.Logf("accuracy at the solved N=3 on 256 fresh trials: %.2f%% before, %.2f%% in PyTorch, %.2f%% after the round trip", 100*accBefore, 100*torchAcc, 100*accAfter)

@@ -18,6 +18,7 @@ import (
 	"github.com/cbrnn/cbrnn/experiments"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/internal/costmodel"
+	"github.com/cbrnn/cbrnn/taskplugins/tasks"
 )
 
 func init() {
@@ -29,9 +30,12 @@ func init() {
 // paper's largest AUC prices the most expensive group's typical run, and the
 // largest mean max N prices every epoch as if it were the last.
 const (
-	paperMeanN    = 25 // CB-RNN on DMS: AUC 25,041 over 1000 epochs
-	paperCeilingN = 36 // Periodic-core on DMS: max N 35.63
+	paperMeanN = 25 // CB-RNN on DMS: AUC 25,041 over 1000 epochs
 )
+
+// dmsLengths is the length rule the paper profile is priced at: the one
+// DMS declares (every paper task declares the same).
+var dmsLengths costmodel.Lengths = tasks.DMS.Desc.TBounds
 
 func runBench(ctx context.Context, args []string) error {
 	return bench(ctx, args, os.Stdout)
@@ -88,7 +92,7 @@ func bench(ctx context.Context, args []string, out io.Writer) error {
 	switch *buckets {
 	case "":
 	case "all":
-		_, hi := costmodel.PaperLengths(paperCeilingN)
+		_, hi := dmsLengths(costmodel.PaperCeilingN)
 		lengths = gm.Buckets(hi)
 	default:
 		if lengths, err = positiveInts("--buckets", *buckets); err != nil {
@@ -375,9 +379,9 @@ func printEstimate(out io.Writer, costs costmodel.Costs, paper experiments.Profi
 		what string
 	}{
 		{paperMeanN, "Table 4's largest AUC, CB-RNN on DMS"},
-		{paperCeilingN, "ceiling: Table 4's largest max N, every epoch"},
+		{costmodel.PaperCeilingN, "ceiling: Table 4's largest max N, every epoch"},
 	} {
-		est, err := costs.Run(p, costmodel.PaperLengths, func(int) int { return cv.n })
+		est, err := costs.Run(p, dmsLengths, func(int) int { return cv.n })
 		if err != nil {
 			return err
 		}

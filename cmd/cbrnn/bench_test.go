@@ -94,7 +94,7 @@ func TestBenchBucketsAndEstimate(t *testing.T) {
 	}
 	p := costmodel.Protocol{Epochs: 1000, Steps: 100, TestSteps: 50, Members: 2}
 	for _, n := range []int{25, 36} {
-		want, err := costs.Epoch(p, costmodel.PaperLengths, n)
+		want, err := costs.Epoch(p, dmsLengths, n)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -28,7 +27,7 @@ func addCurriculumFlags(fs *flag.FlagSet) *curriculumFlags {
 		plan:             fs.String("plan", trainer.DefaultPlan, "continual: the tasks in training order, cycling (--continual_plan)"),
 		perPhase:         fs.Int("epochs-per-phase", 100, "continual: epochs of each plan phase (--continual_epochs_per_phase)"),
 		patience:         fs.Int("patience", 1, "continual: epochs in a row at the threshold before N advances (--continual_patience)"),
-		savingsThreshold: fs.Float64("savings-threshold", 98, "continual: accuracy (%) that counts as relearnt in the savings printed at the end (--continual_savings_threshold)"),
+		savingsThreshold: fs.Float64("savings-threshold", trainer.PaperThreshold, "continual: accuracy (%) that counts as relearnt in the savings printed at the end (--continual_savings_threshold)"),
 		initHeads:        fs.Int("init-heads", 1, "cumulative, sliding: Ns (heads) at the start (--init_heads)"),
 		addHeads:         fs.Int("add-heads", 1, "cumulative: Ns added at each advance (--add_heads)"),
 		forgetHeads:      fs.Int("forget-heads", 1, "sliding: Ns forgotten (and added) at each advance (--forget_heads)"),
@@ -96,7 +95,7 @@ func printSavings(w io.Writer, d *rundir.Dir, headNames []string, threshold floa
 	if err != nil {
 		return err
 	}
-	for _, s := range analysis.Savings(phases, threshold) {
+	for _, s := range trainer.Savings(phases, threshold) {
 		fmt.Fprintf(w, "%s: savings of %s (threshold %.1f%%):", d.Path, s.Task, threshold)
 		for i, p := range s.Phases {
 			e := "never"

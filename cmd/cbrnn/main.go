@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/cbrnn/cbrnn/env"
 )
 
 // command is one subcommand: a one-line summary and its entry point, which
@@ -33,11 +35,6 @@ var afterInterrupt = map[string]string{
 	"train":   "finished epochs are saved; continue with the same command and --resume",
 	"figures": "finished runs are kept in runs/, and rerunning the same command resumes the interrupted ones",
 }
-
-// QuietInterruptEnv, set to 1, makes an interrupted command exit with
-// status 130 without a word: scripts that run cbrnn (reproduce.sh) say
-// themselves, in one line, what was interrupted.
-const QuietInterruptEnv = "CBRNN_QUIET_INTERRUPT"
 
 // parseOneArg parses fs from args with flags allowed before and after the
 // command's one positional argument (the standard flag package stops at the
@@ -104,7 +101,9 @@ func main() {
 		if ctx.Err() != nil {
 			// Ctrl-C or SIGTERM: one line, not "context canceled" (nor the
 			// "task host is closed" of a request cut short).
-			if os.Getenv(QuietInterruptEnv) != "1" {
+			// With $CBRNN_QUIET_INTERRUPT=1 not a word: the script that ran
+			// cbrnn (reproduce.sh) says itself what was interrupted.
+			if os.Getenv(env.QuietInterruptVar) != "1" {
 				hint := afterInterrupt[os.Args[1]]
 				if hint == "" {
 					hint = "nothing was lost that a rerun cannot redo"

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/cbrnn/cbrnn/env"
 )
 
 // mainEnv makes the test binary run main() instead of the tests, with the
@@ -42,7 +44,7 @@ func init() {
 	})
 }
 
-// An interrupted command says so in one line and exits 130 (issue 13.9);
+// An interrupted command says so in one line and exits 130;
 // a command that chose its exit status keeps it (slurm-task's requeue).
 func TestInterruptExitStatus(t *testing.T) {
 	for _, c := range []struct {
@@ -58,7 +60,7 @@ func TestInterruptExitStatus(t *testing.T) {
 		cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, c.args...)...)
 		cmd.Env = append(os.Environ(), mainEnv+"=1")
 		if c.quiet {
-			cmd.Env = append(cmd.Env, QuietInterruptEnv+"=1")
+			cmd.Env = append(cmd.Env, env.QuietInterruptVar+"=1")
 		}
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr

@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
-	_ "github.com/cbrnn/cbrnn/gomlx_models/variants" // user-added models register themselves
 )
 
 func init() {

@@ -151,7 +151,7 @@ func jobBinary() (string, error) {
 // costTableFor loads the cost table the plan prices with.
 func costTableFor(root, path string, opt slurm.Options) (costmodel.Table, error) {
 	if path == "" && (opt.GPUs > 0 || strings.HasPrefix(opt.Backend, "xla")) {
-		_, hi := costmodel.PaperLengths(slurm.PaperCeilingN)
+		_, hi := dmsLengths(costmodel.PaperCeilingN)
 		return costmodel.GPUAssumption(hi), nil
 	}
 	if path == "" {

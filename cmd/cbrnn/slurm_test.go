@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cbrnn/cbrnn/env"
 	"github.com/cbrnn/cbrnn/experiments"
 	"github.com/cbrnn/cbrnn/internal/slurm"
 	"github.com/cbrnn/cbrnn/trainer"
@@ -55,7 +56,7 @@ func TestCostTableFor(t *testing.T) {
 	if _, err := costTableFor(t.TempDir(), "", slurm.Options{}); err == nil || !strings.Contains(err.Error(), "--save-costs") {
 		t.Errorf("a missing Go table: %v, want advice to measure one", err)
 	}
-	root, err := experiments.FindRoot("")
+	root, err := env.FindRoot("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cbrnn/cbrnn/env"
 	"github.com/cbrnn/cbrnn/experiments"
 	"github.com/cbrnn/cbrnn/internal/slurm"
 )
@@ -29,16 +30,16 @@ func runStatus(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	root, err := experiments.FindRoot("")
+	root, err := env.FindRoot("")
 	if err != nil {
 		return err
 	}
-	out := os.Getenv("CBRNN_OUT")
+	out, err := env.FindOut("")
+	if err != nil {
+		return err
+	}
 	if out == "" {
 		out = root
-	}
-	if out, err = filepath.Abs(out); err != nil {
-		return err
 	}
 	var sts []experiments.RunStatus
 	if *profile != "" {
@@ -46,12 +47,12 @@ func runStatus(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		env, err := experiments.Open(ctx, experiments.Options{Profile: p.Name, Root: root, Out: out, Progress: io.Discard})
+		e, err := experiments.Open(ctx, experiments.Options{Profile: p.Name, Root: root, Out: out, Progress: io.Discard})
 		if err != nil {
 			return err
 		}
-		defer env.Close()
-		if sts, err = env.Status(ctx, p, fs.Args()); err != nil {
+		defer e.Close()
+		if sts, err = e.Status(ctx, p, fs.Args()); err != nil {
 			return err
 		}
 	} else {

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/cbrnn/cbrnn/experiments"
+	"github.com/cbrnn/cbrnn/env"
 	"github.com/cbrnn/cbrnn/taskplugins/host"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
 	"github.com/cbrnn/cbrnn/taskplugins/template"
@@ -72,7 +72,7 @@ func tasksList(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	where := experiments.PluginPath(*path)
+	where := env.PluginPath(*path)
 	h, err := host.Open(ctx, host.Options{Path: where})
 	if err != nil {
 		return err
@@ -172,7 +172,7 @@ func tasksSample(ctx context.Context, args []string, out io.Writer) error {
 	if len(ps) == 0 {
 		r.Params = nil
 	}
-	h, err := host.Open(ctx, host.Options{Path: experiments.PluginPath(*path)})
+	h, err := host.Open(ctx, host.Options{Path: env.PluginPath(*path)})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gomlx/compute"
 
+	"github.com/cbrnn/cbrnn/env"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/internal/costmodel"
 	"github.com/cbrnn/cbrnn/rundir"
@@ -37,7 +38,7 @@ var trainDomains = []flagDomain{
 	{name: "hidden", min: 1, max: 1 << 20, what: "hidden units", zero: "the model's default"},
 	{name: "gc", min: 1, max: 1 << 30, what: "granule cells", zero: "the model's default, 256"},
 	{name: "pc", min: 1, max: 1 << 30, what: "Purkinje cells", zero: "the model's default, 64"},
-	{name: "period", min: 1, max: 1 << 20, what: "a refresh period", zero: "10 for DMS, 5 for parity"},
+	{name: "period", min: 1, max: 1 << 20, what: "a refresh period", zero: defaultPeriods},
 	{name: "n", min: 1, max: 1 << 20, what: "an N", zero: "unset"},
 	{name: "epochs", min: 1, max: 1_000_000, what: "a number of epochs", zero: "the paper's budget"},
 	{name: "steps", min: 1, max: 1_000_000, what: "training batches per epoch"},
@@ -78,7 +79,7 @@ func checkFlagDomains(fs *flag.FlagSet, ds []flagDomain) error {
 	if f := fs.Lookup("batch-timeout"); f != nil {
 		if d := f.Value.(flag.Getter).Get().(time.Duration); d < 0 {
 			return fmt.Errorf("--batch-timeout %v is outside its domain: 0 (the default: $%s, else the plugin's manifest entry, else %v) or a positive duration such as 30s",
-				d, "CBRNN_BATCH_TIMEOUT", 10*time.Second)
+				d, env.BatchTimeoutVar, 10*time.Second)
 		}
 	}
 	regime := fs.Lookup("regime").Value.String()
@@ -96,7 +97,7 @@ func checkFlagDomains(fs *flag.FlagSet, ds []flagDomain) error {
 // error: out of memory". The estimate is the Go backend's (an accelerator's
 // memory is its own), so other backends are not checked.
 func checkMemory(b compute.Backend, c trainer.Config, members int, d task.Description) error {
-	if b == nil || !strings.Contains(strings.ToLower(b.Name()), "go") {
+	if !env.IsGoBackend(b) {
 		return nil
 	}
 	maxN := c.MaxN

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gomlx/compute"
 
-	"github.com/cbrnn/cbrnn/analysis"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/internal/pytorchtest"
 	"github.com/cbrnn/cbrnn/internal/torchio"
@@ -269,7 +268,7 @@ func TestPyTorchCheckpointIntoCbrnn(t *testing.T) {
 			if d > logitTol {
 				t.Errorf("logits differ by %.3g > %g", d, logitTol)
 			}
-			acc := analysis.Accuracy(ours[0], c.Readout.Heads[0], j.b.labels)
+			acc := gm.Accuracy(ours[0], c.Readout.Heads[0], j.b.labels)
 			if th := float64(theirs["accuracy"].Data[0]); math.Abs(acc-th) > 1e-6 {
 				t.Errorf("accuracy %.4f in cbrnn, %.4f in PyTorch", acc, th)
 			}

@@ -1,6 +1,6 @@
 // Package costmodel prices a training protocol from measured step times, so
 // that a run of hours can be extrapolated from a benchmark of minutes (the
-// paper profile on a GPU, issue 5). It is exact arithmetic on the protocol
+// paper profile on a GPU). It is exact arithmetic on the protocol
 // (METHODS §2–3), not a simulation: the only inputs it takes on trust are the
 // measured costs of one ensemble step per bucket length.
 package costmodel
@@ -33,8 +33,15 @@ type Protocol struct {
 // uniformly from {lo(N), …, hi(N)}, independently of the others.
 type Lengths func(n int) (lo, hi int)
 
-// PaperLengths is the rule of the paper's tasks: T = M ∈ {N+2, …, 4N+1}.
-func PaperLengths(n int) (lo, hi int) { return n + 2, 4*n + 1 }
+// A task's declaration gives its rule: task.Description.TBounds is a
+// Lengths.
+
+// PaperCeilingN is where the paper's N curves are priced to level off:
+// Table 4's largest mean max N (Periodic-core on DMS, 35.63). Both the
+// estimate of `cbrnn bench` and a Slurm plan price at it; a run that learns
+// further takes longer than priced (on a cluster it reaches its time limit,
+// saves, is requeued and resumes).
+const PaperCeilingN = 36
 
 // BucketDist returns the probability of each bucket length for one ensemble
 // step: members draw their lengths independently and the step runs at the

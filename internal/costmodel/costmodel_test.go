@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cbrnn/cbrnn/taskplugins/tasks"
 )
 
 func TestBucketDist(t *testing.T) {
@@ -83,10 +85,10 @@ func TestEpochAndRun(t *testing.T) {
 	if _, err := c.Epoch(p, lengths, 20); err == nil || !strings.Contains(err.Error(), "bucket 20") {
 		t.Errorf("unmeasured bucket: %v", err)
 	}
-	// The paper's rule at N = 2 with one member: T ∈ {4..9}, 1/6 at bucket
-	// 4, 4/6 at 8, 1/6 at 12.
+	// The paper's rule, as DMS declares it, at N = 2 with one member:
+	// T ∈ {4..9}, 1/6 at bucket 4, 4/6 at 8, 1/6 at 12.
 	p.Members = 1
-	d, err = c.Epoch(p, PaperLengths, 2)
+	d, err = c.Epoch(p, tasks.DMS.Desc.TBounds, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cbrnn/cbrnn/env"
 	"github.com/cbrnn/cbrnn/experiments"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
@@ -44,7 +45,7 @@ func TestSmokeOnSlurm(t *testing.T) {
 	if os.Getenv("SLURM_CONF") == "" || !Available() {
 		t.Fatal("SLURM_CONF is not set or squeue is missing: start a cluster with scripts/slurm-cluster.sh")
 	}
-	root, err := experiments.FindRoot("")
+	root, err := env.FindRoot("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,12 +120,6 @@ func (p Price) Total() time.Duration {
 	return time.Duration((p.TrainingS + p.CompileS) * float64(time.Second))
 }
 
-// PaperCeilingN is where a run's N curve is priced to level off: Table 4's
-// largest mean max N (Periodic-core on DMS, 35.63). A run that learns
-// further takes longer than priced: it reaches its time limit, saves, is
-// requeued and resumes.
-const PaperCeilingN = 36
-
 // Margin turns a price into a time limit: priced × 1.5 + 10 minutes (task
 // generation, checkpoints, start-up and a slower node are not priced).
 func Margin(priced time.Duration) time.Duration {
@@ -145,6 +139,9 @@ type RunSource interface {
 	Pending(ctx context.Context, ids []string, maxK int) (ens [][]trainer.PlannedRun, needed int, err error)
 	// Describe names the shape of a run's network in a few words.
 	Describe(c trainer.Config) string
+	// Lengths is the rule of sequence lengths the task declares
+	// (task.Description.TBounds), which prices its batches.
+	Lengths(ctx context.Context, task string) (costmodel.Lengths, error)
 }
 
 // Input is what Make plans from.
@@ -189,11 +186,15 @@ func Make(ctx context.Context, in Input) (*Plan, error) {
 	p := &Plan{
 		Version: 1, Created: in.Now.UTC(), Profile: in.Profile, Figures: in.Figures,
 		Root: in.Root, Out: filepath.Dir(in.RunsDir), Binary: in.Binary, Dir: in.Dir,
-		Options: o, MaxEnsemble: maxK, Needed: needed, Costs: in.Costs.Source, CeilingN: PaperCeilingN,
+		Options: o, MaxEnsemble: maxK, Needed: needed, Costs: in.Costs.Source, CeilingN: costmodel.PaperCeilingN,
 	}
 	var longest time.Duration
 	for i, runs := range ens {
-		price, err := priceTask(in.Costs, runs)
+		lengths, err := in.Runs.Lengths(ctx, runs[0].Config.Task)
+		if err != nil {
+			return nil, fmt.Errorf("pricing task %d: %w", i, err)
+		}
+		price, err := priceTask(in.Costs, runs, lengths)
 		if err != nil {
 			return nil, fmt.Errorf("pricing task %d: %w", i, err)
 		}
@@ -213,8 +214,8 @@ func Make(ctx context.Context, in Input) (*Plan, error) {
 }
 
 // priceTask prices one ensemble: every run's curve N(e) = min(StartN + e,
-// PaperCeilingN, MaxN) at the paper's lengths (T ∈ {N+2, …, 4N+1}).
-func priceTask(t costmodel.Table, runs []trainer.PlannedRun) (Price, error) {
+// costmodel.PaperCeilingN, MaxN) at the lengths its task declares.
+func priceTask(t costmodel.Table, runs []trainer.PlannedRun, lengths costmodel.Lengths) (Price, error) {
 	c := runs[0].Config
 	epochs := 0
 	for _, r := range runs {
@@ -225,7 +226,7 @@ func priceTask(t costmodel.Table, runs []trainer.PlannedRun) (Price, error) {
 		return Price{}, err
 	}
 	est, err := costs.Run(costmodel.Protocol{Epochs: epochs, Steps: c.Steps, TestSteps: c.TestSteps, Members: len(runs)},
-		costmodel.PaperLengths, curve(c))
+		lengths, curve(c))
 	if err != nil {
 		return Price{}, err
 	}
@@ -233,13 +234,13 @@ func priceTask(t costmodel.Table, runs []trainer.PlannedRun) (Price, error) {
 }
 
 // curve is the N curve a run is priced at: one N further each epoch, up to
-// PaperCeilingN (or the run's own bounds).
+// costmodel.PaperCeilingN (or the run's own bounds).
 func curve(c trainer.Config) func(int) int {
 	return func(e int) int {
 		if c.Regime == trainer.FixedN {
 			return c.FixedN
 		}
-		return min(c.StartN+e, PaperCeilingN, c.MaxN)
+		return min(c.StartN+e, costmodel.PaperCeilingN, c.MaxN)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cbrnn/cbrnn/env"
 	"github.com/cbrnn/cbrnn/experiments"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/internal/costmodel"
@@ -70,13 +71,13 @@ func testInput(t *testing.T, opt Options) Input {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
-	env := &experiments.Env{Root: root, Backend: b, Source: tasks.NewLocal()}
+	e := &experiments.Env{Env: &env.Env{Root: root, Backend: b, Source: tasks.NewLocal()}}
 	table := costmodel.NewTable("go", "measured in a test", "cb-rnn", 41922, 8, 64, 1.0/8, costmodel.Costs{})
 	for _, T := range gm.Buckets(145) {
 		table.Buckets = append(table.Buckets, costmodel.BucketCosts{T: T, TrainMS: 10 * float64(T), EvalMS: 3 * float64(T), CompileS: 0.5})
 	}
-	return Input{Runs: experiments.PlanSource{Env: env, Profile: experiments.Profiles["smoke"]}, Profile: "smoke",
-		Root: root, RunsDir: env.RunsDir(), Binary: "/opt/cbrnn/bin/cbrnn", Dir: filepath.Join(root, "sub"),
+	return Input{Runs: experiments.PlanSource{Env: e, Profile: experiments.Profiles["smoke"]}, Profile: "smoke",
+		Root: root, RunsDir: e.RunsDir(), Binary: "/opt/cbrnn/bin/cbrnn", Dir: filepath.Join(root, "sub"),
 		Options: opt, Costs: table, Now: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
 }
 

@@ -5,19 +5,19 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 
+	cbenv "github.com/cbrnn/cbrnn/env"
 	"github.com/cbrnn/cbrnn/experiments"
 )
 
 // Root is the repository: $CBRNN_ROOT, else found upwards from the working
 // directory (GoNB runs cells in the notebook's folder).
 func Root() string {
-	r, err := experiments.FindRoot("")
+	r, err := cbenv.FindRoot("")
 	Check(err)
 	return r
 }
@@ -25,10 +25,8 @@ func Root() string {
 // Out is where runs/, figures/ and the notebooks' caches go: $CBRNN_OUT
 // (reproduce.sh --out), else the repository.
 func Out() string {
-	if o := strings.TrimSpace(os.Getenv("CBRNN_OUT")); o != "" {
-		abs, err := filepath.Abs(o)
-		Check(err)
-		return abs
+	if o := Must(cbenv.FindOut("")); o != "" {
+		return o
 	}
 	return Root()
 }
@@ -36,7 +34,7 @@ func Out() string {
 // ProfileName is $CBRNN_PROFILE: smoke (CI, minutes), quick (the default)
 // or paper.
 func ProfileName() string {
-	if p := strings.TrimSpace(os.Getenv("CBRNN_PROFILE")); p != "" {
+	if p := strings.TrimSpace(os.Getenv(cbenv.ProfileVar)); p != "" {
 		return p
 	}
 	return "quick"
@@ -62,13 +60,13 @@ func Budget(quick, smoke int) int {
 // Jobs is $CBRNN_JOBS, the number of ensembles trained at once (0: one per
 // core on the Go backend).
 func Jobs() int {
-	v := strings.TrimSpace(os.Getenv("CBRNN_JOBS"))
+	v := strings.TrimSpace(os.Getenv(cbenv.JobsVar))
 	if v == "" {
 		return 0
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		panic(fmt.Sprintf("CBRNN_JOBS=%q: not an integer", v))
+		panic(fmt.Sprintf("%s=%q: not an integer", cbenv.JobsVar, v))
 	}
 	return n
 }
@@ -106,7 +104,7 @@ func Env() *experiments.Env {
 		// Open says which backend it chose; the notebook does not need that
 		// line in every cell (Backend returns it).
 		var said strings.Builder
-		e, err := experiments.Open(Context(), experiments.Options{Root: Root(), Out: os.Getenv("CBRNN_OUT"), Jobs: Jobs(), Progress: &said})
+		e, err := experiments.Open(Context(), experiments.Options{Root: Root(), Jobs: Jobs(), Progress: &said})
 		Check(err)
 		backend = strings.TrimSpace(strings.TrimPrefix(said.String(), "backend: "))
 		e.Progress = NewProgress("")

@@ -40,7 +40,7 @@ func BenchmarkPluginBatch(b *testing.B) {
 			reqs[i] = benchRequest(i)
 		}
 		b.ResetTimer()
-		s := host.Prefetch(ctx, h, reqs, 4)
+		s := task.Prefetch(ctx, h, reqs, 4)
 		defer s.Close()
 		for range reqs {
 			if _, err := s.Next(); err != nil {

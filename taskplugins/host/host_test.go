@@ -544,7 +544,7 @@ func TestPrefetch(t *testing.T) {
 	for i := range 40 {
 		reqs = append(reqs, task.Request{Task: "parity", N: 8, B: 32, Seed: 1, Index: uint64(i)})
 	}
-	s := host.Prefetch(context.Background(), h, reqs, 4)
+	s := task.Prefetch(context.Background(), h, reqs, 4)
 	defer s.Close()
 	for i, r := range reqs {
 		b, err := s.Next()
@@ -567,7 +567,7 @@ func TestPrefetchStopsAtError(t *testing.T) {
 		reqs[i].Index = uint64(i)
 	}
 	reqs[5] = faulty("label", 3)
-	s := host.Prefetch(context.Background(), h, reqs, 3)
+	s := task.Prefetch(context.Background(), h, reqs, 3)
 	defer s.Close()
 	for i := range 5 {
 		if _, err := s.Next(); err != nil {
@@ -576,24 +576,8 @@ func TestPrefetchStopsAtError(t *testing.T) {
 	}
 	_, err := s.Next()
 	errorMentions(t, err, host.ErrMalformed, "mode:label")
-	if _, err := s.Next(); !errors.Is(err, host.ErrStreamClosed) {
+	if _, err := s.Next(); !errors.Is(err, task.ErrStreamClosed) {
 		t.Fatalf("after an error: %v", err)
-	}
-}
-
-// A Stream closed early returns promptly, and Close waits for its fetches.
-func TestPrefetchClose(t *testing.T) {
-	reqs := make([]task.Request, 1000)
-	for i := range reqs {
-		reqs[i] = task.Request{Task: "dms", N: 30, B: 64, Index: uint64(i)}
-	}
-	s := host.Prefetch(context.Background(), tasks.NewLocal(), reqs, 8)
-	if _, err := s.Next(); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	if _, err := s.Next(); !errors.Is(err, host.ErrStreamClosed) {
-		t.Fatalf("after Close: %v", err)
 	}
 }
 

@@ -40,7 +40,7 @@ func TestSlowSerialPluginTrains(t *testing.T) {
 		reqs[i] = faultyArg("slow", "150", 3) // 8 × 150 ms queued = 1.2 s > 500 ms
 		reqs[i].Index = uint64(i)
 	}
-	s := host.Prefetch(context.Background(), h, reqs, 8)
+	s := task.Prefetch(context.Background(), h, reqs, 8)
 	defer s.Close()
 	for i := range reqs {
 		if _, err := s.Next(); err != nil {
@@ -393,7 +393,7 @@ func TestSlowSerialPluginAtTheIssuesNumbers(t *testing.T) {
 		reqs[i] = faultyArg("slow", "1500", 3)
 		reqs[i].Index = uint64(i)
 	}
-	s := host.Prefetch(context.Background(), h, reqs, 8)
+	s := task.Prefetch(context.Background(), h, reqs, 8)
 	defer s.Close()
 	for i := range reqs {
 		if _, err := s.Next(); err != nil {

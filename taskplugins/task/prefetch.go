@@ -1,12 +1,10 @@
-package host
+package task
 
 import (
 	"context"
 	"errors"
 	"io"
 	"sync"
-
-	"github.com/cbrnn/cbrnn/taskplugins/task"
 )
 
 // ErrStreamClosed is returned by Next after Close or after an earlier error.
@@ -25,7 +23,7 @@ type Stream struct {
 }
 
 type result struct {
-	b   *task.Batch
+	b   *Batch
 	err error
 }
 
@@ -33,7 +31,7 @@ type result struct {
 // of the consumer and concurrently. Batches come back in request order;
 // an error is returned at its position, after every batch before it, and
 // ends the stream. Always Close the stream.
-func Prefetch(ctx context.Context, src task.Source, reqs []task.Request, depth int) *Stream {
+func Prefetch(ctx context.Context, src Source, reqs []Request, depth int) *Stream {
 	depth = max(depth, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Stream{ctx: ctx, cancel: cancel, results: make([]chan result, len(reqs)), sem: make(chan struct{}, depth)}
@@ -61,7 +59,7 @@ func Prefetch(ctx context.Context, src task.Source, reqs []task.Request, depth i
 }
 
 // Next returns the next batch in request order, io.EOF after the last.
-func (s *Stream) Next() (*task.Batch, error) {
+func (s *Stream) Next() (*Batch, error) {
 	if s.err != nil {
 		return nil, ErrStreamClosed
 	}

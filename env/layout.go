@@ -1,44 +1,42 @@
-package experiments
+package env
 
 import (
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 
 	"github.com/gomlx/compute"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
-	"github.com/cbrnn/cbrnn/trainer"
 )
 
-// How the runner spreads ensembles over the machine (issue 14).
+// How ensembles are spread over the machine.
 //
-// Jobs ensembles train at once. On the Go backend the cores are shared
-// among them: each starts with ⌊cores/jobs⌋ cores (at least one) and
-// spreads its members over that many single-threaded executors
+// Several ensembles may train at once. On the Go backend the cores are
+// shared among them: each starts with its share of the cores (at least one)
+// and spreads its members over that many single-threaded executors
 // (gomlx_models.ExecutorsFor; one member gets one backend with those
 // threads). When an ensemble finishes and none is waiting, its cores go to
 // those still running, which move onto more executors at their next epoch:
 // the last ensemble of a plan gets the whole machine instead of one core.
 // A run's numbers do not depend on any of this (gomlx_models/exact.go).
-// Ensembles start longest first (members × epochs × parameters), so that
-// the end of a plan is not one long ensemble alone.
 //
-// On an accelerator every ensemble runs on the one backend, one at a time
-// by default.
+// On an accelerator every ensemble runs on the one backend.
 
-// cores is the pool of cores the running ensembles share.
-type cores struct {
+// Cores is the pool of cores the running ensembles share.
+type Cores struct {
 	mu      sync.Mutex
 	free    int // held by no ensemble
 	waiting int // ensembles not started yet
 }
 
+// NewCores is a pool of every core for the given number of ensembles.
+func NewCores(ensembles int) *Cores { return &Cores{free: NumCores(), waiting: ensembles} }
+
 // start takes an ensemble's first share of the free cores (its share, or
 // what is free: with more jobs than cores an ensemble may hold none and
 // still run, on one core shared with others).
-func (c *cores) start(share int) int {
+func (c *Cores) start(share int) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.waiting--
@@ -49,7 +47,7 @@ func (c *cores) start(share int) int {
 
 // grow gives a running ensemble that holds `held` cores and could use
 // `want` the free ones, once no ensemble is waiting for them.
-func (c *cores) grow(held, want int) int {
+func (c *Cores) grow(held, want int) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.waiting > 0 || want <= held || c.free == 0 {
@@ -61,15 +59,16 @@ func (c *cores) grow(held, want int) int {
 }
 
 // release returns an ensemble's cores.
-func (c *cores) release(n int) {
+func (c *Cores) release(n int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.free += n
 }
 
-// layout returns an ensemble's trainer.Options.Layout on the pool, and a
-// function that releases its cores when it is done.
-func (c *cores) layout(base compute.Backend, share int) (func(K int) []compute.Backend, func()) {
+// Layout starts one ensemble on the pool with share cores, and returns its
+// trainer.Options.Layout and a function that releases its cores when it is
+// done.
+func (c *Cores) Layout(base compute.Backend, share int) (func(K int) []compute.Backend, func()) {
 	var mu sync.Mutex
 	held := c.start(share)
 	made := map[[2]int][]compute.Backend{} // (K, cores) → executors
@@ -103,31 +102,17 @@ func (c *cores) layout(base compute.Backend, share int) (func(K int) []compute.B
 // WholeMachine is a trainer.Options.Layout that gives one ensemble every
 // core (the ensemble of `cbrnn train --seeds N`); nil off the Go backend.
 func WholeMachine(base compute.Backend) func(K int) []compute.Backend {
-	if !isGoBackend(base) {
+	if !IsGoBackend(base) {
 		return nil
 	}
-	f, _ := (&cores{free: numCores(), waiting: 1}).layout(base, numCores())
+	f, _ := NewCores(1).Layout(base, NumCores())
 	return f
 }
 
-// isGoBackend reports whether b is GoMLX's Go backend (CPU).
-func isGoBackend(b compute.Backend) bool {
+// IsGoBackend reports whether b is GoMLX's Go backend (CPU).
+func IsGoBackend(b compute.Backend) bool {
 	return b != nil && strings.Contains(strings.ToLower(b.Name()), "go")
 }
 
-// numCores is the cores the runner may use.
-var numCores = runtime.NumCPU
-
-// longestFirst orders ensembles by their cost, largest first: members ×
-// epochs × parameters (a step's work is about proportional to the
-// parameters).
-func longestFirst(chunks [][]trainer.Run) {
-	cost := func(ch []trainer.Run) float64 {
-		var s float64
-		for _, r := range ch {
-			s += float64(r.Config.Epochs) * float64(r.Config.Steps+r.Config.TestSteps) * float64(r.Config.Model.Count().Total)
-		}
-		return s
-	}
-	sort.SliceStable(chunks, func(i, j int) bool { return cost(chunks[i]) > cost(chunks[j]) })
-}
+// NumCores is the cores the ensembles may use.
+func NumCores() int { return runtime.NumCPU() }

@@ -1,4 +1,4 @@
-package analysis
+package trainer
 
 // Savings of continual learning (METHODS §3.7), as the authors'
 // tasks/continual.py: compute_savings computes them from a run's phases.
