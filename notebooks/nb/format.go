@@ -26,11 +26,3 @@ func F(v float64, digits int) string {
 	}
 	return fmt.Sprintf("%.*f", digits, v)
 }
-
-// YesNo is "yes" or "no".
-func YesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
