@@ -26,3 +26,12 @@ func F(v float64, digits int) string {
 	}
 	return fmt.Sprintf("%.*f", digits, v)
 }
+
+// PMSD formats a summary as "mean ± SD" with digits decimals ("–" for none):
+// the spread over networks, where PM gives the error of the mean.
+func PMSD(s analysis.Summary, digits int) string {
+	if s.N == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.*f ± %.*f", digits, s.Mean, digits, s.SD)
+}

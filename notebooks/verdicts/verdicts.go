@@ -12,7 +12,8 @@
 //     a line, or right after "?", ":" or "="), since "No CB" and "no runs"
 //     are names and facts, not verdicts;
 //   - the paper's own statements may be quoted: a Markdown blockquote whose
-//     first line starts with "The paper:" (bold or not) is exempt, every
+//     first line starts with "The paper:" or "The paper (where):" — bold
+//     or not — is exempt, every
 //     line of it (the quote ends at the first line not starting with ">").
 package verdicts
 
@@ -37,7 +38,7 @@ var (
 	// "no" as an answer: alone in a cell or a line, or after ? : =.
 	noRE = regexp.MustCompile(`(?i)(^|[|?:=])[\s*_]*(no)[\s*_]*([|.,;!)]|$)`)
 	// The opening line of a quote of the paper.
-	paperQuoteRE = regexp.MustCompile(`^\s*>\s*(\*\*|__|\*|_)?The paper:`)
+	paperQuoteRE = regexp.MustCompile(`^\s*>\s*(\*\*|__|\*|_)?The paper(\s*\([^)]*\))?:`)
 )
 
 // Find returns the verdict words of text in order of appearance (as

@@ -23,6 +23,7 @@ func TestFind(t *testing.T) {
 		// The paper's own statement, quoted and marked.
 		{"> The paper: the CB-RNN learns faster\n> and beats the RNN.\n\nOurs is higher.", []string{"higher"}},
 		{"> **The paper:** larger AUC", nil},
+		{"> The paper (Table 4): the CB-RNN climbs further and faster", nil},
 		// A quote that is not the paper's is no exemption.
 		{"> ours: faster", []string{"faster"}},
 	} {
