@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/plot"
 
 	"github.com/cbrnn/cbrnn/analysis"
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/plots"
 )
 
@@ -211,4 +212,19 @@ func UnitTauMarkdown(task string, studies []*ModuleStudy) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// UnitsByTime turns one trial's activity, an array [T, 1, units] from
+// Ensemble.Dynamics, into one row of T values per unit: what a heatmap of a
+// module's units over a trial draws.
+func UnitsByTime(a gm.Array) [][]float64 {
+	t, units := a.Shape[0], a.Shape[2]
+	out := make([][]float64, units)
+	for u := range out {
+		out[u] = make([]float64, t)
+		for s := range t {
+			out[u][s] = float64(a.Data[s*units+u])
+		}
+	}
+	return out
 }

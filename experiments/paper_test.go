@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"reflect"
 	"testing"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
@@ -22,5 +23,15 @@ func TestPaperNumbersAreThePapers(t *testing.T) {
 		if got := gm.MustBuild(name, gm.Options{}).Count().Total; got != want {
 			t.Errorf("%s: %d parameters, the paper's appendix B says %d", name, got, want)
 		}
+	}
+}
+
+func TestUnitsByTime(t *testing.T) {
+	// [T=2, 1, units=3]: step-major.
+	a := gm.Array{Shape: []int{2, 1, 3}, Data: []float32{1, 2, 3, 4, 5, 6}}
+	got := UnitsByTime(a)
+	want := [][]float64{{1, 4}, {2, 5}, {3, 6}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("UnitsByTime = %v, want %v", got, want)
 	}
 }

@@ -196,13 +196,35 @@ func align(col []string) string {
 
 // Markdown displays Markdown: prose whose numbers come from the run (a
 // markdown cell's numbers are checked against the outputs below it, so
-// computed numbers belong here, not in a markdown cell).
+// computed numbers belong here, not in a markdown cell). It states no
+// verdict: text with a verdict word (package verdicts) panics, since a
+// verdict is the claims engine's to give (Shows, VerdictOf).
 func Markdown(md string) {
-	send(map[protocol.MIMEType]any{protocol.MIMETextMarkdown: md, protocol.MIMETextPlain: md}, nil)
+	checkNoVerdict("nb.Markdown", md)
+	markdown(md)
 }
 
-// Markdownf is Markdown with fmt.Sprintf.
-func Markdownf(format string, args ...any) { Markdown(fmt.Sprintf(format, args...)) }
+// Markdownf is Markdown with fmt.Sprintf. Its numbers may be anything the
+// cell computed, but its verdict words only what the claims engine decided:
+// an argument made by VerdictOf from a claims-file record. A verdict word
+// in the format or in any other argument panics, naming it.
+func Markdownf(format string, args ...any) {
+	checkNoVerdict("nb.Markdownf format", format)
+	for i, a := range args {
+		switch a := a.(type) {
+		case Verdict:
+			continue
+		case string, fmt.Stringer, error:
+			checkNoVerdict(fmt.Sprintf("nb.Markdownf argument %d", i+1), fmt.Sprint(a))
+		}
+	}
+	markdown(fmt.Sprintf(format, args...))
+}
+
+// markdown displays Markdown unchecked (Shows: the engine's own words).
+func markdown(md string) {
+	send(map[protocol.MIMEType]any{protocol.MIMETextMarkdown: md, protocol.MIMETextPlain: md}, nil)
+}
 
 // send displays data in the notebook, or prints its text outside one.
 func send(data map[protocol.MIMEType]any, meta map[string]any) {

@@ -27,10 +27,11 @@ func F(v float64, digits int) string {
 	return fmt.Sprintf("%.*f", digits, v)
 }
 
-// YesNo is "yes" or "no".
-func YesNo(b bool) string {
-	if b {
-		return "yes"
+// PMSD formats a summary as "mean ± SD" with digits decimals ("–" for none):
+// the spread over networks, where PM gives the error of the mean.
+func PMSD(s analysis.Summary, digits int) string {
+	if s.N == 0 {
+		return "–"
 	}
-	return "no"
+	return fmt.Sprintf("%.*f ± %.*f", digits, s.Mean, digits, s.SD)
 }

@@ -4,9 +4,15 @@
 // should see, and draws the thumbnails of notebooks/README.md:
 //
 //	go run ./notebooks/nbcheck                    compile + outputs, every notebook in notebooks/
-//	go run ./notebooks/nbcheck -compile [NB…]     type-check the cells (seconds; runs nothing)
+//	go run ./notebooks/nbcheck -compile [NB…]     type-check the cells and check their source (seconds; runs nothing)
 //	go run ./notebooks/nbcheck -outputs [NB…]     check executed notebooks (see CheckOutputs)
 //	go run ./notebooks/nbcheck -thumbs DIR [NB…]  write DIR/<notebook>.png from each main figure
+//
+// -compile also checks what the cells say (CheckSource): no verdict of the
+// notebook's own in prose or string literals (verdicts come from the claims
+// engine, paper/claims.json, through nb.Shows; the paper's statements may be
+// quoted in a blockquote starting "> The paper:"), and no code cell over
+// MaxCellLines lines.
 //
 // NB is a notebook file or a folder of them (default notebooks/). Run it
 // from the repository root. notebooks/run.sh calls -compile before
@@ -49,6 +55,12 @@ func main() {
 		if err := Compile(root, nbs); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			failed = true
+		}
+		for _, nb := range nbs {
+			for _, err := range CheckSource(nb) {
+				fmt.Fprintln(os.Stderr, err)
+				failed = true
+			}
 		}
 	}
 	if *outputs {

@@ -173,8 +173,8 @@ func TestProgramIsWhatGoNBRuns(t *testing.T) {
 }
 
 // TestCommittedNotebooks is the check CI keeps: every notebook in
-// notebooks/ compiles against the current packages, and its committed
-// outputs pass CheckOutputs.
+// notebooks/ compiles against the current packages, its cells pass
+// CheckSource, and its committed outputs pass CheckOutputs.
 func TestCommittedNotebooks(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Fatal("the go command is needed to type-check the notebooks")
@@ -191,6 +191,9 @@ func TestCommittedNotebooks(t *testing.T) {
 		t.Error(err)
 	}
 	for _, nb := range nbs {
+		for _, err := range CheckSource(nb) {
+			t.Error(err)
+		}
 		for _, err := range CheckOutputs(nb, experiments.IDs()) {
 			t.Error(err)
 		}
@@ -222,5 +225,49 @@ func TestReadmeIndexesEveryNotebook(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, "thumbs", name+".png")); err != nil {
 			t.Errorf("no thumbnail for %s (notebooks/run.sh --write notebooks draws it): %v", name, err)
 		}
+	}
+}
+
+// TestCheckSourceRefusesVerdicts: the notebooks' own verdicts, as they
+// were before the claims engine gave them (fig6's sentence on memory
+// propagation, the "yes" tables of fig2a and fig4), are refused; the
+// paper quoted as such, numbers, chance and nb.Shows pass.
+func TestCheckSourceRefusesVerdicts(t *testing.T) {
+	good := []Cell{
+		md("# Figure 6\n\n> The paper: on DMS the RNN-only network's Q (1.109) lies above the\n> CB-RNN's; the CB contribution falls from 0.399 to 0.012.\n\nNo CB means one step without the CB term."),
+		code("q", "var paperQRNN = 1.109\n\n%%\nconst chance = 50.0\nnb.Markdownf(\"chance: %.0f %%; the paper's Q: %.3f\", chance, paperQRNN)"),
+		md("## What this run shows"),
+		code("shows", "%%\nnb.Shows(\"fig6\")"),
+	}
+	if errs := CheckSource(notebook(t, "fig6", Meta{}, good...)); len(errs) > 0 {
+		t.Fatalf("a notebook without verdicts of its own fails: %v", errs)
+	}
+	long := "%%\n" + strings.Repeat("x := 1\n_ = x\n", MaxCellLines/2)
+	for _, tc := range []struct {
+		name string
+		cell Cell
+		want string
+	}{
+		{"fig6's sentence as it was", md("In the paper the CB-RNN propagates its memory better than the RNN, largely\nthrough the cerebellum's contribution."),
+			"markdown cell 4 () states a verdict (better)"},
+		{"a table of yes/no on raw means", code("paper", "%%\nnb.Table(\"does the CB-RNN learn more efficiently here?\",\n\t[]string{\"task\", \"larger AUC\"}, [][]string{{\"DMS\", \"yes\"}, {\"PARITY\", \"no\"}})"),
+			`prints a verdict (larger) from the literal "larger AUC"`},
+		{"yes from a literal", code("paper", "%%\nv := \"yes\"\nfmt.Println(v)"), `prints a verdict (yes) from the literal "yes"`},
+		{"no as an answer", code("paper", "var same = \"no\""), `prints a verdict (no) from the literal "no"`},
+		{"beats, in prose", md("Frozen-core beats the RNN on parity (z = 0.3)."), "states a verdict (beats)"},
+		{"a quote that is not marked as the paper's", md("> the CB-RNN learns faster"), "states a verdict (faster)"},
+		{"a long cell", code("long", long), "has 41 lines, more than 40"},
+		{"a cell that does not parse", code("broken", "%%\nfmt.Println(\"x\""), "does not parse"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := CheckSource(notebook(t, "fig6", Meta{}, append(append([]Cell{}, good...), tc.cell)...))
+			var msgs []string
+			for _, e := range errs {
+				msgs = append(msgs, e.Error())
+			}
+			if !strings.Contains(strings.Join(msgs, "\n"), tc.want) {
+				t.Errorf("errors %q do not say %q", msgs, tc.want)
+			}
+		})
 	}
 }

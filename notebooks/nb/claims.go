@@ -1,0 +1,195 @@
+package nb
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/cbrnn/cbrnn/experiments"
+	"github.com/cbrnn/cbrnn/notebooks/verdicts"
+)
+
+// A notebook states no verdict of its own. The claims engine (package
+// claims, run by `cbrnn figures`) decides each of the paper's claims once,
+// with its tests, and writes the decisions to the output folder's claims
+// file, paper/claims.json; a notebook's last cell, "What this run shows",
+// shows that figure's records as they are (Shows). Everywhere else a
+// notebook shows numbers, never a yes/no on raw means.
+
+// ClaimsFile is the claims file of the notebook's output folder (Out):
+// <Out>/paper/claims.json, the one `cbrnn figures` (and reproduce.sh)
+// writes for the profile it ran.
+func ClaimsFile() string { return experiments.ClaimsPath(Out()) }
+
+// Verdict is a verdict word of a claims-file record: the only way a
+// verdict reaches Markdownf (its fields are unexported, so no cell can make
+// one from a literal or a comparison of its own).
+type Verdict struct{ word string }
+
+// VerdictOf is r's verdict, for Markdownf.
+func VerdictOf(r experiments.ClaimRecord) Verdict { return Verdict{r.Verdict} }
+
+// String is the verdict word.
+func (v Verdict) String() string { return v.word }
+
+// Shows displays, as Markdown, what the claims engine decided about the
+// claims whose evidence figure draws, read from ClaimsFile: each claim's
+// sentence and verdict, the paper's numbers and ours, the deciding test and
+// its Holm-adjusted p, where ours disagree with the paper, what would
+// decide an inconclusive claim and why one cannot be tested at this
+// profile. A missing or damaged claims file is one line saying so and how
+// to make it: the cell still runs.
+func Shows(figure string) {
+	markdown(ShowsMarkdown(ClaimsFile(), figure, ProfileName()))
+}
+
+// ShowsMarkdown is what Shows displays for the claims file at path (see
+// Shows); profile is the notebook's, named in the command that writes a
+// missing file and checked against the report the file came with.
+func ShowsMarkdown(path, figure, profile string) string {
+	rs, err := experiments.ReadClaims(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Sprintf("No claims file at `%s` yet: `cbrnn figures --profile %s` (or `./reproduce.sh --profile %s`) writes it, and this cell then shows what the claims engine decided for %s.",
+				shortPath(path), profile, profile, figure)
+		}
+		return fmt.Sprintf("The claims file `%s` could not be read (%s): rerun `cbrnn figures --profile %s` to rewrite it.",
+			shortPath(path), shortErr(err, path), profile)
+	}
+	var b strings.Builder
+	if p := reportProfile(path); p != "" && p != profile {
+		fmt.Fprintf(&b, "*The claims file `%s` comes from the profile `%s`, this notebook runs at `%s`: `cbrnn figures --profile %s` rewrites it for this one.*\n\n",
+			shortPath(path), p, profile, profile)
+	}
+	mine := experiments.ClaimsOf(rs, figure)
+	if len(mine) == 0 {
+		fmt.Fprintf(&b, "The claims engine checks no claim on the runs of %s (`%s` holds %d claims of other figures).", figure, shortPath(path), len(rs))
+		return b.String()
+	}
+	count := map[string]int{}
+	var order []string
+	for _, r := range mine {
+		if count[r.Verdict] == 0 {
+			order = append(order, r.Verdict)
+		}
+		count[r.Verdict]++
+	}
+	var tally []string
+	for _, v := range order {
+		tally = append(tally, fmt.Sprintf("%d %s", count[v], v))
+	}
+	fmt.Fprintf(&b, "The claims engine's verdicts on the %d claim(s) drawn from the runs of %s (`%s`): %s.\n\n",
+		len(mine), figure, shortPath(path), strings.Join(tally, ", "))
+	for _, r := range mine {
+		b.WriteString(claimMarkdown(r))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// claimMarkdown is one record as a list item: the verdict and the engine's
+// sentence, then the numbers and the test under it.
+func claimMarkdown(r experiments.ClaimRecord) string {
+	var b strings.Builder
+	sentence := r.Sentence
+	if sentence == "" {
+		sentence = r.Claim
+	}
+	fmt.Fprintf(&b, "* **%s** — %s", r.Verdict, oneLine(sentence))
+	if r.Where != "" {
+		fmt.Fprintf(&b, " (%s)", oneLine(r.Where))
+	}
+	b.WriteString("\n")
+	item := func(format string, args ...any) { fmt.Fprintf(&b, "  * "+format+"\n", args...) }
+	if r.Metric != "" || r.Paper != "" || r.Ours != "" {
+		item("%s — the paper: %s; this run: %s", orDash(r.Metric), orDash(r.Paper), orDash(r.Ours))
+	}
+	if r.Test != "" || r.P != nil || r.AdjustedP != nil {
+		t := orDash(r.Test)
+		if r.Effect != "" {
+			t += "; effect " + oneLine(r.Effect)
+		}
+		item("test: %s; p = %s, Holm-adjusted p = %s", t, pValue(r.P), pValue(r.AdjustedP))
+	}
+	switch r.Verdict {
+	case "contradicted":
+		item("this run disagrees with the paper: %s against the paper's %s", orDash(r.Ours), orDash(r.Paper))
+	case "inconclusive":
+		if r.Need != "" {
+			item("what would decide it: %s", oneLine(r.Need))
+		}
+	case "not testable":
+		item("this profile cannot tell")
+	}
+	if r.Reason != "" {
+		item("why: %s", oneLine(r.Reason))
+	}
+	return b.String()
+}
+
+// pValue formats a p-value ("–" when the claim was not tested).
+func pValue(p *float64) string {
+	switch {
+	case p == nil || math.IsNaN(*p):
+		return "–"
+	case *p < 0.001:
+		return "< 0.001"
+	default:
+		return fmt.Sprintf("%.3g", *p)
+	}
+}
+
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "–"
+	}
+	return oneLine(s)
+}
+
+// oneLine keeps a field from breaking the Markdown list it is shown in.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// shortPath is path relative to the repository (or the output folder) when
+// it is inside one: committed outputs name no folder of the machine.
+func shortPath(path string) string {
+	for _, base := range []string{Out(), Root()} {
+		if rel, err := filepath.Rel(base, path); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return filepath.Base(path)
+}
+
+// shortErr is err's message with path shortened.
+func shortErr(err error, path string) string {
+	return strings.ReplaceAll(err.Error(), path, shortPath(path))
+}
+
+var profileRE = regexp.MustCompile("^# Reproduction results — profile `([^`]+)`")
+
+// reportProfile is the profile of the report written with the claims file
+// (paper/results.md beside it), or "" when it does not say: the claims
+// file's own records do not name their profile.
+func reportProfile(claims string) string {
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(claims), "results.md"))
+	if err != nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	if m := profileRE.FindStringSubmatch(line); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// checkNoVerdict panics when text states a verdict.
+func checkNoVerdict(what, text string) {
+	if w := verdicts.Find(text); len(w) > 0 {
+		panic(fmt.Errorf("%s states a verdict (%s) that no claims-engine record gave: a notebook shows numbers; verdicts come from paper/claims.json (nb.Shows, nb.VerdictOf): %q",
+			what, strings.Join(w, ", "), text))
+	}
+}
