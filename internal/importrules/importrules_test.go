@@ -24,7 +24,8 @@ const module = "github.com/cbrnn/cbrnn"
 // The floors, bottom up; a package imports only from floors below its own:
 //
 //	0  leaves, no module imports: safetensors, gomlx_models, analysis,
-//	   claims (the statistics behind every verdict), plots, taskplugins/task, taskplugins/proto, taskplugins/template,
+//	   claims (the statistics behind every verdict), notebooks/verdicts
+//	   (the words only the engine may say), plots, taskplugins/task, taskplugins/proto, taskplugins/template,
 //	   and the test-only packages (scripts, taskplugins/python, this one)
 //	1  rundir, internal/torchio, internal/pytorchtest (safetensors);
 //	   gomlx_models/variants, internal/costmodel (gomlx_models);
@@ -45,6 +46,7 @@ var allowed = map[string][]string{
 	"gomlx_models":         nil,
 	"analysis":             nil,
 	"claims":               nil,
+	"notebooks/verdicts":   nil,
 	"plots":                nil,
 	"taskplugins/task":     nil,
 	"taskplugins/proto":    nil,
@@ -93,8 +95,8 @@ var allowed = map[string][]string{
 	"cmd/cbrnn": {"analysis", "claims", "env", "experiments", "gomlx_models", "gomlx_models/variants", "internal/authors",
 		"internal/costmodel", "internal/slurm", "rundir", "safetensors", "taskplugins/host", "taskplugins/task",
 		"taskplugins/tasks", "taskplugins/template", "trainer"},
-	"notebooks/nb":      {"analysis", "env", "experiments", "plots", "rundir", "taskplugins/host"},
-	"notebooks/nbcheck": {"env", "experiments"},
+	"notebooks/nb":      {"analysis", "env", "experiments", "notebooks/verdicts", "plots", "rundir", "taskplugins/host"},
+	"notebooks/nbcheck": {"env", "experiments", "notebooks/verdicts"},
 }
 
 // graph maps each package of the module to the module packages it
