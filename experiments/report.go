@@ -56,11 +56,18 @@ func (e *Env) All(ctx context.Context, p Profile, ids []string) ([]*Result, erro
 		}
 		out = append(out, r)
 	}
-	report := Report(p, out, trained, time.Since(start), ids)
+	judged, err := JudgeResults(out)
+	if err != nil {
+		return out, err
+	}
+	report := ReportJudged(p, out, judged, trained, time.Since(start), ids)
 	if len(missing) > 0 {
 		report += e.unfinishedSection(held, missing)
 	}
 	if err := writeText(e.ResultsPath(), report); err != nil {
+		return out, err
+	}
+	if err := WriteClaims(ClaimsPath(filepath.Dir(filepath.Dir(e.ResultsPath()))), Records(judged)); err != nil {
 		return out, err
 	}
 	if len(missing) > 0 {
@@ -94,6 +101,20 @@ func (e *Env) unfinishedSection(held, paths []string) string {
 // then covers only those figures and a reader of the committed file must not
 // take a partial table for the whole.
 func Report(p Profile, rs []*Result, trained, total time.Duration, ids []string) string {
+	judged, err := JudgeResults(rs)
+	if err != nil {
+		judged = nil
+	}
+	md := ReportJudged(p, rs, judged, trained, total, ids)
+	if err != nil {
+		md += "\n**The claims could not be judged**: " + err.Error() + "\n"
+	}
+	return md
+}
+
+// ReportJudged is Report with the claims already judged (JudgeResults), so
+// that the report and the claims file come from the same rows.
+func ReportJudged(p Profile, rs []*Result, judged []JudgedClaim, trained, total time.Duration, ids []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Reproduction results — profile `%s`\n\n", p.Name)
 	if left := notAsked(ids); len(left) > 0 {
@@ -106,20 +127,9 @@ func Report(p Profile, rs []*Result, trained, total time.Duration, ids []string)
 		trained.Round(time.Second), total.Round(time.Second))
 	fmt.Fprintf(&b, "Protocol of this profile: budget %d epochs (GRU %d, switching comparison %d) of %d training + %d test batches of %d trials; %d runs per main group, %d per side point.\n\n",
 		p.Epochs, p.EpochsGRU, p.EpochsSwitch, p.Steps, p.TestSteps, p.Batch, p.Seeds, p.SeedsSide)
-	// Table 4's claims (the headline) first, then the figures' in order.
-	var claims []Claim
-	for _, first := range []bool{true, false} {
-		for _, r := range rs {
-			if (r.ID == "table4") == first {
-				claims = append(claims, r.Claims...)
-			}
-		}
-	}
-	if len(claims) > 0 {
-		v := Verdicts(claims)
-		fmt.Fprintf(&b, "Of the %d claims checked below, %d are shown by this profile's runs, %d are not shown, %d are contradicted and %d cannot be tested here.\n\n",
-			len(claims), v["shown"], v["not shown"], v["contradicted"], v["not testable (n < 2)"]+v["not testable (no direction)"])
-		b.WriteString(ClaimsMarkdown(claims))
+	if len(judged) > 0 {
+		b.WriteString(CountsSentence(judged) + "\n\n")
+		b.WriteString(ClaimsMarkdown(judged))
 	}
 	for _, r := range rs {
 		fmt.Fprintf(&b, "## %s — %s\n\n", r.ID, r.Title)
