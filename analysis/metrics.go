@@ -203,7 +203,7 @@ type GroupTableResult struct {
 	// StartN) and HalfRule says which rule gave it.
 	GlobalMax, StartN, HalfThreshold float64
 	HalfRule                         string
-	Rows                     []GroupRow
+	Rows                             []GroupRow
 }
 
 // GroupTable computes the Table-4 metrics for each group. If budget > 0 every

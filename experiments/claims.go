@@ -3,7 +3,7 @@ package experiments
 import (
 	"fmt"
 	"math"
-		"strings"
+	"strings"
 
 	"gonum.org/v1/gonum/stat"
 
