@@ -214,7 +214,7 @@ func TestReportRendersClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	md := ReportJudged(p, []*Result{r}, js, 0, 0, IDs())
+	md := ReportJudged(p, []*Result{r}, js, "", 0, 0, IDs())
 	for _, w := range []string{
 		"Of the 2 claims checked below, 0 are supported by this profile's runs, 0 are contradicted, 1 are inconclusive and 1 are not testable here.",
 		"| claim | where | metric | paper | ours (a, b with n) | test | effect [95 % CI] | p | adjusted p | verdict | reason / what would decide |",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -60,7 +61,13 @@ func (e *Env) All(ctx context.Context, p Profile, ids []string) ([]*Result, erro
 	if err != nil {
 		return out, err
 	}
-	report := ReportJudged(p, out, judged, trained, time.Since(start), ids)
+	plan := ""
+	if bs, err := PriceBackends(e.Root, runtime.NumCPU()); err != nil {
+		plan = "### What it would take\n\nNot priced: " + err.Error() + "\n\n"
+	} else if plan, err = PlanMarkdown(p, Records(judged), bs); err != nil {
+		return out, err
+	}
+	report := ReportJudged(p, out, judged, plan, trained, time.Since(start), ids)
 	if len(missing) > 0 {
 		report += e.unfinishedSection(held, missing)
 	}
@@ -105,7 +112,7 @@ func Report(p Profile, rs []*Result, trained, total time.Duration, ids []string)
 	if err != nil {
 		judged = nil
 	}
-	md := ReportJudged(p, rs, judged, trained, total, ids)
+	md := ReportJudged(p, rs, judged, "", trained, total, ids)
 	if err != nil {
 		md += "\n**The claims could not be judged**: " + err.Error() + "\n"
 	}
@@ -113,8 +120,9 @@ func Report(p Profile, rs []*Result, trained, total time.Duration, ids []string)
 }
 
 // ReportJudged is Report with the claims already judged (JudgeResults), so
-// that the report and the claims file come from the same rows.
-func ReportJudged(p Profile, rs []*Result, judged []JudgedClaim, trained, total time.Duration, ids []string) string {
+// that the report and the claims file come from the same rows, and plan
+// (PlanMarkdown, "" for none) printed under the claims table.
+func ReportJudged(p Profile, rs []*Result, judged []JudgedClaim, plan string, trained, total time.Duration, ids []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Reproduction results — profile `%s`\n\n", p.Name)
 	if left := notAsked(ids); len(left) > 0 {
@@ -130,6 +138,7 @@ func ReportJudged(p Profile, rs []*Result, judged []JudgedClaim, trained, total 
 	if len(judged) > 0 {
 		b.WriteString(CountsSentence(judged) + "\n\n")
 		b.WriteString(ClaimsMarkdown(judged))
+		b.WriteString(plan)
 	}
 	for _, r := range rs {
 		fmt.Fprintf(&b, "## %s — %s\n\n", r.ID, r.Title)
