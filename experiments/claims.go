@@ -165,7 +165,7 @@ func JudgeClaims(cs []Claim) ([]JudgedClaim, error) {
 			if c.NotTestable != "" {
 				r.Verdict, r.Reason, r.Need, r.Direction = claims.NotTestable, c.NotTestable, nil, c.Direction
 			} else if c.Direction == claims.NoDirection && r.Verdict == claims.NotTestable && r.NA >= 2 {
-				r.Reason = "not testable: the material here gives no direction for this comparison (reported, not judged, outside the Holm family)"
+				r.Reason = "the material here gives no direction for this comparison (reported, not judged, outside the Holm family)"
 			}
 			out[i] = JudgedClaim{Claim: c, Result: r, FamilySize: m}
 		}
@@ -567,13 +567,13 @@ func orderingClaims(prefix, task, where string, cs []*Cohort, t analysis.GroupTa
 			c.PaperEffect = paperEffect(pa, pb)
 			switch {
 			case dir == claims.NoDirection:
-				c.NotTestable = fmt.Sprintf("not testable: the paper's numbers are equal (%g vs %g), so they give no direction", pa.Mean, pb.Mean)
+				c.NotTestable = fmt.Sprintf("the paper's numbers are equal (%g vs %g), so they give no direction", pa.Mean, pb.Mean)
 			case k == 1 && math.IsNaN(t.HalfThreshold):
-				c.NotTestable = "not testable: " + t.HalfRule
+				c.NotTestable = t.HalfRule
 			}
 			for _, g := range pr {
 				if why, ok := vacuous[g]; ok {
-					c.NotTestable = "not testable: " + why
+					c.NotTestable = why
 				}
 			}
 			out = append(out, c)
@@ -775,7 +775,7 @@ func switchClaims(t analysis.SwitchTableResult, cs []*Cohort) []Claim {
 			fmt.Sprintf("epochs to the next N after a switch (mean over a run's post-switch phases), %s − %s", la, lb),
 			"direction only: the CB networks adapt faster (the paper gives no number in the material here)", claims.Less, la, speed(ra), lb, speed(rb), 1)
 		if len(speed(ra)) == 0 && len(speed(rb)) == 0 {
-			c.NotTestable = fmt.Sprintf("not testable: the budget ends before any run's first switch within the first %d epochs", t.Clip)
+			c.NotTestable = fmt.Sprintf("the budget ends before any run's first switch within the first %d epochs", t.Clip)
 		}
 		out = append(out, c)
 	}
@@ -815,7 +815,7 @@ func ablationClaims(studies []*AblationStudy) []Claim {
 		c := pairedClaim("fig5/"+s.Task+"/ablation", "removing the CB lowers a trained CB-RNN's accuracy ("+displayTask(s.Task)+")", "fig5",
 			"accuracy without − with the CB (points), per network, mean over the shared N", paperAblation, claims.Less, "CB-RNN", drops, "", nil, 1)
 		if len(s.Ns) == 0 {
-			c.NotTestable = "not testable: the runs share no checkpointed N within the budget"
+			c.NotTestable = "the runs share no checkpointed N within the budget"
 		}
 		cs = append(cs, c)
 	}
@@ -865,7 +865,7 @@ func fig6Claims(s *MechanismStudy) []Claim {
 	split := n/2 + n%2
 	tooFew := ""
 	if n < 2 {
-		tooFew = fmt.Sprintf("not testable: the budget ends before the DMS networks share two checkpoints with N ≥ %d (shared: %s), so there is no early and late window", MinMechanismN, formatNs(s.DMSNs))
+		tooFew = fmt.Sprintf("the budget ends before the DMS networks share two checkpoints with N ≥ %d (shared: %s), so there is no early and late window", MinMechanismN, formatNs(s.DMSNs))
 	}
 	windows := fmt.Sprintf("early N ∈ %s, late N ∈ %s", formatNs(lo), formatNs(hi))
 	add := func(c Claim) {
@@ -901,7 +901,7 @@ func fig6Claims(s *MechanismStudy) []Claim {
 	}
 	noParity := ""
 	if len(s.ParityNs) == 0 {
-		noParity = "not testable: the budget ends before the parity networks share a checkpoint"
+		noParity = "the budget ends before the parity networks share a checkpoint"
 	}
 	for _, p := range []struct {
 		id, claim string

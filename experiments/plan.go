@@ -192,7 +192,7 @@ func PlanMarkdown(p Profile, rs []ClaimRecord, bs []PriceBackend) (string, error
 			}
 			cell := humanDuration(c.Wall)
 			if be.Parallel != 1 {
-				cell += fmt.Sprintf(" (%.0f core-h)", c.Work.Hours())
+				cell += fmt.Sprintf(" (%.2g core-h)", c.Work.Hours())
 			}
 			out = append(out, cell)
 		}
