@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cbrnn/cbrnn/internal/costmodel"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
+	"github.com/cbrnn/cbrnn/internal/costmodel"
 )
 
 // What it would take: for every row the claims engine left inconclusive,
@@ -249,4 +249,3 @@ func tableSources(bs []PriceBackend) string {
 	}
 	return strings.Join(parts, "; ")
 }
-
