@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/floats"
@@ -84,6 +85,52 @@ func EpochsToHalf(curve []float64, globalMax float64) (int, bool) {
 	return 0, false
 }
 
+// HalfThreshold is the N that "half" counts the epochs to, the one rule of
+// every table (METHODS §4.1). The authors' rule is half the global max N
+// (learning_metrics.py); at their budgets that lies far above the start N.
+// Where it does not (½·max ≤ start: a short budget, the sliding
+// curriculum starting at N = 4, appC's DMS threshold 2.0 equal to its start
+// N 2), every run would "reach half" in its first epoch and the metric
+// would measure nothing, so the threshold becomes half the way from the
+// start N to the global max, start + ½(max − start). With no run above the
+// start N there is no threshold: NaN, and rule says why.
+func HalfThreshold(globalMax, startN float64) (thr float64, rule string) {
+	switch {
+	case math.IsNaN(globalMax):
+		return math.NaN(), "no data"
+	case math.IsNaN(startN) || globalMax/2 > startN:
+		return globalMax / 2, "half the global max N (the authors' rule)"
+	case globalMax > startN:
+		return startN + (globalMax-startN)/2, fmt.Sprintf("half the way from the start N %g to the global max %g (half the max, %g, is not above the start N)", startN, globalMax, globalMax/2)
+	}
+	return math.NaN(), fmt.Sprintf("no run got beyond the start N %g, so no epoch count to half means anything", startN)
+}
+
+// EpochsToReach is the 1-based epoch of the first N ≥ thr, and whether the
+// curve gets there (never for a NaN threshold).
+func EpochsToReach(curve []float64, thr float64) (int, bool) {
+	for i, v := range curve {
+		if v >= thr {
+			return i + 1, true
+		}
+	}
+	return 0, false
+}
+
+// StartN is the smallest first-epoch N over all curves of all groups (the
+// curriculum's start N); NaN when there is no data.
+func StartN(groups []Group) float64 {
+	m := math.NaN()
+	for _, g := range groups {
+		for _, c := range g.Curves {
+			if len(c) > 0 && (math.IsNaN(m) || c[0] < m) {
+				m = c[0]
+			}
+		}
+	}
+	return m
+}
+
 // GlobalMax is the largest value over all curves of all groups (the
 // reference for EpochsToHalf). It is NaN when there is no data.
 func GlobalMax(groups []Group) float64 {
@@ -135,6 +182,15 @@ type GroupRow struct {
 	Name                           string
 	MaxN, Half, AUC, FinalN, MeanN Summary
 	HalfNotReached                 int
+	// Values are the per-run numbers the summaries are of, in run order
+	// (Half: only the runs that reach the threshold), for the tests of the
+	// claims table.
+	Values RunValues
+}
+
+// RunValues are per-run learning metrics.
+type RunValues struct {
+	MaxN, Half, AUC, FinalN, MeanN []float64
 }
 
 // GroupTableResult is the output of GroupTable: the common reference and one
@@ -142,10 +198,12 @@ type GroupRow struct {
 type GroupTableResult struct {
 	// Budget is the length every curve was padded/truncated to (0 = as is).
 	Budget int
-	// GlobalMax is the max N over every run of every group; HalfThreshold is
-	// GlobalMax/2.
-	GlobalMax, HalfThreshold float64
-	Rows                     []GroupRow
+	// GlobalMax is the max N over every run of every group, StartN the
+	// smallest first-epoch N; HalfThreshold is HalfThreshold(GlobalMax,
+	// StartN) and HalfRule says which rule gave it.
+	GlobalMax, StartN, HalfThreshold float64
+	HalfRule                         string
+	Rows                             []GroupRow
 }
 
 // GroupTable computes the Table-4 metrics for each group. If budget > 0 every
@@ -163,8 +221,9 @@ func GroupTable(groups []Group, budget int) GroupTableResult {
 			padded[i].Curves = append(padded[i].Curves, PadTo(c, budget))
 		}
 	}
-	gmax := GlobalMax(padded)
-	res := GroupTableResult{Budget: budget, GlobalMax: gmax, HalfThreshold: gmax / 2}
+	gmax, start := GlobalMax(padded), StartN(padded)
+	thr, rule := HalfThreshold(gmax, start)
+	res := GroupTableResult{Budget: budget, GlobalMax: gmax, StartN: start, HalfThreshold: thr, HalfRule: rule}
 	for _, g := range padded {
 		var maxN, half, auc, fin, mean []float64
 		row := GroupRow{Name: g.Name}
@@ -174,12 +233,13 @@ func GroupTable(groups []Group, budget int) GroupTableResult {
 			auc = append(auc, m.AUC)
 			fin = append(fin, m.FinalN)
 			mean = append(mean, m.MeanN)
-			if e, ok := EpochsToHalf(c, gmax); ok {
+			if e, ok := EpochsToReach(c, thr); ok {
 				half = append(half, float64(e))
 			} else {
 				row.HalfNotReached++
 			}
 		}
+		row.Values = RunValues{MaxN: maxN, Half: half, AUC: auc, FinalN: fin, MeanN: mean}
 		row.MaxN, row.Half, row.AUC = Summarise(maxN), Summarise(half), Summarise(auc)
 		row.FinalN, row.MeanN = Summarise(fin), Summarise(mean)
 		res.Rows = append(res.Rows, row)

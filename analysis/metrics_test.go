@@ -136,3 +136,26 @@ func TestCrossEntropy(t *testing.T) {
 		t.Errorf("cross-entropy of a confident right answer %v, want 0", got)
 	}
 }
+
+// TestHalfThreshold: the authors' half of the global max where it lies
+// above the start N; half the way from the start otherwise (appC's DMS: max
+// 4, start 2, ½·max = 2 = start → 3); none when nothing moved.
+func TestHalfThreshold(t *testing.T) {
+	for _, tc := range []struct {
+		max, start, want float64
+	}{{38, 2, 19}, {4, 2, 3}, {6, 4, 5}, {5, 2, 2.5}, {2, 2, math.NaN()}, {math.NaN(), 2, math.NaN()}} {
+		got, rule := HalfThreshold(tc.max, tc.start)
+		if !(got == tc.want || math.IsNaN(got) && math.IsNaN(tc.want)) || rule == "" {
+			t.Errorf("HalfThreshold(%v, %v) = %v (%q), want %v", tc.max, tc.start, got, rule, tc.want)
+		}
+	}
+	// A sliding curriculum from N = 4 to a max of 6: threshold 5, so a run
+	// that starts at 4 is not "at half" in its first epoch.
+	res := GroupTable([]Group{{Name: "s", Curves: [][]float64{{4, 4, 5, 6}, {4, 5, 5, 5}}}}, 0)
+	if res.StartN != 4 || res.HalfThreshold != 5 || res.Rows[0].Half.Mean != 2.5 {
+		t.Errorf("sliding: start %v thr %v half %+v, want 4, 5, 2.5", res.StartN, res.HalfThreshold, res.Rows[0].Half)
+	}
+	if got := res.Rows[0].Values.AUC; len(got) != 2 || got[0] != 4+4.5+5.5 {
+		t.Errorf("per-run AUC %v", got)
+	}
+}

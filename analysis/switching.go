@@ -293,7 +293,16 @@ func SwitchTable(groups []SwitchGroup, tasks []string, clip int) SwitchTableResu
 			}
 		}
 	}
-	res := SwitchTableResult{Clip: clip, GlobalMax: gmax, HalfThreshold: gmax / 2}
+	start := math.NaN()
+	for _, g := range groups {
+		for _, r := range g.Runs {
+			if y := ActiveLine(r, clip); len(y) > 0 && (math.IsNaN(start) || y[0] < start) {
+				start = y[0]
+			}
+		}
+	}
+	thr, _ := HalfThreshold(gmax, start)
+	res := SwitchTableResult{Clip: clip, GlobalMax: gmax, HalfThreshold: thr}
 	for _, g := range groups {
 		row := SwitchGroupRow{Name: g.Name}
 		var mean, auc, fin, half, speed, succ, tot, cens, gain []float64

@@ -52,6 +52,19 @@ func ReadClaims(path string) ([]ClaimRecord, error) {
 	return rs, nil
 }
 
+// WriteClaims writes a claims file atomically (rundir's writer), so a
+// reader never sees half of one.
+func WriteClaims(path string, rs []ClaimRecord) error {
+	if rs == nil {
+		rs = []ClaimRecord{}
+	}
+	b, err := json.MarshalIndent(rs, "", "  ")
+	if err != nil {
+		return fmt.Errorf("claims file %s: %w", path, err)
+	}
+	return writeText(path, string(b)+"\n")
+}
+
 // ClaimsOf are the records whose evidence a figure draws.
 func ClaimsOf(rs []ClaimRecord, figure string) []ClaimRecord {
 	var out []ClaimRecord

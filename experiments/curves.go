@@ -13,6 +13,7 @@ import (
 
 // curvesPanel draws N vs epoch, mean ± SEM, for cohorts on one task.
 func curvesPanel(title string, cs []*Cohort) *plot.Plot {
+	cs, _ = drawnOnce(cs)
 	var series []plots.Series
 	for _, c := range cs {
 		series = append(series, CurveSeries(c))
@@ -106,6 +107,7 @@ func fig2b(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing,
 			fmt.Fprintf(&md, "| %s | %d | %.0f | %.0f | %d |\n", c.Label, c.Params, s.Mean, zeroNaN(s.SEM), s.N)
 		}
 		md.WriteString("\n")
+		d.Claims = append(d.Claims, scalingClaims(name, cs[i], metricTable(cs[i]))...)
 		panels = append(panels, plots.LinePoints(strings.ToUpper(name), "trainable parameters", "AUC of N over epochs", []plots.Series{cb, rnn}))
 	}
 	d.Rows = [][]*plot.Plot{panels}
@@ -136,15 +138,15 @@ func fig3(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 		return nil, err
 	}
 	d.Markdown = metricsMarkdown("Multitask", mt, p) + SwitchMarkdown("Task switching", t)
-	d.Claims = curveClaim("the CB-RNN learns the multitask faster", "fig3", metricTable(mt), "CB-RNN", LabelFor(RNNMatched, mt[0].Task))
-	d.Claims = append(d.Claims, switchClaim(t, "CB-RNN", LabelFor(RNNMatched, sw[0].Task))...)
+	d.Claims = append(orderingClaims("multitask", "multitask", "fig3, fig4b (multitask, N of DMS)", mt, metricTable(mt)), switchClaims(t, sw)...)
 	return d, nil
 }
 
 func fig4(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
 	single, sw := all[0], all[1]
 	d := &Drawing{W: 11, H: 8.8}
-	global, err := SwitchGlobalPanel("(c) Task switching", sw[0], analysis.SwitchClip)
+	swDrawn, swNote := drawnOnce(sw[0])
+	global, err := SwitchGlobalPanel("(c) Task switching", swDrawn, analysis.SwitchClip)
 	if err != nil {
 		return nil, err
 	}
@@ -156,14 +158,25 @@ func fig4(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 	if err != nil {
 		return nil, err
 	}
+	tDrawn, err := SwitchTable(swDrawn)
+	if err != nil {
+		return nil, err
+	}
 	d.Markdown = metricsMarkdown("(a) DMS", single[0], p) + metricsMarkdown("(a) Parity", single[1], p) +
-		metricsMarkdown("(b) Multitask", single[2], p) + SwitchMarkdown("(c) Task switching", t)
+		metricsMarkdown("(b) Multitask", single[2], p) + SwitchMarkdown("(c) Task switching", tDrawn)
+	if swNote != "" {
+		d.Markdown += swNote + "\n\n"
+	}
+	// The single tasks' rows are Table 4's (the same runs); the multitask
+	// and switching rows here are those fig3 does not have.
+	d.Claims = append(orderingClaims("multitask", "multitask", "fig3, fig4b (multitask, N of DMS)", single[2], metricTable(single[2])), switchClaims(t, sw[0])...)
 	return d, nil
 }
 
 // stepPanel draws N vs epoch, mean ± SEM over runs, as steps (the authors'
 // multitask panel, _plot_shared_N_progression_on_ax).
 func stepPanel(title string, cs []*Cohort) *plot.Plot {
+	cs, _ = drawnOnce(cs)
 	var series []plots.StepSeries
 	for _, c := range cs {
 		series = append(series, StepCurveSeries(c))
@@ -179,7 +192,7 @@ func appC(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 	d.Rows = [][]*plot.Plot{{curvesPanel("GRU: DMS", cs[0]), curvesPanel("GRU: Parity", cs[1])}}
 	d.Markdown = metricsMarkdown("GRU, DMS", cs[0], p) + metricsMarkdown("GRU, Parity", cs[1], p)
 	for i, name := range singleTasks {
-		d.Claims = append(d.Claims, curveClaim("a GRU with the CB learns faster than the matched GRU ("+displayTask(name)+")", "appC", metricTable(cs[i]), "GRU+CB", LabelFor(GRUMatched, cs[i][0].Task))...)
+		d.Claims = append(d.Claims, curveClaim("appC/"+name+"/auc/grupluscb-vs-gru", "a GRU with the CB learns faster than the matched GRU ("+displayTask(name)+")", "appC", metricTable(cs[i]), "GRU+CB", LabelFor(GRUMatched, cs[i][0].Task))...)
 	}
 	return d, nil
 }

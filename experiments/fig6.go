@@ -129,6 +129,7 @@ func DrawFig6(s *MechanismStudy, p Profile) *Drawing {
 		md.WriteString("\n")
 	}
 	d.Markdown = md.String()
+	d.Claims = fig6Claims(s)
 	return d
 }
 

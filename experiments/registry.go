@@ -321,7 +321,13 @@ func (e *Env) Draw(ctx context.Context, id string, p Profile, cs [][][]*Cohort) 
 // Save writes the drawing of figure f into dir as <id>.png, <id>.svg and,
 // when it has text, <id>.md headed by the figure's title.
 func (d *Drawing) Save(dir string, f FigureSpec) (*Result, error) {
-	res := &Result{ID: f.ID, Title: f.Title, Markdown: d.Markdown, Claims: d.Claims}
+	res := &Result{ID: f.ID, Title: f.Title, Markdown: d.Markdown}
+	for _, c := range d.Claims {
+		if c.Figure == "" {
+			c.Figure = f.ID
+		}
+		res.Claims = append(res.Claims, c)
+	}
 	var img any = d.Table
 	if d.Table == nil {
 		img = plots.Grid(d.Rows, d.W, d.H)

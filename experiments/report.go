@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -56,12 +58,42 @@ func (e *Env) All(ctx context.Context, p Profile, ids []string) ([]*Result, erro
 		}
 		out = append(out, r)
 	}
-	report := Report(p, out, trained, time.Since(start), ids)
+	judged, err := JudgeResults(out)
+	if err != nil {
+		return out, err
+	}
+	plan := ""
+	if bs, err := PriceBackends(e.Root, runtime.NumCPU()); err != nil {
+		plan = "### What it would take\n\nNot priced: " + err.Error() + "\n\n"
+	} else if plan, err = PlanMarkdown(p, Records(judged), bs); err != nil {
+		return out, err
+	}
+	report := ReportJudged(p, out, judged, plan, trained, time.Since(start), ids)
 	if len(missing) > 0 {
 		report += e.unfinishedSection(held, missing)
 	}
 	if err := writeText(e.ResultsPath(), report); err != nil {
 		return out, err
+	}
+	if err := WriteClaims(ClaimsPath(filepath.Dir(filepath.Dir(e.ResultsPath()))), Records(judged)); err != nil {
+		return out, err
+	}
+	// The repository's own READMEs carry the verdicts of its own outputs.
+	if e.out() == e.Root && len(missing) == 0 && len(notAsked(ids)) == 0 {
+		block := VerdictBlock(p.Name, Records(judged))
+		for _, path := range []string{filepath.Join(e.Root, "README.md"), filepath.Join(e.Root, "paper", "README.md")} {
+			text, err := os.ReadFile(path)
+			if err != nil || VerdictBlockOf(string(text)) == "" {
+				continue // no block to keep: nothing of ours in this file
+			}
+			updated, err := ReplaceVerdictBlock(string(text), block)
+			if err != nil {
+				return out, err
+			}
+			if err := writeText(path, updated); err != nil {
+				return out, err
+			}
+		}
 	}
 	if len(missing) > 0 {
 		return out, &UnfinishedError{Paths: missing}
@@ -94,6 +126,21 @@ func (e *Env) unfinishedSection(held, paths []string) string {
 // then covers only those figures and a reader of the committed file must not
 // take a partial table for the whole.
 func Report(p Profile, rs []*Result, trained, total time.Duration, ids []string) string {
+	judged, err := JudgeResults(rs)
+	if err != nil {
+		judged = nil
+	}
+	md := ReportJudged(p, rs, judged, "", trained, total, ids)
+	if err != nil {
+		md += "\n**The claims could not be judged**: " + err.Error() + "\n"
+	}
+	return md
+}
+
+// ReportJudged is Report with the claims already judged (JudgeResults), so
+// that the report and the claims file come from the same rows, and plan
+// (PlanMarkdown, "" for none) printed under the claims table.
+func ReportJudged(p Profile, rs []*Result, judged []JudgedClaim, plan string, trained, total time.Duration, ids []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Reproduction results — profile `%s`\n\n", p.Name)
 	if left := notAsked(ids); len(left) > 0 {
@@ -106,20 +153,10 @@ func Report(p Profile, rs []*Result, trained, total time.Duration, ids []string)
 		trained.Round(time.Second), total.Round(time.Second))
 	fmt.Fprintf(&b, "Protocol of this profile: budget %d epochs (GRU %d, switching comparison %d) of %d training + %d test batches of %d trials; %d runs per main group, %d per side point.\n\n",
 		p.Epochs, p.EpochsGRU, p.EpochsSwitch, p.Steps, p.TestSteps, p.Batch, p.Seeds, p.SeedsSide)
-	// Table 4's claims (the headline) first, then the figures' in order.
-	var claims []Claim
-	for _, first := range []bool{true, false} {
-		for _, r := range rs {
-			if (r.ID == "table4") == first {
-				claims = append(claims, r.Claims...)
-			}
-		}
-	}
-	if len(claims) > 0 {
-		v := Verdicts(claims)
-		fmt.Fprintf(&b, "Of the %d claims checked below, %d are shown by this profile's runs, %d are not shown, %d are contradicted and %d cannot be tested here.\n\n",
-			len(claims), v["shown"], v["not shown"], v["contradicted"], v["not testable (n < 2)"]+v["not testable (no direction)"])
-		b.WriteString(ClaimsMarkdown(claims))
+	if len(judged) > 0 {
+		b.WriteString(CountsSentence(judged) + "\n\n")
+		b.WriteString(ClaimsMarkdown(judged))
+		b.WriteString(plan)
 	}
 	for _, r := range rs {
 		fmt.Fprintf(&b, "## %s — %s\n\n", r.ID, r.Title)

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/cbrnn/cbrnn/experiments"
+)
+
+func init() {
+	register("plan", "what would decide the inconclusive claims: networks per group for 80 % power and the price of a profile with them", runPlan)
+}
+
+// runPlan prints the "what it would take" table of a profile from its
+// claims file, paper/claims.json, which `cbrnn figures` writes from the
+// cached runs in the same run as paper/results.md: the plan reads the
+// verdicts rather than judging the runs again, so it can never disagree
+// with the report.
+func runPlan(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	profile := fs.String("profile", "quick", "smoke, quick or paper: the budgets and batches priced")
+	out := fs.String("out", "", "the output folder whose paper/claims.json is read (default $CBRNN_OUT, else the repository)")
+	cores := fs.Int("cores", runtime.NumCPU(), "cores of the machine priced as \"this machine\"")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("plan takes no arguments, got %q", fs.Args())
+	}
+	if *cores < 1 {
+		return fmt.Errorf("--cores %d: give at least 1", *cores)
+	}
+	p, err := experiments.LookupProfile(*profile)
+	if err != nil {
+		return err
+	}
+	root, err := experiments.FindRoot("")
+	if err != nil {
+		return err
+	}
+	dir := *out
+	if dir == "" {
+		dir = os.Getenv("CBRNN_OUT")
+	}
+	if dir == "" {
+		dir = root
+	}
+	path := experiments.ClaimsPath(dir)
+	rs, err := experiments.ReadClaims(path)
+	if err != nil {
+		return fmt.Errorf("%w; for profile %s: cbrnn figures --profile %s --offline", err, p.Name, p.Name)
+	}
+	bs, err := experiments.PriceBackends(root, *cores)
+	if err != nil {
+		return err
+	}
+	md, err := experiments.PlanMarkdown(p, rs, bs)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("claims read from %s (written by `cbrnn figures`)\n\n%s", filepath.Clean(path), md)
+	return nil
+}
