@@ -9,6 +9,7 @@ import (
 
 	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/claims"
+	"github.com/cbrnn/cbrnn/trainer"
 )
 
 // The claims table of paper/results.md and the claims file
@@ -592,7 +593,7 @@ func vacuousPeriodic(cs []*Cohort) map[string]string {
 			continue
 		}
 		if refreshed, at := periodicRefreshed(c); !refreshed {
-			out[PeriodicCore.Label] = fmt.Sprintf("no Periodic-core run reached its first core refresh at N = %d (k = %d) within the budget, so Periodic-core is Frozen-core here and its rows would repeat Frozen-core's numbers", at, PeriodFor(c.Task.Name))
+			out[PeriodicCore.Label] = fmt.Sprintf("no Periodic-core run reached its first core refresh at N = %d (k = %d) within the budget, so Periodic-core is Frozen-core here and its rows would repeat Frozen-core's numbers", at, trainer.PeriodFor(c.Task.Name))
 		}
 	}
 	return out
@@ -603,7 +604,7 @@ func vacuousPeriodic(cs []*Cohort) map[string]string {
 // is at start N + k, METHODS §3.4), and that N. It reads the trained N of
 // every epoch (the runs' stats, as the curves hold them).
 func periodicRefreshed(c *Cohort) (bool, int) {
-	k := PeriodFor(c.Task.Name)
+	k := trainer.PeriodFor(c.Task.Name)
 	first := -1
 	for _, curve := range c.Curves {
 		if len(curve) == 0 {

@@ -10,6 +10,7 @@ import (
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/internal/costmodel"
+	"github.com/cbrnn/cbrnn/taskplugins/tasks"
 )
 
 // What it would take: for every row the claims engine left inconclusive,
@@ -45,7 +46,7 @@ func PriceBackends(root string, cores int) ([]PriceBackend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pricing: %w (measure one with `cbrnn bench --ensemble 8 --estimate --save-costs bench/costs/go.json`)", err)
 	}
-	_, hi := costmodel.PaperLengths(ceilingN)
+	_, hi := paperLengths(ceilingN)
 	gpu, gpuName := costmodel.GPUAssumption(hi), "one GPU (H200; assumed, not measured)"
 	if t, err := costmodel.LoadTable(filepath.Join(root, "bench", "costs", "gpu.json")); err == nil {
 		gpu, gpuName = t, "one GPU ("+t.Backend+", measured)"
@@ -112,7 +113,7 @@ func PriceProfile(p Profile, n int, b PriceBackend) (ProfileCost, error) {
 				if err != nil {
 					return cost, err
 				}
-				est, err := costs.Run(costmodel.Protocol{Epochs: epochs, Steps: p.Steps, TestSteps: p.TestSteps, Members: k}, costmodel.PaperLengths,
+				est, err := costs.Run(costmodel.Protocol{Epochs: epochs, Steps: p.Steps, TestSteps: p.TestSteps, Members: k}, paperLengths,
 					func(e int) int { return min(2+e, ceilingN, p.MaxN) })
 				if err != nil {
 					return cost, err
@@ -249,3 +250,8 @@ func tableSources(bs []PriceBackend) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// paperLengths is the sequence-length rule the paper's tasks declare
+// (T ∈ {N+2, …, 4N+1}); DMS's declaration stands for all of them, as the
+// profile's groups share it.
+var paperLengths costmodel.Lengths = tasks.DMS.Desc.TBounds

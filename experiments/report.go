@@ -79,7 +79,7 @@ func (e *Env) All(ctx context.Context, p Profile, ids []string) ([]*Result, erro
 		return out, err
 	}
 	// The repository's own READMEs carry the verdicts of its own outputs.
-	if e.out() == e.Root && len(missing) == 0 && len(notAsked(ids)) == 0 {
+	if e.OutDir() == e.Root && len(missing) == 0 && len(notAsked(ids)) == 0 {
 		block := VerdictBlock(p.Name, Records(judged))
 		for _, path := range []string{filepath.Join(e.Root, "README.md"), filepath.Join(e.Root, "paper", "README.md")} {
 			text, err := os.ReadFile(path)

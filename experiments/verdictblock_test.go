@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cbrnn/cbrnn/claims"
+	"github.com/cbrnn/cbrnn/env"
 )
 
 // TestVerdictBlocks: the READMEs' verdicts come from the engine. The block
@@ -38,7 +39,7 @@ func TestVerdictBlocks(t *testing.T) {
 		t.Error("a text without the block must be an error")
 	}
 
-	root, err := FindRoot("")
+	root, err := env.FindRoot("")
 	if err != nil {
 		t.Skip("no repository root:", err)
 	}
@@ -86,7 +87,7 @@ func TestVerdictBlocks(t *testing.T) {
 // TestPlanPrices: a profile with more networks costs more, the GPU price
 // says it is assumed, and the plan lists the inconclusive rows with their n.
 func TestPlanPrices(t *testing.T) {
-	root, err := FindRoot("")
+	root, err := env.FindRoot("")
 	if err != nil {
 		t.Skip("no repository root:", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/cbrnn/cbrnn/env"
 	"github.com/cbrnn/cbrnn/experiments"
 )
 
@@ -38,7 +39,7 @@ func runPlan(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	root, err := experiments.FindRoot("")
+	root, err := env.FindRoot("")
 	if err != nil {
 		return err
 	}

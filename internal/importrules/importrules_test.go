@@ -88,7 +88,7 @@ var allowed = map[string][]string{
 	"taskplugins/switch":             {"taskplugins/sdk", "taskplugins/tasks"},
 
 	// Floor 4.
-	"experiments":            {"analysis", "claims", "env", "gomlx_models", "internal/costmodel", "plots", "rundir", "taskplugins/host", "taskplugins/task", "trainer"},
+	"experiments":            {"analysis", "claims", "env", "gomlx_models", "internal/costmodel", "plots", "rundir", "taskplugins/host", "taskplugins/task", "taskplugins/tasks", "trainer"},
 	"experiments/examplefig": {"analysis", "experiments", "plots"},
 
 	// Floor 5.
