@@ -13,9 +13,9 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/cbrnn/cbrnn/safetensors"
 	"github.com/cbrnn/cbrnn/internal/torchio"
 	"github.com/cbrnn/cbrnn/rundir"
+	"github.com/cbrnn/cbrnn/safetensors"
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
