@@ -126,7 +126,11 @@ func runExport(args []string, stdout io.Writer) error {
 	// Never replaces what it did not write: an existing path is refused
 	// unless --force, and a folder, FIFO or device always.
 	if err := rundir.WriteNewFile(dest, buf.Bytes(), 0o644, *force); err != nil {
-		return fmt.Errorf("export --out: %w", err)
+		var ee *rundir.ExistsError
+		if errors.As(err, &ee) {
+			return fmt.Errorf("export --out: %w", err)
+		}
+		return fmt.Errorf("cannot write %s: %w", dest, err)
 	}
 	if dest != *out {
 		fmt.Fprintln(stdout, dest)
