@@ -80,6 +80,7 @@ func Open(ctx context.Context, opt Options) (*Env, error) {
 	acc := opt.Accept
 	acc.PluginChange = acc.PluginChange || os.Getenv(AcceptPluginChangeVar) == "1"
 	acc.NumericsChange = acc.NumericsChange || os.Getenv(AcceptNumericsChangeVar) == "1"
+	acc.MissingProvenance = acc.MissingProvenance || os.Getenv(AcceptMissingProvenanceVar) == "1"
 	return &Env{Root: root, Out: out, Backend: backend, Source: h, Progress: opt.Progress, Accept: acc, closer: h}, nil
 }
 

@@ -1,6 +1,9 @@
 package env
 
-import "github.com/cbrnn/cbrnn/taskplugins/host"
+import (
+	"github.com/cbrnn/cbrnn/taskplugins/host"
+	"github.com/cbrnn/cbrnn/trainer"
+)
 
 // The environment variables the Go programs read through this package or
 // name to their users. Those of a lower package keep their home there and
@@ -12,9 +15,12 @@ const (
 	JobsVar                 = "CBRNN_JOBS"
 	AcceptPluginChangeVar   = "CBRNN_ACCEPT_PLUGIN_CHANGE"
 	AcceptNumericsChangeVar = "CBRNN_ACCEPT_NUMERICS_CHANGE"
-	QuietInterruptVar       = "CBRNN_QUIET_INTERRUPT"
-	TaskPathVar             = host.PathEnv
-	BatchTimeoutVar         = host.TimeoutEnv
+	// AcceptMissingProvenanceVar is named by the trainer's refusal, so
+	// its home is there.
+	AcceptMissingProvenanceVar = trainer.AcceptMissingProvenanceVar
+	QuietInterruptVar          = "CBRNN_QUIET_INTERRUPT"
+	TaskPathVar                = host.PathEnv
+	BatchTimeoutVar            = host.TimeoutEnv
 )
 
 // Scope says who sets a variable.
@@ -46,6 +52,7 @@ var Variables = []Variable{
 	{JobsVar, Setting, "ensembles trained at once by the notebooks (default 0: one per core on the Go backend)"},
 	{AcceptPluginChangeVar, Setting, "1: reuse or resume runs whose task plugin changed (as --accept-plugin-change)"},
 	{AcceptNumericsChangeVar, Setting, "1: resume runs whose numerics differ from this build's (as --accept-numerics-change)"},
+	{AcceptMissingProvenanceVar, Setting, "1: resume or reuse runs whose provenance.json is missing or damaged, unchecked (as --accept-missing-provenance)"},
 	{TaskPathVar, Setting, "where task plugins are looked for, directories separated by ':' (default: taskplugins/bin)"},
 	{BatchTimeoutVar, Setting, "longest a task plugin may take to serve one batch (default: the plugin's manifest entry, else 10s)"},
 	{QuietInterruptVar, Setting, "1: an interrupted command exits with status 130 without a word (reproduce.sh says what stopped)"},

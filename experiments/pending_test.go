@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
@@ -188,15 +187,7 @@ func TestStatusStates(t *testing.T) {
 	}
 	c := cfgs[0]
 	path, _ := e.RunPath(c)
-	d, err := rundir.Create(path, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i <= 2; i++ {
-		if err := d.AppendStats(trainer.EpochStats{Epoch: i, N: 2 + i, WallS: 10}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d := interruptedRun(t, path, c, 2)
 	s := InspectRun(path)
 	if s.State != Interrupted || s.Epoch != 2 || s.N != 4 || s.Budget != tinyProfile.Epochs || s.EpochS != 10 {
 		t.Fatalf("interrupted run: %+v", s)

@@ -22,6 +22,13 @@ const (
 	Running     RunState = "running"     // a process on this machine holds its lock
 	Interrupted RunState = "interrupted" // started, not finished, nobody training it here
 	Finished    RunState = "finished"    // done.json
+	// Unreadable: the folder is not a readable run (no or a corrupt
+	// config.json, no permission); Err says why.
+	Unreadable RunState = "unreadable"
+	// Damaged: a file of the run fails the checks training applies
+	// (trainer.Damage), so training refuses to resume it; Err says which
+	// file and why.
+	Damaged RunState = "damaged"
 )
 
 // RunStatus is one run's progress, from its directory alone.
@@ -45,7 +52,7 @@ type RunStatus struct {
 	// LockKnown is false where this machine cannot tell whether the run's
 	// lock is held (Running is then never reported).
 	LockKnown bool
-	Err       error // a directory that cannot be read
+	Err       error // why the run is Unreadable or Damaged
 }
 
 // InspectRun reads a run directory's progress. It never fails: a problem is
@@ -57,18 +64,25 @@ func InspectRun(path string) RunStatus {
 	}
 	d, err := rundir.Open(path)
 	if err != nil {
-		s.Err = err
+		s.State, s.Err = Unreadable, err
 		return s
 	}
 	var c trainer.Config
 	if err := d.ReadConfig(&c); err != nil {
-		s.Err = err
+		s.State, s.Err = Unreadable, err
 		return s
 	}
 	s.Budget = c.Epochs
+	// A run that a process here is training is not checked: its files
+	// change under the reader.
+	if held, _ := d.LockHeld(); !held {
+		if err := damage(d); err != nil {
+			return s.damaged(d, err)
+		}
+	}
 	st, err := rundir.ReadStats[trainer.EpochStats](d)
 	if err != nil {
-		s.Err = err
+		s.State, s.Err = Damaged, err
 		return s
 	}
 	s.Epoch = len(st)
@@ -87,7 +101,7 @@ func InspectRun(path string) RunStatus {
 	}
 	done, err := d.Done()
 	if err != nil {
-		s.Err = err
+		s.State, s.Err = Unreadable, err
 		return s
 	}
 	if done {
@@ -100,7 +114,7 @@ func InspectRun(path string) RunStatus {
 	}
 	p, err := trainer.ReadPartial(d)
 	if err != nil {
-		s.Err = err
+		s.State, s.Err = Damaged, err
 		return s
 	}
 	if p != nil {
@@ -120,12 +134,35 @@ func InspectRun(path string) RunStatus {
 	return s
 }
 
+// damage is why training would refuse the run's files (trainer.Damage);
+// a finished run, which is not resumed, only needs readable stats.
+func damage(d *rundir.Dir) error {
+	if done, err := d.Done(); err == nil && done {
+		_, err := rundir.ReadStats[trainer.EpochStats](d)
+		return err
+	}
+	return trainer.Damage(d)
+}
+
+// damaged sets s to Damaged (or Unreadable, for an I/O error rather than
+// the run's content) with err as the reason.
+func (s RunStatus) damaged(d *rundir.Dir, err error) RunStatus {
+	s.State, s.Err = Damaged, err
+	if !trainer.IsDamage(err) {
+		s.State = Unreadable
+	}
+	if st, err := rundir.ReadStats[trainer.EpochStats](d); err == nil {
+		s.Epoch = len(st)
+	}
+	return s
+}
+
 // Progress is the status in a few words: "epoch 12/150, N=5, batch 3",
 // "finished after 150 epochs (budget)", "not started".
 func (s RunStatus) Progress() string {
 	switch {
 	case s.Err != nil:
-		return "unreadable: " + s.Err.Error()
+		return string(s.State) + ": " + s.Err.Error()
 	case s.State == NotStarted:
 		return string(NotStarted)
 	case s.State == Finished:

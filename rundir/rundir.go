@@ -41,6 +41,7 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,6 +62,10 @@ const (
 	CheckpointsDir = "checkpoints"
 	DoneFile       = "done.json"
 	LockFile       = "lock"
+	// ProvenanceFile is the trainer's record of the sessions that trained
+	// the run (trainer.Provenance); rundir knows its name to recognise its
+	// temporary files.
+	ProvenanceFile = "provenance.json"
 )
 
 const (
@@ -311,20 +316,30 @@ func (d *Dir) ConfigJSON() ([]byte, error) {
 
 // SaveState replaces the resume point: meta (JSON) and tensors ts. The
 // tensors go to a new state-<random>.safetensors, written atomically; then
-// state.json, naming that file, replaces the old one atomically; then older
-// tensor files and temporary files left by interrupted writes are deleted.
-// Whenever the process dies, state.json names a complete tensors file that
-// was saved with the same meta.
+// state.json, naming that file and holding the SHA-256 of its bytes and of
+// the meta, replaces the old one atomically; then older tensor files and
+// temporary files left by interrupted writes are deleted. Whenever the
+// process dies, state.json names a complete tensors file that was saved
+// with the same meta. A tensor holding NaN or an infinity is refused: a
+// resume state is only ever written finite, so a non-finite value read back
+// is damage (LoadState).
 func (d *Dir) SaveState(meta any, ts []safetensors.Tensor) error {
+	if name, i, v, bad := firstNonFinite(ts); bad {
+		return fmt.Errorf("run %s: refusing to save a resume state holding a non-finite value: %s[%d] = %v", d.Path, name, i, v)
+	}
 	mb, err := json.Marshal(meta)
 	if err != nil {
 		return fmt.Errorf("run %s: encoding state: %w", d.Path, err)
 	}
-	name := statePrefix + randomHex(8) + tensorsExt
-	if err := safetensors.WriteFile(d.file(name), ts, nil); err != nil {
+	var tb bytes.Buffer
+	if err := safetensors.Write(&tb, ts, nil); err != nil {
+		return fmt.Errorf("run %s: encoding state tensors: %w", d.Path, err)
+	}
+	name := statePrefix + randomHex(stateHexLen/2) + tensorsExt
+	if err := WriteFileAtomic(d.file(name), tb.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("run %s: %w", d.Path, err)
 	}
-	sj, err := json.MarshalIndent(stateFile{Tensors: name, Meta: mb}, "", "  ")
+	sj, err := json.MarshalIndent(stateFile{Tensors: name, Meta: mb, TensorsSHA256: sha256Hex(tb.Bytes()), MetaSHA256: metaSum(mb)}, "", "  ")
 	if err != nil {
 		os.Remove(d.file(name))
 		return fmt.Errorf("run %s: encoding state: %w", d.Path, err)
@@ -337,9 +352,55 @@ func (d *Dir) SaveState(meta any, ts []safetensors.Tensor) error {
 	return nil
 }
 
+// stateFile is state.json. The checksums let LoadState tell a damaged
+// resume point (a flipped bit, a hand edit, a file from another save) from
+// a good one, instead of resuming from it silently; state.json files
+// written before they existed have none and are read unchecked.
 type stateFile struct {
-	Tensors string          `json:"tensors"`
-	Meta    json.RawMessage `json:"meta"`
+	Tensors       string          `json:"tensors"`
+	Meta          json.RawMessage `json:"meta"`
+	TensorsSHA256 string          `json:"tensors_sha256,omitempty"`
+	MetaSHA256    string          `json:"meta_sha256,omitempty"`
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// metaSum is the checksum of a meta as compact JSON: state.json is written
+// indented, which re-indents the meta inside it.
+func metaSum(meta []byte) string {
+	var c bytes.Buffer
+	if err := json.Compact(&c, meta); err != nil {
+		return sha256Hex(meta)
+	}
+	return sha256Hex(c.Bytes())
+}
+
+// firstNonFinite returns the first tensor value that is NaN or infinite.
+func firstNonFinite(ts []safetensors.Tensor) (name string, index int, value float32, bad bool) {
+	for _, t := range ts {
+		for i, v := range t.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return t.Name, i, v, true
+			}
+		}
+	}
+	return "", 0, 0, false
+}
+
+// DamagedError reports a file of a run directory that cbrnn wrote and now
+// reads back inconsistent: a checksum that does not match, a value cbrnn
+// never writes. Training refuses such a run, and status lists it as
+// damaged.
+type DamagedError struct {
+	File   string // the damaged file's path
+	Reason string
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("%s is damaged: %s. Restore it from a backup, or start the run afresh in another folder", e.File, e.Reason)
 }
 
 // cleanup deletes tensor files other than keep and temporary files left by
@@ -355,13 +416,16 @@ func (d *Dir) cleanup(keep string) {
 		for _, e := range entries {
 			n := e.Name()
 			switch {
+			case !e.Type().IsRegular():
+				continue // cbrnn writes regular files only
 			case dir == d.Path && n != keep && isStateTensors(n):
-			case isTempOf(n, ConfigFile):
+			case dir == d.Path && isTempOf(n, ConfigFile):
 				fi, err := e.Info()
 				if err != nil || time.Since(fi.ModTime()) < staleConfigTmp {
 					continue
 				}
-			case isTemp(n):
+			case dir == d.Path && isTemp(n):
+			case dir != d.Path && isCheckpointTemp(n):
 			default:
 				continue
 			}
@@ -370,16 +434,33 @@ func (d *Dir) cleanup(keep string) {
 	}
 }
 
+// stateHexLen is the length of the random part of a state tensors file's
+// name (randomHex(8)).
+const stateHexLen = 16
+
+// isStateTensors reports whether name is exactly a name SaveState gives its
+// tensors files: "state-" + 16 lowercase hex digits + ".safetensors". A
+// user's "state-mine.safetensors" is not one, and cleanup leaves it.
 func isStateTensors(name string) bool {
-	return strings.HasPrefix(name, statePrefix) && strings.HasSuffix(name, tensorsExt) &&
-		len(name) > len(statePrefix)+len(tensorsExt)
+	mid, ok := strings.CutPrefix(name, statePrefix)
+	if !ok {
+		return false
+	}
+	mid, ok = strings.CutSuffix(mid, tensorsExt)
+	if !ok || len(mid) != stateHexLen {
+		return false
+	}
+	return strings.Trim(mid, "0123456789abcdef") == ""
 }
 
 // LoadState reads the resume point saved by SaveState, decoding its meta
 // into meta (unless nil). found is false, with a nil error, if the run has
-// no state yet.
+// no state yet. The checksums written with the state are verified, and a
+// non-finite tensor value is refused: either is a *DamagedError naming the
+// file.
 func (d *Dir) LoadState(meta any) (ts []safetensors.Tensor, found bool, err error) {
-	b, err := os.ReadFile(d.file(StateFile))
+	statePath := d.file(StateFile)
+	b, err := os.ReadFile(statePath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -388,21 +469,35 @@ func (d *Dir) LoadState(meta any) (ts []safetensors.Tensor, found bool, err erro
 	}
 	var sf stateFile
 	if err := json.Unmarshal(b, &sf); err != nil {
-		return nil, false, fmt.Errorf("run %s: %s is corrupt: %w", d.Path, StateFile, err)
+		return nil, false, &DamagedError{File: statePath, Reason: "it is not valid JSON (" + err.Error() + ")"}
 	}
-	if !isStateTensors(sf.Tensors) || filepath.Base(sf.Tensors) != sf.Tensors || strings.ContainsAny(sf.Tensors, `/\`) {
-		return nil, false, fmt.Errorf("run %s: %s names an invalid tensors file %q", d.Path, StateFile, sf.Tensors)
+	if !isStateTensors(sf.Tensors) {
+		return nil, false, &DamagedError{File: statePath, Reason: fmt.Sprintf("it names an invalid tensors file %q", sf.Tensors)}
 	}
 	if len(sf.Meta) == 0 {
-		return nil, false, fmt.Errorf("run %s: %s has no meta", d.Path, StateFile)
+		return nil, false, &DamagedError{File: statePath, Reason: "it has no meta"}
 	}
-	ts, _, err = safetensors.ReadFile(d.file(sf.Tensors))
+	if sf.MetaSHA256 != "" && metaSum(sf.Meta) != sf.MetaSHA256 {
+		return nil, false, &DamagedError{File: statePath, Reason: "its meta does not match the checksum written with it"}
+	}
+	tensorsPath := d.file(sf.Tensors)
+	tb, err := os.ReadFile(tensorsPath)
 	if err != nil {
 		return nil, false, fmt.Errorf("run %s: the tensors of %s: %w", d.Path, StateFile, err)
 	}
+	if sf.TensorsSHA256 != "" && sha256Hex(tb) != sf.TensorsSHA256 {
+		return nil, false, &DamagedError{File: tensorsPath, Reason: fmt.Sprintf("its SHA-256 does not match the checksum %s wrote with it", StateFile)}
+	}
+	ts, _, err = safetensors.Read(bytes.NewReader(tb))
+	if err != nil {
+		return nil, false, &DamagedError{File: tensorsPath, Reason: err.Error()}
+	}
+	if name, i, v, bad := firstNonFinite(ts); bad {
+		return nil, false, &DamagedError{File: tensorsPath, Reason: fmt.Sprintf("%s[%d] = %v, and cbrnn never saves a non-finite resume state (this is not training's fault: a resume from it would fail every time)", name, i, v)}
+	}
 	if meta != nil {
 		if err := json.Unmarshal(sf.Meta, meta); err != nil {
-			return nil, false, fmt.Errorf("run %s: the meta of %s: %w", d.Path, StateFile, err)
+			return nil, false, &DamagedError{File: statePath, Reason: "its meta does not decode (" + err.Error() + ")"}
 		}
 	}
 	return ts, true, nil
@@ -552,31 +647,61 @@ func pendingFile(path string, perm os.FileMode) (*renameio.PendingFile, error) {
 		renameio.WithStaticPermissions(perm))
 }
 
-// isTemp reports whether name is a temporary file left in a run directory
-// by an interrupted atomic write. renameio names its temporary files "." +
-// the final name + random decimal digits; rundir before renameio used "." +
-// the final name + ".tmp" + a random suffix, and such files may still sit in
-// older runs. Every final name in a run directory has an extension, which
-// keeps, say, an NFS ".nfs0000…" file out.
-func isTemp(name string) bool {
-	if !strings.HasPrefix(name, ".") {
-		return false
+// tempFinal returns the final name a temporary file left in a run
+// directory by an interrupted atomic write was for: renameio names its
+// temporary files "." + the final name + random decimal digits; rundir
+// before renameio used "." + the final name + ".tmp" + a random suffix, and
+// such files may still sit in older runs.
+func tempFinal(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, ".")
+	if !ok {
+		return "", false
 	}
-	if strings.Contains(name, tmpMarker) {
-		return true
+	if i := strings.Index(rest, tmpMarker); i > 0 {
+		return rest[:i], true
 	}
-	final := strings.TrimRight(name[1:], "0123456789")
-	return len(final) < len(name)-1 && strings.Contains(final, ".") && !strings.HasSuffix(final, ".")
+	final := strings.TrimRight(rest, "0123456789")
+	return final, final != "" && len(final) < len(rest)
 }
 
-// isTempOf reports whether name is a temporary file of the final name final
-// (see isTemp).
-func isTempOf(name, final string) bool {
-	rest, ok := strings.CutPrefix(name, "."+final)
+// isTemp reports whether name, in the run directory itself, is a temporary
+// file of one of the files cbrnn writes there. Cleanup deletes only these:
+// a user's file is never a run's temporary file, whatever its name looks
+// like, unless it bears the exact name of one.
+func isTemp(name string) bool {
+	final, ok := tempFinal(name)
 	if !ok {
 		return false
 	}
-	return strings.HasPrefix(rest, tmpMarker) || (rest != "" && strings.Trim(rest, "0123456789") == "")
+	switch final {
+	case ConfigFile, StatsFile, StateFile, DoneFile, ProvenanceFile:
+		return true
+	}
+	return isStateTensors(final)
+}
+
+// isCheckpointTemp is isTemp for the checkpoints folder: temporary files of
+// N-keyed and named checkpoints.
+func isCheckpointTemp(name string) bool {
+	final, ok := tempFinal(name)
+	if !ok {
+		return false
+	}
+	base, ok := strings.CutSuffix(final, tensorsExt)
+	if !ok {
+		return false
+	}
+	if n, err := strconv.Atoi(strings.TrimPrefix(base, "N")); err == nil && n >= 0 && checkpointName(n) == final {
+		return true
+	}
+	return checkName(base) == nil
+}
+
+// isTempOf reports whether name is a temporary file of the final name final
+// (see tempFinal).
+func isTempOf(name, final string) bool {
+	f, ok := tempFinal(name)
+	return ok && f == final
 }
 
 // syncDir fsyncs a directory so that renames and new entries in it are

@@ -3,6 +3,7 @@ package rundir
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -165,17 +166,17 @@ func TestStats(t *testing.T) {
 		name    string
 		content string // stats.jsonl before; "-" = missing
 		want    int    // records read
-		after   string // content after AppendStats(rec{9, 0})
+		kept    string // content kept by AppendStats(rec{want + 1, 0}), which appends its line
 	}{
-		{"missing", "-", 0, `{"epoch":9,"loss":0}` + "\n"},
-		{"empty", "", 0, `{"epoch":9,"loss":0}` + "\n"},
-		{"whole", `{"epoch":1}` + "\n", 1, `{"epoch":1}` + "\n" + `{"epoch":9,"loss":0}` + "\n"},
-		{"torn, no newline", `{"epoch":1}` + "\n" + `{"epo`, 1, `{"epoch":1}` + "\n" + `{"epoch":9,"loss":0}` + "\n"},
-		{"torn, only line", `{"epo`, 0, `{"epoch":9,"loss":0}` + "\n"},
-		{"torn, invalid with newline", `{"epoch":1}` + "\n" + "{\"ep\x00\x00\n", 1, `{"epoch":1}` + "\n" + `{"epoch":9,"loss":0}` + "\n"},
-		{"torn, empty last line", `{"epoch":1}` + "\n\n", 1, `{"epoch":1}` + "\n" + `{"epoch":9,"loss":0}` + "\n"},
-		{"long lines", strings.Repeat(`{"epoch":1,"pad":"`+strings.Repeat("x", 5000)+`"}`+"\n", 2) + `{"epoch":2,"pad":"` + strings.Repeat("y", 9000),
-			2, strings.Repeat(`{"epoch":1,"pad":"`+strings.Repeat("x", 5000)+`"}`+"\n", 2) + `{"epoch":9,"loss":0}` + "\n"},
+		{"missing", "-", 0, ""},
+		{"empty", "", 0, ""},
+		{"whole", `{"epoch":1}` + "\n", 1, `{"epoch":1}` + "\n"},
+		{"torn, no newline", `{"epoch":1}` + "\n" + `{"epo`, 1, `{"epoch":1}` + "\n"},
+		{"torn, only line", `{"epo`, 0, ""},
+		{"torn, invalid with newline", `{"epoch":1}` + "\n" + "{\"ep\x00\x00\n", 1, `{"epoch":1}` + "\n"},
+		{"torn, empty last line", `{"epoch":1}` + "\n\n", 1, `{"epoch":1}` + "\n"},
+		{"long lines", `{"epoch":1,"pad":"` + strings.Repeat("x", 5000) + `"}` + "\n" + `{"epoch":2,"pad":"` + strings.Repeat("x", 5000) + `"}` + "\n" + `{"epoch":3,"pad":"` + strings.Repeat("y", 9000),
+			2, `{"epoch":1,"pad":"` + strings.Repeat("x", 5000) + `"}` + "\n" + `{"epoch":2,"pad":"` + strings.Repeat("x", 5000) + `"}` + "\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := newDir(t)
@@ -187,14 +188,15 @@ func TestStats(t *testing.T) {
 			if err != nil || len(got) != tc.want || got == nil {
 				t.Fatalf("ReadStats = %v (%d records), %v; want %d", got, len(got), err, tc.want)
 			}
-			if err := d.AppendStats(rec{9, 0}); err != nil {
+			if err := d.AppendStats(rec{tc.want + 1, 0}); err != nil {
 				t.Fatal(err)
 			}
-			if b, _ := os.ReadFile(p); string(b) != tc.after {
-				t.Errorf("after AppendStats: %.100q, want %.100q", b, tc.after)
+			after := tc.kept + fmt.Sprintf(`{"epoch":%d,"loss":0}`, tc.want+1) + "\n"
+			if b, _ := os.ReadFile(p); string(b) != after {
+				t.Errorf("after AppendStats: %.100q, want %.100q", b, after)
 			}
 			got, err = ReadStats[rec](d)
-			if err != nil || len(got) != tc.want+1 || got[tc.want].Epoch != 9 {
+			if err != nil || len(got) != tc.want+1 || got[tc.want].Epoch != tc.want+1 {
 				t.Errorf("ReadStats after append = %v, %v", got, err)
 			}
 		})
@@ -306,8 +308,8 @@ func TestState(t *testing.T) {
 	}
 	// Temporary names as renameio makes them ("." + name + digits) and as
 	// rundir made them before renameio ("." + name + ".tmp" + suffix).
-	for _, name := range []string{".state.json.tmp123", ".state-feed.safetensors.tmp9", ".stats.jsonl.tmp1", ".done.json.tmp2",
-		".state.json8674665223082153551", ".state-feed.safetensors42", ".done.json7"} {
+	for _, name := range []string{".state.json.tmp123", ".state-00000000000000fe.safetensors.tmp9", ".stats.jsonl.tmp1", ".done.json.tmp2",
+		".state.json8674665223082153551", ".state-00000000000000fe.safetensors42", ".done.json7"} {
 		os.WriteFile(filepath.Join(d.Path, name), []byte("{half"), 0o644)
 	}
 	os.Mkdir(filepath.Join(d.Path, CheckpointsDir), 0o755)
@@ -350,7 +352,7 @@ func TestState(t *testing.T) {
 	wantErr(t, err, "invalid tensors file")
 	os.WriteFile(filepath.Join(d.Path, StateFile), []byte(`{"tens`), 0o644)
 	_, _, err = d.LoadState(&m)
-	wantErr(t, err, StateFile, "corrupt")
+	wantErr(t, err, StateFile, "damaged", "not valid JSON")
 }
 
 func TestCheckpoints(t *testing.T) {
@@ -469,7 +471,10 @@ func TestIsTemp(t *testing.T) {
 		want bool
 	}{
 		{".state.json8674665223082153551", true}, // renameio
-		{".N004.safetensors7", true},
+		{".N004.safetensors7", false},            // a checkpoint's, in the run folder
+		{".notes.txt123", false},                 // a user's file named like a temporary one
+		{".state-mine.safetensors42", false},
+		{".state-0123456789abcdef.safetensors42", true},
 		{".done.json.tmp2", true}, // rundir before renameio
 		{".stats.jsonl.tmpAbC", true},
 		{"state.json", false},
@@ -482,6 +487,14 @@ func TestIsTemp(t *testing.T) {
 	} {
 		if got := isTemp(tc.name); got != tc.want {
 			t.Errorf("isTemp(%q) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	for name, want := range map[string]bool{
+		".N004.safetensors7": true, ".N004.safetensors.tmp1": true, ".fig_continual_ep3_N5.safetensors9": true,
+		".N4.safetensors7": false, ".notes.safetensors1": true, ".my notes.txt1": false, ".N004.safetensors": false,
+	} {
+		if got := isCheckpointTemp(name); got != want {
+			t.Errorf("isCheckpointTemp(%q) = %v, want %v", name, got, want)
 		}
 	}
 	for _, tc := range []struct {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 )
 
 // AppendStats appends rec to stats.jsonl as one line of compact JSON, and
@@ -105,9 +106,34 @@ func (d *Dir) statsLines(b []byte) (lines [][]byte, tornTail bool, err error) {
 			}
 			return nil, false, fmt.Errorf("run %s: %s line %d is corrupt (not valid JSON): %q", d.Path, d.file(StatsFile), lineNo, abbrev(line))
 		}
+		if err := d.checkEpoch(line, lineNo); err != nil {
+			return nil, false, err
+		}
 		lines = append(lines, line)
 	}
 	return lines, false, nil
+}
+
+// checkEpoch checks that record lineNo, when it is an object with an
+// "epoch", is epoch lineNo: resume counts records to find its place, so a
+// duplicated or a missing line would shift every epoch after it silently.
+func (d *Dir) checkEpoch(line []byte, lineNo int) error {
+	var rec struct {
+		Epoch *json.Number `json:"epoch"`
+	}
+	if json.Unmarshal(line, &rec) != nil || rec.Epoch == nil {
+		return nil // not an object, or no epoch: nothing to check
+	}
+	if rec.Epoch.String() == strconv.Itoa(lineNo) {
+		return nil
+	}
+	what := "epochs must be 1, 2, 3, … one line each"
+	if e, err := rec.Epoch.Int64(); err == nil && e < int64(lineNo) {
+		what = "a line is duplicated or out of order"
+	} else if err == nil {
+		what = "a line is missing"
+	}
+	return &DamagedError{File: d.file(StatsFile), Reason: fmt.Sprintf("line %d records epoch %s where epoch %d belongs (%s)", lineNo, rec.Epoch, lineNo, what)}
 }
 
 func (d *Dir) readStatsLines() ([][]byte, bool, error) {

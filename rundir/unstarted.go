@@ -63,7 +63,7 @@ func ClearUnstarted(path string, extra ...string) (cleared bool, err error) {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if names[n] || (!e.IsDir() && (isStateTensors(n) || isTemp(n))) {
+		if names[n] || (e.Type().IsRegular() && (isStateTensors(n) || isTemp(n))) {
 			if err := os.Remove(filepath.Join(path, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return false, fmt.Errorf("run %s: clearing an unstarted run: %w", path, err)
 			}

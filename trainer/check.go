@@ -52,6 +52,5 @@ func checkState(dir *rundir.Dir, s State, c Config, d task.Description) error {
 	default:
 		return nil
 	}
-	return fmt.Errorf("%s is damaged: %s. Restore it from a backup, or start the run afresh in another folder",
-		filepath.Join(dir.Path, rundir.StateFile), bad)
+	return &rundir.DamagedError{File: filepath.Join(dir.Path, rundir.StateFile), Reason: bad}
 }

@@ -2,6 +2,8 @@ package trainer
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -50,6 +52,10 @@ func TestDamagedStateIsNamed(t *testing.T) {
 			meta["done"] = json.RawMessage("false")
 			meta[tc.field] = json.RawMessage(tc.value)
 			sf["meta"], _ = json.Marshal(meta)
+			// Written with a matching checksum, as a buggy writer would:
+			// checkState is the defence behind the checksum.
+			sum := sha256.Sum256(sf["meta"])
+			sf["meta_sha256"], _ = json.Marshal(hex.EncodeToString(sum[:]))
 			bad, _ := json.Marshal(sf)
 			if err := os.WriteFile(path, bad, 0o644); err != nil {
 				t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -64,6 +65,9 @@ type Binaries interface {
 type Accept struct {
 	PluginChange   bool // the task plugin's binary or declaration changed
 	NumericsChange bool // the build's numerics changed (resume only)
+	// MissingProvenance: the run's provenance.json is missing or damaged,
+	// so neither change can be checked.
+	MissingProvenance bool
 }
 
 // ChangedError refuses to resume or reuse a run whose task plugin or
@@ -210,8 +214,8 @@ func abbrev(b json.RawMessage) string {
 // has consumed no data.
 func checkChanges(d *rundir.Dir, now Provenance, acc Accept) ([]string, error) {
 	all, err := readProvenance(d)
-	if err != nil {
-		return nil, err
+	if note, err := unchecked(err, acc, false); note != "" || err != nil {
+		return []string{note}, err
 	}
 	wasID, wasNum := lastIdentity(all)
 	e := &ChangedError{Run: d.Path, Plugin: pluginChange(wasID, now.Task)}
@@ -239,8 +243,20 @@ func checkChanges(d *rundir.Dir, now Provenance, acc Accept) ([]string, error) {
 // accepted and recorded, so the next check compares with the new plugin.
 func CheckReuse(ctx context.Context, src task.Source, d *rundir.Dir, acc Accept) error {
 	all, err := readProvenance(d)
-	if err != nil {
+	if note, err := unchecked(err, acc, true); err != nil {
 		return err
+	} else if note != "" {
+		// Accepted: record the task as it is now, so that the next check
+		// has something to compare with.
+		var c Config
+		if err := d.ReadConfig(&c); err != nil {
+			return err
+		}
+		desc, err := src.Describe(ctx, c.Task)
+		if err != nil {
+			return fmt.Errorf("run %s: %w", d.Path, err)
+		}
+		return recordProvenance(d, Provenance{Started: time.Now().UTC(), FromEpoch: -1, Task: identify(src, desc), Accepted: []string{note}})
 	}
 	was, _ := lastIdentity(all)
 	if was == nil {
@@ -267,6 +283,25 @@ func CheckReuse(ctx context.Context, src task.Source, d *rundir.Dir, acc Accept)
 		return &ChangedError{Run: d.Path, Reuse: true, Plugin: change}
 	}
 	return recordProvenance(d, Provenance{Started: time.Now().UTC(), FromEpoch: -1, Task: now, Accepted: []string{"accepted for reuse: " + change}})
+}
+
+// unchecked turns readProvenance's error into the refusal to resume
+// (reuse) a run whose provenance is missing or damaged, or, when acc
+// accepts that, into the note recorded for it.
+func unchecked(err error, acc Accept, reuse bool) (note string, _ error) {
+	var pe *ProvenanceError
+	if !errors.As(err, &pe) {
+		return "", err
+	}
+	pe.Reuse = reuse
+	if !acc.MissingProvenance {
+		return "", pe
+	}
+	what := "missing"
+	if !pe.Missing {
+		what = fmt.Sprintf("damaged (%v)", pe.Err)
+	}
+	return fmt.Sprintf("accepted: %s was %s, so plugin and numerics changes were not checked", ProvenanceFile, what), nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -101,6 +101,8 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		w, mom, st, partial, found, err := loadState(r.Dir, shape)
 		if err == nil && found {
 			err = checkState(r.Dir, st, r.Config, desc)
+		} else if err == nil {
+			err = checkNoState(r.Dir)
 		}
 		if err != nil {
 			return fmt.Errorf("run %s: cannot resume: %w", r.Dir.Path, err)
@@ -113,6 +115,9 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		}
 		if found {
 			m.state, m.partial = st, partial
+			if resumeHook != nil {
+				resumeHook(r.Dir.Path, w, mom)
+			}
 		} else {
 			w = r.Init
 			if w == nil {
@@ -133,6 +138,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 			if prov.Accepted, err = checkChanges(r.Dir, prov, opt.Accept); err != nil {
 				return err
 			}
+			prov.Accepted = slices.DeleteFunc(prov.Accepted, func(s string) bool { return s == "" })
 		}
 		if err := recordProvenance(r.Dir, prov); err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
@@ -174,6 +180,11 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		}
 	}
 }
+
+// resumeHook, when set by a test, sees (and may change) the weights and
+// momentum a run resumes with, as they are loaded: a saved state is never
+// non-finite, so a test of non-finite weights poisons them here.
+var resumeHook func(dir string, w, mom gm.Weights)
 
 // h0 draws the initial state of one batch (the model's H0 law, [b,
 // StateWidth]) from a generator seeded by the batch's identity, so that it

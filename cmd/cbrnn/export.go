@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,6 +38,9 @@ or RUN-final.safetensors in it, and its path is printed. The tensors are
 checked against the model in the run's config.json first. --final exports the latest
 weights from the run's resume state instead (the tensors named as in its
 checkpoints; the state's meta goes under "cbrnn_state", and there is no "n"). --list prints the Ns that have a checkpoint.
+An existing FILE is never replaced unless --force (which replaces a file, or
+a symlink itself, never its target); folders, FIFOs and devices never are.
+Weights holding NaN or infinities are refused.
 
 flags:
 `
@@ -48,6 +52,7 @@ func runExport(args []string, stdout io.Writer) error {
 	out := flags.String("out", "", "output `FILE`.safetensors")
 	list := flags.Bool("list", false, "print the Ns that have a checkpoint, one per line")
 	final := flags.Bool("final", false, "export the latest weights, from the resume state")
+	force := flags.Bool("force", false, "replace an existing file (or symlink, itself) at the output path; folders, FIFOs and devices are never replaced")
 	flags.Usage = func() {
 		fmt.Fprint(flags.Output(), exportUsage)
 		flags.PrintDefaults()
@@ -111,11 +116,42 @@ func runExport(args []string, stdout io.Writer) error {
 	if _, ok := meta["format"]; !ok {
 		meta["format"] = "pt" // what Hugging Face loaders expect of PyTorch weights
 	}
-	if err := safetensors.WriteFile(dest, ts, meta); err != nil {
+	if err := checkExportFinite(d, ts, *final, *n); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := safetensors.Write(&buf, ts, meta); err != nil {
+		return fmt.Errorf("cannot write %s: %w", dest, err)
+	}
+	// Never replaces what it did not write: an existing path is refused
+	// unless --force, and a folder, FIFO or device always.
+	if err := rundir.WriteNewFile(dest, buf.Bytes(), 0o644, *force); err != nil {
+		var ee *rundir.ExistsError
+		if errors.As(err, &ee) {
+			return fmt.Errorf("export --out: %w", err)
+		}
 		return fmt.Errorf("cannot write %s: %w", dest, err)
 	}
 	if dest != *out {
 		fmt.Fprintln(stdout, dest)
+	}
+	return nil
+}
+
+// checkExportFinite refuses weights holding NaN or an infinity, which
+// cbrnn's own --import (and any PyTorch user) would then refuse or
+// propagate; it names the tensor and the file they came from.
+func checkExportFinite(d *rundir.Dir, ts []safetensors.Tensor, final bool, n int) error {
+	for _, t := range ts {
+		for i, v := range t.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				from := filepath.Join(d.Path, rundir.CheckpointsDir, fmt.Sprintf("N%03d.safetensors", n))
+				if final {
+					from = "the resume state of " + d.Path
+				}
+				return fmt.Errorf("refusing to export non-finite weights: tensor %q holds %v at index %d (in %s); the checkpoint is damaged", t.Name, v, i, from)
+			}
+		}
 	}
 	return nil
 }

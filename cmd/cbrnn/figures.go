@@ -23,6 +23,7 @@ func runFigures(ctx context.Context, args []string) error {
 	list := fs.Bool("list", false, "list the figure ids and profiles")
 	acceptPlugin := fs.Bool("accept-plugin-change", false, "reuse or resume runs even though their task plugin changed since they were trained (also CBRNN_ACCEPT_PLUGIN_CHANGE=1)")
 	acceptNumerics := fs.Bool("accept-numerics-change", false, "resume runs even though this build's numerics differ from theirs (also CBRNN_ACCEPT_NUMERICS_CHANGE=1)")
+	acceptProvenance := fs.Bool("accept-missing-provenance", false, "reuse or resume runs whose provenance.json is missing or damaged, unchecked (also CBRNN_ACCEPT_MISSING_PROVENANCE=1)")
 	batchTimeout := fs.Duration("batch-timeout", 0, "longest a task plugin may take to serve one batch (0: $CBRNN_BATCH_TIMEOUT, else the plugin's manifest entry, else 10s)")
 	rf := addRunsFlags(fs)
 	offline := fs.Bool("offline", false, "train nothing: draw the figures whose runs have all finished, list the unfinished runs in paper/results.md, exit 1 if there are any")
@@ -60,7 +61,7 @@ func runFigures(ctx context.Context, args []string) error {
 		return err
 	}
 	env, err := experiments.Open(ctx, experiments.Options{Profile: p.Name, Jobs: *jobs, Progress: os.Stderr, BatchTimeout: *batchTimeout,
-		Accept: trainer.Accept{PluginChange: *acceptPlugin, NumericsChange: *acceptNumerics}})
+		Accept: trainer.Accept{PluginChange: *acceptPlugin, NumericsChange: *acceptNumerics, MissingProvenance: *acceptProvenance}})
 	if err != nil {
 		return err
 	}

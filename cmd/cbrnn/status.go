@@ -118,7 +118,7 @@ func printStatus(w io.Writer, sts []experiments.RunStatus, where map[string]slur
 		}
 		label := string(state)
 		if s.Err != nil {
-			label = "unreadable: " + s.Err.Error()
+			label = string(state) + ": " + s.Err.Error()
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", filepath.Base(s.Path), label, epoch, n, eta, updated, slurmCol)
 	}
@@ -126,6 +126,11 @@ func printStatus(w io.Writer, sts []experiments.RunStatus, where map[string]slur
 	var parts []string
 	for _, st := range []experiments.RunState{experiments.Finished, experiments.Running, experiments.Interrupted, experiments.NotStarted} {
 		parts = append(parts, fmt.Sprintf("%d %s", count[st], st))
+	}
+	for _, st := range []experiments.RunState{experiments.Damaged, experiments.Unreadable} {
+		if count[st] > 0 { // named only when there are some, so that they stand out
+			parts = append(parts, fmt.Sprintf("%d %s", count[st], st))
+		}
 	}
 	fmt.Fprintf(w, "%d runs: %s\n", len(sts), strings.Join(parts, ", "))
 }

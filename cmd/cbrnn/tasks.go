@@ -139,6 +139,9 @@ func (p paramFlag) Set(s string) error {
 	if !ok || k == "" {
 		return fmt.Errorf("want KEY=VALUE, got %q", s)
 	}
+	if was, ok := p[k]; ok {
+		return fmt.Errorf("%s is given twice (%s=%s, then %s=%s): give each parameter once", k, k, was, k, v)
+	}
 	p[k] = v
 	return nil
 }

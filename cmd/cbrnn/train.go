@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -55,6 +56,7 @@ type trainFlags struct {
 	maxN, seeds                                *int
 	seed                                       *uint64
 	resume, acceptPlugin, acceptNumerics       *bool
+	acceptProvenance                           *bool
 	batchTimeout                               *time.Duration
 	tparams                                    paramFlag
 	mf                                         *modelFlags
@@ -85,6 +87,7 @@ func parseTrainFlags(args []string) (*trainFlags, error) {
 	fs.Var(f.tparams, "task-param", "task parameter key=value (repeatable)")
 	f.acceptPlugin = fs.Bool("accept-plugin-change", false, "resume even though the task plugin changed since the run was trained (recorded in provenance.json)")
 	f.acceptNumerics = fs.Bool("accept-numerics-change", false, "resume even though this build's numerics (SIMD kernels, backend) differ from the run's")
+	f.acceptProvenance = fs.Bool("accept-missing-provenance", false, "resume even though the run's provenance.json is missing or damaged, so plugin and numerics changes cannot be checked (recorded in a new provenance.json)")
 	f.batchTimeout = fs.Duration("batch-timeout", 0, "longest a task plugin may take to serve one batch (0: $"+env.BatchTimeoutVar+", else the plugin's manifest entry, else 10s)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -94,6 +97,9 @@ func parseTrainFlags(args []string) (*trainFlags, error) {
 	}
 	if err := checkFlagDomains(fs, trainDomains); err != nil {
 		return nil, err
+	}
+	if last := uint64(*f.seeds - 1); *f.seed > math.MaxUint64-last {
+		return nil, fmt.Errorf("--seed %d --seeds %d: the last seed would be past %d, the largest seed, and wrap round to %d; lower --seed", *f.seed, *f.seeds, uint64(math.MaxUint64), *f.seed+last)
 	}
 	return f, nil
 }
@@ -239,7 +245,7 @@ func (f *trainFlags) train(ctx context.Context, e *env.Env, p *trainPlan, rs []t
 	}
 	return trainer.Train(ctx, rs, trainer.Options{Backend: e.Backend, Source: e.Source, Progress: os.Stdout,
 		Layout: env.WholeMachine(e.Backend),
-		Accept: trainer.Accept{PluginChange: *f.acceptPlugin, NumericsChange: *f.acceptNumerics}})
+		Accept: trainer.Accept{PluginChange: *f.acceptPlugin, NumericsChange: *f.acceptNumerics, MissingProvenance: *f.acceptProvenance}})
 }
 
 // report prints what a finished training leaves to say: the savings of a
