@@ -361,7 +361,7 @@ type shaSource struct {
 
 func (s shaSource) Binary(name string) (string, string, bool) { return "/plugins/" + name, s.sha, true }
 
-// Issue 13.3: a cache hit applies the same plugin check as a resume.
+// A cache hit applies the same plugin check as a resume.
 func TestEnsureChecksThePluginOfCachedRuns(t *testing.T) {
 	e := testEnv(t)
 	e.Source = shaSource{tasks.NewLocal(), "aaaa"}

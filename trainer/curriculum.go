@@ -183,7 +183,7 @@ func (cu *curriculum) trainable(s State) []bool {
 	return mask
 }
 
-// params returns the task parameters of the next requests: the configured
+// requestParams returns the task parameters of the next requests: the configured
 // ones plus, for switching, the active task.
 func (cu *curriculum) requestParams(s State) map[string]string {
 	p := map[string]string{}

@@ -48,8 +48,8 @@ type member struct {
 	run   Run
 	cu    *curriculum
 	state State
-	// started is the wall time of the first epoch this process trained,
-	// for the ETA.
+	// epochsHere counts the epochs this process trained, for the ETA
+	// (epochs trained by an earlier process say nothing of this one's speed).
 	epochsHere int
 	// failed stops this member (its weights became non-finite) while the
 	// others train on; state.Done is set in memory only, nothing is written.
