@@ -92,7 +92,7 @@ func TestMatchedBaselines(t *testing.T) {
 func TestConfigsSeedsAndProtocol(t *testing.T) {
 	e := testEnv(t)
 	parity, _ := e.Source.Describe(context.Background(), "parity")
-	cs, err := Configs(PeriodicCore, parity, Profiles["paper"], 1000)
+	cs, err := Configs(PeriodicCoreGroup, parity, Profiles["paper"], 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
