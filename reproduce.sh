@@ -7,7 +7,7 @@
 #                  [--partition P] [--time T] [--cpus-per-task N] [--gpus N] [--account A] [--qos Q]
 #                  [--sbatch-arg ARG]… [--costs FILE] [--slurm-dir DIR] [--backend B]
 #
-#   --profile  smoke: minutes (CI) · quick (default): about an hour on 2 cores,
+#   --profile  smoke: minutes (CI) · quick (default): under an hour on 2 cores,
 #              the paper's qualitative findings · paper: METHODS §3 exactly (GPU)
 #   --jobs     ensembles trained at once (default: one per core on the Go
 #              backend, up to the ensembles to train; 1 on a GPU). On the Go

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gpu.sh — the GPU measurement of issue 5 in one short call (about 5–8 min of
+# gpu.sh — the GPU measurement (bench/README.md) in one short call (about 5–8 min of
 # a lent machine). Build here with cgo and carry the binaries:
 #
 #   make build plugins TAGS=xla LDFLAGS='-s -w'   # bin/cbrnn with XLA, taskplugins/bin/*

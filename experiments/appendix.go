@@ -30,7 +30,7 @@ func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 			switch s.Label {
 			case CBRNN.Label:
 				full = s
-			case FrozenCore.Label:
+			case FrozenCoreGroup.Label:
 				frozen = s
 			}
 		}
@@ -55,7 +55,7 @@ func drawAppG(tasks []string, studies [][]*ModuleStudy) *Drawing {
 	for ti, task := range tasks {
 		var pr, tr []*plot.Plot
 		for _, s := range studies[ti] {
-			frozen := s.Group.Regime == FrozenCore.Regime
+			frozen := s.Group.Regime == FrozenCoreGroup.Regime
 			title := fmt.Sprintf("%s · %s", displayTask(task), s.Label)
 			pr = append(pr, ModulePanel(title+": PCA", "d95 / width", s.D95, frozen))
 			tp := ModulePanel(title+": timescale", "τ_pop (steps)", s.Tau, frozen)

@@ -92,7 +92,7 @@ func TestMatchedBaselines(t *testing.T) {
 func TestConfigsSeedsAndProtocol(t *testing.T) {
 	e := testEnv(t)
 	parity, _ := e.Source.Describe(context.Background(), "parity")
-	cs, err := Configs(PeriodicCore, parity, Profiles["paper"], 1000)
+	cs, err := Configs(PeriodicCoreGroup, parity, Profiles["paper"], 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +361,7 @@ type shaSource struct {
 
 func (s shaSource) Binary(name string) (string, string, bool) { return "/plugins/" + name, s.sha, true }
 
-// Issue 13.3: a cache hit applies the same plugin check as a resume.
+// A cache hit applies the same plugin check as a resume.
 func TestEnsureChecksThePluginOfCachedRuns(t *testing.T) {
 	e := testEnv(t)
 	e.Source = shaSource{tasks.NewLocal(), "aaaa"}

@@ -26,7 +26,7 @@ func TestFigureFromRuns(t *testing.T) {
 	for _, gd := range []struct {
 		g    Group
 		name string
-	}{{CBRNN, "dms"}, {CBRNN, "parity"}, {FrozenCore, "dms"}, {RNNMatched, "dms"}} {
+	}{{CBRNN, "dms"}, {CBRNN, "parity"}, {FrozenCoreGroup, "dms"}, {RNNMatched, "dms"}} {
 		d := dms
 		if gd.name == "parity" {
 			d = parity

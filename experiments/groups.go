@@ -33,14 +33,16 @@ type Group struct {
 	Color color.Color
 }
 
-// The paper's groups.
+// The paper's groups. The regimes' groups carry a Group suffix: the
+// regime's own name is trainer's string (trainer.FrozenCore), and one name
+// means one thing.
 var (
-	CBRNN        = Group{Label: "CB-RNN", Model: "cb-rnn", Regime: trainer.Standard, Color: plots.ColorCBRNN}
-	RNNMatched   = Group{Label: "RNN", Model: "rnn", Regime: trainer.Standard, Color: plots.ColorRNN}
-	FrozenCore   = Group{Label: "Frozen-core", Model: "cb-rnn", Regime: trainer.FrozenCore, Color: plots.ColorFrozenCore}
-	PeriodicCore = Group{Label: "Periodic-core", Model: "cb-rnn", Regime: trainer.PeriodicCore, Color: plots.ColorPeriodicCore}
-	GRUCB        = Group{Label: "GRU+CB", Model: "cb-gru", Regime: trainer.Standard, Side: true, Color: plots.ColorGRUCB}
-	GRUMatched   = Group{Label: "GRU", Model: "gru", Regime: trainer.Standard, Side: true, Color: plots.ColorGRU}
+	CBRNN             = Group{Label: "CB-RNN", Model: "cb-rnn", Regime: trainer.Standard, Color: plots.ColorCBRNN}
+	RNNMatched        = Group{Label: "RNN", Model: "rnn", Regime: trainer.Standard, Color: plots.ColorRNN}
+	FrozenCoreGroup   = Group{Label: "Frozen-core", Model: "cb-rnn", Regime: trainer.FrozenCore, Color: plots.ColorFrozenCore}
+	PeriodicCoreGroup = Group{Label: "Periodic-core", Model: "cb-rnn", Regime: trainer.PeriodicCore, Color: plots.ColorPeriodicCore}
+	GRUCB             = Group{Label: "GRU+CB", Model: "cb-gru", Regime: trainer.Standard, Side: true, Color: plots.ColorGRUCB}
+	GRUMatched        = Group{Label: "GRU", Model: "gru", Regime: trainer.Standard, Side: true, Color: plots.ColorGRU}
 )
 
 // ScalingGCs are the granule-layer widths of Fig 2b.

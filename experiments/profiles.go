@@ -1,7 +1,3 @@
-// Package experiments declares the paper's experiments as data — which
-// groups of networks each figure compares, at which budget — and turns them
-// into runs, cached by the hash of their configuration, and into figures.
-// The same call serves the notebooks, reproduce.sh and the tests.
 package experiments
 
 import (
@@ -77,8 +73,9 @@ func (p Profile) tsneIters() int {
 }
 
 // Profiles: smoke proves the machinery in minutes (CI), quick shows the
-// paper's qualitative findings on a 2-core laptop in about an hour, paper is
-// METHODS §3 exactly (a GPU, or many machines).
+// paper's qualitative findings on a 2-core laptop in under an hour (46
+// minutes measured, README), paper is METHODS §3 exactly (a GPU, or many
+// machines).
 var Profiles = map[string]Profile{
 	"smoke": {
 		Name: "smoke", Summary: "minutes; every figure from a few tiny runs (CI)",
@@ -88,7 +85,7 @@ var Profiles = map[string]Profile{
 		RecoverySteps: 5, RecoveryEval: 2, TSNEIters: 100, MechDMSBatches: 2, MechParityBatches: 1,
 	},
 	"quick": {
-		Name: "quick", Summary: "about an hour on 2 cores; reduced budget, qualitative findings",
+		Name: "quick", Summary: "under an hour on 2 cores; reduced budget, qualitative findings",
 		Epochs: 150, EpochsGRU: 75, EpochsSwitch: 100, Steps: 40, TestSteps: 10, Batch: 32, MaxN: trainer.PaperMaxN,
 		Seeds: 3, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 100, EpochsPerPhase: 40, AdvanceEvery: 20,
 		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,

@@ -15,9 +15,10 @@ import (
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
-// The regimes of the authors' code that the paper's figures do not show:
-// continual learning with savings, the fixed-schedule, cumulative
-// and sliding curricula, and the auxiliary-RNN and compressed-CB controls.
+// The curricula and controls of the authors' code that the paper's figures
+// do not show: continual learning with savings, the fixed-schedule,
+// cumulative and sliding curricula, and the auxiliary-RNN and compressed-CB
+// controls.
 // The authors' code has no plotting function for any of them and their
 // results hold no runs of them except the auxiliary-RNN control (whose
 // figure, if any, is not in their code), so each gets a figure of its own

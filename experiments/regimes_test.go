@@ -67,7 +67,7 @@ func TestRegimeConfigs(t *testing.T) {
 		t.Errorf("quick continual runs %+v", cs)
 	}
 	// Multitask Periodic-core refreshes every 5 Ns in the authors' runs.
-	if cs, _ := Configs(PeriodicCore, desc("multitask"), paper, 1000); cs[0].Period != 5 {
+	if cs, _ := Configs(PeriodicCoreGroup, desc("multitask"), paper, 1000); cs[0].Period != 5 {
 		t.Errorf("multitask Periodic-core k = %d, want 5", cs[0].Period)
 	}
 	if trainer.PeriodFor("dms") != 10 || trainer.PeriodFor("parity") != 5 || trainer.PeriodFor("switch") != 10 {

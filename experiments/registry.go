@@ -73,7 +73,7 @@ func MainBudget(p Profile) int { return mainBudget(p) }
 
 var (
 	singleTasks = []string{"dms", "parity"}
-	fig4Groups  = []Group{CBRNN, FrozenCore, PeriodicCore, RNNMatched}
+	fig4Groups  = []Group{CBRNN, FrozenCoreGroup, PeriodicCoreGroup, RNNMatched}
 )
 
 // largeCB is the CB-RNN with G = 512 of the authors' "GC=256 vs GC=512"
@@ -121,7 +121,7 @@ func catalogue() []FigureSpec {
 			Needs: []Need{{singleTasks, []Group{GRUCB, GRUMatched}, gruBudget}},
 			Shows: "a GRU with the cerebellar module against the matched GRU"},
 		{ID: "appG", Title: "Appendix G: PCA dimensionality and timescales per module", Draw: appG, FromRuns: true,
-			Needs: []Need{{singleTasks, []Group{CBRNN, FrozenCore, largeCB()}, mainBudget}},
+			Needs: []Need{{singleTasks, []Group{CBRNN, FrozenCoreGroup, largeCB()}, mainBudget}},
 			Shows: "PCA dimensionality and timescales of each module against N: full, Frozen-core, 512 granule cells"},
 		{ID: "appH", Title: "Appendix H: readout recovery after CB removal", Draw: appH, FromRuns: true,
 			Needs: []Need{{singleTasks, []Group{CBRNN}, mainBudget}},

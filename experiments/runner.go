@@ -230,7 +230,7 @@ func trainLocked(ctx context.Context, rs []trainer.Run, opt trainer.Options) err
 	return trainer.Train(ctx, rs, opt)
 }
 
-// compatKey groups runs that can share one graph: same model shape, batch,
+// compatKey groups runs that can share one graph: same model config, batch,
 // steps per epoch and optimiser.
 func compatKey(c trainer.Config) string {
 	b, _ := json.Marshal(struct {

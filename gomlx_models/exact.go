@@ -5,7 +5,8 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive,staticcheck // graph DSL.
 )
 
-// Layout-independent arithmetic (issue 14 item 4, issue 13 item 8).
+// Layout-independent arithmetic: a run's numbers must not change with the
+// ensemble it trains in (trainer's TestMembersFinishingApart).
 //
 // A member's numbers must not depend on how many members share its graph
 // (K, the member groups, the executors). Every op of the fast path is

@@ -61,7 +61,8 @@ done
 [ "${CBRNN_SKIP_SETUP:-0}" = 1 ] || "$root/scripts/setup.sh"
 
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then export PATH="/usr/local/go/bin:$PATH"; fi
-# GoMLX's SIMD kernels, as the Makefile and reproduce.sh build (issue 13).
+# GoMLX's SIMD kernels, as the Makefile and reproduce.sh build: runs record
+# it and refuse to resume under other numerics.
 export GOEXPERIMENT="${GOEXPERIMENT:-simd}"
 export PATH="$(go env GOPATH | cut -d: -f1)/bin:$PATH"
 export CBRNN_ROOT="${CBRNN_ROOT:-$root}"

@@ -9,7 +9,7 @@ import (
 // Float is a float64 that survives JSON whatever it holds. JSON has no NaN
 // or infinity, and encoding/json refuses them, yet a training epoch whose
 // every step was non-finite has a NaN mean loss, and that record must be
-// written (a refused stats line once stopped a run for good, issue 13).
+// written (a refused stats line once stopped a run for good).
 // Finite values are plain JSON numbers, exactly as float64 writes them; NaN,
 // +Inf and -Inf are the strings "NaN", "+Inf" and "-Inf" (the spellings of
 // strconv.FormatFloat, which Python's float() and JavaScript's Number()

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// Issue 13.1: stats.jsonl encodes NaN and ±Inf losslessly.
+// stats.jsonl encodes NaN and ±Inf losslessly.
 func TestFloatRoundTrip(t *testing.T) {
 	for _, c := range []struct {
 		v    float64

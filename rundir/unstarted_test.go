@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// Issue 13.4: a start killed in its first epoch leaves a folder that a new
+// A start killed in its first epoch leaves a folder that a new
 // start may clear; anything holding a result is never cleared.
 func TestClearUnstarted(t *testing.T) {
 	for _, c := range []struct {

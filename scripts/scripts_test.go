@@ -21,7 +21,7 @@ func root() string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
-// Issue 13.9: bad arguments get a clear message and exit status 2, before
+// Bad arguments get a clear message and exit status 2, before
 // anything is set up or built.
 func TestReproduceRejectsBadArguments(t *testing.T) {
 	for _, c := range []struct {
@@ -93,7 +93,8 @@ func interrupt(t *testing.T, cmd *exec.Cmd, ready func(line string) bool, settle
 }
 
 // oneInterruptLine checks that stderr holds exactly one line about the
-// interruption, containing want, and none of the noise issue 13 saw.
+// interruption, containing want, and none of the noise an interrupted run
+// once printed (a cancelled context, Python tracebacks, a closed host).
 func oneInterruptLine(t *testing.T, stderr, want string) {
 	t.Helper()
 	n := 0
@@ -115,7 +116,7 @@ func oneInterruptLine(t *testing.T, stderr, want string) {
 	}
 }
 
-// Issue 13.9: Ctrl-C during training prints one line that says what was
+// Ctrl-C during training prints one line that says what was
 // interrupted and that a rerun resumes, and exits 130.
 func TestReproduceInterrupted(t *testing.T) {
 	if testing.Short() {
@@ -134,7 +135,7 @@ func TestReproduceInterrupted(t *testing.T) {
 	}
 }
 
-// Issue 13.9: notebooks/run.sh run directly builds with SIMD like the rest
+// notebooks/run.sh run directly builds with SIMD like the rest
 // (GOEXPERIMENT=simd), and Ctrl-C during a notebook prints one line, not
 // nbclient's AssertionError.
 func TestNotebooksInterruptedAndSIMD(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 	"github.com/cbrnn/cbrnn/taskplugins/tasks"
 )
 
-// Issue 13.5: a damaged state.json (here N=7000) is named as such, not
+// A damaged state.json (here N=7000) is named as such, not
 // blamed on the task plugin that would be asked for N=7000.
 func TestDamagedStateIsNamed(t *testing.T) {
 	be := backend(t)
@@ -75,7 +75,7 @@ func TestDamagedStateIsNamed(t *testing.T) {
 	}
 }
 
-// Issue 13.4: N bounds beyond what the task declares are refused before
+// N bounds beyond what the task declares are refused before
 // anything is trained.
 func TestConfigBeyondTheTask(t *testing.T) {
 	src := tasks.NewLocal()

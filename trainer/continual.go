@@ -51,8 +51,8 @@ func (cu *curriculum) initialContinual(s State) State {
 }
 
 // startPhase opens plan phase p: its task restarts at its solved N and the
-// routing is decided once, from that N (the authors decide it at the phase
-// start and change it inside the phase only at a task's first advance). A
+// regime's phase is decided once, from that N (the authors decide it at the
+// phase start and change it inside the phase only at a task's first advance). A
 // run whose every task has reached max N stops instead (checked, as theirs,
 // only when a phase would start).
 func (cu *curriculum) startPhase(s *State, p int) {
@@ -66,19 +66,19 @@ func (cu *curriculum) startPhase(s *State, p int) {
 	t := &cs.Tasks[a]
 	t.N = t.Solved
 	s.Active, s.N = a, t.N
-	s.Phase = cu.routing(cs, a, t.N)
+	s.Phase = cu.regimePhase(cs, a, t.N)
 }
 
-// routing is the phase a continual phase starts in. The regimes map to the
-// authors' reservoir modes: Standard = off (everything trains); FrozenCore =
+// regimePhase is the phase a continual phase starts in, by regime. The
+// regimes are the authors' reservoir modes: Standard = off (everything trains); FrozenCore =
 // global_once (the recurrent weights train, CB frozen, until the first
 // advance of any task, then the CB trains and the recurrent weights stay
 // frozen); PerTaskOnce = per_task_once (the same, per task); PeriodicCore =
 // periodic_refresh (as per_task_once, and the recurrent weights train as well
 // in a phase whose starting N satisfies N > StartN, (N − StartN) mod k = 0).
-// In every routing the input weights and the active head train
+// Under every regime the input weights and the active head train
 // (tasks/continual.py: _set_active_task freezes only hh.* and cb.*).
-func (cu *curriculum) routing(cs *ContinualState, a, startN int) string {
+func (cu *curriculum) regimePhase(cs *ContinualState, a, startN int) string {
 	c := cu.cfg
 	warm := cs.Tasks[a].Warm
 	switch c.Regime {
@@ -98,8 +98,8 @@ func (cu *curriculum) routing(cs *ContinualState, a, startN int) string {
 }
 
 // concludeContinual applies one epoch: the active task's streak, advance
-// and restart point, the routing change at its first advance, the end of the
-// phase and the budget.
+// and restart point, the regime's phase change at its first advance, the end
+// of the phase and the budget.
 func (cu *curriculum) concludeContinual(s State, accs []float64, st *EpochStats) (State, checkpoint) {
 	c := cu.cfg
 	a := s.Active
@@ -130,8 +130,8 @@ func (cu *curriculum) concludeContinual(s State, accs []float64, st *EpochStats)
 		// checkpoints/{task}_continual_ep{global epoch}_N{old}.pt in theirs.
 		ck = checkpoint{save: true, name: fmt.Sprintf("%s-ep%04d-N%03d", st.Active, next.Epoch, old),
 			meta: map[string]string{"task": st.Active, "n": fmt.Sprint(old), "epoch": fmt.Sprint(next.Epoch)}}
-		// The routing changes once, at the first advance out of the start N,
-		// and at once (not at the next phase).
+		// The regime's phase changes once, at the first advance out of the
+		// start N, and at once (not at the next phase).
 		if old <= c.StartN {
 			switch c.Regime {
 			case FrozenCore:

@@ -27,11 +27,11 @@ const (
 	Sliding = "sliding"
 )
 
-// PerTaskOnce is the continual curriculum's per_task_once routing (METHODS
-// §3.7): the recurrent weights train until a task's first advance, then only
-// the CB trains while that task is active. The curriculum's other routings
-// are the regimes Standard (off), FrozenCore (global_once) and PeriodicCore
-// (periodic_refresh).
+// PerTaskOnce is the regime the continual curriculum adds (METHODS §3.7; the
+// authors' reservoir mode per_task_once): the recurrent weights train until a
+// task's first advance, then only the CB trains while that task is active.
+// The curriculum's other regimes are Standard (their off), FrozenCore
+// (global_once) and PeriodicCore (periodic_refresh).
 const PerTaskOnce = "per-task-once"
 
 // Curricula holds the settings of the curricula of METHODS §3.7–3.9. The
@@ -60,6 +60,12 @@ type Curricula struct {
 	// the accuracy, up to MaxN (their --target_end_n).
 	AdvanceEvery int `json:"advance_every,omitempty"`
 }
+
+// FixedSchedule reports whether the run follows the fixed-schedule
+// curriculum (METHODS §3.8). It is not a value of Curriculum because
+// config.json has always said it with advance_every alone, and a run's hash
+// must not change.
+func (c Curricula) FixedSchedule() bool { return c.AdvanceEvery > 0 }
 
 // DefaultPlan is the authors' --continual_plan.
 const DefaultPlan = "dms,parity,dms"
@@ -116,7 +122,7 @@ func (c Config) validateCurricula() error {
 		switch c.Regime {
 		case Standard, FrozenCore, PeriodicCore, PerTaskOnce:
 		default:
-			return fmt.Errorf("curriculum continual routes by %s, %s, %s or %s (the authors' off, global_once, periodic_refresh, per_task_once), not %s",
+			return fmt.Errorf("curriculum continual takes regime %s, %s, %s or %s (the authors' off, global_once, periodic_refresh, per_task_once), not %s",
 				Standard, FrozenCore, PeriodicCore, PerTaskOnce, c.Regime)
 		}
 	case Cumulative, Sliding:
@@ -135,7 +141,7 @@ func (c Config) validateCurricula() error {
 	default:
 		return fmt.Errorf("unknown curriculum %q (want %s, %s or %s)", k.Curriculum, Continual, Cumulative, Sliding)
 	}
-	if k.AdvanceEvery > 0 && c.Regime != Standard {
+	if k.FixedSchedule() && c.Regime != Standard {
 		return fmt.Errorf("the fixed schedule (advance every %d epochs) is a curriculum of the standard regime (the authors' train), not of %s", k.AdvanceEvery, c.Regime)
 	}
 	return nil
@@ -145,7 +151,7 @@ func (c Config) validateCurricula() error {
 // task, and resolves the continual plan to head indices.
 func (cu *curriculum) checkCurricula() error {
 	c, d := cu.cfg, cu.desc
-	if c.AdvanceEvery > 0 && cu.kind != Single && cu.kind != Cumulative && cu.kind != Sliding {
+	if c.FixedSchedule() && cu.kind != Single && cu.kind != Cumulative && cu.kind != Sliding {
 		return fmt.Errorf("the fixed schedule needs a single, cumulative or sliding curriculum, and task %s is %s", d.Name, cu.kind)
 	}
 	switch cu.kind {
@@ -256,7 +262,7 @@ func (cu *curriculum) conclude(s State, accs []float64, st *EpochStats) (State, 
 		meta["low"] = fmt.Sprint(st.Low)
 	}
 	ck := checkpoint{save: solved, n: s.N, meta: meta}
-	if cu.cfg.AdvanceEvery > 0 {
+	if cu.cfg.FixedSchedule() {
 		// The fixed schedule saves the model at every advance, solved or not
 		// (training/train.py: train saves before advancing Ns).
 		ck.save = next.LastAdvance != s.LastAdvance

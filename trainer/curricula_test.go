@@ -171,7 +171,7 @@ func TestContinualRouting(t *testing.T) {
 		{PeriodicCore, ContinualState{Tasks: []TaskState{{Warm: true}, {}}}, 2, PhaseCBOnly, "periodic_refresh at the start N"},
 	} {
 		cu := mustCurriculum(t, continualCfg(tc.regime, "dms,parity", 5), switching())
-		if got := cu.routing(&tc.cs, 0, tc.startN); got != tc.want {
+		if got := cu.regimePhase(&tc.cs, 0, tc.startN); got != tc.want {
 			t.Errorf("%s (%s) at N=%d: phase %s, want %s", tc.regime, tc.authorMode, tc.startN, got, tc.want)
 		}
 	}
@@ -179,7 +179,7 @@ func TestContinualRouting(t *testing.T) {
 
 // TestContinualWalk runs the continual rule epoch by epoch on a scripted
 // accuracy sequence: plan dms, parity, dms with 3-epoch phases, frozen-core
-// routing, patience 2.
+// regime, patience 2.
 func TestContinualWalk(t *testing.T) {
 	c := continualCfg(FrozenCore, "dms,parity,dms", 3)
 	c.Patience = 2
@@ -237,7 +237,7 @@ func TestContinualWalk(t *testing.T) {
 	}
 }
 
-// TestContinualPhaseStart: the routing is decided at the phase start from the
+// TestContinualPhaseStart: the regime's phase is decided at the phase start from the
 // restart N (periodic refresh), a task reaching max N keeps training until
 // its phase ends, and the run stops only when a phase would start with
 // every task done.
@@ -259,7 +259,7 @@ func TestContinualPhaseStart(t *testing.T) {
 	// Parity solves 5 → 6 = max N: done, but its phase goes on.
 	next2, _ := cu.conclude(next, []float64{50, 100}, &EpochStats{})
 	if got := next2.Continual.Tasks[1]; !got.Done || got.N != 6 || next2.Done || next2.Active != 1 || next2.Phase != PhaseBoth {
-		t.Errorf("after parity reached max N: %+v %+v, want parity done at 6, run going, routing unchanged inside the phase", next2, got)
+		t.Errorf("after parity reached max N: %+v %+v, want parity done at 6, run going, phase unchanged inside the phase", next2, got)
 	}
 	// dms done too: the run stops at the next phase start.
 	next2.Continual.Tasks[0] = TaskState{N: 6, Solved: 5, Done: true, Warm: true}
@@ -312,7 +312,7 @@ func TestCurriculaValidate(t *testing.T) {
 		{"per-task-once outside continual", single(), PerTaskOnce, Curricula{}, "only in the continual"},
 		{"continual without plan", switching(), Standard, Curricula{Curriculum: Continual, EpochsPerPhase: 3}, "needs a plan"},
 		{"continual without phase length", switching(), Standard, Curricula{Curriculum: Continual, Plan: "dms"}, "epochs per phase"},
-		{"continual fixed-n", switching(), FixedN, Curricula{Curriculum: Continual, Plan: "dms,parity", EpochsPerPhase: 3}, "routes by"},
+		{"continual fixed-n", switching(), FixedN, Curricula{Curriculum: Continual, Plan: "dms,parity", EpochsPerPhase: 3}, "takes regime"},
 		{"plan names an unknown task", switching(), Standard, Curricula{Curriculum: Continual, Plan: "dms,mod3", EpochsPerPhase: 3}, `"mod3", which is not a head`},
 		{"plan misses a head", switching(), Standard, Curricula{Curriculum: Continual, Plan: "dms,dms", EpochsPerPhase: 3}, "every head"},
 		{"continual on a single task", single(), Standard, Curricula{Curriculum: Continual, Plan: "dms", EpochsPerPhase: 3}, "switch pulse"},

@@ -183,7 +183,7 @@ func (cu *curriculum) trainable(s State) []bool {
 	return mask
 }
 
-// params returns the task parameters of the next requests: the configured
+// requestParams returns the task parameters of the next requests: the configured
 // ones plus, for switching, the active task.
 func (cu *curriculum) requestParams(s State) map[string]string {
 	p := map[string]string{}
@@ -212,7 +212,7 @@ func (cu *curriculum) step(s State, acc float64) (next State, solved bool) {
 	next.Epoch++
 	solved = acc >= c.Threshold
 	advance := solved
-	if c.AdvanceEvery > 0 {
+	if c.FixedSchedule() {
 		advance = s.Epoch+1-s.LastAdvance >= c.AdvanceEvery
 	}
 	switch {
@@ -221,7 +221,7 @@ func (cu *curriculum) step(s State, acc float64) (next State, solved bool) {
 	case solved && s.N >= c.MaxN:
 		next.Done, next.Reason = true, fmt.Sprintf("reached max N=%d", c.MaxN)
 	case advance && s.N < c.MaxN:
-		if c.AdvanceEvery > 0 {
+		if c.FixedSchedule() {
 			next.LastAdvance = next.Epoch
 		}
 		switch cu.kind {

@@ -23,7 +23,8 @@ import (
 // SHA-256. A run's cache key is its config, which names the task but cannot
 // know the task's code; a rebuilt plugin may make other batches for the
 // same requests, so a resume or a cache hit compares this record with the
-// task as it is now (issue 13).
+// task as it is now, so that a changed plugin cannot silently mix two
+// tasks' batches in one run.
 type TaskIdentity struct {
 	Name        string          `json:"name"`
 	Binary      string          `json:"binary,omitempty"`

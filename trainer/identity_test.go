@@ -68,7 +68,7 @@ func provenanceOf(t *testing.T, d *rundir.Dir) []Provenance {
 	return ps
 }
 
-// Issue 13.3: a resume with a rebuilt plugin (other SHA-256, or another
+// A resume with a rebuilt plugin (other SHA-256, or another
 // declaration) is refused, saying what changed and how to proceed; with
 // AcceptPluginChange it goes on and the acceptance is recorded.
 func TestResumeRefusesChangedPlugin(t *testing.T) {
@@ -113,7 +113,7 @@ func TestResumeRefusesChangedPlugin(t *testing.T) {
 	}
 }
 
-// Issue 13.3: the cache-hit path (a finished run reused by experiments)
+// The cache-hit path (a finished run reused by experiments)
 // applies the same check.
 func TestReuseRefusesChangedPlugin(t *testing.T) {
 	src := pluginSource{Local: tasks.NewLocal(), sha: "aaaa1111"}
@@ -140,7 +140,7 @@ func TestReuseRefusesChangedPlugin(t *testing.T) {
 	}
 }
 
-// Issue 13.3: a run is not resumed by a build whose numerics differ (SIMD
+// A run is not resumed by a build whose numerics differ (SIMD
 // kernels on or off): the round-off would differ mid-run under one cache
 // key. A finished run is reused whatever built it.
 func TestResumeRefusesOtherNumerics(t *testing.T) {

@@ -25,7 +25,7 @@ const (
 )
 
 // killConfigs are the runs killed: the paper's curriculum and the continual
-// one, whose state (per-task N, streaks, phase clock, routing) and named
+// one, whose state (per-task N, streaks, phase clock, the regime's phase) and named
 // checkpoints must survive a kill as well.
 var killConfigs = map[string]func() Config{
 	"single": func() Config {

@@ -32,7 +32,7 @@ func scaled(c Config, f float32, v float32) gm.Weights {
 	return w
 }
 
-// Issue 13.1: a run whose every step is non-finite records its epoch (the
+// A run whose every step is non-finite records its epoch (the
 // loss as "NaN" in stats.jsonl), and resumes; before, json.Marshal refused
 // the stats line and the run could never continue.
 func TestNonFiniteLossIsRecordedAndResumes(t *testing.T) {
@@ -60,7 +60,7 @@ func TestNonFiniteLossIsRecordedAndResumes(t *testing.T) {
 	}
 }
 
-// Issue 13.1: weights that become non-finite stop the run with a message
+// Weights that become non-finite stop the run with a message
 // naming the epoch; what was committed before stays, and the other members
 // of the ensemble finish. The optimiser never makes finite weights
 // non-finite by itself (a non-finite loss skips the step, an infinite
@@ -136,7 +136,7 @@ func TestNonFiniteWeightsStopTheRun(t *testing.T) {
 	}
 }
 
-// Issue 13.1: imported weights holding NaN are refused before training.
+// Imported weights holding NaN are refused before training.
 func TestNonFiniteStartingWeightsAreRefused(t *testing.T) {
 	c := tiny("dms", 3)
 	r := newRun(t, c, filepath.Join(t.TempDir(), "nan"))

@@ -48,8 +48,8 @@ type member struct {
 	run   Run
 	cu    *curriculum
 	state State
-	// started is the wall time of the first epoch this process trained,
-	// for the ETA.
+	// epochsHere counts the epochs this process trained, for the ETA
+	// (epochs trained by an earlier process say nothing of this one's speed).
 	epochsHere int
 	// failed stops this member (its weights became non-finite) while the
 	// others train on; state.Done is set in memory only, nothing is written.
@@ -59,7 +59,7 @@ type member struct {
 }
 
 // Train trains the runs together in one graph until each is done. All runs
-// must share the model's shape and the batch size. Each run resumes from its
+// must share the model's config (the network) and the batch size. Each run resumes from its
 // directory's saved state if there is one. It returns when every run is done
 // or ctx is cancelled; everything finished before stays on disk, and a
 // cancellation mid-epoch saves each run's resume point at the next batch
@@ -71,7 +71,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 	if opt.Prefetch <= 0 {
 		opt.Prefetch = 8
 	}
-	shape, batch := rs[0].Config.Model, rs[0].Config.Batch
+	model, batch := rs[0].Config.Model, rs[0].Config.Batch
 	ms := make([]*member, len(rs))
 	weights := make([]gm.Weights, len(rs))
 	momenta := make([]gm.Weights, len(rs))
@@ -79,9 +79,9 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		if err := r.Config.Validate(); err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
-		if c0 := rs[0].Config; !reflect.DeepEqual(shape, r.Config.Model) || r.Config.Batch != batch ||
+		if c0 := rs[0].Config; !reflect.DeepEqual(model, r.Config.Model) || r.Config.Batch != batch ||
 			r.Config.Steps != c0.Steps || r.Config.TestSteps != c0.TestSteps || r.Config.Optim != c0.Optim {
-			return fmt.Errorf("run %s: runs trained together must share model shape, batch size, steps per epoch and optimiser", r.Dir.Path)
+			return fmt.Errorf("run %s: runs trained together must share the model config, batch size, steps per epoch and optimiser", r.Dir.Path)
 		}
 		desc, err := opt.Source.Describe(ctx, r.Config.Task)
 		if err != nil {
@@ -98,7 +98,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 			return fmt.Errorf("run %s: runs trained together must all label the last step or all label every step", r.Dir.Path)
 		}
 		m := &member{run: r, cu: cu, state: cu.initial()}
-		w, mom, st, partial, found, err := loadState(r.Dir, shape)
+		w, mom, st, partial, found, err := loadState(r.Dir, model)
 		if err == nil && found {
 			err = checkState(r.Dir, st, r.Config, desc)
 		} else if err == nil {
@@ -121,7 +121,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		} else {
 			w = r.Init
 			if w == nil {
-				w = gm.InitWeights(shape, rand.New(rand.NewPCG(r.Config.Seed, 0x5eed)))
+				w = gm.InitWeights(model, rand.New(rand.NewPCG(r.Config.Seed, 0x5eed)))
 			}
 			mom = nil
 		}
@@ -129,7 +129,7 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		if found {
 			what = "the weights of its resume state"
 		}
-		if err := CheckFinite(shape, w, what); err != nil {
+		if err := CheckFinite(model, w, what); err != nil {
 			return fmt.Errorf("run %s: %w", r.Dir.Path, err)
 		}
 		prov := provenance(opt.Backend, m.state.Epoch)
@@ -145,10 +145,10 @@ func Train(ctx context.Context, rs []Run, opt Options) error {
 		}
 		ms[k], weights[k], momenta[k] = m, w, mom
 	}
-	if err := alignPartials(ctx, ms, weights, momenta, opt, shape); err != nil {
+	if err := alignPartials(ctx, ms, weights, momenta, opt, model); err != nil {
 		return err
 	}
-	ens, err := gm.NewEnsembleOn(opt.executors(len(ms)), shape, weights)
+	ens, err := gm.NewEnsembleOn(opt.executors(len(ms)), model, weights)
 	if err != nil {
 		return err
 	}

@@ -169,7 +169,7 @@ func TestEnsembleMatchesSingleRuns(t *testing.T) {
 	}
 }
 
-// TestMembersFinishingApart (issue 13 item 8): three paper-size runs with
+// TestMembersFinishingApart: three paper-size runs with
 // different epoch budgets train together, spread over two executors; each
 // leaves the graph when it is done, and each ends bit for bit where it ends
 // trained alone: the same stats, the same weights and momentum. Batch 32

@@ -23,7 +23,7 @@ type curriculumFlags struct {
 
 func addCurriculumFlags(fs *flag.FlagSet) *curriculumFlags {
 	return &curriculumFlags{
-		curriculum:       fs.String("curriculum", "", "continual (task switch), cumulative or sliding (task dms_multin, parity_multin); empty: the task's own (--continual, --curriculum_type)"),
+		curriculum:       fs.String("curriculum", "", "continual (task switch), cumulative or sliding (task dms_multin, parity_multin); empty: the task's own, standard, multitask or switching (--continual, --curriculum_type); the fixed-schedule curriculum is --advance-every"),
 		plan:             fs.String("plan", trainer.DefaultPlan, "continual: the tasks in training order, cycling (--continual_plan)"),
 		perPhase:         fs.Int("epochs-per-phase", 100, "continual: epochs of each plan phase (--continual_epochs_per_phase)"),
 		patience:         fs.Int("patience", 1, "continual: epochs in a row at the threshold before N advances (--continual_patience)"),
@@ -31,14 +31,14 @@ func addCurriculumFlags(fs *flag.FlagSet) *curriculumFlags {
 		initHeads:        fs.Int("init-heads", 1, "cumulative, sliding: Ns (heads) at the start (--init_heads)"),
 		addHeads:         fs.Int("add-heads", 1, "cumulative: Ns added at each advance (--add_heads)"),
 		forgetHeads:      fs.Int("forget-heads", 1, "sliding: Ns forgotten (and added) at each advance (--forget_heads)"),
-		advanceEvery:     fs.Int("advance-every", 0, "fixed schedule: advance N every this many epochs whatever the accuracy, up to --max-n (--advance_every_epochs, --target_end_n)"),
+		advanceEvery:     fs.Int("advance-every", 0, "fixed-schedule curriculum: advance N every this many epochs whatever the accuracy, up to --max-n (--advance_every_epochs, --target_end_n)"),
 	}
 }
 
-// authorsModes maps the authors' reservoir modes (--continual_reservoir_mode,
-// --mt_reservoir_mode) to the regimes that implement them, so that either
-// name works with --regime.
-var authorsModes = map[string]string{
+// authorsRegimes maps the authors' names of the regimes, their reservoir
+// modes (--continual_reservoir_mode, --mt_reservoir_mode), to ours, so that
+// either name works with --regime.
+var authorsRegimes = map[string]string{
 	"off":              trainer.Standard,
 	"global_once":      trainer.FrozenCore,
 	"per_task_once":    trainer.PerTaskOnce,
@@ -46,7 +46,7 @@ var authorsModes = map[string]string{
 }
 
 func regimeName(r string) string {
-	if s, ok := authorsModes[r]; ok {
+	if s, ok := authorsRegimes[r]; ok {
 		return s
 	}
 	return r

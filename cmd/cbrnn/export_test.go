@@ -102,7 +102,7 @@ func TestExport(t *testing.T) {
 	}
 	check(outFinal, "", 9)
 
-	// Issue 13.5: --out naming a folder writes into it, under a name that
+	// --out naming a folder writes into it, under a name that
 	// says which run and N, and says where.
 	folder := filepath.Join(base, "exports")
 	if err := os.Mkdir(folder, 0o755); err != nil {
@@ -159,7 +159,7 @@ func TestExport(t *testing.T) {
 	}
 }
 
-// Issue 13.5: a checkpoint (or state) holding another model's weights is
+// A checkpoint (or state) holding another model's weights is
 // refused instead of being exported under this run's cbrnn_config.
 func TestExportChecksShapes(t *testing.T) {
 	base := t.TempDir()

@@ -31,7 +31,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func slurmFlags(fs *flag.FlagSet) *slurmOpts {
 	s := &slurmOpts{}
-	fs.BoolVar(&s.on, "slurm", false, "submit the training to Slurm: one job array (one ensemble per task), then a job that draws the figures, writes paper/results.md and executes the notebooks")
+	fs.BoolVar(&s.on, "slurm", false, "submit the training to Slurm: one job array (one ensemble per array task), then a job that draws the figures, writes paper/results.md and executes the notebooks")
 	fs.BoolVar(&s.dryRun, "dry-run", false, "with --slurm: write the plan and the batch scripts to the submission folder, submit nothing")
 	fs.StringVar(&s.dir, "slurm-dir", "", "with --slurm: the submission folder (default <out>/slurm/<time>-<profile>)")
 	fs.BoolVar(&s.wait, "wait", false, "with --slurm: wait until the figures job has ended, showing progress; exit 1 unless it succeeded")

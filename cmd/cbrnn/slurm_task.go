@@ -28,12 +28,15 @@ func (e requeueError) ExitCode() int { return slurm.ExitRequeue }
 func runSlurmTask(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("slurm-task", flag.ContinueOnError)
 	planPath := fs.String("plan", "", "the submission's plan.json")
-	task := fs.Int("task", -1, "the array task index ($SLURM_ARRAY_TASK_ID)")
+	// An array task is one element of the Slurm job array; --task is its
+	// older name, still what the array.sbatch of earlier submissions pass.
+	task := fs.Int("array-task", -1, "the array task index ($SLURM_ARRAY_TASK_ID)")
+	fs.IntVar(task, "task", -1, "alias of --array-task")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *planPath == "" || *task < 0 || fs.NArg() > 0 {
-		return errors.New("usage: cbrnn slurm-task --plan DIR/plan.json --task N")
+		return errors.New("usage: cbrnn slurm-task --plan DIR/plan.json --array-task N")
 	}
 	plan, err := slurm.ReadPlan(*planPath)
 	if err != nil {
@@ -43,7 +46,7 @@ func runSlurmTask(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// One ensemble per task: Jobs 1, whatever the node has.
+	// One ensemble per array task: Jobs 1, whatever the node has.
 	env, err := experiments.Open(ctx, experiments.Options{Profile: plan.Profile, Root: plan.Root, Out: plan.Out, Jobs: 1, Progress: os.Stderr})
 	if err != nil {
 		return err
@@ -56,7 +59,7 @@ func runSlurmTask(ctx context.Context, args []string) error {
 		return requeueError{err}
 	}
 	if err == nil {
-		fmt.Fprintf(os.Stderr, "task %d: every run finished\n", *task)
+		fmt.Fprintf(os.Stderr, "array task %d: every run finished\n", *task)
 	}
 	return err
 }

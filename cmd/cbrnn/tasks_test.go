@@ -35,7 +35,7 @@ func TestTasksList(t *testing.T) {
 	}
 	t.Setenv("CBRNN_TASK_PATH", dir)
 	var out bytes.Buffer
-	// Issue 13.6: an unusable plugin makes the listing fail (exit status 1).
+	// An unusable plugin makes the listing fail (exit status 1).
 	err := tasksCmd(context.Background(), []string{"list"}, &out)
 	if err == nil || !strings.Contains(err.Error(), "1 of 3 task plugins in "+dir+" cannot be used") {
 		t.Fatalf("list with an unusable plugin: %v", err)
@@ -53,7 +53,7 @@ func TestTasksList(t *testing.T) {
 	}
 }
 
-// Issue 13.6: `tasks list` finds the plugins from any working directory,
+// `tasks list` finds the plugins from any working directory,
 // the way `train` does (the repository found from $CBRNN_ROOT, the working
 // directory or the binary), and succeeds when all are usable.
 func TestTasksListFromElsewhere(t *testing.T) {

@@ -76,7 +76,7 @@ func TestTrainCLI(t *testing.T) {
 	}
 }
 
-// Issue 13.4: every flag and task parameter is checked against its domain
+// Every flag and task parameter is checked against its domain
 // before anything is written, so a refused start leaves no folder behind.
 func TestTrainRefusesBeforeWriting(t *testing.T) {
 	t.Setenv("CBRNN_TASK_PATH", pluginDir(t))
@@ -193,7 +193,7 @@ func TestEveryModelTrains(t *testing.T) {
 	}
 }
 
-// Issue 13.5: --out and --resume never lose a user's files or silently
+// --out and --resume never lose a user's files or silently
 // start afresh, and a start that failed after writing leaves nothing that
 // blocks the same command.
 func TestTrainOutFolder(t *testing.T) {
@@ -263,7 +263,7 @@ func TestTrainOutFolder(t *testing.T) {
 	}
 }
 
-// Issue 13.3, end to end: `make plugins` after editing a generator, then
+// `make plugins` after editing a generator, then
 // --resume, is refused until --accept-plugin-change.
 func TestTrainResumeRefusesRebuiltPlugin(t *testing.T) {
 	dir := pluginDir(t)
@@ -310,7 +310,7 @@ func TestTrainResumeRefusesRebuiltPlugin(t *testing.T) {
 	}
 }
 
-// Issue 13.4's oddball repro: p_stable=5, NaN and noise=-1 (parameters of
+// The oddball repro: p_stable=5, NaN and noise=-1 (parameters of
 // the structured oddball task since the authors' i.i.d. task took the
 // name) are refused before anything is written: the task checks its
 // parameters' domains, and train asks it with one trial first.

@@ -39,7 +39,7 @@ func TestTrainingMemoryMatchesMeasurements(t *testing.T) {
 	}
 }
 
-// Issue 13.4's sizes are far beyond any machine of this project.
+// The sizes are far beyond any machine of this project.
 func TestTrainingMemoryOfAbsurdSizes(t *testing.T) {
 	paper := gm.MustBuild("cb-rnn", gm.Options{})
 	for name, c := range map[string]struct {

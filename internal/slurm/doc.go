@@ -1,8 +1,9 @@
 // Package slurm trains a profile's runs on a Slurm cluster with Slurm's own
-// machinery — a job array, a dependency, requeueing — rather than a
-// scheduler of ours.
+// machinery — a job array, a dependency, requeueing — rather than a scheduler
+// of ours.
 //
-// A submission is one job array and one job:
+// A submission is one job array (the array job; its elements are array tasks,
+// not to be confused with the task plugins they train on) and one job:
 //
 //   - array task i trains ensemble i of the plan: the runs that a local
 //     `cbrnn figures` would train together in one graph (the RunSource,
@@ -15,26 +16,27 @@
 //
 // Everything a submission runs is first written, as plain files a person can
 // read and edit, to a folder (by default <out>/slurm/<time>-<profile>/):
-// plan.json (the tasks and their runs, read by the jobs), plan.txt (the same
-// for people, with each task's price), array.sbatch, figures.sbatch, and
-// submit.sh, the two sbatch commands. Submitting is running submit.sh, which
-// records the job ids in jobs.env; a dry run stops before it.
+// plan.json (the array tasks and their runs, read by the jobs), plan.txt (the
+// same for people, with each array task's price), array.sbatch,
+// figures.sbatch, and submit.sh, the two sbatch commands. Submitting is
+// running submit.sh, which records the job ids in jobs.env; a dry run stops
+// before it.
 //
-// No two tasks ever write one run: a plan puts each pending run in exactly
-// one task, a task trains only the runs its plan lists, Slurm runs an array
-// task at most once at a time (a requeued task starts again only after the
-// old one has ended), and a new submission refuses runs that a live task of
-// an earlier submission holds (LiveClaims). The run directory's flock is a
-// second guard, for processes on one machine or on file systems whose locks
-// span nodes.
+// No two array tasks ever write one run: a plan puts each pending run in
+// exactly one array task, an array task trains only the runs its plan lists,
+// Slurm runs an array task at most once at a time (a requeued one starts
+// again only after the old one has ended), and a new submission refuses runs
+// that a live array task of an earlier submission holds (LiveClaims). The run
+// directory's flock is a second guard, for processes on one machine or on
+// file systems whose locks span nodes.
 //
 // Preemption: array tasks are submitted with --requeue and
-// --signal=B:TERM@120. Whoever ends a task — its time limit coming (Slurm
-// signals the batch shell, which passes SIGTERM on), `scontrol requeue`,
-// preemption, scancel — the trainer saves every run's resume point at the
-// next batch boundary (trainer: weights, momentum, batch index, the epoch's
-// partial sums) and cbrnn exits with ExitRequeue. At a time limit the batch
-// script then requeues its own task; otherwise Slurm already knows what to
-// do. A requeued task resumes where it stopped and ends with the stats an
-// uninterrupted run has.
+// --signal=B:TERM@120. Whoever ends an array task — its time limit coming
+// (Slurm signals the batch shell, which passes SIGTERM on), `scontrol
+// requeue`, preemption, scancel — the trainer saves every run's resume point
+// at the next batch boundary (trainer: weights, momentum, batch index, the
+// epoch's partial sums) and cbrnn exits with ExitRequeue. At a time limit the
+// batch script then requeues its own array task; otherwise Slurm already
+// knows what to do. A requeued array task resumes where it stopped and ends
+// with the stats an uninterrupted run has.
 package slurm

@@ -29,7 +29,7 @@ func faultyArg(mode, arg string, n int) task.Request {
 	return r
 }
 
-// Issue 13.2: the batch timeout is one request's service time. A plugin
+// The batch timeout is one request's service time. A plugin
 // that serves one request at a time, slower than the timeout divided by
 // the prefetch depth, trains; before, requests queued behind others timed
 // out (at 1.5 s a batch, 8 in flight and a 10 s limit, the 8th waited 12 s).
@@ -67,7 +67,7 @@ func writeManifest(t *testing.T, dir string, names []string, timeouts map[string
 	}
 }
 
-// Issue 13.2: the timeout is settable by option (flag), environment and
+// The timeout is settable by option (flag), environment and
 // the plugin's manifest entry, in that order of precedence.
 func TestBatchTimeoutSources(t *testing.T) {
 	d := t.TempDir()
@@ -111,7 +111,7 @@ func TestBatchTimeoutSources(t *testing.T) {
 	errorMentions(t, err, host.ErrUnverified, `batch_timeouts["faulty"] = "-1s" is not a positive duration`)
 }
 
-// Issue 13.6: what a Go plugin writes to os.Stderr right before it dies
+// What a Go plugin writes to os.Stderr right before it dies
 // reaches the error (go-plugin forwards os.Stderr over gRPC, which dies with
 // the process, so the SDK points os.Stderr back at fd 2).
 func TestCrashKeepsLastWords(t *testing.T) {
@@ -145,7 +145,7 @@ func gone(t *testing.T, pid int, what string) {
 	}
 }
 
-// Issue 13.6: a plugin's own children end with it: each plugin runs in its
+// A plugin's own children end with it: each plugin runs in its
 // own process group, which the host ends.
 func TestPluginChildrenEndWithHost(t *testing.T) {
 	h, err := host.Open(context.Background(), host.Options{Path: dir})
@@ -162,7 +162,7 @@ func TestPluginChildrenEndWithHost(t *testing.T) {
 	gone(t, child, "the plugin's child")
 }
 
-// Issue 13.6: a host killed with SIGKILL can clean up nothing; the next
+// A host killed with SIGKILL can clean up nothing; the next
 // host does: it ends the processes of stale private folders and removes
 // the folders.
 func TestStaleHostIsCleanedUp(t *testing.T) {
@@ -220,7 +220,7 @@ func spawnHelper() {
 	time.Sleep(time.Minute) // killed from outside
 }
 
-// Issue 13.6: crashes, timeouts and Close leave no plugin sockets or
+// Crashes, timeouts and Close leave no plugin sockets or
 // py-task-* folders in the temporary folder, nor private folders behind.
 func TestNoTempFilesLeft(t *testing.T) {
 	tmp, rt := t.TempDir(), t.TempDir()
@@ -257,7 +257,7 @@ func TestNoTempFilesLeft(t *testing.T) {
 	}
 }
 
-// Issue 13.6: a symbolic link, a folder or a non-executable file among the
+// A symbolic link, a folder or a non-executable file among the
 // plugins is reported, not skipped without a word.
 func TestSkippedEntriesAreReported(t *testing.T) {
 	d := t.TempDir()
@@ -291,7 +291,7 @@ func TestSkippedEntriesAreReported(t *testing.T) {
 	errorMentions(t, err, host.ErrNotPlugin, "dmslink", "symbolic link")
 }
 
-// Issue 13.7: the host executes exactly the bytes it verified. Here the
+// The host executes exactly the bytes it verified. Here the
 // binary is swapped back and forth, by rename, with an unverified program
 // while hosts launch it: no launch may run the unverified one. (Hashing a
 // path and then executing the path ran it in 7 of 30 launches.)
@@ -350,7 +350,7 @@ func TestExecutesVerifiedBytes(t *testing.T) {
 	}
 }
 
-// Issue 13.7: a plugin folder or binary that anyone may write is warned
+// A plugin folder or binary that anyone may write is warned
 // about.
 func TestWorldWritableWarning(t *testing.T) {
 	d := t.TempDir()
@@ -380,10 +380,10 @@ func TestWorldWritableWarning(t *testing.T) {
 	t.Log(warn.String())
 }
 
-// Issue 13.2 with its own numbers: one request at a time, 1.5 s each, 8 in
-// flight, the default 10 s timeout. Before, the 8th request (12 s after the
+// The batch timeout, with the numbers that once broke it: one request at a
+// time, 1.5 s each, 8 in flight, the default 10 s timeout. Before, the 8th request (12 s after the
 // first was sent) timed out.
-func TestSlowSerialPluginAtTheIssuesNumbers(t *testing.T) {
+func TestSlowSerialPluginEightInFlight(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes 12 s")
 	}

@@ -23,7 +23,7 @@ var domainDesc = task.Description{
 	MinTMul: 1, MinTAdd: 2, MaxTMul: 4, MaxTAdd: 1,
 }
 
-// Issue 13.4: out-of-domain parameters (oddball's p_stable=5, NaN,
+// Out-of-domain parameters (oddball's p_stable=5, NaN,
 // noise=-1) are refused with the parameter, the value and the domain.
 func TestParamDomains(t *testing.T) {
 	if err := domainDesc.CheckDescription(); err != nil {

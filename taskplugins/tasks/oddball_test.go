@@ -160,8 +160,8 @@ func within(t *testing.T, what string, hits, k int, p float64) {
 // The registry's oddball has the authors' statistics: i.i.d. balanced bits
 // and, at every N, P(label = 1), P(label = [x_T ≠ x_T−1]) and P(volatile)
 // within 5 SE of the exact window law (0.7734 for the second at N = 8; the
-// structured generator gives about 0.56 there, which is how the mismatch of
-// issue 10 showed).
+// structured generator gives about 0.56 there, which is how its mismatch
+// with the authors' task was found).
 func TestOddballMatchesAuthorsLaw(t *testing.T) {
 	for _, n := range []int{1, 2, 3, 5, 8, 13, 40} {
 		t.Run(fmt.Sprintf("N=%d", n), func(t *testing.T) {
