@@ -10,7 +10,7 @@ type procStat struct {
 	start                uint64
 }
 
-func readStat(int) (procStat, bool)  { return procStat{}, false }
+func readStat(int) (procStat, bool)   { return procStat{}, false }
 func descendants(procStat) []procStat { return nil }
 func sweep([]procStat, int)           {}
 func writeRecord(string, []procStat)  {}
