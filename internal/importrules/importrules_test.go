@@ -23,7 +23,8 @@ const module = "github.com/cbrnn/cbrnn"
 //
 // The floors, bottom up; a package imports only from floors below its own:
 //
-//	0  leaves, no module imports: safetensors, gomlx_models, analysis,
+//	0  leaves, no module imports: safetensors, internal/suggest (and
+//	   gomlx_models, which imports only it), analysis,
 //	   plots, taskplugins/task, taskplugins/proto, taskplugins/template,
 //	   and the test-only packages (scripts, taskplugins/python, this one)
 //	1  rundir, internal/torchio, internal/pytorchtest (safetensors);
@@ -41,7 +42,7 @@ const module = "github.com/cbrnn/cbrnn"
 var allowed = map[string][]string{
 	// Floor 0.
 	"safetensors":          nil,
-	"gomlx_models":         nil,
+	"gomlx_models":         {"internal/suggest"},
 	"analysis":             nil,
 	"plots":                nil,
 	"taskplugins/task":     nil,
@@ -50,6 +51,7 @@ var allowed = map[string][]string{
 	"taskplugins/python":   nil,
 	"scripts":              nil,
 	"internal/importrules": nil,
+	"internal/suggest":     nil,
 
 	// Floor 1.
 	"rundir":                    {"safetensors"},
@@ -62,7 +64,7 @@ var allowed = map[string][]string{
 
 	// Floor 2.
 	"trainer":          {"gomlx_models", "rundir", "safetensors", "taskplugins/task"},
-	"taskplugins/host": {"taskplugins/internal/wire", "taskplugins/proto", "taskplugins/task"},
+	"taskplugins/host": {"internal/suggest", "taskplugins/internal/wire", "taskplugins/proto", "taskplugins/task"},
 	"taskplugins/sdk":  {"taskplugins/internal/wire", "taskplugins/proto", "taskplugins/task"},
 
 	// Floor 3.
@@ -84,7 +86,7 @@ var allowed = map[string][]string{
 	"taskplugins/switch":             {"taskplugins/sdk", "taskplugins/tasks"},
 
 	// Floor 4.
-	"experiments": {"analysis", "env", "gomlx_models", "plots", "rundir", "taskplugins/host", "taskplugins/task", "trainer"},
+	"experiments": {"analysis", "env", "gomlx_models", "internal/suggest", "plots", "rundir", "taskplugins/host", "taskplugins/task", "trainer"},
 
 	// Floor 5.
 	"cmd/cbrnn": {"analysis", "env", "experiments", "gomlx_models", "gomlx_models/variants", "internal/authors",

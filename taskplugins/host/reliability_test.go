@@ -519,3 +519,24 @@ func TestCloseWaitsForTheWatchersClose(t *testing.T) {
 		t.Errorf("Close returned with %v still there", left)
 	}
 }
+
+// A mistyped task name gets one line naming the nearest task and the known
+// ones; advice to build the plugins is for when there are none.
+func TestUnknownTaskSuggests(t *testing.T) {
+	h := open(t, host.Options{})
+	_, err := h.Describe(context.Background(), "partiy")
+	if !errors.Is(err, host.ErrNotFound) {
+		t.Fatalf("unknown task: %v, want ErrNotFound", err)
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, `unknown task "partiy": did you mean parity? (known: `) || strings.Contains(msg, "\n") || strings.Contains(msg, "make plugins") {
+		t.Errorf("unknown task: %q, want one line starting `unknown task \"partiy\": did you mean parity? (known: ` and no advice to build", msg)
+	}
+	empty, err := host.Open(context.Background(), host.Options{Path: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer empty.Close()
+	_, err = empty.Describe(context.Background(), "parity")
+	errorMentions(t, err, host.ErrNotFound, "no task plugins in", "make plugins")
+}
