@@ -14,7 +14,7 @@ export GOEXPERIMENT ?= simd
 .PHONY: help setup setup-test build plugins test unit smoke slurm-test bench figures notebooks reproduce clean
 
 help:
-	@echo "make setup      install Jupyter, GoNB, the kernel and the Python gRPC packages (idempotent)"
+	@echo "make setup      install Jupyter, GoNB, the kernel and the Python gRPC packages, and build the task plugins (idempotent)"
 	@echo "make build      build bin/cbrnn (TAGS=xla for the XLA/GPU backend)"
 	@echo "make plugins    build every task plugin into taskplugins/bin and its SHA-256 manifest"
 	@echo "make test       setup (with PyTorch and Slurm) + vet + unit tests + a smoke reproduction through Jupyter/GoNB, locally and on a Slurm cluster (what CI runs)"
@@ -26,7 +26,9 @@ help:
 	@echo "make reproduce  ./reproduce.sh --profile $(PROFILE)"
 	@echo "make clean      remove build outputs and scratch folders (keeps runs/ and figures/)"
 
-setup:
+# The task plugins too: the README's way in is `make setup`, then
+# `jupyter notebook notebooks/`, whose first training cell needs them.
+setup: plugins
 	scripts/setup.sh
 
 build:

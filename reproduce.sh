@@ -7,6 +7,10 @@
 #                  [--partition P] [--time T] [--cpus-per-task N] [--gpus N] [--account A] [--qos Q]
 #                  [--sbatch-arg ARG]… [--costs FILE] [--slurm-dir DIR] [--backend B]
 #
+#   Every option that takes a value takes it as `--opt VALUE` or `--opt=VALUE`;
+#   --sbatch-arg's value is an sbatch option: --sbatch-arg --mem=8G or
+#   --sbatch-arg=--mem=8G.
+#
 #   --profile  smoke: minutes (CI) · quick (default): under an hour on 2 cores,
 #              the paper's qualitative findings · paper: METHODS §3 exactly (GPU)
 #   --jobs     ensembles trained at once (default: one per core on the Go
@@ -43,28 +47,41 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
 usage_error() { echo "reproduce.sh: $*" >&2; exit 2; }
-# value FLAG WHAT "$@": the value after FLAG, or a clear error if there is none.
+# value FLAG WHAT "$@": the value after FLAG, or a clear error if there is
+# none. A value that starts with "--" is taken for a forgotten value before
+# the next option, except when given as FLAG=VALUE or to --sbatch-arg
+# (whose values are sbatch options: --sbatch-arg --mem=8G).
 value() {
 	local flag="$1" what="$2"
 	shift 2
-	[ $# -ge 2 ] && [ -n "$2" ] && [ "${2#--}" = "$2" ] || usage_error "$flag needs a value: $what (see --help)"
+	[ $# -ge 2 ] && [ -n "$2" ] || usage_error "$flag needs a value: $what (see --help)"
+	if [ "$joined" = 0 ] && [ "$flag" != --sbatch-arg ] && [ "${2#--}" != "$2" ]; then
+		usage_error "$flag needs a value: $what (see --help)"
+	fi
 	printf '%s' "$2"
 }
+# novalue FLAG: FLAG is a switch; FLAG=VALUE is an error.
+novalue() { [ "$joined" = 0 ] || usage_error "$1 takes no value (see --help)"; }
 profile=quick jobs=0 backend="" out="" notebooks=1 slurm=0 gpus=0
 slurm_args=()
 while [ $# -gt 0 ]; do
+	# --flag=value is --flag value (for every option that takes a value).
+	joined=0
+	case "$1" in
+	--*=*) joined=1; set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
+	esac
 	case "$1" in
 	--profile) profile="$(value --profile "smoke, quick or paper" "$@")" || exit; shift 2 ;;
 	--jobs) jobs="$(value --jobs "0 (automatic) or a number of ensembles trained at once" "$@")" || exit; shift 2 ;;
 	--backend) backend="$(value --backend "go, xla:cuda or xla:/abs/path/xla_cuda_plugin.so" "$@")" || exit; shift 2 ;;
 	--out) out="$(value --out "a folder" "$@")" || exit; shift 2 ;;
-	--no-notebooks) notebooks=0; shift ;;
-	--slurm) slurm=1; shift ;;
-	--wait | --dry-run) slurm_args+=("$1"); shift ;;
-	--gpus) gpus="$(value --gpus "GPUs per array task" "$@")" || exit; slurm_args+=("$1=$2"); shift 2 ;;
+	--no-notebooks) novalue "$1"; notebooks=0; shift ;;
+	--slurm) novalue "$1"; slurm=1; shift ;;
+	--wait | --dry-run) novalue "$1"; slurm_args+=("$1"); shift ;;
+	--gpus) gpus="$(value --gpus "GPUs per array task" "$@")" || exit; slurm_args+=("$1=$gpus"); shift 2 ;;
 	--partition | --time | --cpus-per-task | --account | --qos | --sbatch-arg | --costs | --slurm-dir | --figures-time)
 		v="$(value "$1" "see README \"On a cluster\"" "$@")" || exit; slurm_args+=("$1=$v"); shift 2 ;;
-	-h | --help) sed -n '2,40p' "$0"; exit 0 ;;
+	-h | --help) novalue "$1"; sed -n '2,/^set -E/p' "$0" | sed '$d'; exit 0 ;;
 	*) usage_error "unknown argument $1 (see --help)" ;;
 	esac
 done

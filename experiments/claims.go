@@ -589,11 +589,11 @@ func orderingClaims(prefix, task, where string, cs []*Cohort, t analysis.GroupTa
 func vacuousPeriodic(cs []*Cohort) map[string]string {
 	out := map[string]string{}
 	for _, c := range cs {
-		if c.Group.Label != PeriodicCore.Label {
+		if c.Group.Label != PeriodicCoreGroup.Label {
 			continue
 		}
 		if refreshed, at := periodicRefreshed(c); !refreshed {
-			out[PeriodicCore.Label] = fmt.Sprintf("no Periodic-core run reached its first core refresh at N = %d (k = %d) within the budget, so Periodic-core is Frozen-core here and its rows would repeat Frozen-core's numbers", at, trainer.PeriodFor(c.Task.Name))
+			out[PeriodicCoreGroup.Label] = fmt.Sprintf("no Periodic-core run reached its first core refresh at N = %d (k = %d) within the budget, so Periodic-core is Frozen-core here and its rows would repeat Frozen-core's numbers", at, trainer.PeriodFor(c.Task.Name))
 		}
 	}
 	return out
@@ -665,7 +665,7 @@ func drawnOnce(cs []*Cohort) ([]*Cohort, string) {
 				cc.Label += " = " + cs[j].Label
 				dropped[j] = true
 				why := "identical runs up to the budget"
-				if cs[j].Group.Label == PeriodicCore.Label {
+				if cs[j].Group.Label == PeriodicCoreGroup.Label {
 					why = "no refresh within the budget"
 				}
 				notes = append(notes, fmt.Sprintf("%s = %s (%s): drawn once.", c.Label, cs[j].Label, why))

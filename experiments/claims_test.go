@@ -143,7 +143,7 @@ func TestVacuousPeriodicCore(t *testing.T) {
 	rnn.Group = RNNMatched
 	rnn.Label = "RNN-202"
 	cs := []*Cohort{cohort(CBRNN, "dms", []float64{2, 3, 4, 5, 7}, []float64{2, 3, 4, 6, 7}, []float64{2, 3, 5, 6, 7}),
-		cohort(FrozenCore, "dms", fr...), cohort(PeriodicCore, "dms", fr...), rnn}
+		cohort(FrozenCoreGroup, "dms", fr...), cohort(PeriodicCoreGroup, "dms", fr...), rnn}
 	if ok, at := periodicRefreshed(cs[2]); ok || at != 12 {
 		t.Fatalf("periodicRefreshed = %v at %d, want false at 12", ok, at)
 	}
@@ -185,7 +185,7 @@ func TestVacuousPeriodicCore(t *testing.T) {
 		t.Errorf("drawnOnce changed the caller's cohort: %q", cs[1].Label)
 	}
 	// One run past N = 12 makes the group a group of its own.
-	cs[2] = cohort(PeriodicCore, "dms", append(fr[:2:2], []float64{2, 4, 8, 12, 13})...)
+	cs[2] = cohort(PeriodicCoreGroup, "dms", append(fr[:2:2], []float64{2, 4, 8, 12, 13})...)
 	if ok, _ := periodicRefreshed(cs[2]); !ok {
 		t.Error("a run that trained at N = 12 refreshed")
 	}
@@ -194,7 +194,7 @@ func TestVacuousPeriodicCore(t *testing.T) {
 	}
 	// Equal paper numbers give no direction (parity Periodic-core and RNN
 	// max N, 16.75 both).
-	pc := []*Cohort{cohort(PeriodicCore, "parity", []float64{2, 3, 8, 9}, []float64{2, 3, 8, 9}), rnn}
+	pc := []*Cohort{cohort(PeriodicCoreGroup, "parity", []float64{2, 3, 8, 9}, []float64{2, 3, 8, 9}), rnn}
 	for _, c := range table4Claims("parity", pc, analysis.GroupTable(analysisGroups(pc), 5)) {
 		if c.ID == "table4/parity/maxn/periodic-core-vs-rnn-202" && !strings.Contains(c.NotTestable, "equal") {
 			t.Errorf("equal paper numbers: %q", c.NotTestable)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/cbrnn/cbrnn/internal/suggest"
+
 	"gonum.org/v1/plot"
 
 	"github.com/cbrnn/cbrnn/plots"
@@ -220,55 +222,8 @@ func NotebookRow(f FigureSpec) string {
 }
 
 // unknownFigure is the one error for a figure id nobody registered: the
-// known ids, and the nearest by edit distance when one is near.
-func unknownFigure(id string) error {
-	ids := IDs()
-	hint := ""
-	if s := nearest(id, ids); s != "" {
-		hint = fmt.Sprintf("; did you mean %s?", s)
-	}
-	return fmt.Errorf("unknown figure %q%s (known: %s)", id, hint, strings.Join(ids, ", "))
-}
-
-// nearest is the candidate closest to s by edit distance, if it is within a
-// third of the longer length (so "fig2" suggests fig2a, "zzz" nothing).
-func nearest(s string, candidates []string) string {
-	best, bestD := "", -1
-	for _, c := range candidates {
-		d := editDistance(strings.ToLower(s), strings.ToLower(c))
-		if bestD < 0 || d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if bestD < 0 || bestD*3 > max(len(s), len(best)) {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between two short ids. Written
-// here rather than imported: a dozen lines, and the module's dependencies
-// are pinned to what the paper's build needs.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur := make([]int, len(rb)+1)
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			sub := prev[j-1]
-			if ra[i-1] != rb[j-1] {
-				sub++
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, sub)
-		}
-		prev = cur
-	}
-	return prev[len(rb)]
-}
+// known ids, and the nearest when one is near.
+func unknownFigure(id string) error { return suggest.Unknown("figure", id, IDs()) }
 
 // Figure trains (or loads) what figure id needs under the profile, draws it
 // into figures/, and returns what it wrote.

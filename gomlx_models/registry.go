@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
+
+	"github.com/cbrnn/cbrnn/internal/suggest"
 )
 
 // Model is a named network: a recipe from the task's shape and a few user
@@ -117,7 +118,7 @@ func Lookup(name string) (Model, error) {
 	m, ok := registry[name]
 	registryMu.RUnlock()
 	if !ok {
-		return Model{}, fmt.Errorf("unknown model %q (known: %s; `cbrnn models list` describes them)", name, strings.Join(ModelNames(), ", "))
+		return Model{}, fmt.Errorf("%w; `cbrnn models list` describes them", suggest.Unknown("model", name, ModelNames()))
 	}
 	return m, nil
 }

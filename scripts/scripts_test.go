@@ -37,6 +37,18 @@ func TestReproduceRejectsBadArguments(t *testing.T) {
 		{[]string{"--backend"}, "reproduce.sh: --backend needs a value"},
 		{[]string{"--profile", "fast"}, "reproduce.sh: unknown profile fast"},
 		{[]string{"--frobnicate"}, "reproduce.sh: unknown argument --frobnicate"},
+		// --opt=VALUE works for every option that takes a value, and
+		// --sbatch-arg's value is an sbatch option, dashes and all: these
+		// reach the check that Slurm options need --slurm.
+		{[]string{"--sbatch-arg", "--mem=8G"}, "reproduce.sh: --sbatch-arg=--mem=8G only go with --slurm"},
+		{[]string{"--sbatch-arg=--mem=8G"}, "reproduce.sh: --sbatch-arg=--mem=8G only go with --slurm"},
+		{[]string{"--partition=cpu", "--time=1:00:00"}, "reproduce.sh: --partition=cpu --time=1:00:00 only go with --slurm"},
+		{[]string{"--gpus=2"}, "reproduce.sh: --gpus=2 only go with --slurm"},
+		{[]string{"--profile=smoke", "--jobs=two"}, "reproduce.sh: --jobs two: want 0 (automatic"},
+		{[]string{"--profile=fast"}, "reproduce.sh: unknown profile fast"},
+		{[]string{"--out="}, "reproduce.sh: --out needs a value: a folder"},
+		{[]string{"--sbatch-arg"}, "reproduce.sh: --sbatch-arg needs a value"},
+		{[]string{"--no-notebooks=1"}, "reproduce.sh: --no-notebooks takes no value"},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
 			cmd := exec.Command(filepath.Join(root(), "reproduce.sh"), c.args...)
@@ -50,6 +62,39 @@ func TestReproduceRejectsBadArguments(t *testing.T) {
 				t.Errorf("output %q, want one line starting %q", got, c.want)
 			}
 		})
+	}
+}
+
+// The values of --sbatch-arg, in both forms, reach the batch scripts that
+// a --slurm --dry-run writes (one #SBATCH line each).
+func TestReproduceSbatchArgReachesScripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the CLI and the task plugins")
+	}
+	out, dir := t.TempDir(), t.TempDir()
+	cmd := exec.Command(filepath.Join(root(), "reproduce.sh"), "--slurm", "--dry-run", "--profile", "smoke",
+		"--no-notebooks", "--out", out, "--slurm-dir="+dir, "--sbatch-arg", "--mem=8G", "--sbatch-arg=--constraint=h100")
+	cmd.Dir = root()
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, b)
+	}
+	scripts, _ := filepath.Glob(filepath.Join(dir, "*.sbatch"))
+	n := 0
+	for _, f := range scripts {
+		s, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		for _, want := range []string{"#SBATCH --mem=8G\n", "#SBATCH --constraint=h100\n"} {
+			if !bytes.Contains(s, []byte(want)) {
+				t.Errorf("%s lacks %q:\n%s", f, want, s)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d batch scripts in %s (%v), want the array's and the figures job's; output:\n%s", n, dir, scripts, b)
 	}
 }
 

@@ -121,7 +121,7 @@ func TestTasksErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"sample", "--task", "dms", "--n", "1", "--path", dir}, "N=1 outside the supported range"},
-		{[]string{"sample", "--task", "nope", "--n", "3", "--path", dir}, "no such task plugin"},
+		{[]string{"sample", "--task", "nope", "--n", "3", "--path", dir}, `unknown task "nope"`},
 		{[]string{"sample", "--task", "dms", "--path", dir}, "--task and --n are required"},
 		{[]string{"sample", "--task", "dms", "--n", "3", "--split", "dev", "--path", dir}, "want train or test"},
 		{[]string{"list", "--path", t.TempDir()}, "no task plugins"},

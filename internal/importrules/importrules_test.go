@@ -23,9 +23,11 @@ const module = "github.com/cbrnn/cbrnn"
 //
 // The floors, bottom up; a package imports only from floors below its own:
 //
-//	0  leaves, no module imports: safetensors, gomlx_models, analysis,
-//	   claims (the statistics behind every verdict), notebooks/verdicts
-//	   (the words only the engine may say), plots, taskplugins/task, taskplugins/proto, taskplugins/template,
+//	0  leaves, no module imports: safetensors, internal/suggest (and
+//	   gomlx_models, which imports only it), analysis, claims (the
+//	   statistics behind every verdict), notebooks/verdicts (the words only
+//	   the engine may say), plots, taskplugins/task, taskplugins/proto,
+//	   taskplugins/template,
 //	   and the test-only packages (scripts, taskplugins/python, this one)
 //	1  rundir, internal/torchio, internal/pytorchtest (safetensors);
 //	   gomlx_models/variants, internal/costmodel (gomlx_models);
@@ -43,7 +45,7 @@ const module = "github.com/cbrnn/cbrnn"
 var allowed = map[string][]string{
 	// Floor 0.
 	"safetensors":          nil,
-	"gomlx_models":         nil,
+	"gomlx_models":         {"internal/suggest"},
 	"analysis":             nil,
 	"claims":               nil,
 	"notebooks/verdicts":   nil,
@@ -54,6 +56,7 @@ var allowed = map[string][]string{
 	"taskplugins/python":   nil,
 	"scripts":              nil,
 	"internal/importrules": nil,
+	"internal/suggest":     nil,
 
 	// Floor 1.
 	"rundir":                    {"safetensors"},
@@ -66,7 +69,7 @@ var allowed = map[string][]string{
 
 	// Floor 2.
 	"trainer":          {"gomlx_models", "rundir", "safetensors", "taskplugins/task"},
-	"taskplugins/host": {"taskplugins/internal/wire", "taskplugins/proto", "taskplugins/task"},
+	"taskplugins/host": {"internal/suggest", "taskplugins/internal/wire", "taskplugins/proto", "taskplugins/task"},
 	"taskplugins/sdk":  {"taskplugins/internal/wire", "taskplugins/proto", "taskplugins/task"},
 
 	// Floor 3.
@@ -88,7 +91,7 @@ var allowed = map[string][]string{
 	"taskplugins/switch":             {"taskplugins/sdk", "taskplugins/tasks"},
 
 	// Floor 4.
-	"experiments":            {"analysis", "claims", "env", "gomlx_models", "internal/costmodel", "plots", "rundir", "taskplugins/host", "taskplugins/task", "taskplugins/tasks", "trainer"},
+	"experiments":            {"analysis", "claims", "env", "gomlx_models", "internal/costmodel", "internal/suggest", "plots", "rundir", "taskplugins/host", "taskplugins/task", "taskplugins/tasks", "trainer"},
 	"experiments/examplefig": {"analysis", "experiments", "plots"},
 
 	// Floor 5.

@@ -3,15 +3,21 @@ package nb
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 
+	"github.com/janpfeifer/gonb/gonbui"
+
 	cbenv "github.com/cbrnn/cbrnn/env"
 	"github.com/cbrnn/cbrnn/experiments"
+	"github.com/cbrnn/cbrnn/taskplugins/host"
 )
 
 // Root is the repository: $CBRNN_ROOT, else found upwards from the working
@@ -66,7 +72,7 @@ func Jobs() int {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		panic(fmt.Sprintf("%s=%q: not an integer", cbenv.JobsVar, v))
+		Check(fmt.Errorf("%s=%q: not an integer", cbenv.JobsVar, v))
 	}
 	return n
 }
@@ -104,6 +110,7 @@ func Env() *experiments.Env {
 		// Open says which backend it chose; the notebook does not need that
 		// line in every cell (Backend returns it).
 		var said strings.Builder
+		Check(ensurePlugins(Root(), os.Stdout))
 		e, err := experiments.Open(Context(), experiments.Options{Root: Root(), Jobs: Jobs(), Progress: &said})
 		Check(err)
 		backend = strings.TrimSpace(strings.TrimPrefix(said.String(), "backend: "))
@@ -120,16 +127,60 @@ func Backend() string {
 	return backend
 }
 
-// Must returns v, or panics with err: cells read as the science, and a
-// failure stops the cell with the error (GoNB shows it).
+// Must returns v, or stops the cell with err (see Check): cells read as
+// the science, without error plumbing.
 func Must[T any](v T, err error) T {
 	Check(err)
 	return v
 }
 
-// Check panics if err is not nil.
+// Check stops the cell if err is not nil. In a notebook it prints the
+// error as it is, "error: unknown task "partiy": did you mean parity?
+// (known: …)", and ends the cell's program with status 1: a panic would
+// bury that line under a goroutine trace. Outside a notebook (tests, go
+// run) it panics with err, which a caller may recover.
 func Check(err error) {
 	if err != nil {
-		panic(err)
+		fail(err)
 	}
+}
+
+// fail is what Check does with an error; stopCell in a notebook.
+var fail = func(err error) { panic(err) }
+
+func init() {
+	if gonbui.IsNotebook {
+		fail = stopCell
+	}
+}
+
+// stopCell prints err on one line (plus whatever lines the error itself
+// holds, such as a compiler's output), closes the Env so that its plugins
+// end now, and exits.
+func stopCell(err error) {
+	fmt.Fprintln(os.Stderr, "error:", err)
+	if env != nil {
+		env.Close()
+	}
+	os.Exit(1)
+}
+
+// ensurePlugins builds the repository's task plugins (taskplugins/build.sh)
+// when none are built yet, so that the README's way in (make setup, then
+// jupyter notebook) trains at the first cell; $CBRNN_TASK_PATH, when set,
+// names plugins built elsewhere and is left to the plugin host.
+func ensurePlugins(root string, w io.Writer) error {
+	if os.Getenv(host.PathEnv) != "" {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(root, host.DefaultDir, host.ManifestFile)); err == nil {
+		return nil
+	}
+	fmt.Fprintf(w, "nb: the task plugins are not built yet; building them once (taskplugins/build.sh) …\n")
+	cmd := exec.Command(filepath.Join(root, "taskplugins", "build.sh"))
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building the task plugins (taskplugins/build.sh): %w\n%s", err, out)
+	}
+	return nil
 }

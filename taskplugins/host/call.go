@@ -50,6 +50,7 @@ func (h *Host) Batch(ctx context.Context, r task.Request) (*task.Batch, error) {
 			if err != nil {
 				return nil, e.fail(&r, ErrMalformed, err)
 			}
+			h.note(p)
 			return b, nil
 		case ctx.Err() != nil:
 			// The caller gave up; the plugin is not at fault.

@@ -34,6 +34,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Kind == ErrNotFound && e.Err != nil {
+		// The detail says it all: the unknown name, the nearest known
+		// one, the known ones, where they were looked for.
+		return e.Err.Error()
+	}
 	s := fmt.Sprintf("task plugin %q (%s)", e.Plugin, e.Path)
 	if e.Request != nil {
 		s += " serving " + e.Request.String()

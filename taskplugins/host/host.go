@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cbrnn/cbrnn/internal/suggest"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/cbrnn/cbrnn/taskplugins/task"
@@ -143,8 +145,12 @@ func (h *Host) lookup(name string) (*entry, error) {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		return nil, &Error{Plugin: name, Path: strings.Join(h.dirs, string(os.PathListSeparator)), Kind: ErrNotFound,
-			Err: fmt.Errorf("found %v; build the plugins with `make plugins` or point %s at them", names, PathEnv)}
+		where := strings.Join(h.dirs, string(os.PathListSeparator))
+		err := fmt.Errorf("%w; the task plugins are in %s", suggest.Unknown("task", name, names), where)
+		if len(names) == 0 {
+			err = fmt.Errorf("no task plugins in %s: build them with `make plugins` (taskplugins/build.sh) or point %s at them", where, PathEnv)
+		}
+		return nil, &Error{Plugin: name, Path: where, Kind: ErrNotFound, Err: err}
 	}
 	return e, nil
 }

@@ -135,8 +135,9 @@ func removeAll(dir string) {
 }
 
 // cleanStale removes the private folders whose host is gone, after ending
-// every process that still carries their mark (a plugin's children, which
-// the kernel's parent-death signal does not reach). A folder without a lock
+// the processes its record names (see sweep) and every process that still
+// carries their mark (a plugin's children, which the kernel's parent-death
+// signal does not reach). A folder without a lock
 // file is a host caught between creating it and locking it, or one that
 // died there: it is left alone for a minute.
 func cleanStale(base string) {
@@ -152,6 +153,7 @@ func cleanStale(base string) {
 		f, err := os.Open(filepath.Join(dir, privateLock))
 		if err != nil {
 			if info, ierr := e.Info(); ierr == nil && time.Since(info.ModTime()) > time.Minute {
+				sweepRecorded(dir)
 				killMarked(dir)
 				removeAll(dir)
 			}
@@ -161,6 +163,7 @@ func cleanStale(base string) {
 			f.Close()
 			continue
 		}
+		sweepRecorded(dir)
 		killMarked(dir)
 		(&privateDir{path: dir, lock: f}).close()
 	}

@@ -42,6 +42,60 @@ type proc struct {
 	mu       sync.Mutex
 	inflight int
 	progress time.Time
+
+	// The process and the descendants the host has seen it start, which
+	// the host ends with it (see sweep).
+	stat  procStat
+	known map[int]procStat
+	noted time.Time // when descendants were last looked for
+}
+
+// roots lists the process and its known descendants.
+func (p *proc) roots() []procStat {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := []procStat{p.stat}
+	for _, d := range p.known {
+		out = append(out, d)
+	}
+	return out
+}
+
+// note records p's descendants in the private folder, at most once a
+// second, so that the next host can end them if this one is killed
+// without closing (the kernel's parent-death signal reaches the plugin,
+// not what it started, and a process that calls setsid leaves the
+// plugin's process group).
+func (h *Host) note(p *proc) {
+	p.mu.Lock()
+	if time.Since(p.noted) < time.Second || p.stat.pid == 0 {
+		p.mu.Unlock()
+		return
+	}
+	p.noted = time.Now()
+	p.mu.Unlock()
+	var fresh []procStat
+	for _, d := range descendants(p.stat) {
+		p.mu.Lock()
+		if k, ok := p.known[d.pid]; !ok || k.start != d.start {
+			if p.known == nil {
+				p.known = map[int]procStat{}
+			}
+			p.known[d.pid] = d
+			fresh = append(fresh, d)
+		}
+		p.mu.Unlock()
+	}
+	h.record(fresh...)
+}
+
+// record appends processes to the private folder's record (recordFile).
+func (h *Host) record(ps ...procStat) {
+	h.privMu.Lock()
+	defer h.privMu.Unlock()
+	if h.private != nil {
+		writeRecord(h.private.path, ps)
+	}
 }
 
 // running returns e's process, starting it if needed; e.mu must be held.
@@ -183,6 +237,10 @@ func (h *Host) launch(e *entry, path, priv string) (*proc, plugin.ClientProtocol
 	rpc, err := p.client.Client()
 	if cmd.Process != nil {
 		p.pid = cmd.Process.Pid
+		if st, ok := readStat(p.pid); ok {
+			p.stat = st
+			h.record(st)
+		}
 	}
 	return p, rpc, err
 }
@@ -240,15 +298,25 @@ func (h *Host) discard(e *entry, p *proc, hard bool) {
 	kill(p, hard)
 }
 
-// kill ends a process and then its process group (what it started):
-// hard sends SIGKILL first (for a plugin that hangs); otherwise go-plugin
-// asks it to shut down and kills it after 2 s.
+// kill ends a process and everything it started: its descendants first
+// (while the process lives they are found by their parent links, setsid
+// ones included), then the process itself, hard with SIGKILL (for a
+// plugin that hangs), otherwise through go-plugin, which asks it to shut
+// down and kills it after 2 s; then what is left of its process group and
+// whatever it started meanwhile.
 func kill(p *proc, hard bool) {
+	roots := p.roots()
+	if hard {
+		sweep(roots, 0)
+	} else {
+		sweep(roots, p.pid)
+	}
 	if hard && p.cmd.Process != nil {
 		_ = p.cmd.Process.Kill()
 	}
 	p.client.Kill()
 	killGroup(p.pid)
+	sweep(roots, 0)
 }
 
 // tail keeps the last max bytes written: a crashed plugin's last words.

@@ -207,13 +207,107 @@ func TestStaleHostIsCleanedUp(t *testing.T) {
 	}
 }
 
+// pidsIn reads the space-separated pids a plugin wrote to file.
+func pidsIn(t *testing.T, file string) []int {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// killAll ends what a failed test left behind.
+func killAll(pids []int) {
+	for _, pid := range pids {
+		if alive(pid) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+var treeNames = []string{"the plugin's child", "its setsid child", "its setsid child with a scrubbed environment"}
+
+// Close ends every descendant of a plugin, those that left its process
+// group (setsid) and those that dropped its host's mark from their
+// environment included.
+func TestCloseEndsEveryDescendant(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	h, err := host.Open(context.Background(), host.Options{Path: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "pids")
+	if _, err := h.Batch(context.Background(), faultyArg("spawn-tree", file, 3)); err != nil {
+		h.Close()
+		t.Fatal(err)
+	}
+	pids := pidsIn(t, file)
+	t.Cleanup(func() { killAll(pids) })
+	h.Close()
+	for i, pid := range pids {
+		gone(t, pid, treeNames[i])
+	}
+}
+
+// A host killed with SIGKILL runs no Close: the next host to open ends
+// every descendant of its plugins, setsid ones and ones without the mark
+// included (the dead host recorded them in its private folder).
+func TestKilledHostsDescendantsAreSwept(t *testing.T) {
+	rt := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", rt)
+	file := filepath.Join(t.TempDir(), "pids")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=spawn", "CBRNN_TEST_MODE=spawn-tree",
+		"CBRNN_TASK_PATH="+dir, "CBRNN_TEST_PIDFILE="+file)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var plugin int
+	if _, err := fmt.Fscanf(out, "PIDS %d\n", &plugin); err != nil {
+		cmd.Process.Kill()
+		t.Fatalf("helper: %v", err)
+	}
+	pids := pidsIn(t, file)
+	t.Cleanup(func() { killAll(pids) })
+	cmd.Process.Signal(syscall.SIGKILL)
+	go io.Copy(io.Discard, out)
+	cmd.Wait()
+	gone(t, plugin, "the plugin")
+	h, err := host.Open(context.Background(), host.Options{Path: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for i, pid := range pids {
+		gone(t, pid, treeNames[i]+" of a plugin of a host killed with SIGKILL")
+	}
+}
+
 // spawnHelper is the body of TestStaleHostIsCleanedUp's child process.
 func spawnHelper() {
 	h, err := host.Open(context.Background(), host.Options{Path: os.Getenv("CBRNN_TASK_PATH")})
 	if err != nil {
 		panic(err)
 	}
-	if _, err := h.Batch(context.Background(), faultyArg("spawn", os.Getenv("CBRNN_TEST_PIDFILE"), 3)); err != nil {
+	mode := os.Getenv("CBRNN_TEST_MODE")
+	if mode == "" {
+		mode = "spawn"
+	}
+	if _, err := h.Batch(context.Background(), faultyArg(mode, os.Getenv("CBRNN_TEST_PIDFILE"), 3)); err != nil {
 		panic(err)
 	}
 	fmt.Println("PIDS", h.PID("faulty"))
@@ -424,4 +518,25 @@ func TestCloseWaitsForTheWatchersClose(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(rt, "cbrnn-tasks", "host-*")); len(left) > 0 {
 		t.Errorf("Close returned with %v still there", left)
 	}
+}
+
+// A mistyped task name gets one line naming the nearest task and the known
+// ones; advice to build the plugins is for when there are none.
+func TestUnknownTaskSuggests(t *testing.T) {
+	h := open(t, host.Options{})
+	_, err := h.Describe(context.Background(), "partiy")
+	if !errors.Is(err, host.ErrNotFound) {
+		t.Fatalf("unknown task: %v, want ErrNotFound", err)
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, `unknown task "partiy": did you mean parity? (known: `) || strings.Contains(msg, "\n") || strings.Contains(msg, "make plugins") {
+		t.Errorf("unknown task: %q, want one line starting `unknown task \"partiy\": did you mean parity? (known: ` and no advice to build", msg)
+	}
+	empty, err := host.Open(context.Background(), host.Options{Path: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer empty.Close()
+	_, err = empty.Describe(context.Background(), "parity")
+	errorMentions(t, err, host.ErrNotFound, "no task plugins in", "make plugins")
 }

@@ -12,7 +12,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -94,6 +96,26 @@ func (s *server) Batch(ctx context.Context, req *taskpb.BatchRequest) (*taskpb.B
 		if err := os.WriteFile(arg, []byte(strconv.Itoa(c.Process.Pid)), 0o644); err != nil {
 			return nil, err
 		}
+	case "spawn-tree":
+		// Three children that would outlive the plugin: a plain one, one
+		// in a session of its own (setsid, out of the plugin's process
+		// group), and one in its own session with a scrubbed environment
+		// (no mark of its host). Their pids go to the file arg.
+		var pids []string
+		for _, attr := range []*syscall.SysProcAttr{nil, {Setsid: true}, {Setsid: true}} {
+			c := exec.Command("sleep", "300")
+			c.SysProcAttr = attr
+			if len(pids) == 2 {
+				c.Env = []string{"PATH=/usr/bin:/bin"}
+			}
+			if err := c.Start(); err != nil {
+				return nil, err
+			}
+			pids = append(pids, strconv.Itoa(c.Process.Pid))
+		}
+		if err := os.WriteFile(arg, []byte(strings.Join(pids, " ")), 0o644); err != nil {
+			return nil, err
+		}
 	case "panic":
 		return panicky.Batch(ctx, &taskpb.BatchRequest{N: req.N, B: req.B})
 	default:
@@ -107,8 +129,8 @@ func main() {
 	d := tasks.DMS.Desc
 	d.Name, d.Summary = name, "a task plugin that misbehaves on request"
 	d.Params = []task.Param{
-		{Key: "mode", Default: "ok", Help: "ok, shape, nan, label, tlong, heads, crash, crash-stderr, hang, slow, spawn, panic"},
-		{Key: "arg", Help: "slow: milliseconds per request; spawn: the file that receives the child's pid"},
+		{Key: "mode", Default: "ok", Help: "ok, shape, nan, label, tlong, heads, crash, crash-stderr, hang, slow, spawn, spawn-tree, panic"},
+		{Key: "arg", Help: "slow: milliseconds per request; spawn, spawn-tree: the file that receives the children's pids"},
 	}
 	cfg := sdk.ServeConfig(&server{desc: d})
 	switch name {
