@@ -150,19 +150,6 @@ func PriceProfile(p Profile, n int, b PriceBackend) (ProfileCost, error) {
 	return cost, nil
 }
 
-// humanDuration writes a price for people: "40 s", "12 min", "3.5 h", "2.1 days".
-func humanDuration(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%.0f s", d.Seconds())
-	case d < 2*time.Hour:
-		return fmt.Sprintf("%.0f min", d.Minutes())
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%.1f h", d.Hours())
-	}
-	return fmt.Sprintf("%.1f days", d.Hours()/24)
-}
-
 // PlanMarkdown is the "what it would take" table: per inconclusive row the
 // n for 80 % power at the observed and at the paper's effect (never below
 // the exact test's floor), and a profile with that n priced on each
@@ -191,7 +178,7 @@ func PlanMarkdown(p Profile, rs []ClaimRecord, bs []PriceBackend) (string, error
 				}
 				cache[key] = c
 			}
-			cell := humanDuration(c.Wall)
+			cell := costmodel.Human(c.Wall)
 			if be.Parallel != 1 {
 				cell += fmt.Sprintf(" (%.2g core-h)", c.Work.Hours())
 			}

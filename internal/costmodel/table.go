@@ -161,3 +161,17 @@ func GPUAssumption(maxT int) Table {
 	}
 	return t
 }
+
+// Human writes a price for people (cluster plans and the report's "what it
+// would take" table say durations the same way): "0.4 s", "12.5 min", "18.9 h", "2.1 days".
+func Human(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%.1f min", d.Minutes())
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%.1f h", d.Hours())
+	}
+	return fmt.Sprintf("%.1f days", d.Hours()/24)
+}

@@ -255,19 +255,6 @@ func FormatTime(d time.Duration) string {
 	return hms
 }
 
-// Human writes a price for people: "0.4 s", "12.5 min", "18.9 h", "2.1 days".
-func Human(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%.1f s", d.Seconds())
-	case d < 2*time.Hour:
-		return fmt.Sprintf("%.1f min", d.Minutes())
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%.1f h", d.Hours())
-	}
-	return fmt.Sprintf("%.1f days", d.Hours()/24)
-}
-
 // ParseTime reads Slurm's --time forms: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S.
 func ParseTime(s string) (time.Duration, error) {
 	bad := fmt.Errorf("slurm: --time %q is not a Slurm time (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS)", s)
@@ -334,8 +321,8 @@ func (p *Plan) Text() string {
 		fmt.Fprintln(tw, "task\truns\tepochs\ttraining\tcompile\tpriced\t network\t")
 		for _, t := range p.Tasks {
 			fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%s\t %s\t\n", t.Index, len(t.Runs), t.Price.Epochs,
-				Human(time.Duration(t.Price.TrainingS*float64(time.Second))), Human(time.Duration(t.Price.CompileS*float64(time.Second))),
-				Human(t.Price.Total()), t.Shape)
+				costmodel.Human(time.Duration(t.Price.TrainingS*float64(time.Second))), costmodel.Human(time.Duration(t.Price.CompileS*float64(time.Second))),
+				costmodel.Human(t.Price.Total()), t.Shape)
 		}
 		tw.Flush()
 		b.WriteString("\n")
@@ -344,7 +331,7 @@ func (p *Plan) Text() string {
 		} else {
 			fmt.Fprintf(&b, "--time %s per task (given)", p.TimeLimit)
 			if d, _ := ParseTime(p.TimeLimit); d < p.longest() {
-				fmt.Fprintf(&b, ", below the longest price %s: tasks save at their limit and requeue themselves (at most %d times)", Human(p.longest()), o.MaxRequeues)
+				fmt.Fprintf(&b, ", below the longest price %s: tasks save at their limit and requeue themselves (at most %d times)", costmodel.Human(p.longest()), o.MaxRequeues)
 			}
 			b.WriteString("\n")
 		}
