@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -170,23 +169,15 @@ func declarationDiff(was, now json.RawMessage) string {
 	if len(was) == 0 || len(now) == 0 || bytes.Equal(was, now) {
 		return ""
 	}
-	var a, b map[string]json.RawMessage
-	if json.Unmarshal(was, &a) != nil || json.Unmarshal(now, &b) != nil {
+	diffs, err := rundir.DiffJSON(was, now)
+	if err != nil {
 		return "unreadable record"
 	}
-	keys := slices.Sorted(maps.Keys(a))
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
+	var out []string
+	for _, d := range diffs {
+		out = append(out, fmt.Sprintf("%s %s → %s", d.Key, abbrev(d.Have), abbrev(d.Want)))
 	}
-	var diffs []string
-	for _, k := range keys {
-		if !bytes.Equal(compact(a[k]), compact(b[k])) {
-			diffs = append(diffs, fmt.Sprintf("%s %s → %s", k, abbrev(a[k]), abbrev(b[k])))
-		}
-	}
-	return strings.Join(diffs, ", ")
+	return strings.Join(out, ", ")
 }
 
 // compact is b without insignificant white space (nil if b is not JSON).
