@@ -66,6 +66,7 @@ var Variables = []Variable{
 	{"CBRNN_SLURM_TEST", Test, "1: run the Slurm cluster test"},
 	{"CBRNN_LOCAL_SMOKE", Test, "a local smoke reproduction the Slurm test compares with"},
 	{"CBRNN_GROUPMAX", Test, "the member count of gomlx_models' training-step benchmark"},
+	{"CBRNN_TEST_MODE", Test, "the plugin host's reliability test: what the faulty plugin's helper does (spawn-tree: children, a setsid child, one with a scrubbed environment)"},
 	{"CBRNN_TEST_OUT", Test, "where the switching test writes its figure, for a look"},
 	{"CBRNN_TEST_PIDFILE", Test, "the plugin host's reliability test: where a helper writes its pid"},
 	{"CBRNN_TEST_RUN_MAIN", Test, "cmd/cbrnn's tests: run main in a child process"},

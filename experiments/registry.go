@@ -133,7 +133,7 @@ func catalogue() []FigureSpec {
 			Shows: "Table 4: the learning metrics of the four groups next to the paper's"},
 		{ID: "continual", Title: "Continual learning with savings (plan DMS → parity → DMS)", Draw: continualFig,
 			Needs: []Need{{[]string{"switch"}, ContinualGroups, continualBudget}},
-			Shows: "continual learning: DMS, parity, DMS again, and how much faster DMS is relearned (savings)"},
+			Shows: "continual learning: DMS, parity, DMS again, and how much sooner DMS is relearned (savings)"},
 		{ID: "curricula", Title: "Fixed-schedule, cumulative and sliding curricula", Draw: curriculaFig,
 			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}, {singleTasks, FixedScheduleGroups, extraBudget}, {multiNTasks, MultiHeadGroups, extraBudget}},
 			Shows: "the fixed-schedule, cumulative and sliding curricula against the standard one"},
