@@ -223,7 +223,10 @@ type failThenCancel struct {
 
 func (f *failThenCancel) Batch(ctx context.Context, r task.Request) (*task.Batch, error) {
 	if r.Split == task.Train && r.Index == f.at {
-		go func() { time.Sleep(100 * time.Millisecond); f.cancel() }()
+		// Half the trainer's grace: late enough for the trainer, one step
+		// behind, to reach this batch even on a loaded machine, and early
+		// enough to count as the signal that killed the plugin.
+		go func() { time.Sleep(stopGrace / 2); f.cancel() }()
 		return nil, errors.New("plugin process exited: signal: terminated")
 	}
 	return f.Source.Batch(ctx, r)
@@ -244,8 +247,10 @@ func TestStopWhenPluginsDieFirst(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cut")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// Epoch 2, training batch 2: index 1·4 + 2.
-	err := Train(ctx, []Run{newRun(t, c, dir)}, Options{Backend: be, Source: &failThenCancel{Source: src, at: 6, cancel: cancel}})
+	// Epoch 2, training batch 2: index 1·4 + 2. One batch fetched ahead, so
+	// that the failing fetch happens one step before the trainer needs it,
+	// not a whole prefetch window earlier.
+	err := Train(ctx, []Run{newRun(t, c, dir)}, Options{Backend: be, Source: &failThenCancel{Source: src, at: 6, cancel: cancel}, Prefetch: 1})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("returned %v, want context.Canceled", err)
 	}
