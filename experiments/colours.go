@@ -24,7 +24,7 @@ var colorReadout = color.RGBA{R: 0x00, G: 0x80, B: 0x00, A: 0xff}
 // declared without one, e.g. in a notebook) a Palette colour chosen by a
 // hash of its label, so that the same label keeps its colour.
 func (g Group) Colour() color.Color {
-	if g.Color != nil {
+	if g.Color != (color.RGBA{}) {
 		return g.Color
 	}
 	h := fnv.New32a()

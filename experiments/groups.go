@@ -29,8 +29,11 @@ type Group struct {
 	// the profile's SeedsExtra runs.
 	Extra bool
 	// Color is the group's colour in every figure (Colour), declared with
-	// the group rather than guessed from its label.
-	Color color.Color
+	// the group rather than guessed from its label. A concrete colour, not
+	// color.Color, so that a group stays plain data: the notebooks memoise
+	// results keyed by groups and cohorts through encoding/gob, which
+	// cannot encode an interface holding an unregistered type.
+	Color color.RGBA
 }
 
 // The paper's groups. The regimes' groups carry a Group suffix: the

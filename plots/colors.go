@@ -23,7 +23,7 @@ var (
 
 // Palette is the fallback colour cycle (matplotlib "tab10"-like, minus the
 // hues already taken by the named groups).
-var Palette = []color.Color{
+var Palette = []color.RGBA{
 	hex(0x9467BD), // purple
 	hex(0x8C564B), // brown
 	hex(0xE377C2), // pink
