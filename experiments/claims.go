@@ -561,7 +561,11 @@ func orderingClaims(prefix, task, where string, cs []*Cohort, t analysis.GroupTa
 			if k == 0 {
 				digits = 2
 			}
-			c := betweenClaim(fmt.Sprintf("%s/%s/%s-vs-%s", prefix, m.id, slug(la), slug(lb)), pairText(k, la, lb, dir), where,
+			at := where
+			if strings.HasPrefix(where, "Table 4") && pr[0] == CBRNN.Label && pr[1] == RNNMatched.Label {
+				at = strings.Replace(where, "Table 4", "Table 4 and fig2a", 1) // fig2a draws this very pair
+			}
+			c := betweenClaim(fmt.Sprintf("%s/%s/%s-vs-%s", prefix, m.id, slug(la), slug(lb)), pairText(k, la, lb, dir), at,
 				fmt.Sprintf("%s, %s − %s", m.name, la, lb),
 				fmt.Sprintf("%.*f ± %.*f vs %.*f ± %.*f (mean ± SD, n = 8)", digits+1, pa.Mean, digits+1, pa.SD, digits+1, pb.Mean, digits+1, pb.SD),
 				dir, la, metricValues(ra, k), lb, metricValues(rb, k), digits)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 )
 
 // The claims file, paper/claims.json, is what the claims engine decided for
@@ -65,11 +66,14 @@ func WriteClaims(path string, rs []ClaimRecord) error {
 	return writeText(path, string(b)+"\n")
 }
 
-// ClaimsOf are the records whose evidence a figure draws.
+// ClaimsOf are the records whose evidence a figure draws: those the figure
+// computed, and those whose Where names it ("fig3, fig4b …", "Table 4 and
+// fig2a, DMS"), a figure that draws the same runs.
 func ClaimsOf(rs []ClaimRecord, figure string) []ClaimRecord {
+	named := regexp.MustCompile(`\b` + regexp.QuoteMeta(figure) + `\b`)
 	var out []ClaimRecord
 	for _, r := range rs {
-		if r.Figure == figure {
+		if r.Figure == figure || named.MatchString(r.Where) {
 			out = append(out, r)
 		}
 	}
