@@ -37,16 +37,7 @@ func Welch(a, b []float64) (Test, error) {
 	na, nb := float64(len(a)), float64(len(b))
 	sa, sb := va/na, vb/nb
 	if sa+sb == 0 {
-		switch meanDiffSign(z[0], z[1]) {
-		case 0:
-			t.Statistic = math.NaN()
-		case 1:
-			t.Statistic = math.Inf(1)
-		default:
-			t.Statistic = math.Inf(-1)
-		}
-		t.setP(math.NaN())
-		t.Note = "both groups have zero spread: the standard error is 0 and t is undefined"
+		t.undefined(meanDiffSign(z[0], z[1]), "both groups have zero spread: the standard error is 0 and t is undefined")
 		return t, nil
 	}
 	t.Statistic = (ma - mb) / math.Sqrt(sa+sb)

@@ -50,16 +50,7 @@ func PairedT(a, b []float64) (Test, error) {
 		return t, fmt.Errorf("paired t: %d pairs, need ≥ 2: %w", len(d), ErrTooFew)
 	}
 	if allEqual(dz) {
-		switch dz[0].Sign() {
-		case 0:
-			t.Statistic = math.NaN()
-		case 1:
-			t.Statistic = math.Inf(1)
-		default:
-			t.Statistic = math.Inf(-1)
-		}
-		t.setP(math.NaN())
-		t.Note = "the differences have zero spread: t is undefined"
+		t.undefined(dz[0].Sign(), "the differences have zero spread: t is undefined")
 		return t, nil
 	}
 	m, sd := stat.MeanStdDev(d, nil)

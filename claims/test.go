@@ -39,6 +39,22 @@ func (t *Test) setP(p float64) {
 	t.p = decimalRat(p)
 }
 
+// undefined records a t test whose standard error is 0: t is ±Inf in the
+// direction of the (exact) sign of the mean difference, NaN when there is
+// none, and there is no p; note says why.
+func (t *Test) undefined(sign int, note string) {
+	switch sign {
+	case 0:
+		t.Statistic = math.NaN()
+	case 1:
+		t.Statistic = math.Inf(1)
+	default:
+		t.Statistic = math.Inf(-1)
+	}
+	t.setP(math.NaN())
+	t.Note = note
+}
+
 // Interval is a two-sided 95 % interval.
 type Interval struct{ Lo, Hi float64 }
 
