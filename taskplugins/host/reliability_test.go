@@ -162,15 +162,13 @@ func TestPluginChildrenEndWithHost(t *testing.T) {
 	gone(t, child, "the plugin's child")
 }
 
-// A host killed with SIGKILL can clean up nothing; the next
-// host does: it ends the processes of stale private folders and removes
-// the folders.
-func TestStaleHostIsCleanedUp(t *testing.T) {
-	rt := t.TempDir()
-	t.Setenv("XDG_RUNTIME_DIR", rt)
-	file := filepath.Join(t.TempDir(), "pid")
+// helperHost starts this test binary as a host that serves one plugin
+// batch (helperEnv=spawn, with env added) and returns once it printed its
+// plugin's pid; kill ends it with SIGKILL, as a killed job would.
+func helperHost(t *testing.T, env ...string) (kill func(), plugin int) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=spawn", "CBRNN_TASK_PATH="+dir, "CBRNN_TEST_PIDFILE="+file)
+	cmd.Env = append(append(os.Environ(), helperEnv+"=spawn", "CBRNN_TASK_PATH="+dir), env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -179,15 +177,27 @@ func TestStaleHostIsCleanedUp(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var plugin int
 	if _, err := fmt.Fscanf(out, "PIDS %d\n", &plugin); err != nil {
 		cmd.Process.Kill()
 		t.Fatalf("helper: %v", err)
 	}
+	return func() {
+		cmd.Process.Signal(syscall.SIGKILL)
+		go io.Copy(io.Discard, out)
+		cmd.Wait()
+	}, plugin
+}
+
+// A host killed with SIGKILL can clean up nothing; the next
+// host does: it ends the processes of stale private folders and removes
+// the folders.
+func TestStaleHostIsCleanedUp(t *testing.T) {
+	rt := t.TempDir()
+	t.Setenv("XDG_RUNTIME_DIR", rt)
+	file := filepath.Join(t.TempDir(), "pid")
+	kill, plugin := helperHost(t, "CBRNN_TEST_PIDFILE="+file)
 	child := pidIn(t, file)
-	cmd.Process.Signal(syscall.SIGKILL)
-	go io.Copy(io.Discard, out)
-	cmd.Wait()
+	kill()
 	gone(t, plugin, "the plugin")
 	if !alive(child) {
 		t.Fatal("the plugin's child died with the host; nothing left to clean up")
@@ -265,27 +275,10 @@ func TestKilledHostsDescendantsAreSwept(t *testing.T) {
 	rt := t.TempDir()
 	t.Setenv("XDG_RUNTIME_DIR", rt)
 	file := filepath.Join(t.TempDir(), "pids")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=spawn", "CBRNN_TEST_MODE=spawn-tree",
-		"CBRNN_TASK_PATH="+dir, "CBRNN_TEST_PIDFILE="+file)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var plugin int
-	if _, err := fmt.Fscanf(out, "PIDS %d\n", &plugin); err != nil {
-		cmd.Process.Kill()
-		t.Fatalf("helper: %v", err)
-	}
+	kill, plugin := helperHost(t, "CBRNN_TEST_MODE=spawn-tree", "CBRNN_TEST_PIDFILE="+file)
 	pids := pidsIn(t, file)
 	t.Cleanup(func() { killAll(pids) })
-	cmd.Process.Signal(syscall.SIGKILL)
-	go io.Copy(io.Discard, out)
-	cmd.Wait()
+	kill()
 	gone(t, plugin, "the plugin")
 	h, err := host.Open(context.Background(), host.Options{Path: dir})
 	if err != nil {
