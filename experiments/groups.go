@@ -28,6 +28,14 @@ type Group struct {
 	// Extra marks a group beyond the paper's figures (regimes.go): it uses
 	// the profile's SeedsExtra runs.
 	Extra bool
+	// Control marks a group of the reviewer's controls (reviewer.go:
+	// ControlFixedN, ControlLRSweep, ControlOddball): it uses that
+	// control's runs per group of the profile.
+	Control string
+	// FixedN is the N of a fixed-N group (Regime trainer.FixedN, METHODS
+	// §3.4); LR its learning rate when not the paper's 0.01 (0: the paper's).
+	FixedN int
+	LR     float64
 	// Color is the group's colour in every figure (Colour), declared with
 	// the group rather than guessed from its label. A concrete colour, not
 	// color.Color, so that a group stays plain data: the notebooks memoise
@@ -89,6 +97,12 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 	if g.Extra || g.Curriculum != "" {
 		n = p.SeedsExtra
 	}
+	if g.Control != "" {
+		var err error
+		if n, err = controlSeeds(g.Control, p); err != nil {
+			return nil, fmt.Errorf("group %s: %w", g.Label, err)
+		}
+	}
 	if n <= 0 {
 		return nil, fmt.Errorf("group %s: profile %s trains no runs of it (set its seeds)", g.Label, p.Name)
 	}
@@ -101,6 +115,15 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 			c.Period = trainer.PeriodFor(d.Name)
 		}
 		c.Epochs, c.Steps, c.TestSteps, c.Batch, c.MaxN = epochs, p.Steps, p.TestSteps, p.Batch, p.MaxN
+		if g.Regime == trainer.FixedN {
+			if g.FixedN <= 0 {
+				return nil, fmt.Errorf("group %s: a fixed-N group needs its N (Group.FixedN > 0)", g.Label)
+			}
+			c.FixedN = g.FixedN
+		}
+		if g.LR > 0 {
+			c.Optim.LR = g.LR
+		}
 		if err := g.applyCurriculum(p, &c); err != nil {
 			return nil, fmt.Errorf("group %s: %w", g.Label, err)
 		}

@@ -61,8 +61,8 @@ func (e *Env) Needs(ctx context.Context, p Profile, ids []string) ([]trainer.Con
 		if err != nil {
 			return nil, err
 		}
-		for _, n := range f.Needs {
-			for _, name := range n.Tasks {
+		for i, n := range f.Needs {
+			for _, name := range f.NeedTasks(p, i) {
 				d, err := e.Source.Describe(ctx, name)
 				if err != nil {
 					return nil, err

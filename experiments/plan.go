@@ -88,8 +88,8 @@ func PriceProfile(p Profile, n int, b PriceBackend) (ProfileCost, error) {
 	seen := map[cohortKey]bool{}
 	var budgets []int
 	for _, f := range Figures() {
-		for _, need := range f.Needs {
-			for _, t := range need.Tasks {
+		for i, need := range f.Needs {
+			for _, t := range f.NeedTasks(p, i) {
 				for _, g := range need.Groups {
 					k := cohortKey{t, g.Label + g.Model + g.Curriculum, need.Epochs(p)}
 					if !seen[k] && k.epochs > 0 {

@@ -31,6 +31,16 @@ type Profile struct {
 	EpochsExtra    int
 	EpochsPerPhase int
 	AdvanceEvery   int
+	// The reviewer's controls (reviewer.go): networks per group and epoch
+	// budgets of the fixed-N control (fixedn; the authors' fixedN_new runs:
+	// 10 per group, 1000 epochs), the learning-rate sweep (lrsweep, on
+	// SweepTasks; its lr 0.01 points are fig2a's runs cut to EpochsSweep) and
+	// the oddball task (oddball; the authors' runs: 3 per group, 1000
+	// epochs).
+	SeedsFixedN, EpochsFixedN   int
+	SeedsSweep, EpochsSweep     int
+	SweepTasks                  []string
+	SeedsOddball, EpochsOddball int
 	// Analyses.
 	EvalBatches     int // CB ablation: fixed evaluation trials, in batches (paper: 20)
 	PCABatches      int // PCA: batches per checkpointed N (paper: 10)
@@ -81,6 +91,7 @@ var Profiles = map[string]Profile{
 		Name: "smoke", Summary: "minutes; every figure from a few tiny runs (CI)",
 		Epochs: 3, EpochsGRU: 3, EpochsSwitch: 3, Steps: 4, TestSteps: 2, Batch: 16, MaxN: trainer.PaperMaxN,
 		Seeds: 2, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 3, EpochsPerPhase: 1, AdvanceEvery: 1,
+		SeedsFixedN: 2, EpochsFixedN: 3, SeedsSweep: 2, EpochsSweep: 3, SweepTasks: []string{"dms"}, SeedsOddball: 2, EpochsOddball: 3,
 		EvalBatches: 2, PCABatches: 2, MaxCheckpoints: 3, TimescaleT: 400, TimescaleTrials: 2, TimescaleDrop: 50, TimescaleUnits: 8,
 		RecoverySteps: 5, RecoveryEval: 2, TSNEIters: 100, MechDMSBatches: 2, MechParityBatches: 1,
 	},
@@ -88,6 +99,7 @@ var Profiles = map[string]Profile{
 		Name: "quick", Summary: "under an hour on 2 cores; reduced budget, qualitative findings",
 		Epochs: 150, EpochsGRU: 75, EpochsSwitch: 100, Steps: 40, TestSteps: 10, Batch: 32, MaxN: trainer.PaperMaxN,
 		Seeds: 3, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 100, EpochsPerPhase: 40, AdvanceEvery: 20,
+		SeedsFixedN: 3, EpochsFixedN: 60, SeedsSweep: 2, EpochsSweep: 60, SweepTasks: []string{"dms"}, SeedsOddball: 2, EpochsOddball: 40,
 		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
 		RecoverySteps: 50, RecoveryEval: 10, MechDMSBatches: 8, MechParityBatches: 4,
 	},
@@ -97,6 +109,8 @@ var Profiles = map[string]Profile{
 		Epochs: trainer.PaperEpochs, EpochsGRU: trainer.PaperEpochsGRU, EpochsSwitch: 650,
 		Steps: trainer.PaperSteps, TestSteps: trainer.PaperTestSteps, Batch: trainer.PaperBatch, MaxN: trainer.PaperMaxN,
 		Seeds: 8, SeedsSide: 3, SeedsExtra: 8, EpochsExtra: 1000, EpochsPerPhase: 100, AdvanceEvery: 30,
+		SeedsFixedN: 10, EpochsFixedN: trainer.PaperEpochs, SeedsSweep: 8, EpochsSweep: trainer.PaperEpochs, SweepTasks: []string{"dms", "parity"},
+		SeedsOddball: 3, EpochsOddball: trainer.PaperEpochs,
 		EvalBatches: 20, PCABatches: 10, TimescaleT: 20000, TimescaleTrials: 8, TimescaleDrop: 500, UnitTausEveryN: true,
 		RecoverySteps: 100, RecoveryEval: 50,
 	},

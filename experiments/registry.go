@@ -43,6 +43,10 @@ type FigureSpec struct {
 	// learning curves at a fixed budget, so FigureFromRuns can draw it from
 	// any runs (`cbrnn figures --runs`).
 	FromRuns bool
+	// TasksAt, when set, chooses need i's tasks per profile, a subset of
+	// its Tasks (the learning-rate sweep is DMS alone at quick); Tasks then
+	// lists every task a profile may ask for.
+	TasksAt func(p Profile, need int) []string
 	// Shows is what notebooks/<ID>.ipynb shows: its row in the index of
 	// notebooks/README.md (NotebookRow). "" for a figure with no notebook.
 	Shows string
@@ -63,6 +67,14 @@ type Drawing struct {
 	Table    *plots.TableFigure
 	Markdown string
 	Claims   []Claim
+}
+
+// NeedTasks are need i's tasks under a profile (FigureSpec.TasksAt).
+func (f FigureSpec) NeedTasks(p Profile, i int) []string {
+	if f.TasksAt != nil {
+		return f.TasksAt(p, i)
+	}
+	return f.Needs[i].Tasks
 }
 
 func mainBudget(p Profile) int   { return p.Epochs }
@@ -140,6 +152,15 @@ func catalogue() []FigureSpec {
 		{ID: "controls", Title: "Controls: an auxiliary RNN in the CB's place, and a compressed CB", Draw: controlsFig,
 			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}, {singleTasks, []Group{AuxRNN, CBCompress}, extraBudget}},
 			Shows: "controls: a small RNN in the cerebellum's place, and a cerebellum behind a bottleneck"},
+		{ID: "fixedn", Title: "Fixed-N control: DMS at N = 5 without a curriculum", Draw: fixedNFig,
+			Needs: []Need{{[]string{"dms"}, FixedNGroups, fixedNBudget}},
+			Shows: "the fixed-N control: CB-RNN and RNN trained at DMS N = 5 from the start, no curriculum; epochs to solve"},
+		{ID: "lrsweep", Title: "Learning-rate sweep: CB-RNN and RNN at lr 0.003, 0.01 and 0.03", Draw: lrSweepFig,
+			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}, {singleTasks, SweepGroups(), sweepBudget}}, TasksAt: sweepTasks,
+			Shows: "a learning-rate sweep: AUC and max N against lr for the CB-RNN and the RNN, the advantage at each lr and at each one's best"},
+		{ID: "oddball", Title: "The volatility oddball: CB-RNN vs RNN and Frozen-core", Draw: oddballFig,
+			Needs: []Need{{[]string{"oddball"}, OddballGroups, oddballBudget}},
+			Shows: "the volatility oddball task as the authors trained it: CB-RNN against the matched RNN and Frozen-core"},
 	}
 }
 
@@ -247,8 +268,8 @@ func (e *Env) Figure(ctx context.Context, id string, p Profile) (*Result, error)
 		return nil, err
 	}
 	var cs [][][]*Cohort
-	for _, n := range f.Needs {
-		c, err := e.cohorts(ctx, p, n.Tasks, n.Groups, n.Epochs(p))
+	for i, n := range f.Needs {
+		c, err := e.cohorts(ctx, p, f.NeedTasks(p, i), n.Groups, n.Epochs(p))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", id, err)
 		}
