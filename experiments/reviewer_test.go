@@ -39,7 +39,9 @@ func TestReviewerConfigs(t *testing.T) {
 		{FixedNGroups[1], "dms", 10, func(c trainer.Config) bool {
 			return c.Regime == trainer.FixedN && c.FixedN == 5 && c.Model.Core.Hidden == 202 && c.Model.CB == nil
 		}},
-		{SweepGroups()[0], "dms", 8, func(c trainer.Config) bool { return c.Optim.LR == 0.003 && c.ModelName == "cb-rnn" && c.Regime == trainer.Standard }},
+		{SweepGroups()[0], "dms", 8, func(c trainer.Config) bool {
+			return c.Optim.LR == 0.003 && c.ModelName == "cb-rnn" && c.Regime == trainer.Standard
+		}},
 		{SweepGroups()[3], "parity", 8, func(c trainer.Config) bool { return c.Optim.LR == 0.03 && c.Model.Core.Hidden == 202 }},
 		{OddballGroups[0], "oddball", 3, func(c trainer.Config) bool {
 			return c.Regime == trainer.Standard && c.StartN == 2 && c.MaxN == 150 && c.Optim.LR == 0.01
@@ -103,7 +105,9 @@ func TestSweepTasksPerProfile(t *testing.T) {
 		}
 	}
 	fig2a, _ := LookupFigure("fig2a")
-	same := slices.EqualFunc(f.Needs[0].Groups, fig2a.Needs[0].Groups, func(a, b Group) bool { return a.Label == b.Label && a.Model == b.Model && a.Regime == b.Regime && a.LR == b.LR })
+	same := slices.EqualFunc(f.Needs[0].Groups, fig2a.Needs[0].Groups, func(a, b Group) bool {
+		return a.Label == b.Label && a.Model == b.Model && a.Regime == b.Regime && a.LR == b.LR
+	})
 	if !same || f.Needs[0].Epochs(Profiles["quick"]) != fig2a.Needs[0].Epochs(Profiles["quick"]) {
 		t.Error("the sweep's lr 0.01 points are not fig2a's runs")
 	}
