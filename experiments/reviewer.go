@@ -273,7 +273,7 @@ func lrSweepFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 	var rows [][]*plot.Plot
 	var cl []Claim
 	var md strings.Builder
-	fmt.Fprintf(&md, "Learning rates %v for both parameters groups (core and CB alike, as the paper's shared lr), %d networks per group, budget %d epochs; the lr %g points are fig2a's runs over their first %d epochs. Best lr: the largest mean AUC, chosen on these very runs.\n\n",
+	fmt.Fprintf(&md, "Learning rates %v for every parameter (core and CB alike, as the paper's one shared lr), %d networks per group, budget %d epochs; the lr %g points are fig2a's runs over their first %d epochs. Best lr: the largest mean AUC, chosen on these very runs.\n\n",
 		SweepLRs, p.SeedsSweep, p.EpochsSweep, PaperLR, p.EpochsSweep)
 	for i := range swept {
 		if len(swept[i]) == 0 || len(refs[i]) < 2 {
