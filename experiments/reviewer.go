@@ -15,7 +15,7 @@ import (
 )
 
 // The controls a reviewer asks for first, none of which the paper reports
-// (METHODS §5.2): the fixed-N control without a curriculum (is the CB
+// (METHODS §5.1): the fixed-N control without a curriculum (is the CB
 // advantage a curriculum artefact?), a learning-rate sweep (is it an
 // artefact of the shared lr 0.01?) and the volatility oddball (does it
 // hold on the authors' other task?). Each is a figure of its own —
