@@ -104,14 +104,17 @@ func fixedNBudget(p Profile) int  { return p.EpochsFixedN }
 func sweepBudget(p Profile) int   { return p.EpochsSweep }
 func oddballBudget(p Profile) int { return p.EpochsOddball }
 
-// sweepTasks are the tasks of the sweep's needs under a profile (DMS alone
-// at quick, to stay within its hour).
-func sweepTasks(p Profile, _ int) []string {
+// SweepTasks are the sweep's tasks under a profile (DMS alone at quick, to
+// stay within its hour; DMS when the profile names none).
+func SweepTasks(p Profile) []string {
 	if len(p.SweepTasks) == 0 {
 		return []string{"dms"}
 	}
 	return p.SweepTasks
 }
+
+// sweepTasks are the tasks of every need of the sweep (FigureSpec.TasksAt).
+func sweepTasks(p Profile, _ int) []string { return SweepTasks(p) }
 
 // ---- fixedn ----------------------------------------------------------------
 
@@ -280,6 +283,9 @@ func lrSweepFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 			continue
 		}
 		task := swept[i][0].Task.Name
+		if refs[i][0].Budget < p.EpochsSweep {
+			return nil, fmt.Errorf("profile %s: the sweep's budget (EpochsSweep %d) exceeds fig2a's (%d), whose runs are its lr %g points: set EpochsSweep ≤ Epochs", p.Name, p.EpochsSweep, refs[i][0].Budget, PaperLR)
+		}
 		pts := Sweep(refs[i], swept[i], p.EpochsSweep)
 		var auc, maxN []plots.Series
 		fmt.Fprintf(&md, "**%s** (budget %d epochs)\n\n| lr | %s |\n|---|---|---|---|---|---|---|---|\n", displayTask(task), p.EpochsSweep, strings.Join(MetricHeader, " | "))

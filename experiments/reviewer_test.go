@@ -169,6 +169,15 @@ func TestSweepArrangesAndPicksBest(t *testing.T) {
 	if b0, b1 := BestLR(pts[0]), BestLR(pts[1]); b0 != 1 || b1 != 2 {
 		t.Errorf("best lr index CB %d RNN %d, want 1 and 2", b0, b1)
 	}
+	// A sweep longer than fig2a's runs would pad its lr 0.01 points: refused.
+	for _, c := range append(ref, swept...) {
+		c.Task.Name = "dms"
+	}
+	long := tinyProfile
+	long.EpochsSweep = 20
+	if _, err := lrSweepFig(context.Background(), nil, long, [][][]*Cohort{{ref}, {swept}}); err == nil || !strings.Contains(err.Error(), "EpochsSweep ≤ Epochs") {
+		t.Errorf("sweep beyond fig2a's budget: error %v", err)
+	}
 	cl := sweepClaims("dms", pts, 1, 2)
 	if len(cl) != 8 {
 		t.Fatalf("%d claims, want 2 metrics × (3 lrs + best)", len(cl))
