@@ -31,7 +31,7 @@ const (
 )
 
 // Families lists the families in the order the report prints them.
-var Families = []string{FamilyPaper, FamilyControls}
+var Families = []string{FamilyPaper, FamilyControls, SketchFamily}
 
 // ClaimSeed is the base seed of every resampling of the claims engine.
 const ClaimSeed = 20260101

@@ -28,6 +28,12 @@ type Group struct {
 	// Extra marks a group beyond the paper's figures (regimes.go): it uses
 	// the profile's SeedsExtra runs.
 	Extra bool
+	// Sketch marks a group of the sketch's sweeps (seed-freeze, seed-ratio):
+	// it uses the profile's SeedsSketch runs.
+	Sketch bool
+	// FreezeAfterN is a Frozen-core group's freeze point
+	// (trainer.Config.FreezeAfterN; 0 the paper's).
+	FreezeAfterN int
 	// Color is the group's colour in every figure (Colour), declared with
 	// the group rather than guessed from its label. A concrete colour, not
 	// color.Color, so that a group stays plain data: the notebooks memoise
@@ -89,6 +95,9 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 	if g.Extra || g.Curriculum != "" {
 		n = p.SeedsExtra
 	}
+	if g.Sketch {
+		n = p.SeedsSketch
+	}
 	if n <= 0 {
 		return nil, fmt.Errorf("group %s: profile %s trains no runs of it (set its seeds)", g.Label, p.Name)
 	}
@@ -101,6 +110,7 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 			c.Period = trainer.PeriodFor(d.Name)
 		}
 		c.Epochs, c.Steps, c.TestSteps, c.Batch, c.MaxN = epochs, p.Steps, p.TestSteps, p.Batch, p.MaxN
+		c.FreezeAfterN = g.FreezeAfterN
 		if err := g.applyCurriculum(p, &c); err != nil {
 			return nil, fmt.Errorf("group %s: %w", g.Label, err)
 		}

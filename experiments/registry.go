@@ -48,7 +48,9 @@ type FigureSpec struct {
 	Shows string
 }
 
-// Need is a set of groups trained on a set of tasks at one budget.
+// Need is a set of groups trained on a set of tasks at one budget. A budget
+// of 0 under a profile means that profile trains none of it (Draw then gets
+// no cohorts for it): how a figure leaves a task out of a small profile.
 type Need struct {
 	Tasks  []string
 	Groups []Group
@@ -248,6 +250,10 @@ func (e *Env) Figure(ctx context.Context, id string, p Profile) (*Result, error)
 	}
 	var cs [][][]*Cohort
 	for _, n := range f.Needs {
+		if n.Epochs(p) <= 0 {
+			cs = append(cs, nil) // this profile trains nothing of this need
+			continue
+		}
 		c, err := e.cohorts(ctx, p, n.Tasks, n.Groups, n.Epochs(p))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", id, err)
