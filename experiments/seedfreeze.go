@@ -66,6 +66,15 @@ func freezeSweep() []Group {
 // same where the profile trains them on parity too, else 0 (none).
 func sketchBudget(p Profile) int { return p.EpochsSketch }
 
+// SketchTasks are the tasks the profile trains the sketch's sweeps on: DMS,
+// and parity where SketchParity is set.
+func (p Profile) SketchTasks() []string {
+	if p.SketchParity {
+		return []string{"dms", "parity"}
+	}
+	return []string{"dms"}
+}
+
 func sketchParity(p Profile) int {
 	if p.SketchParity {
 		return p.EpochsSketch
@@ -103,9 +112,15 @@ func sketchTasks(all [][][]*Cohort) (idx []int, sweeps [][]*Cohort) {
 	return idx, sweeps
 }
 
-// frozeAt is the epoch (1-based) at which each run of a Frozen-core cohort
-// first trained with its core frozen, 0 for a run whose core never froze.
-func frozeAt(c *Cohort) ([]int, error) {
+// Truncated is a cohort cut to a shorter budget (a reference drawn beside
+// groups of a shorter budget): the first epochs of a run do not depend on
+// its budget.
+func Truncated(c *Cohort, budget int) *Cohort { return truncated(c, budget) }
+
+// FrozeAt is the epoch (1-based) at which each run of a Frozen-core cohort
+// first trained with its core frozen, 0 for a run whose core never froze
+// (within its records; a truncated cohort's caller cuts at its budget).
+func FrozeAt(c *Cohort) ([]int, error) {
 	st, err := runStats(c)
 	if err != nil {
 		return nil, err
@@ -173,7 +188,7 @@ func seedFreeze(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 		md.WriteString("| freeze point | runs whose core froze within the budget | at epoch |\n|---|---|---|\n")
 		froze := map[int][]int{}
 		for _, k := range FreezePoints {
-			at, err := frozeAt(byPoint[k])
+			at, err := FrozeAt(byPoint[k])
 			if err != nil {
 				return nil, err
 			}

@@ -123,9 +123,13 @@ func (e *Env) CBShareOn(c Checkpoint, bs []*task.Batch) (float64, error) {
 	return analysis.CBShare(cb, core)
 }
 
-// ratioNets measures every run of the cohorts at the largest N all of them
-// have, on one set of shared trials.
-func (e *Env) ratioNets(ctx context.Context, p Profile, cs []*Cohort, ratio []int, matched []bool) ([]RatioNet, int, error) {
+// RatioNets measures every run of the cohorts (cohort i at G/H = ratio[i],
+// matched[i]) at the largest N all of them have, on one set of shared
+// trials of the profile's EvalBatches: its CB share (CBShareOn) and its
+// ablation drop (AblateOn, fig5's). It returns the networks in cohort and
+// run order and that N; none when the runs share no N. AUC is left for the
+// caller (the learning metrics of the cohorts).
+func (e *Env) RatioNets(ctx context.Context, p Profile, cs []*Cohort, ratio []int, matched []bool) ([]RatioNet, int, error) {
 	var dirs []*rundir.Dir
 	for _, c := range cs {
 		dirs = append(dirs, c.Dirs...)
@@ -215,7 +219,7 @@ func seedRatio(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Draw
 		for _, r := range t.Rows {
 			rows[r.Name] = r
 		}
-		nets, atN, err := e.ratioNets(ctx, p, cohorts, ratio, matched)
+		nets, atN, err := e.RatioNets(ctx, p, cohorts, ratio, matched)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", task, err)
 		}
