@@ -50,17 +50,20 @@ func runTrain(ctx context.Context, args []string) error {
 
 // trainFlags are train's command line.
 type trainFlags struct {
-	fs                                                      *flag.FlagSet
-	taskName, regime, out, imp                              *string
-	period, fixedN, freezeAfter, epochs, steps, test, batch *int
-	maxN, seeds                                             *int
-	seed                                                    *uint64
-	resume, acceptPlugin, acceptNumerics                    *bool
-	acceptProvenance                                        *bool
-	batchTimeout                                            *time.Duration
-	tparams                                                 paramFlag
-	mf                                                      *modelFlags
-	cf                                                      *curriculumFlags
+	fs                                         *flag.FlagSet
+	taskName, regime, out, imp                 *string
+	period, fixedN, epochs, steps, test, batch *int
+	maxN, seeds                                *int
+	seed                                       *uint64
+	resume, acceptPlugin, acceptNumerics       *bool
+	acceptProvenance                           *bool
+	batchTimeout                               *time.Duration
+	tparams                                    paramFlag
+	mf                                         *modelFlags
+	cf                                         *curriculumFlags
+
+	// freezeAfter is frozen-core's freeze point (trainer.Config.FreezeAfterN).
+	freezeAfter *int
 }
 
 // parseTrainFlags parses args and checks every flag before anything is
