@@ -31,7 +31,7 @@ const (
 )
 
 // Families lists the families in the order the report prints them.
-var Families = []string{FamilyPaper, FamilyControls}
+var Families = []string{FamilyPaper, FamilyControls, SketchFamily}
 
 // ClaimSeed is the base seed of every resampling of the claims engine.
 const ClaimSeed = 20260101
@@ -413,7 +413,8 @@ func ClaimsMarkdown(js []JudgedClaim) string {
 	b.WriteString("## The paper's claims, checked on these runs\n\n")
 	b.WriteString(claims.Method + "\n\n")
 	b.WriteString("Families: **" + FamilyPaper + "** are Table 4's and the figures' claims, corrected together because the report states them together; **" + FamilyControls +
-		"** are checks of the protocol that the paper does not report, corrected apart so that they never make a claim of the paper harder to support. Rows for which the material here gives no direction are reported, not judged, outside both. " +
+		"** are checks of the protocol that the paper does not report, corrected apart so that they never make a claim of the paper harder to support; **" + SketchFamily +
+		"** are the statements of the sketch this package started from (the `seed-*` figures), not the paper's, corrected apart likewise. Rows for which the material here gives no direction are reported, not judged, outside every family. " +
 		"Ours: mean ± SEM over networks. `cbrnn plan --profile P` prices what would decide the inconclusive rows.\n\n")
 	for _, fam := range Families {
 		var rows []JudgedClaim

@@ -36,6 +36,12 @@ type Group struct {
 	// §3.4); LR its learning rate when not the paper's 0.01 (0: the paper's).
 	FixedN int
 	LR     float64
+	// Sketch marks a group of the sketch's sweeps (seed-freeze, seed-ratio):
+	// it uses the profile's SeedsSketch runs.
+	Sketch bool
+	// FreezeAfterN is a Frozen-core group's freeze point
+	// (trainer.Config.FreezeAfterN; 0 the paper's).
+	FreezeAfterN int
 	// Color is the group's colour in every figure (Colour), declared with
 	// the group rather than guessed from its label. A concrete colour, not
 	// color.Color, so that a group stays plain data: the notebooks memoise
@@ -102,6 +108,8 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 		if n, err = controlSeeds(g.Control, p); err != nil {
 			return nil, fmt.Errorf("group %s: %w", g.Label, err)
 		}
+	} else if g.Sketch {
+		n = p.SeedsSketch
 	}
 	if n <= 0 {
 		return nil, fmt.Errorf("group %s: profile %s trains no runs of it (set its seeds)", g.Label, p.Name)
@@ -124,6 +132,7 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 		if g.LR > 0 {
 			c.Optim.LR = g.LR
 		}
+		c.FreezeAfterN = g.FreezeAfterN
 		if err := g.applyCurriculum(p, &c); err != nil {
 			return nil, fmt.Errorf("group %s: %w", g.Label, err)
 		}

@@ -62,6 +62,9 @@ func (e *Env) Needs(ctx context.Context, p Profile, ids []string) ([]trainer.Con
 			return nil, err
 		}
 		for i, n := range f.Needs {
+			if n.Epochs(p) <= 0 {
+				continue // this profile trains nothing of this need
+			}
 			for _, name := range f.NeedTasks(p, i) {
 				d, err := e.Source.Describe(ctx, name)
 				if err != nil {

@@ -52,7 +52,9 @@ type FigureSpec struct {
 	Shows string
 }
 
-// Need is a set of groups trained on a set of tasks at one budget.
+// Need is a set of groups trained on a set of tasks at one budget. A budget
+// of 0 under a profile means that profile trains none of it (Draw then gets
+// no cohorts for it): how a figure leaves a task out of a small profile.
 type Need struct {
 	Tasks  []string
 	Groups []Group
@@ -269,6 +271,10 @@ func (e *Env) Figure(ctx context.Context, id string, p Profile) (*Result, error)
 	}
 	var cs [][][]*Cohort
 	for i, n := range f.Needs {
+		if n.Epochs(p) <= 0 {
+			cs = append(cs, nil) // this profile trains nothing of this need
+			continue
+		}
 		c, err := e.cohorts(ctx, p, f.NeedTasks(p, i), n.Groups, n.Epochs(p))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", id, err)

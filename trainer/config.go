@@ -14,6 +14,11 @@ const (
 	FixedN       = "fixed-n"       // one N, no curriculum, stop when solved
 )
 
+// FreezeAtStart is the Config.FreezeAfterN of a Frozen-core run whose core
+// never trains: the CB and readout learn on the random core from the first
+// epoch (a reservoir).
+const FreezeAtStart = -1
+
 // Phases recorded per epoch.
 const (
 	PhaseAll    = "all"     // standard and fixed-n: every parameter trains
@@ -43,6 +48,12 @@ type Config struct {
 	// SwitchEvery: in task switching the active task changes each time its N
 	// reaches the next multiple of SwitchEvery (5).
 	SwitchEvery int `json:"switch_every,omitempty"`
+	// FreezeAfterN moves Frozen-core's freeze point (the sketch's
+	// over-freezing check, experiments' seed-freeze): 0, the paper's (and
+	// omitted from config.json, so the paper's runs keep their hash), trains
+	// the core until the start N is solved; k > start N trains it until N = k
+	// is solved; FreezeAtStart never trains it (a random reservoir).
+	FreezeAfterN int `json:"freeze_after_n,omitempty"`
 	// Curriculum settings of METHODS §3.7–3.9 (curricula.go); all omitted
 	// (the zero value) for the paper's main curricula.
 	Curricula
@@ -130,6 +141,9 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("unknown regime %q (want %s, %s, %s, %s or %s)", c.Regime, Standard, FrozenCore, PeriodicCore, PerTaskOnce, FixedN)
 	}
+	if err := c.validateFreeze(); err != nil {
+		return err
+	}
 	if (c.Regime == FrozenCore || c.Regime == PeriodicCore || c.Regime == PerTaskOnce) && c.Model.CB == nil {
 		return fmt.Errorf("regime %s needs a model with a cerebellar module", c.Regime)
 	}
@@ -174,4 +188,26 @@ type EpochStats struct {
 	// (heads) trained; N is the largest, HeadAcc one per N from Low.
 	Low   int `json:"low,omitempty"`
 	Heads int `json:"heads,omitempty"`
+}
+
+// validateFreeze checks FreezeAfterN: a Frozen-core setting of the
+// standard curricula, one value per behaviour (the start N itself is the
+// default, 0, so that one protocol has one hash).
+func (c Config) validateFreeze() error {
+	k := c.FreezeAfterN
+	switch {
+	case k == 0:
+		return nil
+	case c.Regime != FrozenCore:
+		return fmt.Errorf("freeze after N=%d: a freeze point belongs to regime %s, not %s", k, FrozenCore, c.Regime)
+	case c.Curriculum != "" || c.FixedSchedule():
+		return fmt.Errorf("freeze after N=%d: a freeze point needs the standard curriculum (advance on solving), not %q", k, c.Curriculum)
+	case k == FreezeAtStart:
+		return nil
+	case k == c.StartN:
+		return fmt.Errorf("freeze after N=%d: that is the start N, the paper's freeze point; leave freeze_after_n 0", k)
+	case k < c.StartN || k > c.MaxN:
+		return fmt.Errorf("freeze after N=%d: want %d (never train the core), 0 (the paper's: after the start N) or an N in (%d, %d]", k, FreezeAtStart, c.StartN, c.MaxN)
+	}
+	return nil
 }

@@ -59,6 +59,9 @@ func initialState(c Config) State {
 		s.N = c.FixedN
 	case FrozenCore, PeriodicCore:
 		s.Phase = PhaseInit
+		if c.FreezeAfterN == FreezeAtStart {
+			s.Phase = PhaseCBOnly
+		}
 	}
 	switch c.Curriculum {
 	case Cumulative:
@@ -237,6 +240,9 @@ func (cu *curriculum) step(s State, acc float64) (next State, solved bool) {
 		}
 		if c.Regime == FrozenCore || c.Regime == PeriodicCore {
 			next.Phase = PhaseCBOnly
+			if s.Phase == PhaseInit && s.N < c.FreezeAfterN {
+				next.Phase = PhaseInit // the core trains on until N = FreezeAfterN is solved
+			}
 			if c.Regime == PeriodicCore && next.N-c.StartN > 0 && (next.N-c.StartN)%c.Period == 0 {
 				next.Phase = PhaseBoth
 			}

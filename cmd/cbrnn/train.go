@@ -61,6 +61,9 @@ type trainFlags struct {
 	tparams                                    paramFlag
 	mf                                         *modelFlags
 	cf                                         *curriculumFlags
+
+	// freezeAfter is frozen-core's freeze point (trainer.Config.FreezeAfterN).
+	freezeAfter *int
 }
 
 // parseTrainFlags parses args and checks every flag before anything is
@@ -73,6 +76,7 @@ func parseTrainFlags(args []string) (*trainFlags, error) {
 	f.regime = fs.String("regime", trainer.Standard, "standard, frozen-core, periodic-core, per-task-once (continual only) or fixed-n; the authors' off, global_once, per_task_once, periodic_refresh also work")
 	f.period = fs.Int("period", 0, "periodic-core refresh period k (0: "+defaultPeriods+")")
 	f.fixedN = fs.Int("n", 0, "N for --regime fixed-n")
+	f.freezeAfter = fs.Int("freeze-after-n", 0, "frozen-core's freeze point: 0 the paper's (after solving the start N), k: after solving N = k, -1: the core never trains (a reservoir)")
 	f.epochs = fs.Int("epochs", 0, fmt.Sprintf("epoch budget (0: %d, or %d for GRU)", trainer.PaperEpochs, trainer.PaperEpochsGRU))
 	f.steps = fs.Int("steps", trainer.PaperSteps, "training batches per epoch")
 	f.test = fs.Int("test-steps", trainer.PaperTestSteps, "test batches per epoch")
@@ -174,6 +178,7 @@ func (f *trainFlags) config(m gm.Config, cur trainer.Curricula, seed uint64) tra
 	c := trainer.Paper(*f.taskName, m, seed)
 	c.ModelName, c.Regime, c.FixedN, c.Curricula = *f.mf.model, regimeName(*f.regime), *f.fixedN, cur
 	c.Period = *f.period
+	c.FreezeAfterN = *f.freezeAfter
 	if c.Regime == trainer.PeriodicCore && c.Period == 0 {
 		c.Period = trainer.PeriodFor(*f.taskName)
 		if cur.Curriculum == trainer.Continual {

@@ -109,6 +109,8 @@ func TestTrainRefusesBeforeWriting(t *testing.T) {
 		{"fixed N beyond the task", []string{"--regime", "fixed-n", "--n", "1001"}, "fixed N 1001 is outside the N range [2, 1000] of task dms"},
 		{"--n without fixed-n", []string{"--n", "7"}, "--n 7 is only for --regime fixed-n"},
 		{"--period without periodic-core", []string{"--period", "4"}, "--period 4 is only for --regime periodic-core"},
+		{"--freeze-after-n without frozen-core", []string{"--freeze-after-n", "4"}, "freeze after N=4: a freeze point belongs to regime frozen-core, not standard"},
+		{"--freeze-after-n at the start N", []string{"--regime", "frozen-core", "--freeze-after-n", "2"}, "that is the start N, the paper's freeze point; leave freeze_after_n 0"},
 		{"unknown task parameter", []string{"--task-param", "nosuch=1"}, `task dms has no parameter "nosuch"`},
 		{"task parameter outside its domain", []string{"--task", "switch", "--task-param", "active=sideways"}, `parameter active = "sideways" is outside its domain: one of "dms", "parity"`},
 		{"non-finite import", []string{"--import", nan}, "non-finite value"},

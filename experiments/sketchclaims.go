@@ -1,0 +1,3 @@
+package experiments
+
+const SketchFamily = "The sketch's claims"
