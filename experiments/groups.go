@@ -36,6 +36,10 @@ type Group struct {
 	// §3.4); LR its learning rate when not the paper's 0.01 (0: the paper's).
 	FixedN int
 	LR     float64
+	// PerTaskStudy marks a group of the sketch's per-task-CB comparison
+	// (seedpertask.go): it uses the profile's PerTaskSeeds runs and, in the
+	// continual curriculum, PerTaskEpochsPerPhase epochs per phase.
+	PerTaskStudy bool
 	// Color is the group's colour in every figure (Colour), declared with
 	// the group rather than guessed from its label. A concrete colour, not
 	// color.Color, so that a group stays plain data: the notebooks memoise
@@ -102,6 +106,9 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 		if n, err = controlSeeds(g.Control, p); err != nil {
 			return nil, fmt.Errorf("group %s: %w", g.Label, err)
 		}
+	}
+	if g.PerTaskStudy {
+		n = p.PerTaskSeeds
 	}
 	if n <= 0 {
 		return nil, fmt.Errorf("group %s: profile %s trains no runs of it (set its seeds)", g.Label, p.Name)
