@@ -6,8 +6,8 @@ import (
 	"reflect"
 	"testing"
 
-	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/claims"
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
