@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive,staticcheck // graph DSL.
 )
 
@@ -21,7 +22,12 @@ type genNet struct {
 	g       *Graph
 	P       []*Node          // parameters in Params() order, [K, shape...]
 	byName  map[string]*Node // same nodes, by name
+	// idle: per-task passes not computed (bit k: head k; graphKey.idle).
+	idle uint64
 }
+
+// isIdle says whether per-task pass k is skipped.
+func (n *genNet) isIdle(k int) bool { return k < 64 && n.idle&(1<<uint(k)) != 0 }
 
 func newGenNet(g *Graph, cfg Config, K, B, T int) *genNet {
 	return &genNet{cfg: cfg, K: K, B: B, T: T, g: g, byName: map[string]*Node{}}
@@ -92,6 +98,10 @@ func (n *genNet) step(state, x, cbOn *Node) (newState *Node, acts map[string]*No
 	next := make([]*Node, len(prefixes))
 	for k, prefix := range prefixes {
 		h := SliceAxis(state, 1, AxisRange(k*H, (k+1)*H))
+		if n.isIdle(k) {
+			next[k] = h // not computed: no head reads it in this graph
+			continue
+		}
 		var a map[string]*Node
 		next[k], a = n.stepPass(h, x, cbOn, prefix)
 		for name, v := range a {
@@ -258,6 +268,10 @@ func (n *genNet) readout(state *Node, steps []genStep, allSteps bool) []*Node {
 		in := src
 		if n.cfg.passes() > 1 {
 			// Per-task modules: head k reads the pass biased by module k.
+			if n.isIdle(k) {
+				out[k] = Zeros(n.g, shapes.Make(dtypes.Float32, n.K, n.cfg.Readout.Heads[k], n.B))
+				continue
+			}
 			in = SliceAxis(state, 1, AxisRange(k*H, (k+1)*H))
 		}
 		out[k] = n.linear(n.cfg.HeadName(k), in)

@@ -132,6 +132,10 @@ func TestPerTaskReference(t *testing.T) {
 			}
 			in := StepInput{Input: Input{B: refB, X: [][]float32{x}, T: []int{refT}, H0: [][]float32{s0}},
 				Labels: [][][]int32{bt.labels}, HeadWeight: [][]float32{hw32}}
+			// A switch step (head 0 idle for every member) skips pass 0.
+			if idle, want := e.idlePasses(in), map[bool]uint64{true: 1, false: 0}[hw[0] == 0]; idle != want {
+				t.Fatalf("idle passes %b, want %b", idle, want)
+			}
 			loss, _, grads, err := e.gradients(in, refT, pathGeneral)
 			if err != nil {
 				t.Fatal(err)
