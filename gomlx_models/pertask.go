@@ -1,7 +1,7 @@
 package gomlxmodels
 
 // cb-rnn-pertask: the seed sketch's "fixed cortex with task-specific
-// cerebellar modules" (paper/METHODS.md §1.9). The authors' code has no
+// cerebellar modules" (paper/METHODS.md §1.10). The authors' code has no
 // counterpart: their CB is one module shared by every task.
 func init() {
 	Register(Model{
