@@ -37,6 +37,7 @@ var tinyProfile = Profile{
 	Seeds: 2, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 2, EpochsPerPhase: 2, AdvanceEvery: 1, EvalBatches: 2, PCABatches: 1, MaxCheckpoints: 2,
 	TimescaleT: 200, TimescaleTrials: 2, TimescaleDrop: 20, RecoverySteps: 3, RecoveryEval: 1,
 	SeedsFixedN: 2, EpochsFixedN: 3, SeedsSweep: 2, EpochsSweep: 2, SweepTasks: []string{"dms"}, SeedsOddball: 2, EpochsOddball: 3,
+	PerTaskSeeds: 1, PerTaskEpochsPerPhase: 1, PerTaskEpochs: 2,
 }
 
 // TestMatchedBaselines pins appendix B through the experiment groups: the

@@ -42,6 +42,10 @@ type Group struct {
 	// FreezeAfterN is a Frozen-core group's freeze point
 	// (trainer.Config.FreezeAfterN; 0 the paper's).
 	FreezeAfterN int
+	// PerTaskStudy marks a group of the sketch's per-task-CB comparison
+	// (seedpertask.go): it uses the profile's PerTaskSeeds runs and, in the
+	// continual curriculum, PerTaskEpochsPerPhase epochs per phase.
+	PerTaskStudy bool
 	// Color is the group's colour in every figure (Colour), declared with
 	// the group rather than guessed from its label. A concrete colour, not
 	// color.Color, so that a group stays plain data: the notebooks memoise
@@ -110,6 +114,9 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 		}
 	} else if g.Sketch {
 		n = p.SeedsSketch
+	}
+	if g.PerTaskStudy {
+		n = p.PerTaskSeeds
 	}
 	if n <= 0 {
 		return nil, fmt.Errorf("group %s: profile %s trains no runs of it (set its seeds)", g.Label, p.Name)

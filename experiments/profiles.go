@@ -41,6 +41,14 @@ type Profile struct {
 	SeedsSweep, EpochsSweep     int
 	SweepTasks                  []string
 	SeedsOddball, EpochsOddball int
+	// The sketch's per-task-CB comparison (seedpertask.go): networks per
+	// new group, the continual curriculum's epochs per phase (its budget is
+	// one pass over the plan) and the multitask budget. At paper they equal
+	// SeedsExtra, EpochsPerPhase and Epochs, so its reference groups are the
+	// continual figure's and fig3/fig4's runs.
+	PerTaskSeeds          int
+	PerTaskEpochsPerPhase int
+	PerTaskEpochs         int
 	// Analyses.
 	EvalBatches     int // CB ablation: fixed evaluation trials, in batches (paper: 20)
 	PCABatches      int // PCA: batches per checkpointed N (paper: 10)
@@ -98,6 +106,7 @@ var Profiles = map[string]Profile{
 		Epochs: 3, EpochsGRU: 3, EpochsSwitch: 3, Steps: 4, TestSteps: 2, Batch: 16, MaxN: trainer.PaperMaxN,
 		Seeds: 2, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 3, EpochsPerPhase: 1, AdvanceEvery: 1,
 		SeedsFixedN: 2, EpochsFixedN: 3, SeedsSweep: 2, EpochsSweep: 3, SweepTasks: []string{"dms"}, SeedsOddball: 2, EpochsOddball: 3,
+		PerTaskSeeds: 1, PerTaskEpochsPerPhase: 1, PerTaskEpochs: 2,
 		EvalBatches: 2, PCABatches: 2, MaxCheckpoints: 3, TimescaleT: 400, TimescaleTrials: 2, TimescaleDrop: 50, TimescaleUnits: 8,
 		RecoverySteps: 5, RecoveryEval: 2, TSNEIters: 100, MechDMSBatches: 2, MechParityBatches: 1,
 		SeedsSketch: 2, EpochsSketch: 3, SketchParity: true,
@@ -107,6 +116,7 @@ var Profiles = map[string]Profile{
 		Epochs: 150, EpochsGRU: 75, EpochsSwitch: 100, Steps: 40, TestSteps: 10, Batch: 32, MaxN: trainer.PaperMaxN,
 		Seeds: 3, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 100, EpochsPerPhase: 40, AdvanceEvery: 20,
 		SeedsFixedN: 3, EpochsFixedN: 60, SeedsSweep: 2, EpochsSweep: 60, SweepTasks: []string{"dms"}, SeedsOddball: 2, EpochsOddball: 40,
+		PerTaskSeeds: 2, PerTaskEpochsPerPhase: 10, PerTaskEpochs: 25,
 		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
 		RecoverySteps: 50, RecoveryEval: 10, MechDMSBatches: 8, MechParityBatches: 4,
 		SeedsSketch: 2, EpochsSketch: 38, SketchParity: false,
@@ -119,6 +129,7 @@ var Profiles = map[string]Profile{
 		Seeds: 8, SeedsSide: 3, SeedsExtra: 8, EpochsExtra: 1000, EpochsPerPhase: 100, AdvanceEvery: 30,
 		SeedsFixedN: 10, EpochsFixedN: trainer.PaperEpochs, SeedsSweep: 8, EpochsSweep: trainer.PaperEpochs, SweepTasks: []string{"dms", "parity"},
 		SeedsOddball: 3, EpochsOddball: trainer.PaperEpochs,
+		PerTaskSeeds: 8, PerTaskEpochsPerPhase: 100, PerTaskEpochs: trainer.PaperEpochs,
 		EvalBatches: 20, PCABatches: 10, TimescaleT: 20000, TimescaleTrials: 8, TimescaleDrop: 500, UnitTausEveryN: true,
 		RecoverySteps: 100, RecoveryEval: 50,
 		SeedsSketch: 3, EpochsSketch: trainer.PaperEpochs, SketchParity: true,

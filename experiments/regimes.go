@@ -105,7 +105,7 @@ func continualBudget(p Profile) int {
 func (g Group) curricula(p Profile) trainer.Curricula {
 	switch g.Curriculum {
 	case CurrContinual:
-		return trainer.Curricula{Curriculum: trainer.Continual, Plan: trainer.DefaultPlan, EpochsPerPhase: p.EpochsPerPhase}
+		return trainer.Curricula{Curriculum: trainer.Continual, Plan: trainer.DefaultPlan, EpochsPerPhase: g.epochsPerPhase(p)}
 	case CurrCumulative:
 		return trainer.Curricula{Curriculum: trainer.Cumulative}
 	case CurrSliding:
@@ -116,13 +116,23 @@ func (g Group) curricula(p Profile) trainer.Curricula {
 	return trainer.Curricula{}
 }
 
+// epochsPerPhase is the continual curriculum's phase length for the group:
+// the profile's EpochsPerPhase, or PerTaskEpochsPerPhase for the per-task
+// study's groups.
+func (g Group) epochsPerPhase(p Profile) int {
+	if g.PerTaskStudy {
+		return p.PerTaskEpochsPerPhase
+	}
+	return p.EpochsPerPhase
+}
+
 // applyCurriculum sets a run's curriculum from its group and profile.
 func (g Group) applyCurriculum(p Profile, c *trainer.Config) error {
 	switch g.Curriculum {
 	case "":
 		return nil
 	case CurrContinual:
-		if p.EpochsPerPhase <= 0 {
+		if g.epochsPerPhase(p) <= 0 {
 			return fmt.Errorf("profile %s sets no epochs per continual phase", p.Name)
 		}
 		if g.Regime == trainer.PeriodicCore {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive,staticcheck // graph DSL.
 )
 
@@ -21,7 +22,12 @@ type genNet struct {
 	g       *Graph
 	P       []*Node          // parameters in Params() order, [K, shape...]
 	byName  map[string]*Node // same nodes, by name
+	// idle: per-task passes not computed (bit k: head k; graphKey.idle).
+	idle uint64
 }
+
+// isIdle says whether per-task pass k is skipped.
+func (n *genNet) isIdle(k int) bool { return k < 64 && n.idle&(1<<uint(k)) != 0 }
 
 func newGenNet(g *Graph, cfg Config, K, B, T int) *genNet {
 	return &genNet{cfg: cfg, K: K, B: B, T: T, g: g, byName: map[string]*Node{}}
@@ -72,8 +78,42 @@ type genStep struct {
 }
 
 // step advances the state [K, S, B] by one step on input x [K, I, B].
-// cbOn ([K], optional) scales the cerebellar output (0 = ablated).
+// cbOn ([K], optional) scales the cerebellar output (0 = ablated). With
+// per-task modules the state holds one pass of the core per head, each
+// biased by its own module (stepPass).
 func (n *genNet) step(state, x, cbOn *Node) (newState *Node, acts map[string]*Node) {
+	prefixes := n.cfg.cbPrefixes()
+	if !n.cfg.PerTaskCB() {
+		name := ""
+		if len(prefixes) > 0 {
+			name = prefixes[0]
+		}
+		return n.stepPass(state, x, cbOn, name)
+	}
+	if len(prefixes) == 1 {
+		return n.stepPass(state, x, cbOn, prefixes[0])
+	}
+	H := n.cfg.Core.Hidden
+	acts = map[string]*Node{}
+	next := make([]*Node, len(prefixes))
+	for k, prefix := range prefixes {
+		h := SliceAxis(state, 1, AxisRange(k*H, (k+1)*H))
+		if n.isIdle(k) {
+			next[k] = h // not computed: no head reads it in this graph
+			continue
+		}
+		var a map[string]*Node
+		next[k], a = n.stepPass(h, x, cbOn, prefix)
+		for name, v := range a {
+			acts[fmt.Sprintf("%s.%d", name, k)] = v
+		}
+	}
+	return Concatenate(next, 1), acts
+}
+
+// stepPass is one step of one pass of the core, biased by the cerebellar
+// module whose parameters are named cbName.*.
+func (n *genNet) stepPass(state, x, cbOn *Node, cbName string) (newState *Node, acts map[string]*Node) {
 	c := n.cfg
 	H := c.Core.Hidden
 	acts = map[string]*Node{}
@@ -86,7 +126,7 @@ func (n *genNet) step(state, x, cbOn *Node) (newState *Node, acts map[string]*No
 	// The cerebellar module sees h_{t-1} and the raw input x_t.
 	var cb *Node
 	if c.CB != nil {
-		cb, aux = n.cerebellum(h, x, aux, acts)
+		cb, aux = n.cerebellum(cbName, h, x, aux, acts)
 		if cbOn != nil {
 			cb = Mul(cb, Reshape(cbOn, n.K, 1, 1))
 		}
@@ -144,7 +184,7 @@ func (n *genNet) step(state, x, cbOn *Node) (newState *Node, acts map[string]*No
 // cerebellum runs the module on c_t = [h_{t-1}, x_t] (or the part it
 // sees), records each layer's activity by name and returns its raw output
 // and, for a recurrent module, its new state.
-func (n *genNet) cerebellum(h, x, aux *Node, acts map[string]*Node) (out, newAux *Node) {
+func (n *genNet) cerebellum(name string, h, x, aux *Node, acts map[string]*Node) (out, newAux *Node) {
 	cb := n.cfg.CB
 	var in *Node
 	switch cb.Sees {
@@ -159,15 +199,15 @@ func (n *genNet) cerebellum(h, x, aux *Node, acts map[string]*Node) (out, newAux
 	if cb.Kind == CBRecurrent {
 		l := cb.Layers[0]
 		alpha := 1 / cb.Tau
-		pre := Add(n.linear(cb.Name+".inp", in), n.linear(cb.Name+".hh", aux))
+		pre := Add(n.linear(name+".inp", in), n.linear(name+".hh", aux))
 		newAux = Add(MulScalar(aux, 1-alpha), MulScalar(activate(l.Act, DefaultSlope, pre), alpha))
 		acts[l.Name] = newAux
-		out = activate(cb.Layers[last].Act, DefaultSlope, n.linear(cb.Name+"."+cb.Layers[last].Name, newAux))
+		out = activate(cb.Layers[last].Act, DefaultSlope, n.linear(name+"."+cb.Layers[last].Name, newAux))
 		return out, newAux
 	}
 	a := in
 	for i, l := range cb.Layers {
-		a = activate(l.Act, DefaultSlope, n.linear(cb.Name+"."+l.Name, a))
+		a = activate(l.Act, DefaultSlope, n.linear(name+"."+l.Name, a))
 		if i < last {
 			acts[l.Name] = a
 		}
@@ -195,7 +235,14 @@ func (n *genNet) forward(in forwardInputs, cbOn *Node) (state *Node, steps []gen
 		if n.cfg.auxWidth() > 0 {
 			h = SliceAxis(state, 1, AxisRange(0, H))
 		}
-		acts["hidden"] = h
+		if P := n.cfg.passes(); P > 1 {
+			// Per-task modules: each head's pass is recorded as hidden.k.
+			for k := range P {
+				acts[fmt.Sprintf("hidden.%d", k)] = SliceAxis(state, 1, AxisRange(k*H, (k+1)*H))
+			}
+		} else {
+			acts["hidden"] = h
+		}
 		steps[t] = genStep{acts: acts, h: h}
 	}
 	return state, steps
@@ -218,7 +265,16 @@ func (n *genNet) readout(state *Node, steps []genStep, allSteps bool) []*Node {
 	}
 	out := make([]*Node, len(n.cfg.Readout.Heads))
 	for k := range out {
-		out[k] = n.linear(n.cfg.HeadName(k), src)
+		in := src
+		if n.cfg.passes() > 1 {
+			// Per-task modules: head k reads the pass biased by module k.
+			if n.isIdle(k) {
+				out[k] = Zeros(n.g, shapes.Make(dtypes.Float32, n.K, n.cfg.Readout.Heads[k], n.B))
+				continue
+			}
+			in = SliceAxis(state, 1, AxisRange(k*H, (k+1)*H))
+		}
+		out[k] = n.linear(n.cfg.HeadName(k), in)
 	}
 	return out
 }

@@ -64,6 +64,14 @@ type CB struct {
 	MaxRatio float64 `json:"max_ratio,omitempty"`
 	// Tau is the time constant of a recurrent module (1.5).
 	Tau float64 `json:"tau,omitempty"`
+	// PerTask gives every readout head (task) a module of its own, named
+	// Name.{k} (the seed sketch's task-specific cerebellar modules; the
+	// authors' code has no counterpart). The core is shared: head k's
+	// logits come from a pass of the core whose bias is module k's alone,
+	// so a task whose head is idle neither contributes nor gets a gradient
+	// through its module. The passes start from one initial state per
+	// trial, as one network cued with the task would.
+	PerTask bool `json:"per_task,omitempty"`
 }
 
 // Layer is one layer of a cerebellar module: y = act(W·in + b).

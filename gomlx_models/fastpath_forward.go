@@ -45,7 +45,7 @@ func (c Config) hasFastPath() bool {
 	if cb == nil {
 		return true
 	}
-	return cb.Kind == CBFeedforward && cb.Target == TargetPre && len(cb.Layers) == 3 &&
+	return cb.Kind == CBFeedforward && cb.Target == TargetPre && !cb.PerTask && len(cb.Layers) == 3 &&
 		cb.Layers[0].Act == ActReLU && cb.Layers[1].Act == ActReLU && cb.Layers[2].Act == ActLinear
 }
 

@@ -32,6 +32,10 @@ type graphKey struct {
 	// full: no member is padded, and the graph has no padding masks (three
 	// element-wise passes a step fewer on the fast path).
 	full bool
+	// idle (train graphs of per-task modules only): bit k set when head k
+	// has weight 0 for every member, so its pass is not computed (its loss
+	// term and every gradient through it are 0 either way).
+	idle uint64
 }
 
 type compiledGraph struct {
@@ -172,6 +176,7 @@ func (e *Ensemble) buildTrain(g *Graph, key graphKey) []*Node {
 			grads = n.backward(hT, trace, n.dLogits(parts))
 		} else {
 			n := newGenNet(g, e.cfg, size, key.B, key.T)
+			n.idle = key.idle
 			n.setParams(Pg)
 			state, steps := n.forward(gin, nil)
 			logits := n.readout(state, steps, key.perStep)

@@ -153,7 +153,7 @@ func (e *Ensemble) gradients(in StepInput, T int, path gradPath) (loss, norm []f
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	cg, err := e.getGraph(graphKey{kind: kindGrads, T: bt.T, B: bt.B, path: path, perStep: in.PerStep, full: bt.full})
+	cg, err := e.getGraph(graphKey{kind: kindGrads, T: bt.T, B: bt.B, path: path, perStep: in.PerStep, full: bt.full, idle: e.idlePasses(in)})
 	if err != nil {
 		return nil, nil, nil, err
 	}

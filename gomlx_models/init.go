@@ -46,6 +46,21 @@ func (c Config) InitialState(r *rand.Rand, b int) []float32 {
 	if c.H0 == H0Zero {
 		return out
 	}
+	if P := c.passes(); P > 1 {
+		// Per-task modules: one draw per trial and hidden unit, the same
+		// for every head's pass of the one shared core.
+		H := c.Core.Hidden
+		for i := range b {
+			row := out[i*H*P : (i+1)*H*P]
+			for j := range H {
+				row[j] = 0.1 * float32(r.Float64())
+			}
+			for p := 1; p < P; p++ {
+				copy(row[p*H:(p+1)*H], row[:H])
+			}
+		}
+		return out
+	}
 	for i := range out {
 		out[i] = 0.1 * float32(r.Float64())
 	}

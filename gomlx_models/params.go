@@ -23,6 +23,9 @@ func (c Config) Validate() error {
 	if err := c.Readout.validate(); err != nil {
 		return fmt.Errorf("gomlxmodels: readout: %w", err)
 	}
+	if c.CB != nil && c.CB.PerTask && c.Readout.PerStep {
+		return fmt.Errorf("gomlxmodels: per-task cerebellar modules need a last-step readout (one pass of the core per head)")
+	}
 	switch c.H0 {
 	case H0Uniform, H0Zero:
 	default:
@@ -106,6 +109,9 @@ func (cb *CB) validate(core Core) error {
 		if _, err := parseInit(l.Init); err != nil {
 			return fmt.Errorf("layer %q: %w", l.Name, err)
 		}
+	}
+	if cb.PerTask && (cb.Kind != CBFeedforward || core.Kind != CoreElman || cb.Target != TargetPre) {
+		return fmt.Errorf("per-task modules are feedforward, on a leaky Elman core, added to its pre-activation (got a %s module on a %s core, added to %s)", cb.Kind, core.Kind, cb.Target)
 	}
 	if core.Kind == CoreGRU && cb.Target == TargetPre && !(cb.MaxRatio > 0) {
 		return fmt.Errorf("a GRU's CB needs max_ratio > 0 (the authors' cb_max_ratio, 1), got %v", cb.MaxRatio)
@@ -211,8 +217,52 @@ func (c Config) auxWidth() int {
 }
 
 // StateWidth is the width of the network's recurrent state per trial: the
-// hidden units, then a recurrent cerebellar module's own units.
-func (c Config) StateWidth() int { return c.Core.Hidden + c.auxWidth() }
+// hidden units, then a recurrent cerebellar module's own units; with
+// per-task modules, the hidden units of every head's pass, head 0's first.
+func (c Config) StateWidth() int { return c.Core.Hidden*c.passes() + c.auxWidth() }
+
+// passes is how many passes of the core one forward pass runs: one per head
+// with per-task cerebellar modules, else one.
+func (c Config) passes() int {
+	if c.CB != nil && c.CB.PerTask {
+		return len(c.Readout.Heads)
+	}
+	return 1
+}
+
+// PerTaskCB says whether every head has a cerebellar module of its own.
+func (c Config) PerTaskCB() bool { return c.CB != nil && c.CB.PerTask }
+
+// cbPrefixes are the parameter-name prefixes of the cerebellar modules:
+// the one module's name, or Name.0, Name.1, … per task.
+func (c Config) cbPrefixes() []string {
+	if c.CB == nil {
+		return nil
+	}
+	if !c.CB.PerTask {
+		return []string{c.CB.Name}
+	}
+	out := make([]string, len(c.Readout.Heads))
+	for k := range out {
+		out[k] = c.CB.Name + "." + strconv.Itoa(k)
+	}
+	return out
+}
+
+// CBTask says which head's (task's) cerebellar module parameter name
+// belongs to, for per-task modules; ok is false for any other parameter or
+// a shared module.
+func (c Config) CBTask(name string) (k int, ok bool) {
+	if c.CB == nil || !c.CB.PerTask {
+		return 0, false
+	}
+	for k, p := range c.cbPrefixes() {
+		if strings.HasPrefix(name, p+".") {
+			return k, true
+		}
+	}
+	return 0, false
+}
 
 // HeadName is the parameter-name prefix of readout head k.
 func (c Config) HeadName(k int) string {
@@ -266,7 +316,8 @@ func (c Config) Params() []ParamSpec {
 		torch("inp", GroupCoreInput, H, Ic)
 		torch("hh", GroupCoreRecurrent, H, H)
 	}
-	if cb := c.CB; cb != nil {
+	for _, prefix := range c.cbPrefixes() {
+		cb := c.CB
 		in := c.cbInputs()
 		for i, l := range cb.Layers {
 			out := l.Width
@@ -274,10 +325,10 @@ func (c Config) Params() []ParamSpec {
 				out = c.cbOutputs()
 			}
 			if cb.Kind == CBRecurrent && i == 0 {
-				linear(cb.Name+".inp", GroupCB, out, in, l.Init, in)
-				linear(cb.Name+".hh", GroupCB, out, out, l.Init, out)
+				linear(prefix+".inp", GroupCB, out, in, l.Init, in)
+				linear(prefix+".hh", GroupCB, out, out, l.Init, out)
 			} else {
-				linear(cb.Name+"."+l.Name, GroupCB, out, in, l.Init, in)
+				linear(prefix+"."+l.Name, GroupCB, out, in, l.Init, in)
 			}
 			in = out
 		}
@@ -333,8 +384,12 @@ func (c Config) CBOutput() []string {
 		return nil
 	}
 	last := c.CB.Layers[len(c.CB.Layers)-1]
-	p := c.CB.Name + "." + last.Name
-	return []string{p + ".weight", p + ".bias"}
+	var out []string
+	for _, prefix := range c.cbPrefixes() {
+		p := prefix + "." + last.Name
+		out = append(out, p+".weight", p+".bias")
+	}
+	return out
 }
 
 // WithoutCB returns a copy of w whose cerebellar module adds nothing.
@@ -387,6 +442,9 @@ func (c Config) Describe() string {
 		kind := ""
 		if cb.Kind == CBRecurrent {
 			kind = "recurrent "
+		}
+		if cb.PerTask {
+			kind = fmt.Sprintf("%d per-task ", len(c.Readout.Heads))
 		}
 		s += fmt.Sprintf(" + %sCB %s (sees %s, adds to %s)", kind, strings.Join(parts, " · "), cb.Sees, cb.Target)
 	}

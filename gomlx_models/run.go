@@ -34,7 +34,7 @@ func (e *Ensemble) TrainStep(in StepInput, opt Optim) (StepOutput, error) {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	cg, err := e.getGraph(graphKey{kind: kindTrain, T: bt.T, B: bt.B, path: e.path, perStep: in.PerStep, full: bt.full})
+	cg, err := e.getGraph(graphKey{kind: kindTrain, T: bt.T, B: bt.B, path: e.path, perStep: in.PerStep, full: bt.full, idle: e.idlePasses(in)})
 	if err != nil {
 		return StepOutput{}, err
 	}
@@ -258,4 +258,26 @@ func (e *Ensemble) Dynamics(k int, x []float32, t, b int, state0 []float32, cbOn
 	}
 	res["state"] = Array{Shape: []int{b, S}, Data: state}
 	return res, nil
+}
+
+// idlePasses is the graphKey.idle of a training step: with per-task
+// cerebellar modules, the heads whose weight is 0 for every member (the
+// inactive tasks of a switching or continual step), whose passes need not
+// be computed. 0 for any other network.
+func (e *Ensemble) idlePasses(in StepInput) uint64 {
+	heads := len(e.cfg.Readout.Heads)
+	if !e.cfg.PerTaskCB() || heads < 2 || heads > 64 || in.HeadWeight == nil {
+		return 0
+	}
+	var idle uint64
+	for k := range heads {
+		used := false
+		for _, w := range in.HeadWeight {
+			used = used || (k < len(w) && w[k] != 0)
+		}
+		if !used {
+			idle |= 1 << uint(k)
+		}
+	}
+	return idle
 }

@@ -174,7 +174,10 @@ func (cu *curriculum) trainable(s State) []bool {
 			fmt.Sscanf(p.Group, "head.%d", &h)
 			mask[i] = heads[h]
 		case p.Group == gm.GroupCB:
-			mask[i] = s.Phase != PhaseInit
+			// A per-task module trains only while its task's head does: an
+			// idle task's module keeps its weights (and its momentum).
+			k, perTask := cu.cfg.Model.CBTask(p.Name)
+			mask[i] = s.Phase != PhaseInit && (!perTask || heads[k])
 		case p.Group == gm.GroupCoreRecurrent:
 			mask[i] = s.Phase != PhaseCBOnly
 		case p.Group == gm.GroupCoreInput:

@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -127,6 +128,45 @@ func TestTrainable(t *testing.T) {
 			cu := mustCurriculum(t, cfgFor(tc.d, FrozenCore), tc.d)
 			if got := groups(cu, tc.state); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("trainable groups %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// Per-task cerebellar modules train with their task's head: both in
+// multitask, the active one alone when switching or in continual learning
+// (so an idle module keeps its weights and momentum), none before the
+// frozen-core regime's first advance.
+func TestTrainablePerTaskCB(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		d      task.Description
+		regime string
+		state  State
+		want   map[string]bool // per module prefix
+	}{
+		{"multitask: both", multi(), Standard, State{Phase: PhaseAll}, map[string]bool{"cbs.0": true, "cbs.1": true}},
+		{"switch: the active one", switching(), Standard, State{Phase: PhaseAll, Active: 1}, map[string]bool{"cbs.0": false, "cbs.1": true}},
+		{"continual frozen-core, core frozen: the active one", switching(), FrozenCore, State{Phase: PhaseCBOnly, Active: 0}, map[string]bool{"cbs.0": true, "cbs.1": false}},
+		{"frozen-core init: none", switching(), FrozenCore, State{Phase: PhaseInit, Active: 0}, map[string]bool{"cbs.0": false, "cbs.1": false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cfgFor(tc.d, tc.regime)
+			c.Model = gm.MustBuild(gm.PerTaskModel, gm.Options{Hidden: 8, GC: 16, PC: 4, Inputs: tc.d.Inputs, Heads: tc.d.Heads})
+			c.ModelName = gm.PerTaskModel
+			cu := mustCurriculum(t, c, tc.d)
+			got := map[string]bool{}
+			for i, on := range cu.trainable(tc.state) {
+				if k, ok := c.Model.CBTask(cu.params[i].Name); ok {
+					prefix := fmt.Sprintf("cbs.%d", k)
+					if v, seen := got[prefix]; seen && v != on {
+						t.Fatalf("%s: parameters of one module disagree", prefix)
+					}
+					got[prefix] = on
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("trainable modules %v, want %v", got, tc.want)
 			}
 		})
 	}

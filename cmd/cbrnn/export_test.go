@@ -202,3 +202,43 @@ func slicesEqual[T comparable](a, b []T) bool {
 	}
 	return true
 }
+
+// A per-task-CB run exports every module under its cbs.{k} name, and the
+// metadata says plainly that the authors' code has no such network.
+func TestExportPerTask(t *testing.T) {
+	base := t.TempDir()
+	runDir := filepath.Join(base, "run")
+	m := gm.MustBuild(gm.PerTaskModel, gm.Options{Hidden: 3, GC: 4, PC: 2, Heads: []int{2, 2}})
+	cfg := trainer.Paper("switch", m, 1)
+	cfg.ModelName = gm.PerTaskModel
+	d, err := rundir.Create(runDir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SaveCheckpoint(2, exportWeights(cfg, 0.5, ""), nil); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(base, "n2.safetensors")
+	if err := runExport([]string{runDir, "--n", "2", "--out", out}, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	ts, meta, err := safetensors.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, x := range ts {
+		names[x.Name] = true
+	}
+	for _, want := range []string{"cbs.0.gc.weight", "cbs.1.gc.weight", "cbs.0.dcn.bias", "cbs.1.dcn.bias", "heads.1.weight", "hh.weight"} {
+		if !names[want] {
+			t.Errorf("export lacks %s (has %d tensors)", want, len(ts))
+		}
+	}
+	if len(ts) != len(m.Params()) {
+		t.Errorf("%d tensors, want %d", len(ts), len(m.Params()))
+	}
+	if !strings.Contains(meta["authors_none"], "no counterpart in the authors' code") || meta["authors_class"] != "" {
+		t.Errorf("metadata authors_none = %q, authors_class = %q: want the no-counterpart note and no class", meta["authors_none"], meta["authors_class"])
+	}
+}

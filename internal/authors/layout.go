@@ -125,6 +125,9 @@ func ConstructorFor(c gm.Config) (Constructor, error) {
 	if cb == nil {
 		return Constructor{Class: class, Kwargs: kw}, nil
 	}
+	if cb.PerTask {
+		return no("it has one cerebellar module per task (%s.{k}), and their code's one CB is shared by every task: no counterpart in the authors' code (the sketch's task-specific modules)", cb.Name)
+	}
 	if cb.Name != "cb" || cb.Target != gm.TargetPre {
 		return no("its CB is named %q and adds to %q (theirs: \"cb\", added to the pre-activation)", cb.Name, cb.Target)
 	}
