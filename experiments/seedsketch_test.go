@@ -56,7 +56,7 @@ func TestComplexityStudy(t *testing.T) {
 	if !slices.Equal(adv, []float64{0, 1.5, 3}) {
 		t.Fatalf("advantage %v", adv)
 	}
-	slope, iv, err := s.slopeInterval()
+	slope, iv, err := s.SlopeInterval()
 	if err != nil || slope != 1.5 || !(iv.Lo <= 1.5 && 1.5 <= iv.Hi) {
 		t.Fatalf("slope of the advantage %v [%v, %v] (%v), want 1.5 (the advantage rises 1.5 per N)", slope, iv.Lo, iv.Hi, err)
 	}
@@ -78,7 +78,7 @@ func TestLossClaims(t *testing.T) {
 	if got := LossAreas([][]float64{{1, 2, 3}, {1, math.NaN(), 1}}, 2); got[0] != 3 || !math.IsNaN(got[1]) {
 		t.Errorf("areas %v, want [3 NaN]", got)
 	}
-	if e := sharedEpochs([][]float64{{1, 2, 3}}, [][]float64{{1, 2}, {1, 2, 3, 4}}); e != 2 {
+	if e := SharedEpochs([][]float64{{1, 2, 3}}, [][]float64{{1, 2}, {1, 2, 3, 4}}); e != 2 {
 		t.Errorf("shared epochs %d, want 2", e)
 	}
 	a := LossCurves{Label: "CB-RNN", Train: [][]float64{{1, 1}, {1, 2}}, Test: [][]float64{{1, 1}, {math.NaN(), math.NaN()}}, MissingTest: 1}
