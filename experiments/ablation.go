@@ -189,16 +189,44 @@ func (e *Env) AblationStudyOf(ctx context.Context, cb, baseline []*rundir.Dir, b
 	if len(cb) == 0 {
 		return nil, fmt.Errorf("CB ablation: no CB runs")
 	}
+	ns, err := CommonNs(cb)
+	if err != nil {
+		return nil, err
+	}
+	var bns []int
+	if len(baseline) > 0 {
+		if bns, err = CommonNs(baseline); err != nil {
+			return nil, err
+		}
+	}
+	return e.ablationStudy(ctx, cb, baseline, batches, maxNs, spread(ns, maxNs), spread(bns, maxNs))
+}
+
+// AblationStudyAt is AblationStudyOf with the CB runs and the baseline
+// evaluated at the same Ns: those every run of both groups checkpointed
+// (at most maxNs, spread evenly), so that at each N the ablated networks
+// and the baseline answer the very same trials (seed-ablation).
+func (e *Env) AblationStudyAt(ctx context.Context, cb, baseline []*rundir.Dir, batches, maxNs int) (*AblationStudy, error) {
+	if len(cb) == 0 || len(baseline) == 0 {
+		return nil, fmt.Errorf("CB ablation against a baseline: %d CB runs and %d baseline runs (want both)", len(cb), len(baseline))
+	}
+	ns, err := CommonNs(append(append([]*rundir.Dir{}, cb...), baseline...))
+	if err != nil {
+		return nil, err
+	}
+	ns = spread(ns, maxNs)
+	return e.ablationStudy(ctx, cb, baseline, batches, maxNs, ns, ns)
+}
+
+// ablationStudy evaluates the CB runs with and without their CB at ns and
+// the baseline runs at bns, on one set of shared trials per N.
+func (e *Env) ablationStudy(ctx context.Context, cb, baseline []*rundir.Dir, batches, maxNs int, ns, bns []int) (*AblationStudy, error) {
 	var c0 trainer.Config
 	if err := cb[0].ReadConfig(&c0); err != nil {
 		return nil, err
 	}
 	s := &AblationStudy{Task: c0.Task, BatchesPerN: batches, B: c0.Batch, Trials: map[int]SharedTrials{}, MaxCheckpointsN: maxNs, dirs: cb}
-	ns, err := CommonNs(cb)
-	if err != nil {
-		return nil, err
-	}
-	s.Ns = spread(ns, maxNs)
+	s.Ns = ns
 	// ablate evaluates run d's checkpoint at N n on the shared trials of n.
 	ablate := func(d *rundir.Dir, n int) (Ablation, error) {
 		st, ok := s.Trials[n]
@@ -228,11 +256,7 @@ func (e *Env) AblationStudyOf(ctx context.Context, cb, baseline []*rundir.Dir, b
 		s.WithCB, s.NoCB = append(s.WithCB, with), append(s.NoCB, without)
 	}
 	if len(baseline) > 0 {
-		bns, err := CommonNs(baseline)
-		if err != nil {
-			return nil, err
-		}
-		s.BaselineNs = spread(bns, maxNs)
+		s.BaselineNs = bns
 		for _, d := range baseline {
 			var acc []float64
 			for _, n := range s.BaselineNs {

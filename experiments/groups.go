@@ -151,6 +151,11 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 // LabelFor names a group in a figure, with its hidden size for matched
 // baselines (e.g. "RNN-202").
 func LabelFor(g Group, d task.Description) string {
+	if g.Options.Hidden == 0 && g.Model == SketchRNN.Model {
+		if m, err := ModelConfig(g, d); err == nil {
+			return fmt.Sprintf("%s-%d", g.Label, m.Core.Hidden) // "tanh RNN-143"
+		}
+	}
 	if g.Options.Hidden == 0 && (g.Model == "rnn" || g.Model == "gru") {
 		if m, err := ModelConfig(g, d); err == nil {
 			// "RNN" → "RNN-202"; "RNN, cumulative" → "RNN-138, cumulative".

@@ -72,6 +72,10 @@ type Profile struct {
 	// DMS.
 	SeedsSketch, EpochsSketch int
 	SketchParity              bool
+	// EpochsSketchModel is the budget of the sketch's own model against
+	// its matched tanh RNN (seed-sketch, seed.go; SeedsSketch networks per
+	// group, DMS and parity at every profile).
+	EpochsSketchModel int
 }
 
 func (p Profile) mechDMSBatches() int {
@@ -109,7 +113,7 @@ var Profiles = map[string]Profile{
 		PerTaskSeeds: 1, PerTaskEpochsPerPhase: 1, PerTaskEpochs: 2,
 		EvalBatches: 2, PCABatches: 2, MaxCheckpoints: 3, TimescaleT: 400, TimescaleTrials: 2, TimescaleDrop: 50, TimescaleUnits: 8,
 		RecoverySteps: 5, RecoveryEval: 2, TSNEIters: 100, MechDMSBatches: 2, MechParityBatches: 1,
-		SeedsSketch: 2, EpochsSketch: 3, SketchParity: true,
+		SeedsSketch: 2, EpochsSketch: 3, SketchParity: true, EpochsSketchModel: 3,
 	},
 	"quick": {
 		Name: "quick", Summary: "under an hour on 2 cores; reduced budget, qualitative findings",
@@ -119,7 +123,7 @@ var Profiles = map[string]Profile{
 		PerTaskSeeds: 2, PerTaskEpochsPerPhase: 10, PerTaskEpochs: 25,
 		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
 		RecoverySteps: 50, RecoveryEval: 10, MechDMSBatches: 8, MechParityBatches: 4,
-		SeedsSketch: 2, EpochsSketch: 38, SketchParity: false,
+		SeedsSketch: 2, EpochsSketch: 38, SketchParity: false, EpochsSketchModel: 60,
 	},
 	"paper": {
 		Name: "paper", Summary: fmt.Sprintf("METHODS §3 exactly: n = 8, %d epochs of %d + %d batches of %d",
@@ -132,7 +136,7 @@ var Profiles = map[string]Profile{
 		PerTaskSeeds: 8, PerTaskEpochsPerPhase: 100, PerTaskEpochs: trainer.PaperEpochs,
 		EvalBatches: 20, PCABatches: 10, TimescaleT: 20000, TimescaleTrials: 8, TimescaleDrop: 500, UnitTausEveryN: true,
 		RecoverySteps: 100, RecoveryEval: 50,
-		SeedsSketch: 3, EpochsSketch: trainer.PaperEpochs, SketchParity: true,
+		SeedsSketch: 3, EpochsSketch: trainer.PaperEpochs, SketchParity: true, EpochsSketchModel: trainer.PaperEpochs,
 	},
 }
 

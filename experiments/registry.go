@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/cbrnn/cbrnn/internal/suggest"
@@ -47,9 +48,36 @@ type FigureSpec struct {
 	// its Tasks (the learning-rate sweep is DMS alone at quick); Tasks then
 	// lists every task a profile may ask for.
 	TasksAt func(p Profile, need int) []string
-	// Shows is what notebooks/<ID>.ipynb shows: its row in the index of
-	// notebooks/README.md (NotebookRow). "" for a figure with no notebook.
+	// Shows is what its notebook shows of this figure: its part of the
+	// notebook's row in the index of notebooks/README.md (NotebookRow).
 	Shows string
+	// Notebook names the notebook that tells the figure,
+	// notebooks/<Notebook>.ipynb; "" means the figure's ID. Several
+	// figures told by one notebook (the sketch's, notebooks/seed.ipynb)
+	// share it: one notebook, one row, one thumbnail (of its first figure).
+	Notebook string
+}
+
+// NotebookName is the notebook that tells figure f (FigureSpec.Notebook,
+// else its ID).
+func NotebookName(f FigureSpec) string {
+	if f.Notebook != "" {
+		return f.Notebook
+	}
+	return f.ID
+}
+
+// FigureNotebooks lists the notebooks of the registered figures, each once,
+// in the order of their first figure in the registry: the figure rows of
+// notebooks/README.md's index.
+func FigureNotebooks() []string {
+	var out []string
+	for _, f := range registry {
+		if n := NotebookName(f); !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Need is a set of groups trained on a set of tasks at one budget. A budget
@@ -239,9 +267,21 @@ func RunFigureIDs() []string {
 // figure, in the order of notebooks/README.md's index, which lists them first.
 var NonFigureNotebooks = []string{"explore", "new_task", "models"}
 
-// NotebookRow is a figure's row in the index of notebooks/README.md.
+// NotebookRow is the row of figure f's notebook in the index of
+// notebooks/README.md: what it shows is the Shows of every figure it
+// tells, in registry order, joined by "; ".
 func NotebookRow(f FigureSpec) string {
-	return fmt.Sprintf("| [`%[1]s.ipynb`](%[1]s.ipynb) | %[2]s | <img src=\"thumbs/%[1]s.png\" width=\"240\"> |", f.ID, f.Shows)
+	name := NotebookName(f)
+	var shows []string
+	for _, g := range registry {
+		if NotebookName(g) == name {
+			shows = append(shows, g.Shows)
+		}
+	}
+	if len(shows) == 0 { // f not registered
+		shows = []string{f.Shows}
+	}
+	return fmt.Sprintf("| [`%[1]s.ipynb`](%[1]s.ipynb) | %[2]s | <img src=\"thumbs/%[1]s.png\" width=\"240\"> |", name, strings.Join(shows, "; "))
 }
 
 // unknownFigure is the one error for a figure id nobody registered: the

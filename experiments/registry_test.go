@@ -10,22 +10,24 @@ import (
 )
 
 // TestRegistryNotebooks ties the figure registry to notebooks/: every
-// registered figure has its notebook, its thumbnail and its row in
-// notebooks/README.md (in registry order, after the non-figure notebooks),
-// and every notebook, thumbnail and row belongs to a registered figure or
-// is one of NonFigureNotebooks.
+// registered figure has its notebook (FigureSpec.Notebook, else its ID),
+// the notebook's thumbnail and its row in notebooks/README.md (one row per
+// notebook, in the order of its first figure, after the non-figure
+// notebooks), and every notebook, thumbnail and row belongs to a
+// registered figure or is one of NonFigureNotebooks.
 func TestRegistryNotebooks(t *testing.T) {
 	dir := filepath.Join("..", "notebooks")
 	readme, err := os.ReadFile(filepath.Join(dir, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	known := append(slices.Clone(NonFigureNotebooks), IDs()...)
+	known := append(slices.Clone(NonFigureNotebooks), FigureNotebooks()...)
 	for _, f := range Figures() {
 		if f.Shows == "" {
 			t.Errorf("figure %s: no Shows (its row of notebooks/README.md)", f.ID)
 		}
-		for _, p := range []string{f.ID + ".ipynb", filepath.Join("thumbs", f.ID+".png")} {
+		name := NotebookName(f)
+		for _, p := range []string{name + ".ipynb", filepath.Join("thumbs", name+".png")} {
 			if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
 				t.Errorf("figure %s has no notebooks/%s", f.ID, p)
 			}
@@ -48,7 +50,7 @@ func TestRegistryNotebooks(t *testing.T) {
 		rows = append(rows, m[1])
 	}
 	if !slices.Equal(rows, known) {
-		t.Errorf("notebooks/README.md's index lists %v, want %v (non-figure notebooks, then IDs())", rows, known)
+		t.Errorf("notebooks/README.md's index lists %v, want %v (non-figure notebooks, then FigureNotebooks())", rows, known)
 	}
 }
 
@@ -81,5 +83,41 @@ func TestUnknownFigure(t *testing.T) {
 	}
 	if got := RunFigureIDs(); !slices.Equal(got, []string{"fig5", "appG", "appH"}) {
 		t.Errorf("RunFigureIDs() = %v", got)
+	}
+}
+
+// TestNotebookOfSeveralFigures: a notebook that tells several figures has
+// one row, whose text joins their Shows in registry order, and every one
+// of them names it.
+func TestNotebookOfSeveralFigures(t *testing.T) {
+	var seed []FigureSpec
+	for _, f := range Figures() {
+		if NotebookName(f) == "seed" {
+			seed = append(seed, f)
+		}
+	}
+	if len(seed) < 2 {
+		t.Fatalf("notebook seed tells %d figures, want the sketch's several", len(seed))
+	}
+	row := NotebookRow(seed[0])
+	for _, f := range seed {
+		if NotebookRow(f) != row {
+			t.Errorf("figure %s: row %q, want the notebook's one row %q", f.ID, NotebookRow(f), row)
+		}
+		if !strings.Contains(row, f.Shows) {
+			t.Errorf("row %q lacks figure %s's Shows", row, f.ID)
+		}
+	}
+	n := 0
+	for _, nb := range FigureNotebooks() {
+		if nb == "seed" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("FigureNotebooks lists seed %d times", n)
+	}
+	if got := NotebookName(FigureSpec{ID: "fig9"}); got != "fig9" {
+		t.Errorf("default notebook %q, want the ID", got)
 	}
 }

@@ -82,13 +82,14 @@ func sketchParity(p Profile) int {
 	return 0
 }
 
-// sketchWhere is a claim row's where: the sketch's claim, not the paper's.
+// sketchWhere is a claim row's where for a figure, a task and what more
+// places it (SketchWhere).
 func sketchWhere(fig, task, more string) string {
 	w := fig + ", " + displayTask(task)
 	if more != "" {
 		w += ", " + more
 	}
-	return w + " — the sketch's claim, not the paper's"
+	return SketchWhere(w)
 }
 
 func init() {

@@ -89,7 +89,7 @@ func TestPerTaskClaims(t *testing.T) {
 		t.Fatalf("%d claims, want 2", len(cs))
 	}
 	for _, c := range cs {
-		if c.Family != SketchFamily || c.Where != "the sketch's claim, not the paper's (seed-pertask)" || c.Direction != claims.Less || c.Design != claims.Between {
+		if c.Family != SketchFamily || c.Where != SketchWhere(PerTaskID) || c.Direction != claims.Less || c.Design != claims.Between {
 			t.Errorf("%s: family %q where %q direction %v", c.ID, c.Family, c.Where, c.Direction)
 		}
 	}

@@ -39,3 +39,31 @@ func Accuracy(logits []float32, classes int, labels []int32) float64 {
 func AccuracyPercent(logits []float32, classes int, labels []int32) float64 {
 	return 100 * Accuracy(logits, classes, labels)
 }
+
+// CrossEntropy is the mean over trials of −log softmax(logits)[label], in
+// nats, computed in float64 with the row's maximum subtracted first: the
+// loss the training step minimises, evaluated on test batches (the
+// trainer's test loss). Shapes as Accuracy's; it panics if they disagree
+// and returns NaN with no trials.
+func CrossEntropy(logits []float32, classes int, labels []int32) float64 {
+	if classes <= 0 || len(logits) != classes*len(labels) {
+		panic(fmt.Sprintf("gomlx_models.CrossEntropy: %d logits for %d labels × %d classes", len(logits), len(labels), classes))
+	}
+	if len(labels) == 0 {
+		return math.NaN()
+	}
+	sum := 0.0
+	for b, lab := range labels {
+		row := logits[b*classes : (b+1)*classes]
+		mx := float64(row[0])
+		for _, v := range row[1:] {
+			mx = math.Max(mx, float64(v))
+		}
+		z := 0.0
+		for _, v := range row {
+			z += math.Exp(float64(v) - mx)
+		}
+		sum += math.Log(z) + mx - float64(row[lab])
+	}
+	return sum / float64(len(labels))
+}

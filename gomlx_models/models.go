@@ -66,7 +66,25 @@ func builtinModels() []Model {
 		Build: func(o Options) (Config, error) {
 			return SeedSketch(o, SketchExpansion), nil
 		},
+	}, {
+		Name: "seed-rnn", Source: "the baseline of the sketch's comparison (paper/METHODS.md §1.5)",
+		Summary: "seed-sketch without its CB: tanh nn.RNNCell on a projected input, output every step, h0 = 0, hidden size matched to seed-sketch's parameter count",
+		Uses:    []string{OptHidden},
+		Build: func(o Options) (Config, error) {
+			return matched(o, func(o Options) (Config, error) { return SeedSketch(o, SketchExpansion), nil },
+				func(h int) Config { return SeedRNN(o, h) })
+		},
 	}}
+}
+
+// SeedRNN is the sketch's model without its cerebellar module, at hidden
+// size H: the parameter-matched tanh RNN that the sketch's architecture is
+// compared with (seed-rnn).
+func SeedRNN(o Options, H int) Config {
+	c := SeedSketch(o, SketchExpansion)
+	c.Core.Hidden = H
+	c.CB = nil
+	return c
 }
 
 // AuxHidden is the size of the authors' auxiliary RNN (their default

@@ -26,6 +26,10 @@ func TestCounts(t *testing.T) {
 		// The sketch: input_proj 1→64 (128), RNNCell 64→64 (8,320),
 		// expand 64→256 (16,640), compress 256→64 (16,448), output (130).
 		{"seed-sketch", MustBuild("seed-sketch", Options{}), 128 + 8320 + 16640 + 16448 + 130, 128 + 8320, 16640 + 16448, 130},
+		// Its matched baseline: 2H² + 6H + 2 parameters, closest to
+		// 41,666 at H = 143 (41,758; H = 142 gives 41,182): input_proj
+		// 1→143 (286), RNNCell 143→143 (40,898 + 286), output (288).
+		{"seed-rnn", MustBuild("seed-rnn", Options{}), 41758, 286 + 40898 + 286, 0, 288},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.cfg

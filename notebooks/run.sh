@@ -2,7 +2,9 @@
 # run.sh — execute the GoNB notebooks headlessly.
 #
 #   notebooks/run.sh [-k] [--write DIR] [name …]
-#                names: notebooks in notebooks/, e.g. fig2a explore (default: all of them)
+#                names: notebooks in notebooks/, e.g. fig2a explore (default: all of them);
+#                a figure id told by a notebook of another name (seed-loss → seed,
+#                its metadata.cbrnn.figures) runs that notebook, once
 #   -k           keep going after a failing notebook (default: stop at the first)
 #   --write DIR  write each executed notebook, normalised so that it can be
 #                committed (execute.py --normalise), to DIR/<name>.ipynb and its
@@ -54,9 +56,29 @@ done
 if [ ${#names[@]} -eq 0 ]; then
 	for f in "$root"/notebooks/*.ipynb; do names+=("$(basename "$f" .ipynb)"); done
 fi
+# notebookOf names the notebook that claims figure $1 in its
+# metadata.cbrnn.figures (none: empty).
+notebookOf() {
+	python3 - "$root/notebooks" "$1" <<'PY'
+import glob, json, os, sys
+for p in sorted(glob.glob(os.path.join(sys.argv[1], "*.ipynb"))):
+    with open(p) as f:
+        figs = json.load(f).get("metadata", {}).get("cbrnn", {}).get("figures", [])
+    if sys.argv[2] in figs:
+        print(os.path.basename(p)[:-len(".ipynb")])
+        break
+PY
+}
+resolved=()
 for n in "${names[@]}"; do
-	[ -f "$root/notebooks/$n.ipynb" ] || { echo "run.sh: no notebook notebooks/$n.ipynb" >&2; exit 2; }
+	if [ ! -f "$root/notebooks/$n.ipynb" ]; then
+		nb="$(notebookOf "$n")"
+		[ -n "$nb" ] || { echo "run.sh: no notebook notebooks/$n.ipynb, and none tells figure $n" >&2; exit 2; }
+		n="$nb"
+	fi
+	case " ${resolved[*]-} " in *" $n "*) ;; *) resolved+=("$n") ;; esac
 done
+names=("${resolved[@]}")
 
 [ "${CBRNN_SKIP_SETUP:-0}" = 1 ] || "$root/scripts/setup.sh"
 

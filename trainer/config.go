@@ -169,17 +169,22 @@ func (c Config) Validate() error {
 
 // EpochStats is one line of stats.jsonl (METHODS §3's per-epoch record).
 type EpochStats struct {
-	Epoch     int       `json:"epoch"` // 1-based
-	N         int       `json:"n"`     // N trained this epoch, before any advance
-	Phase     string    `json:"phase"`
-	Active    string    `json:"active,omitempty"` // task switching: the active task
-	TrainLoss float64   `json:"train_loss"`       // mean over the epoch's finite batches
-	TestAcc   float64   `json:"test_acc"`         // %, the advance criterion
-	HeadAcc   []float64 `json:"head_acc,omitempty"`
-	GradNorm  float64   `json:"grad_norm"` // mean pre-clip global norm
-	Skipped   int       `json:"skipped,omitempty"`
-	Solved    bool      `json:"solved"`
-	WallS     float64   `json:"wall_s"` // seconds this epoch took
+	Epoch     int     `json:"epoch"` // 1-based
+	N         int     `json:"n"`     // N trained this epoch, before any advance
+	Phase     string  `json:"phase"`
+	Active    string  `json:"active,omitempty"` // task switching: the active task
+	TrainLoss float64 `json:"train_loss"`       // mean over the epoch's finite batches
+	TestAcc   float64 `json:"test_acc"`         // %, the advance criterion
+	// TestLoss is the cross-entropy on the epoch's test batches (mean
+	// over batches and the heads scored), nil in runs trained before it
+	// was recorded and in imported runs: a reader must not take a missing
+	// test loss for zero.
+	TestLoss *float64  `json:"test_loss,omitempty"`
+	HeadAcc  []float64 `json:"head_acc,omitempty"`
+	GradNorm float64   `json:"grad_norm"` // mean pre-clip global norm
+	Skipped  int       `json:"skipped,omitempty"`
+	Solved   bool      `json:"solved"`
+	WallS    float64   `json:"wall_s"` // seconds this epoch took
 	// Continual (METHODS §3.7): every task's N (head order, before any
 	// advance) and the plan phase; HeadAcc is then each task at its own N.
 	HeadN     []int `json:"head_n,omitempty"`

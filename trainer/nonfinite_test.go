@@ -156,7 +156,8 @@ func TestEpochStatsJSONRoundTrip(t *testing.T) {
 	}
 	in := []EpochStats{
 		{Epoch: 1, N: 2, Phase: PhaseAll, TrainLoss: math.NaN(), TestAcc: 50, GradNorm: math.Inf(1), Skipped: 3, WallS: 0.5},
-		{Epoch: 2, N: 2, Phase: PhaseAll, TrainLoss: 0.25, TestAcc: 99, HeadAcc: []float64{math.Inf(-1), 99}, GradNorm: 1.5, Solved: true},
+		{Epoch: 2, N: 2, Phase: PhaseAll, TrainLoss: 0.25, TestAcc: 99, HeadAcc: []float64{math.Inf(-1), 99}, GradNorm: 1.5, Solved: true, TestLoss: ptr(0.125)},
+		{Epoch: 3, N: 3, Phase: PhaseAll, TrainLoss: 0.25, TestAcc: 60, TestLoss: ptr(math.NaN())},
 	}
 	for _, s := range in {
 		if err := d.AppendStats(s); err != nil {
@@ -164,7 +165,7 @@ func TestEpochStatsJSONRoundTrip(t *testing.T) {
 		}
 	}
 	out := stats(t, d)
-	if len(out) != 2 {
+	if len(out) != len(in) {
 		t.Fatalf("read %d records", len(out))
 	}
 	same := func(a, b float64) bool { return a == b || (math.IsNaN(a) && math.IsNaN(b)) }
@@ -174,6 +175,9 @@ func TestEpochStatsJSONRoundTrip(t *testing.T) {
 			!same(a.TrainLoss, b.TrainLoss) || !same(a.TestAcc, b.TestAcc) || !same(a.GradNorm, b.GradNorm) || len(a.HeadAcc) != len(b.HeadAcc) {
 			t.Fatalf("record %d: wrote %+v, read %+v", i, a, b)
 		}
+		if (a.TestLoss == nil) != (b.TestLoss == nil) || (a.TestLoss != nil && !same(*a.TestLoss, *b.TestLoss)) {
+			t.Fatalf("record %d: wrote test loss %v, read %v", i, a.TestLoss, b.TestLoss)
+		}
 		for h := range a.HeadAcc {
 			if !same(a.HeadAcc[h], b.HeadAcc[h]) {
 				t.Fatalf("record %d head %d: wrote %v, read %v", i, h, a.HeadAcc[h], b.HeadAcc[h])
@@ -182,11 +186,27 @@ func TestEpochStatsJSONRoundTrip(t *testing.T) {
 	}
 }
 
+// A line written before the test loss was recorded reads with no test loss
+// (nil), not a loss of zero.
+func TestEpochStatsWithoutTestLoss(t *testing.T) {
+	var s EpochStats
+	if err := json.Unmarshal([]byte(`{"epoch":1,"n":2,"phase":"all","train_loss":0.5,"test_acc":55,"grad_norm":1,"solved":false,"wall_s":1}`), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.TestLoss != nil || s.TrainLoss != 0.5 {
+		t.Fatalf("old line read as %+v (test loss %v), want no test loss", s, s.TestLoss)
+	}
+	b, err := json.Marshal(s)
+	if err != nil || strings.Contains(string(b), "test_loss") {
+		t.Fatalf("a record without test loss writes %s (%v)", b, err)
+	}
+}
+
 // A stop mid-epoch saves its partial sums even when a step's gradient norm
 // was infinite (the loss finite, so the step counted).
 func TestPartialJSONRoundTrip(t *testing.T) {
 	in := resumeMeta{State: State{Epoch: 3, N: 4, Phase: PhaseAll},
-		Partial: &Partial{Step: 7, LossSum: 1.5, NormSum: math.Inf(1), Finite: 6, Skipped: 1, Correct: []float64{math.NaN(), 2}}}
+		Partial: &Partial{Step: 7, LossSum: 1.5, NormSum: math.Inf(1), Finite: 6, Skipped: 1, Correct: []float64{math.NaN(), 2}, TestLoss: 0.75, TestLossN: 2}}
 	b, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +217,7 @@ func TestPartialJSONRoundTrip(t *testing.T) {
 	}
 	p := out.Partial
 	if out.State != in.State || p == nil || p.Step != 7 || p.LossSum != 1.5 || !math.IsInf(p.NormSum, 1) || p.Finite != 6 || p.Skipped != 1 ||
-		len(p.Correct) != 2 || !math.IsNaN(p.Correct[0]) || p.Correct[1] != 2 {
+		len(p.Correct) != 2 || !math.IsNaN(p.Correct[0]) || p.Correct[1] != 2 || p.TestLoss != 0.75 || p.TestLossN != 2 {
 		t.Fatalf("wrote %+v %+v, read %+v %+v (%s)", in.State, *in.Partial, out.State, p, b)
 	}
 }

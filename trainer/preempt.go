@@ -32,6 +32,11 @@ type Partial struct {
 	Finite  int       `json:"finite"`
 	Skipped int       `json:"skipped"`
 	Correct []float64 `json:"correct"` // per head, summed test accuracy
+	// TestLoss and TestLossN sum the test batches' cross-entropy (one term
+	// per batch and head scored). A partial saved before they existed
+	// has neither: its epoch's test loss is then unknown (nil).
+	TestLoss  float64 `json:"test_loss,omitempty"`
+	TestLossN int     `json:"test_loss_n,omitempty"`
 }
 
 // resumeMeta is state.json's meta: the curriculum state (flattened, as
@@ -46,6 +51,12 @@ type sums struct {
 	lossSum, normSum []float64
 	finite, skipped  []int
 	correct          [][]float64
+	// testLoss and testLossN sum the test cross-entropy per member;
+	// lossUnknown marks a member resumed mid-test from a partial that did
+	// not record it.
+	testLoss    []float64
+	testLossN   []int
+	lossUnknown []bool
 	// from is the batch the epoch resumed at (0 for a fresh epoch): a stop
 	// there has nothing new to save.
 	from int
@@ -67,6 +78,8 @@ func (a *sums) resume(ms []*member) (int, error) {
 			}
 			a.lossSum[k], a.normSum[k], a.finite[k], a.skipped[k] = p.LossSum, p.NormSum, p.Finite, p.Skipped
 			copy(a.correct[k], p.Correct)
+			a.testLoss[k], a.testLossN[k] = p.TestLoss, p.TestLossN
+			a.lossUnknown[k] = p.Step > m.run.Config.Steps && p.TestLossN == 0
 			m.partial = nil
 		}
 		if a.from >= 0 && a.from != step {
@@ -120,7 +133,7 @@ func stopAt(ctx context.Context, err error, ens *gm.Ensemble, ms []*member, step
 			continue
 		}
 		p := &Partial{Step: step, LossSum: a.lossSum[k], NormSum: a.normSum[k], Finite: a.finite[k], Skipped: a.skipped[k],
-			Correct: slices.Clone(a.correct[k])}
+			Correct: slices.Clone(a.correct[k]), TestLoss: a.testLoss[k], TestLossN: a.testLossN[k]}
 		if err := savePartial(ens, k, m, p); err != nil {
 			return fmt.Errorf("stopping at batch %d of epoch %d: %w (the run resumes from its last saved point)", step, m.state.Epoch+1, err)
 		}

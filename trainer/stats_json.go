@@ -14,6 +14,7 @@ type epochStatsJSON struct {
 	plainEpochStats
 	TrainLoss rundir.Float   `json:"train_loss"`
 	TestAcc   rundir.Float   `json:"test_acc"`
+	TestLoss  *rundir.Float  `json:"test_loss,omitempty"`
 	HeadAcc   []rundir.Float `json:"head_acc,omitempty"`
 	GradNorm  rundir.Float   `json:"grad_norm"`
 	WallS     rundir.Float   `json:"wall_s"`
@@ -24,11 +25,16 @@ type plainEpochStats EpochStats
 
 // MarshalJSON writes the record with non-finite floats as strings.
 func (s EpochStats) MarshalJSON() ([]byte, error) {
-	return json.Marshal(epochStatsJSON{
+	j := epochStatsJSON{
 		plainEpochStats: plainEpochStats(s),
 		TrainLoss:       rundir.Float(s.TrainLoss), TestAcc: rundir.Float(s.TestAcc),
 		HeadAcc: rundir.Floats(s.HeadAcc), GradNorm: rundir.Float(s.GradNorm), WallS: rundir.Float(s.WallS),
-	})
+	}
+	if s.TestLoss != nil {
+		v := rundir.Float(*s.TestLoss)
+		j.TestLoss = &v
+	}
+	return json.Marshal(j)
 }
 
 // UnmarshalJSON reads what MarshalJSON writes (and the plain numbers of
@@ -41,6 +47,11 @@ func (s *EpochStats) UnmarshalJSON(b []byte) error {
 	*s = EpochStats(j.plainEpochStats)
 	s.TrainLoss, s.TestAcc, s.GradNorm, s.WallS = float64(j.TrainLoss), float64(j.TestAcc), float64(j.GradNorm), float64(j.WallS)
 	s.HeadAcc = rundir.Float64s(j.HeadAcc)
+	s.TestLoss = nil
+	if j.TestLoss != nil {
+		v := float64(*j.TestLoss)
+		s.TestLoss = &v
+	}
 	return nil
 }
 
@@ -49,9 +60,10 @@ func (s *EpochStats) UnmarshalJSON(b []byte) error {
 // and a stop mid-epoch must still save its sums.
 type partialJSON struct {
 	plainPartial
-	LossSum rundir.Float   `json:"loss_sum"`
-	NormSum rundir.Float   `json:"norm_sum"`
-	Correct []rundir.Float `json:"correct"`
+	LossSum  rundir.Float   `json:"loss_sum"`
+	NormSum  rundir.Float   `json:"norm_sum"`
+	Correct  []rundir.Float `json:"correct"`
+	TestLoss rundir.Float   `json:"test_loss,omitempty"`
 }
 
 type plainPartial Partial
@@ -59,7 +71,7 @@ type plainPartial Partial
 // MarshalJSON writes the sums with non-finite values as strings.
 func (p Partial) MarshalJSON() ([]byte, error) {
 	return json.Marshal(partialJSON{plainPartial: plainPartial(p),
-		LossSum: rundir.Float(p.LossSum), NormSum: rundir.Float(p.NormSum), Correct: rundir.Floats(p.Correct)})
+		LossSum: rundir.Float(p.LossSum), NormSum: rundir.Float(p.NormSum), Correct: rundir.Floats(p.Correct), TestLoss: rundir.Float(p.TestLoss)})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -69,6 +81,6 @@ func (p *Partial) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*p = Partial(j.plainPartial)
-	p.LossSum, p.NormSum, p.Correct = float64(j.LossSum), float64(j.NormSum), rundir.Float64s(j.Correct)
+	p.LossSum, p.NormSum, p.Correct, p.TestLoss = float64(j.LossSum), float64(j.NormSum), rundir.Float64s(j.Correct), float64(j.TestLoss)
 	return nil
 }

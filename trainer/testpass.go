@@ -119,6 +119,8 @@ func testEpoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options,
 						if on {
 							// Per-step labels: the accuracy over every step and trial.
 							correct[k][h] += gm.Accuracy(out.Logits[k][h], cfg.Readout.Heads[h], labels[k][h])
+							a.testLoss[k] += gm.CrossEntropy(out.Logits[k][h], cfg.Readout.Heads[h], labels[k][h])
+							a.testLossN[k]++
 						}
 					}
 				}

@@ -280,7 +280,8 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 	for k := range correct {
 		correct[k] = make([]float64, nHeads)
 	}
-	acc := &sums{lossSum: lossSum, normSum: normSum, finite: finite, skipped: skipped, correct: correct}
+	acc := &sums{lossSum: lossSum, normSum: normSum, finite: finite, skipped: skipped, correct: correct,
+		testLoss: make([]float64, K), testLossN: make([]int, K), lossUnknown: make([]bool, K)}
 	from, err := acc.resume(ms) // batches done before a stop mid-epoch
 	if err != nil {
 		return err
@@ -334,6 +335,10 @@ func epoch(ctx context.Context, ens *gm.Ensemble, ms []*member, opt Options, sta
 			st.GradNorm = normSum[k] / float64(finite[k])
 		} else {
 			st.TrainLoss, st.GradNorm = math.NaN(), math.NaN()
+		}
+		if acc.testLossN[k] > 0 && !acc.lossUnknown[k] {
+			tl := acc.testLoss[k] / float64(acc.testLossN[k])
+			st.TestLoss = &tl
 		}
 		// The curriculum fills in the accuracies and decides the next state.
 		next, ck := m.cu.conclude(m.state, accs[k], &st)

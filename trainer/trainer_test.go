@@ -85,6 +85,10 @@ func TestTrainWritesStatsAndState(t *testing.T) {
 		if s.Epoch != i+1 || s.N < 2 || s.TestAcc < 0 || s.TestAcc > 100 || math.IsNaN(s.TrainLoss) || s.GradNorm <= 0 {
 			t.Errorf("implausible record %+v", s)
 		}
+		// The test loss is recorded, positive and finite (a cross-entropy).
+		if s.TestLoss == nil || !(*s.TestLoss > 0) || math.IsInf(*s.TestLoss, 0) {
+			t.Errorf("epoch %d: test loss %v, want a positive finite cross-entropy", s.Epoch, s.TestLoss)
+		}
 	}
 	if done, _ := r.Dir.Done(); !done {
 		t.Error("finished run not marked done")

@@ -99,9 +99,9 @@ func TestSmokeOnSlurm(t *testing.T) {
 		t.Errorf("results.md lists unfinished runs:\n%s", report)
 	}
 	figLog := dumpLogs(out)
-	for _, id := range experiments.IDs() {
-		if !strings.Contains(figLog, "ok   "+id+".ipynb") {
-			t.Errorf("the figures job did not execute notebook %s", id)
+	for _, nb := range experiments.FigureNotebooks() {
+		if !strings.Contains(figLog, "ok   "+nb+".ipynb") {
+			t.Errorf("the figures job did not execute notebook %s", nb)
 		}
 	}
 

@@ -14,7 +14,9 @@
 //   - the paper's own statements may be quoted: a Markdown blockquote whose
 //     first line starts with "The paper:" or "The paper (where):" — bold
 //     or not — is exempt, every
-//     line of it (the quote ends at the first line not starting with ">").
+//     line of it (the quote ends at the first line not starting with ">");
+//     so may the statements of the sketch this package started from, whose
+//     claims the seed-* figures test: "The sketch:" likewise.
 package verdicts
 
 import (
@@ -37,8 +39,8 @@ var (
 	wordRE = regexp.MustCompile(`(?i)\b(` + strings.Join(Words, "|") + `)\b`)
 	// "no" as an answer: alone in a cell or a line, or after ? : =.
 	noRE = regexp.MustCompile(`(?i)(^|[|?:=])[\s*_]*(no)[\s*_]*([|.,;!)]|$)`)
-	// The opening line of a quote of the paper.
-	paperQuoteRE = regexp.MustCompile(`^\s*>\s*(\*\*|__|\*|_)?The paper(\s*\([^)]*\))?:`)
+	// The opening line of a quote of the paper (or of the sketch).
+	paperQuoteRE = regexp.MustCompile(`^\s*>\s*(\*\*|__|\*|_)?The (paper|sketch)(\s*\([^)]*\))?:`)
 )
 
 // Find returns the verdict words of text in order of appearance (as

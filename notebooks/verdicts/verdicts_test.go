@@ -24,6 +24,9 @@ func TestFind(t *testing.T) {
 		{"> The paper: the CB-RNN learns faster\n> and beats the RNN.\n\nOurs is higher.", []string{"higher"}},
 		{"> **The paper:** larger AUC", nil},
 		{"> The paper (Table 4): the CB-RNN climbs further and faster", nil},
+		// The sketch's statements, quoted and marked, likewise.
+		{"> The sketch: the CB-RNN should converge faster", nil},
+		{"the sketch says the CB-RNN converges faster", []string{"faster"}},
 		// A quote that is not the paper's is no exemption.
 		{"> ours: faster", []string{"faster"}},
 	} {
