@@ -28,6 +28,13 @@ type Group struct {
 	// Extra marks a group beyond the paper's figures (regimes.go): it uses
 	// the profile's SeedsExtra runs.
 	Extra bool
+	// Control marks a control a reviewer asks for first (the auxiliary
+	// RNN): it uses the profile's SeedsControl runs.
+	Control bool
+	// CoreLR, when > 0, is the learning rate of the core and the readout,
+	// the CB keeping the profile's (the authors' RNNlr0.001_CBlr0.01 runs:
+	// gomlx_models.Optim.CBLR); 0 = one rate for every parameter.
+	CoreLR float64
 	// Color is the group's colour in every figure (Colour), declared with
 	// the group rather than guessed from its label. A concrete colour, not
 	// color.Color, so that a group stays plain data: the notebooks memoise
@@ -89,6 +96,12 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 	if g.Extra || g.Curriculum != "" {
 		n = p.SeedsExtra
 	}
+	if g.Control && p.SeedsControl > 0 {
+		n = p.SeedsControl
+	}
+	if !g.Side && !g.Extra && g.Curriculum == "" && !isTable4Task(d.Name) && p.SeedsOther > 0 {
+		n = p.SeedsOther
+	}
 	if n <= 0 {
 		return nil, fmt.Errorf("group %s: profile %s trains no runs of it (set its seeds)", g.Label, p.Name)
 	}
@@ -100,6 +113,10 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 		if g.Regime == trainer.PeriodicCore {
 			c.Period = trainer.PeriodFor(d.Name)
 		}
+		if g.CoreLR > 0 {
+			// rnn_lr for the core and readout, cb_lr (the shared rate) for the CB.
+			c.Optim.CBLR, c.Optim.LR = c.Optim.LR, g.CoreLR
+		}
 		c.Epochs, c.Steps, c.TestSteps, c.Batch, c.MaxN = epochs, p.Steps, p.TestSteps, p.Batch, p.MaxN
 		if err := g.applyCurriculum(p, &c); err != nil {
 			return nil, fmt.Errorf("group %s: %w", g.Label, err)
@@ -108,6 +125,10 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 	}
 	return out, nil
 }
+
+// isTable4Task reports whether a task is one of Table 4's (DMS, parity),
+// whose main groups take the profile's Seeds whatever SeedsOther says.
+func isTable4Task(name string) bool { return name == "dms" || name == "parity" }
 
 // LabelFor names a group in a figure, with its hidden size for matched
 // baselines (e.g. "RNN-202").
