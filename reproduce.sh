@@ -2,7 +2,7 @@
 # reproduce.sh — regenerate every figure of the paper, and paper/results.md,
 # on a fresh machine.
 #
-#   ./reproduce.sh [--profile smoke|quick|paper] [--jobs N] [--backend go|xla:…] [--out DIR] [--no-notebooks]
+#   ./reproduce.sh [--profile smoke|quick|standard|paper] [--jobs N] [--backend go|xla:…] [--out DIR] [--no-notebooks]
 #   ./reproduce.sh --slurm [--profile …] [--out DIR] [--no-notebooks] [--wait] [--dry-run]
 #                  [--partition P] [--time T] [--cpus-per-task N] [--gpus N] [--account A] [--qos Q]
 #                  [--sbatch-arg ARG]… [--costs FILE] [--slurm-dir DIR] [--backend B]
@@ -12,7 +12,12 @@
 #   --sbatch-arg=--mem=8G.
 #
 #   --profile  smoke: minutes (CI) · quick (default): under an hour on 2 cores,
-#              the paper's qualitative findings · paper: METHODS §3 exactly (GPU)
+#              the paper's qualitative findings · standard: overnight on 2
+#              cores (about 3 hours), n = 8 per Table 4 group and a budget at
+#              which Periodic-core refreshes its core; its figures and report
+#              go to figures/standard/ and paper/standard/ (and its executed
+#              notebooks to notebooks/standard/) unless --out is given ·
+#              paper: METHODS §3 exactly (GPU)
 #   --jobs     ensembles trained at once (default: one per core on the Go
 #              backend, up to the ensembles to train; 1 on a GPU). On the Go
 #              backend they share the cores: an ensemble spreads its members
@@ -71,7 +76,7 @@ while [ $# -gt 0 ]; do
 	--*=*) joined=1; set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
 	esac
 	case "$1" in
-	--profile) profile="$(value --profile "smoke, quick or paper" "$@")" || exit; shift 2 ;;
+	--profile) profile="$(value --profile "smoke, quick, standard or paper" "$@")" || exit; shift 2 ;;
 	--jobs) jobs="$(value --jobs "0 (automatic) or a number of ensembles trained at once" "$@")" || exit; shift 2 ;;
 	--backend) backend="$(value --backend "go, xla:cuda or xla:/abs/path/xla_cuda_plugin.so" "$@")" || exit; shift 2 ;;
 	--out) out="$(value --out "a folder" "$@")" || exit; shift 2 ;;
@@ -85,7 +90,13 @@ while [ $# -gt 0 ]; do
 	*) usage_error "unknown argument $1 (see --help)" ;;
 	esac
 done
-case "$profile" in smoke | quick | paper) ;; *) usage_error "unknown profile $profile (smoke, quick or paper)" ;; esac
+case "$profile" in smoke | quick | standard | paper) ;; *) usage_error "unknown profile $profile (smoke, quick, standard or paper)" ;; esac
+# A profile with its own folder (experiments.Profile.Dir: standard) writes
+# its figures, report and executed notebooks into figures/<dir>/,
+# paper/<dir>/ and notebooks/<dir>/ of the repository, next to quick's
+# committed ones; with --out DIR the layout under DIR stays flat.
+sub=""
+case "$profile" in standard) sub=standard ;; esac
 case "$jobs" in
 '' | *[!0-9]*) usage_error "--jobs $jobs: want 0 (automatic: one per core on the Go backend, 1 on a GPU) or a positive number of ensembles trained at once" ;;
 esac
@@ -135,10 +146,11 @@ if [ "$slurm" = 1 ]; then
 	stamp "slurm: plan profile $profile and submit it${slurm_args[*]:+ (${slurm_args[*]})}"
 	bin/cbrnn figures --profile "$profile" --slurm ${slurm_args[@]+"${slurm_args[@]}"}
 	dest="${CBRNN_OUT:-$root}"
+	[ "$dest" = "$root" ] || sub=""
 	case " ${slurm_args[*]-} " in
 	*" --wait "*)
 		stamp "done in $(($(date +%s) - start)) s. Produced:"
-		ls -1 "$dest"/figures/*.png "$dest"/paper/results.md | sed "s#^$root/##; s#^#  #" ;;
+		ls -1 "$dest"/figures/${sub:+$sub/}*.png "$dest"/paper/${sub:+$sub/}results.md | sed "s#^$root/##; s#^#  #" ;;
 	*" --dry-run "*) stamp "dry run: nothing submitted" ;;
 	*) stamp "submitted; follow it with: bin/cbrnn status --profile $profile" ;;
 	esac
@@ -151,12 +163,14 @@ if [ "$notebooks" = 1 ]; then
 	# The executed notebooks, with their outputs, go back into notebooks/
 	# (to be committed) or DIR/notebooks with --out.
 	nbdir="${CBRNN_OUT:-$root}/notebooks"
+	[ "${CBRNN_OUT:-$root}" != "$root" ] || nbdir="$nbdir${sub:+/$sub}"
 	stamp "notebooks: executing every notebook through Jupyter + GoNB, outputs into ${nbdir#"$root"/}"
 	CBRNN_PROFILE="$profile" CBRNN_JOBS="$jobs" CBRNN_SKIP_SETUP=1 \
 		CBRNN_NB_OUT="${CBRNN_OUT:-$root/notebooks}/.out" notebooks/run.sh --write "$nbdir"
 fi
 
 dest="${CBRNN_OUT:-$root}"
+[ "$dest" = "$root" ] || sub=""
 stamp "done in $(($(date +%s) - start)) s. Produced:"
-ls -1 "$dest"/figures/*.png "$dest"/paper/results.md | sed "s#^$root/##; s#^#  #"
-[ "$notebooks" = 0 ] || ls -1 "$dest"/notebooks/*.ipynb | sed "s#^$root/##; s#^#  #"
+ls -1 "$dest"/figures/${sub:+$sub/}*.png "$dest"/paper/${sub:+$sub/}results.md | sed "s#^$root/##; s#^#  #"
+[ "$notebooks" = 0 ] || ls -1 "$dest"/notebooks/${sub:+$sub/}*.ipynb | sed "s#^$root/##; s#^#  #"

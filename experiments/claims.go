@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/gonum/stat"
@@ -858,50 +859,91 @@ func recoveryClaims(studies []*RecoveryStudy) []Claim {
 // late window the upper half (the authors' windows are not computed here).
 func fig6Claims(s *MechanismStudy) []Claim {
 	var out []Claim
-	n := len(s.DMSNs)
-	lo, hi := s.DMSNs[:n/2+n%2], []int(nil)
-	if n > 1 {
-		hi = s.DMSNs[n/2+n%2:]
+	xs := ints(s.DMSNs)
+	// window is each network's mean Q over the Ns of w it reached (NaN
+	// where it reached none), and the Ns of w the study has.
+	window := func(rows [][]DMSPropagation, f func(DMSPropagation) float64, w []int) []float64 {
+		return perNetworkMean(len(rows), len(s.DMSNs), func(k, j int) float64 {
+			if !slices.Contains(w, s.DMSNs[j]) {
+				return math.NaN()
+			}
+			return f(rows[k][j])
+		})
 	}
-	win := func(rows [][]DMSPropagation, f func(DMSPropagation) float64, from, to int) []float64 {
-		return perNetworkMean(len(rows), to-from, func(k, j int) float64 { return f(rows[k][from+j]) })
+	inWindow := func(w []int) []int {
+		var ns []int
+		for _, n := range s.DMSNs {
+			if slices.Contains(w, n) {
+				ns = append(ns, n)
+			}
+		}
+		return ns
+	}
+	early, late := inWindow(EarlyWindow), inWindow(LateWindow)
+	reached := fmt.Sprintf("the checkpointed Ns ∈ %s", formatNs(s.DMSNs))
+	notReached := func(name string, w []int) string {
+		return fmt.Sprintf("the budget does not reach the paper's %s window (N ∈ %s; %s)", name, formatNs(w), reached)
 	}
 	cb := func(r DMSPropagation) float64 { return r.QCB }
 	full := func(r DMSPropagation) float64 { return r.QFull }
-	split := n/2 + n%2
-	tooFew := ""
-	if n < 2 {
-		tooFew = fmt.Sprintf("the budget ends before the DMS networks share two checkpoints with N ≥ %d (shared: %s), so there is no early and late window", MinMechanismN, formatNs(s.DMSNs))
+	det := func(r DMSPropagation) float64 { return r.QDet }
+	windows := fmt.Sprintf("the paper's windows: early N ∈ %s, late N ∈ %s; reached: early %s, late %s", formatNs(EarlyWindow), formatNs(LateWindow), formatNs(early), formatNs(late))
+	c := pairedClaim("fig6/dms/qcb-early", "the CB contributes to the DMS memory propagation early in learning", "fig6b",
+		"Q_CB = Q_full − Q_detached, per network, mean over the early window ("+windows+")", "0.399 (early window)", claims.Greater, "CB contribution", window(s.DMS, cb, EarlyWindow), "", nil, 3)
+	if len(early) == 0 {
+		c.NotTestable = notReached("early", EarlyWindow)
 	}
-	windows := fmt.Sprintf("early N ∈ %s, late N ∈ %s", formatNs(lo), formatNs(hi))
-	add := func(c Claim) {
-		if tooFew != "" {
-			c.NotTestable = tooFew
+	out = append(out, c)
+	c = pairedClaim("fig6/dms/qcb-falls", "the CB contribution falls as N grows", "fig6b",
+		"Q_CB early vs late window, per network ("+windows+")", "0.399 early → 0.012 late", claims.Greater, "early", window(s.DMS, cb, EarlyWindow), "late", window(s.DMS, cb, LateWindow), 3)
+	if len(early) == 0 || len(late) == 0 {
+		c.NotTestable = notReached("early and late", append(append([]int{}, EarlyWindow...), LateWindow...)) + "; fig6/dms/qcb-slope tests the trend as a fit"
+	}
+	out = append(out, c)
+	for _, w := range []struct {
+		name string
+		ns   []int
+		win  []int
+		note string
+	}{{"early", early, EarlyWindow, "RNN-only 1.109, above the CB-RNN's"}, {"late", late, LateWindow, "above the CB-RNN's in the late window too"}} {
+		c := betweenClaim("fig6/dms/q-rnn-vs-cb-"+w.name, "the RNN-only propagation Q lies above the CB-RNN's ("+w.name+" window)", "fig6a",
+			"Q, "+s.BaseLabel+" − CB-RNN (full), per network, "+w.name+" window ("+windows+")", w.note, claims.Greater,
+			s.BaseLabel, window(s.DMSBase, full, w.win), "CB-RNN", window(s.DMS, full, w.win), 3)
+		if len(w.ns) == 0 {
+			c.NotTestable = notReached(w.name, w.win)
 		}
 		out = append(out, c)
 	}
-	early := func(rows [][]DMSPropagation, f func(DMSPropagation) float64) []float64 {
-		if n == 0 {
-			return nil
+	// The trend over N as a fit (the authors' within-seed OLS slope of Q
+	// against N, seed_level_tests): per network over the Ns it reached.
+	slopes := func(rows [][]DMSPropagation, f func(DMSPropagation) float64) []float64 {
+		var v []float64
+		for _, row := range rows {
+			ys := make([]float64, len(row))
+			for j, r := range row {
+				ys[j] = f(r)
+			}
+			v = append(v, finiteSlope(xs, ys))
 		}
-		return win(rows, f, 0, split)
+		return v
 	}
-	late := func(rows [][]DMSPropagation, f func(DMSPropagation) float64) []float64 {
-		if n < 2 {
-			return nil
+	trend := func(c Claim) Claim {
+		if len(s.DMSNs) < 2 {
+			c.NotTestable = fmt.Sprintf("a slope needs two Ns and the networks reached %s (N ≥ %d)", formatNs(s.DMSNs), MinMechanismN)
 		}
-		return win(rows, f, split, n)
+		return c
 	}
-	add(pairedClaim("fig6/dms/qcb-early", "the CB contributes to the DMS memory propagation early in learning", "fig6b",
-		"Q_CB = Q_full − Q_detached, per network, mean over the early window ("+windows+")", "0.399 (early window)", claims.Greater, "CB contribution", early(s.DMS, cb), "", nil, 3))
-	add(pairedClaim("fig6/dms/qcb-falls", "the CB contribution falls as N grows", "fig6b",
-		"Q_CB early vs late, per network ("+windows+")", "0.399 early → 0.012 late", claims.Greater, "early", early(s.DMS, cb), "late", late(s.DMS, cb), 3))
-	add(betweenClaim("fig6/dms/q-rnn-vs-cb-early", "the RNN-only propagation Q lies above the CB-RNN's (early window)", "fig6a",
-		"Q, "+s.BaseLabel+" − CB-RNN (full), per network, early window ("+windows+")", "RNN-only 1.109, above the CB-RNN's", claims.Greater,
-		s.BaseLabel, early(s.DMSBase, full), "CB-RNN", early(s.DMS, full), 3))
-	add(betweenClaim("fig6/dms/q-rnn-vs-cb-late", "the RNN-only propagation Q lies above the CB-RNN's (late window)", "fig6a",
-		"Q, "+s.BaseLabel+" − CB-RNN (full), per network, late window ("+windows+")", "above the CB-RNN's in the late window too", claims.Greater,
-		s.BaseLabel, late(s.DMSBase, full), "CB-RNN", late(s.DMS, full), 3))
+	fit := "per-network OLS slope of %s against N over the Ns it reached (" + reached + "), one-sample against 0"
+	out = append(out, trend(pairedClaim("fig6/dms/qcb-slope", "the CB contribution falls as N grows (the trend as a fit)", "fig6b",
+		fmt.Sprintf(fit, "Q_CB"), "0.399 early → 0.012 late: falls", claims.Less, "slope of Q_CB", slopes(s.DMS, cb), "", nil, 4)))
+	for _, r := range []struct {
+		id, label string
+		rows      [][]DMSPropagation
+		f         func(DMSPropagation) float64
+	}{{"qfull-slope", "CB-RNN (full)", s.DMS, full}, {"qdet-slope", "CB-RNN (CB detached)", s.DMS, det}, {"qrnn-slope", s.BaseLabel + " (RNN-only)", s.DMSBase, full}} {
+		out = append(out, trend(pairedClaim("fig6/dms/"+r.id, "the trend of "+r.label+"'s Q over N", "fig6a",
+			fmt.Sprintf(fit, "Q"), "a trend the paper draws; no direction stated here", claims.NoDirection, "slope of Q, "+r.label, slopes(r.rows, r.f), "", nil, 4)))
+	}
 	cond := func(i int) []float64 {
 		return perNetworkMean(len(s.Parity), len(s.ParityNs), func(k, j int) float64 { return s.Parity[k][j].Values()[i] })
 	}

@@ -97,12 +97,12 @@ func DrawFig6(s *MechanismStudy, p Profile) *Drawing {
 	pdd := nAxis(plots.SeedLines("Parity: swaps by N", "N", "normalised score", sd, 0))
 	d.Rows = [][]*plot.Plot{{pa, pb}, {pc, pdd}}
 
-	fmt.Fprintf(&md, "**DMS memory propagation** — %d CB-RNN and %d %s networks, N ∈ %s (the checkpoints all of them have, %d ≤ N ≤ %d), %d fixed batches per N (half give the memory directions, half are evaluated), rollouts from h₀ = 0; Q per network = the mean over the delay transitions of m_{t+1}ᵀ J m_t; mean ± SD over networks.\n\n",
-		len(s.DMS), len(s.DMSBase), s.BaseLabel, formatNs(s.DMSNs), MinMechanismN, MaxMechanismN, p.mechDMSBatches())
+	fmt.Fprintf(&md, "**DMS memory propagation** — %d CB-RNN and %d %s networks, N ∈ %s (every checkpointed N, %d ≤ N ≤ %d, that at least two networks of a group reached; each N is averaged over the networks that reached it, n in the table), %d fixed batches per N (half give the memory directions, half are evaluated), rollouts from h₀ = 0; Q per network = the mean over the delay transitions of m_{t+1}ᵀ J m_t; mean ± SD over networks. The paper's windows: early N ∈ %s, late N ∈ %s.\n\n",
+		len(s.DMS), len(s.DMSBase), s.BaseLabel, formatNs(s.DMSNs), MinMechanismN, MaxMechanismN, p.mechDMSBatches(), formatNs(EarlyWindow), formatNs(LateWindow))
 	if len(s.DMSNs) == 0 {
-		md.WriteString("No N ≥ 5 is common to every DMS network at this profile: panels a–b are empty.\n\n")
+		md.WriteString("No N ≥ 5 was reached by two networks of a DMS group at this profile: panels a–b are empty.\n\n")
 	} else {
-		md.WriteString("| N | RNN-only | CB-RNN (full) | CB detached | CB contribution |\n|---|---|---|---|---|\n")
+		md.WriteString("| N | n (CB-RNN / " + s.BaseLabel + ") | RNN-only | CB-RNN (full) | CB detached | CB contribution |\n|---|---|---|---|---|---|\n")
 		col := func(m [][]float64, j int) analysis.Summary {
 			var v []float64
 			for _, row := range m {
@@ -111,7 +111,7 @@ func DrawFig6(s *MechanismStudy, p Profile) *Drawing {
 			return analysis.SummariseFinite(v)
 		}
 		for j, n := range s.DMSNs {
-			fmt.Fprintf(&md, "| %d | %s | %s | %s | %s |\n", n, pmSD(col(base, j)), pmSD(col(full, j)), pmSD(col(det, j)), pmSD(col(cbq, j)))
+			fmt.Fprintf(&md, "| %d | %d / %d | %s | %s | %s | %s |\n", n, col(full, j).N, col(base, j).N, pmSD(col(base, j)), pmSD(col(full, j)), pmSD(col(det, j)), pmSD(col(cbq, j)))
 		}
 		md.WriteString("\n")
 		if len(s.DMSNs) > 1 {
@@ -153,9 +153,32 @@ func formatNs(ns []int) string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
+// EarlyWindow and LateWindow are the authors' windows of the DMS
+// propagation (dms_memory_dynamics_stats.py: EARLY_NS = range(5, 10),
+// LATE_NS = range(26, 31)).
+var (
+	EarlyWindow = []int{5, 6, 7, 8, 9}
+	LateWindow  = []int{26, 27, 28, 29, 30}
+)
+
+// finiteSlope is the OLS slope of ys against xs over the points where ys is
+// finite (the Ns a network reached); NaN with fewer than two.
+func finiteSlope(xs, ys []float64) float64 {
+	var fx, fy []float64
+	for i := range min(len(xs), len(ys)) {
+		if !math.IsNaN(ys[i]) && !math.IsInf(ys[i], 0) {
+			fx, fy = append(fx, xs[i]), append(fy, ys[i])
+		}
+	}
+	if len(fx) < 2 {
+		return math.NaN()
+	}
+	return analysis.OLSSlope(fx, fy)
+}
+
 // slopeMarkdown is a part of the authors' seed-level statistics
 // (dms_memory_dynamics_stats.py: seed_level_tests): per network the OLS
-// slope of Q against N; the mean ± SD over networks, a two-sided one-sample
+// slope of Q against N over the Ns it reached; the mean ± SD over networks, a two-sided one-sample
 // t-test against 0 and Cohen's d_z. (Their Wilcoxon tests, bootstrap
 // intervals and leave-one-seed-out checks are not computed here.)
 func slopeMarkdown(xs []float64, m map[string][][]float64, order []string) string {
@@ -164,7 +187,7 @@ func slopeMarkdown(xs []float64, m map[string][][]float64, order []string) strin
 	for _, name := range order {
 		var slopes []float64
 		for _, row := range m[name] {
-			slopes = append(slopes, analysis.OLSSlope(xs, row))
+			slopes = append(slopes, finiteSlope(xs, row))
 		}
 		s := analysis.SummariseFinite(slopes)
 		tt, pv, dz := math.NaN(), math.NaN(), math.NaN()

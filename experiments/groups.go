@@ -46,6 +46,13 @@ type Group struct {
 	// (seedpertask.go): it uses the profile's PerTaskSeeds runs and, in the
 	// continual curriculum, PerTaskEpochsPerPhase epochs per phase.
 	PerTaskStudy bool
+	// AuxControl marks a control a reviewer asks for first (the auxiliary
+	// RNN): it uses the profile's SeedsControl runs.
+	AuxControl bool
+	// CoreLR, when > 0, is the learning rate of the core and the readout,
+	// the CB keeping the profile's (the authors' RNNlr0.001_CBlr0.01 runs:
+	// gomlx_models.Optim.CBLR); 0 = one rate for every parameter.
+	CoreLR float64
 	// Color is the group's colour in every figure (Colour), declared with
 	// the group rather than guessed from its label. A concrete colour, not
 	// color.Color, so that a group stays plain data: the notebooks memoise
@@ -107,6 +114,12 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 	if g.Extra || g.Curriculum != "" {
 		n = p.SeedsExtra
 	}
+	if g.AuxControl && p.SeedsControl > 0 {
+		n = p.SeedsControl
+	}
+	if !g.Side && !g.Extra && g.Curriculum == "" && !isTable4Task(d.Name) && p.SeedsOther > 0 {
+		n = p.SeedsOther
+	}
 	if g.Control != "" {
 		var err error
 		if n, err = controlSeeds(g.Control, p); err != nil {
@@ -129,6 +142,10 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 		if g.Regime == trainer.PeriodicCore {
 			c.Period = trainer.PeriodFor(d.Name)
 		}
+		if g.CoreLR > 0 {
+			// rnn_lr for the core and readout, cb_lr (the shared rate) for the CB.
+			c.Optim.CBLR, c.Optim.LR = c.Optim.LR, g.CoreLR
+		}
 		c.Epochs, c.Steps, c.TestSteps, c.Batch, c.MaxN = epochs, p.Steps, p.TestSteps, p.Batch, p.MaxN
 		if g.Regime == trainer.FixedN {
 			if g.FixedN <= 0 {
@@ -147,6 +164,10 @@ func Configs(g Group, d task.Description, p Profile, epochs int) ([]trainer.Conf
 	}
 	return out, nil
 }
+
+// isTable4Task reports whether a task is one of Table 4's (DMS, parity),
+// whose main groups take the profile's Seeds whatever SeedsOther says.
+func isTable4Task(name string) bool { return name == "dms" || name == "parity" }
 
 // LabelFor names a group in a figure, with its hidden size for matched
 // baselines (e.g. "RNN-202").

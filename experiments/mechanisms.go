@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"sort"
 
 	"github.com/cbrnn/cbrnn/analysis"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
@@ -364,9 +365,11 @@ func ParitySwapOf(cell *analysis.ElmanCell, trials []mechTrial, n int, seed uint
 
 // MechanismStudy holds Fig 6's measures: per network (k) and N (j).
 type MechanismStudy struct {
-	// DMS: the Ns (the checkpoints every CB and baseline DMS run has,
-	// MinMechanismN ≤ N ≤ MaxMechanismN), the CB-RNN propagation and the
-	// baseline's.
+	// DMS: the Ns (every checkpointed N, MinMechanismN ≤ N ≤
+	// MaxMechanismN, that at least two networks of the CB-RNN or of the
+	// baseline group reached: the trend over N as far as the budget
+	// goes), the CB-RNN propagation and the baseline's; a network that did
+	// not reach an N has NaN there.
 	DMSNs       []int
 	DMSNets     []string
 	DMS         [][]DMSPropagation
@@ -395,6 +398,39 @@ func mechanismNs(dirs []*rundir.Dir, lo, hi, maxNs int) ([]int, error) {
 	return spread(out, maxNs), nil
 }
 
+// reachedNs is every N within [lo, hi] that at least minNets of one of the
+// groups reached (RunNs), ascending, spread to at most maxNs, and which
+// of those Ns each run has.
+func reachedNs(groups [][]*rundir.Dir, lo, hi, minNets, maxNs int) ([]int, map[*rundir.Dir]map[int]bool, error) {
+	has := map[*rundir.Dir]map[int]bool{}
+	keep := map[int]bool{}
+	for _, dirs := range groups {
+		count := map[int]int{}
+		for _, d := range dirs {
+			ns, err := RunNs(d)
+			if err != nil {
+				return nil, nil, err
+			}
+			has[d] = map[int]bool{}
+			for _, n := range ns {
+				has[d][n] = true
+				count[n]++
+			}
+		}
+		for n, c := range count {
+			if n >= lo && n <= hi && c >= min(minNets, len(dirs)) {
+				keep[n] = true
+			}
+		}
+	}
+	out := make([]int, 0, len(keep))
+	for n := range keep {
+		out = append(out, n)
+	}
+	sort.Ints(out)
+	return spread(out, maxNs), has, nil
+}
+
 // MechanismStudyOf runs Fig 6's analyses: DMS propagation on the DMS CB
 // runs and baseline runs, parity swaps on the parity CB runs (Ns shared
 // with the parity baseline runs, as the authors' runs are analysed
@@ -403,7 +439,8 @@ func mechanismNs(dirs []*rundir.Dir, lo, hi, maxNs int) ([]int, error) {
 func (e *Env) MechanismStudyOf(ctx context.Context, dmsCB, dmsBase, parityCB, parityBase []*rundir.Dir, dmsBatches, parityBatches, maxNs int) (*MechanismStudy, error) {
 	s := &MechanismStudy{}
 	var err error
-	if s.DMSNs, err = mechanismNs(append(append([]*rundir.Dir{}, dmsCB...), dmsBase...), MinMechanismN, MaxMechanismN, maxNs); err != nil {
+	var has map[*rundir.Dir]map[int]bool
+	if s.DMSNs, has, err = reachedNs([][]*rundir.Dir{dmsCB, dmsBase}, MinMechanismN, MaxMechanismN, 2, maxNs); err != nil {
 		return nil, err
 	}
 	run := func(dirs []*rundir.Dir) ([]string, [][]DMSPropagation, error) {
@@ -413,6 +450,11 @@ func (e *Env) MechanismStudyOf(ctx context.Context, dmsCB, dmsBase, parityCB, pa
 			names = append(names, filepath.Base(d.Path))
 			var row []DMSPropagation
 			for _, n := range s.DMSNs {
+				if !has[d][n] {
+					nan := math.NaN()
+					row = append(row, DMSPropagation{N: n, QFull: nan, QDet: nan, QCB: nan})
+					continue
+				}
 				cp, err := LoadCheckpointAt(d, n)
 				if err != nil {
 					return nil, nil, err

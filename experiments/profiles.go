@@ -2,7 +2,7 @@ package experiments
 
 import (
 	"fmt"
-	"sort"
+	"math"
 	"strings"
 
 	"github.com/cbrnn/cbrnn/trainer"
@@ -49,6 +49,20 @@ type Profile struct {
 	PerTaskSeeds          int
 	PerTaskEpochsPerPhase int
 	PerTaskEpochs         int
+	// SeedsControl is the runs per group of the controls a reviewer asks
+	// for first (Group.AuxControl: the auxiliary-RNN control at both learning
+	// rates); 0 = SeedsExtra. The authors ran 4 (shared lr) and 3 (core at
+	// lr 0.001) per task.
+	SeedsControl int
+	// SeedsOther is the runs per main group on the tasks beyond Table 4's
+	// (multitask and task switching, fig3 and fig4c); 0 = Seeds.
+	SeedsOther int
+	// Dir names the subfolder of figures/ and paper/ that holds this
+	// profile's figures and report when they are written into the
+	// repository itself (no --out, no $CBRNN_OUT): standard's go to
+	// figures/standard/ and paper/standard/, next to quick's committed
+	// ones; "" writes figures/ and paper/ themselves.
+	Dir string
 	// Analyses.
 	EvalBatches     int // CB ablation: fixed evaluation trials, in batches (paper: 20)
 	PCABatches      int // PCA: batches per checkpointed N (paper: 10)
@@ -101,9 +115,10 @@ func (p Profile) tsneIters() int {
 }
 
 // Profiles: smoke proves the machinery in minutes (CI), quick shows the
-// paper's qualitative findings on a 2-core laptop in under an hour (46
-// minutes measured, README), paper is METHODS §3 exactly (a GPU, or many
-// machines).
+// paper's qualitative findings on a 2-core laptop in under an hour (README),
+// standard is sized to decide Table 4 overnight on the same laptop
+// (METHODS §3.10: n = 8, a budget at which Periodic-core refreshes its
+// core), paper is METHODS §3 exactly (a GPU, or many machines).
 var Profiles = map[string]Profile{
 	"smoke": {
 		Name: "smoke", Summary: "minutes; every figure from a few tiny runs (CI)",
@@ -120,10 +135,26 @@ var Profiles = map[string]Profile{
 		Epochs: 150, EpochsGRU: 75, EpochsSwitch: 100, Steps: 40, TestSteps: 10, Batch: 32, MaxN: trainer.PaperMaxN,
 		Seeds: 3, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 100, EpochsPerPhase: 40, AdvanceEvery: 20,
 		SeedsFixedN: 3, EpochsFixedN: 60, SeedsSweep: 2, EpochsSweep: 60, SweepTasks: []string{"dms"}, SeedsOddball: 2, EpochsOddball: 40,
-		PerTaskSeeds: 2, PerTaskEpochsPerPhase: 10, PerTaskEpochs: 25,
+		PerTaskSeeds: 2, PerTaskEpochsPerPhase: 10, PerTaskEpochs: 25, SeedsControl: 3,
 		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
 		RecoverySteps: 50, RecoveryEval: 10, MechDMSBatches: 8, MechParityBatches: 4,
 		SeedsSketch: 2, EpochsSketch: 38, SketchParity: false, EpochsSketchModel: 60,
+	},
+	// standard: sized in METHODS §3.10 (the cost model and the quick runs'
+	// learning rates), to be run overnight here; its figures and report go
+	// to figures/standard/ and paper/standard/.
+	"standard": {
+		Name: "standard", Summary: "about 3 hours on 2 cores; n = 8 per Table 4 group, 500 epochs of 40 + 10 batches of 16: Periodic-core refreshes its core",
+		Epochs: 500, EpochsGRU: 200, EpochsSwitch: 200, Steps: 40, TestSteps: 10, Batch: 16, MaxN: trainer.PaperMaxN,
+		Seeds: 8, SeedsSide: 3, SeedsExtra: 1, EpochsExtra: 150, EpochsPerPhase: 60, AdvanceEvery: 25, SeedsControl: 3, SeedsOther: 3,
+		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
+		RecoverySteps: 50, RecoveryEval: 10, MechDMSBatches: 8, MechParityBatches: 4, Dir: "standard",
+		// The controls and the sketch's studies at n = 3 and a short budget
+		// (DMS only for the sweeps): what makes the profile fit its hours.
+		SeedsFixedN: 3, EpochsFixedN: 150, SeedsSweep: 3, EpochsSweep: 150, SweepTasks: []string{"dms"},
+		SeedsOddball: 3, EpochsOddball: 150,
+		PerTaskSeeds: 3, PerTaskEpochsPerPhase: 20, PerTaskEpochs: 100,
+		SeedsSketch: 3, EpochsSketch: 100, EpochsSketchModel: 150,
 	},
 	"paper": {
 		Name: "paper", Summary: fmt.Sprintf("METHODS §3 exactly: n = 8, %d epochs of %d + %d batches of %d",
@@ -140,19 +171,54 @@ var Profiles = map[string]Profile{
 	},
 }
 
-// LookupProfile returns the named profile or an error listing the known ones.
+// ProfileNames lists the profiles from the cheapest to the paper's: the
+// order every list of profiles (help texts, the README's table) follows.
+var ProfileNames = []string{"smoke", "quick", "standard", "paper"}
+
+// DefaultProfile is the profile of a command given none.
+const DefaultProfile = "quick"
+
+// ProfileList is the profiles for a help text: "smoke, quick, standard or
+// paper".
+func ProfileList() string {
+	n := len(ProfileNames)
+	return strings.Join(ProfileNames[:n-1], ", ") + " or " + ProfileNames[n-1]
+}
+
+// LookupProfile returns the named profile ("" = DefaultProfile) or an
+// error listing the known ones.
 func LookupProfile(name string) (Profile, error) {
 	if name == "" {
-		name = "quick"
+		name = DefaultProfile
 	}
 	p, ok := Profiles[name]
 	if !ok {
-		names := make([]string, 0, len(Profiles))
-		for n := range Profiles {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return Profile{}, fmt.Errorf("unknown profile %q (known: %s)", name, strings.Join(names, ", "))
+		return Profile{}, fmt.Errorf("unknown profile %q (known: %s)", name, strings.Join(ProfileNames, ", "))
 	}
 	return p, nil
+}
+
+// The first core refresh of Periodic-core, estimated (METHODS §3.10). The
+// trainer (trainer/curriculum.go: step) enters the refresh phase when N
+// advances to StartN + k (k = trainer.PeriodFor: N = 12 on DMS, 7 on
+// parity); until then Periodic-core is Frozen-core. How soon a run gets
+// there is a matter of learning speed, so a profile is sized on the speed
+// the quick runs measured: Frozen-core's max N after 150 epochs of 40
+// batches of 32 (6,000 SGD steps) was 7.33 on DMS and 5.67 on parity
+// (n = 3, figures/table4.md at quick), and N − StartN grows as the 0.75th
+// power of the SGD steps (the exponent that carries quick's CB-RNN to the
+// paper's epochs to half on both tasks: 215 and 153 epochs of 100).
+var frozenGain = map[string]float64{"dms": 7.33 - trainer.PaperStartN, "parity": 5.67 - trainer.PaperStartN}
+
+// RefreshEpoch is the epoch at which the estimate puts Periodic-core's
+// first refresh on task (dms or parity) under profile p, or 0 for another
+// task.
+func RefreshEpoch(p Profile, task string) int {
+	gain, ok := frozenGain[task]
+	if !ok || p.Steps <= 0 {
+		return 0
+	}
+	levels := float64(trainer.PeriodFor(task)) // StartN + k − StartN
+	steps := 6000 * math.Pow(levels/gain, 1/0.75)
+	return int(math.Ceil(steps / float64(p.Steps)))
 }

@@ -180,8 +180,8 @@ func catalogue() []FigureSpec {
 			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}, {singleTasks, FixedScheduleGroups, extraBudget}, {multiNTasks, MultiHeadGroups, extraBudget}},
 			Shows: "the fixed-schedule, cumulative and sliding curricula against the standard one"},
 		{ID: "controls", Title: "Controls: an auxiliary RNN in the CB's place, and a compressed CB", Draw: controlsFig,
-			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}, {singleTasks, []Group{AuxRNN, CBCompress}, extraBudget}},
-			Shows: "controls: a small RNN in the cerebellum's place, and a cerebellum behind a bottleneck"},
+			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}, {singleTasks, []Group{AuxRNN, AuxRNNCoreLR, CBCompress}, extraBudget}},
+			Shows: "controls: a small RNN in the cerebellum's place (at the shared lr and with the core at lr 0.001), and a cerebellum behind a bottleneck"},
 		{ID: "fixedn", Title: "Fixed-N control: DMS at N = 5 without a curriculum", Draw: fixedNFig,
 			Needs: []Need{{[]string{"dms"}, FixedNGroups, fixedNBudget}},
 			Shows: "the fixed-N control: CB-RNN and RNN trained at DMS N = 5 from the start, no curriculum; epochs to solve"},
@@ -289,7 +289,7 @@ func NotebookRow(f FigureSpec) string {
 func unknownFigure(id string) error { return suggest.Unknown("figure", id, IDs()) }
 
 // Figure trains (or loads) what figure id needs under the profile, draws it
-// into figures/, and returns what it wrote.
+// into figures/ (Env.FiguresDirOf), and returns what it wrote.
 func Figure(ctx context.Context, id string, opt Options) (*Result, error) {
 	e, err := Open(ctx, opt)
 	if err != nil {
@@ -337,7 +337,7 @@ func (e *Env) Draw(ctx context.Context, id string, p Profile, cs [][][]*Cohort) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
 	}
-	return d.Save(e.FiguresDir(), f)
+	return d.Save(e.FiguresDirOf(p), f)
 }
 
 // Save writes the drawing of figure f into dir as <id>.png, <id>.svg and,

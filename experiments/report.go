@@ -72,14 +72,15 @@ func (e *Env) All(ctx context.Context, p Profile, ids []string) ([]*Result, erro
 	if len(missing) > 0 {
 		report += e.unfinishedSection(held, missing)
 	}
-	if err := writeText(e.ResultsPath(), report); err != nil {
+	if err := writeText(e.ResultsPathOf(p), report); err != nil {
 		return out, err
 	}
-	if err := WriteClaims(ClaimsPath(filepath.Dir(filepath.Dir(e.ResultsPath()))), Records(judged)); err != nil {
+	if err := WriteClaims(filepath.Join(filepath.Dir(e.ResultsPathOf(p)), "claims.json"), Records(judged)); err != nil {
 		return out, err
 	}
-	// The repository's own READMEs carry the verdicts of its own outputs.
-	if e.OutDir() == e.Root && len(missing) == 0 && len(notAsked(ids)) == 0 {
+	// The repository's own READMEs carry the verdicts of its own outputs:
+	// those of the profile whose report is paper/results.md itself.
+	if e.OutDir() == e.Root && p.Dir == "" && len(missing) == 0 && len(notAsked(ids)) == 0 {
 		block := VerdictBlock(p.Name, Records(judged))
 		for _, path := range []string{filepath.Join(e.Root, "README.md"), filepath.Join(e.Root, "paper", "README.md")} {
 			text, err := os.ReadFile(path)

@@ -42,11 +42,37 @@ type Env struct {
 // RunsDir is where runs are cached, one directory per config hash.
 func (e *Env) RunsDir() string { return filepath.Join(e.OutDir(), "runs") }
 
-// FiguresDir is where figures are written.
+// FiguresDir is where figures are written (the default profile's layout;
+// FiguresDirOf is a profile's).
 func (e *Env) FiguresDir() string { return filepath.Join(e.OutDir(), "figures") }
 
-// ResultsPath is the reproduction report.
+// ResultsPath is the reproduction report (the default profile's layout;
+// ResultsPathOf is a profile's).
 func (e *Env) ResultsPath() string { return filepath.Join(e.OutDir(), "paper", "results.md") }
+
+// ProfileSubdir is the subfolder of figures/ and paper/ that holds profile
+// p's figures and report under the output folder out: p.Dir when out is
+// the repository root itself, where quick's committed figures/ and
+// paper/results.md must not be overwritten by another profile, else "" (an
+// output folder of one's own keeps the flat layout).
+func ProfileSubdir(out, root string, p Profile) string {
+	if filepath.Clean(out) == filepath.Clean(root) {
+		return p.Dir
+	}
+	return ""
+}
+
+// FiguresDirOf is where profile p's figures are written: figures/, or
+// figures/<p.Dir>/ in the repository (ProfileSubdir).
+func (e *Env) FiguresDirOf(p Profile) string {
+	return filepath.Join(e.OutDir(), "figures", ProfileSubdir(e.OutDir(), e.Root, p))
+}
+
+// ResultsPathOf is profile p's report: paper/results.md, or
+// paper/<p.Dir>/results.md in the repository (ProfileSubdir).
+func (e *Env) ResultsPathOf(p Profile) string {
+	return filepath.Join(e.OutDir(), "paper", ProfileSubdir(e.OutDir(), e.Root, p), "results.md")
+}
 
 // RunPath is the cache directory of a config.
 func (e *Env) RunPath(c trainer.Config) (string, error) {

@@ -181,10 +181,11 @@ func (e *Ensemble) stepBuffers(in StepInput, bt *batch, opt Optim) ([]compute.Bu
 			copy(hw[k*nh:], in.HeadWeight[k])
 		}
 	}
+	// Each parameter's learning rate (Optim.RateOf its group), 0 = frozen.
 	tr := make([]float32, e.k*np)
 	for k := range e.k {
 		for i := range np {
-			tr[k*np+i] = 1
+			tr[k*np+i] = float32(opt.RateOf(e.specs[i].Group))
 		}
 		if in.Trainable != nil {
 			if len(in.Trainable) != e.k || len(in.Trainable[k]) != np {

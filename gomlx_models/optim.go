@@ -11,10 +11,25 @@ import (
 // (torch.nn.utils.clip_grad_norm_: scaled by ClipNorm/(norm+1e-6) when that
 // is below 1; ClipNorm ≤ 0 disables clipping), then buf = Momentum·buf + g
 // (buf starts at 0), g' = g + Momentum·buf if Nesterov else buf, and
-// p ← p − LR·g'.
+// p ← p − LR·g'. With CBLR > 0 the CB's parameters step at CBLR and the
+// others (core, readout) at LR: PyTorch SGD with two parameter groups, the
+// authors' --rnn_lr and --cb_lr (their auxiliary-RNN runs with the core at
+// 0.001, METHODS §1.7). Clipping and momentum do not involve the rate, so
+// this is exactly their two-group optimiser.
 type Optim struct {
 	LR, Momentum, ClipNorm float64
 	Nesterov               bool
+	// CBLR is the CB's learning rate; 0 = LR (one rate, the paper's).
+	// Omitted from JSON when 0, so configs with one rate hash as before.
+	CBLR float64 `json:",omitempty"`
+}
+
+// RateOf is the learning rate of a parameter of the given group (Param.Group).
+func (o Optim) RateOf(group string) float64 {
+	if group == GroupCB && o.CBLR > 0 {
+		return o.CBLR
+	}
+	return o.LR
 }
 
 // PaperOptim is METHODS §3's optimiser: lr 0.01, momentum 0.1, Nesterov,
@@ -22,7 +37,8 @@ type Optim struct {
 func PaperOptim() Optim { return Optim{LR: 0.01, Momentum: 0.1, ClipNorm: 7.5, Nesterov: true} }
 
 // gradNorm is the global L2 norm per member of the gradients, counting only
-// the parameters whose trainable flag ([K, nParams] float32, 1/0) is set.
+// the trainable parameters: those whose rate ([K, nParams] float32, the
+// parameter's learning rate, 0 = frozen) is positive.
 func gradNorm(g *Graph, K int, grads []*Node, trainable *Node) *Node {
 	sumsq := Zeros(g, shapes.Make(dtypes.Float32, K))
 	for i, gr := range grads {
@@ -32,17 +48,19 @@ func gradNorm(g *Graph, K int, grads []*Node, trainable *Node) *Node {
 		}
 		ss := ReduceSum(Square(gr), axes...)
 		tr := Reshape(Slice(trainable, AxisRange(), AxisElem(i)), K)
-		sumsq = Add(sumsq, Mul(ss, tr))
+		on := ConvertDType(GreaterThan(tr, ZerosLike(tr)), dtypes.Float32)
+		sumsq = Add(sumsq, Mul(ss, on))
 	}
 	return Sqrt(sumsq)
 }
 
 // sgdUpdate applies the paper's optimiser (see Optim) on the graph. hyper is
-// [lr, momentum, clip, nesterov(0/1)]; trainable [K, nParams] (1/0); ok [K]
+// [lr, momentum, clip, nesterov(0/1)], of which the rate is not read: each
+// parameter's learning rate is its entry of trainable [K, nParams] (0 =
+// frozen), so that the CB may step at its own rate (Optim.CBLR); ok [K]
 // bool: false skips the member's update. It returns the new parameters and
 // momentum buffers.
 func sgdUpdate(g *Graph, K int, P, M, grads []*Node, norm, trainable, hyper, ok *Node) (newP, newM []*Node) {
-	lr := Reshape(Slice(hyper, AxisElem(0)))
 	mom := Reshape(Slice(hyper, AxisElem(1)))
 	clip := Reshape(Slice(hyper, AxisElem(2)))
 	nest := Reshape(Slice(hyper, AxisElem(3)))
@@ -63,8 +81,9 @@ func sgdUpdate(g *Graph, K int, P, M, grads []*Node, norm, trainable, hyper, ok 
 		g := Mul(grads[i], Reshape(coef, bshape...))
 		buf := Add(Mul(M[i], mom), g)
 		upd := Where(GreaterThan(nest, zero), Add(g, Mul(buf, mom)), buf)
-		p := Sub(P[i], Mul(upd, lr))
-		tr := GreaterThan(Reshape(Slice(trainable, AxisRange(), AxisElem(i)), K), zero)
+		rate := Reshape(Slice(trainable, AxisRange(), AxisElem(i)), K)
+		p := Sub(P[i], Mul(upd, Reshape(rate, bshape...)))
+		tr := GreaterThan(rate, zero)
 		keep := And(tr, ok)
 		newP[i] = Where(keep, p, P[i])
 		newM[i] = Where(keep, buf, M[i])

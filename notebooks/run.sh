@@ -13,7 +13,7 @@
 #                does); a notebook that fails is never written there.
 #
 # Environment (passed through to the kernel and the cells):
-#   CBRNN_PROFILE     smoke | quick (default) | paper
+#   CBRNN_PROFILE     smoke | quick (default) | standard | paper
 #   CBRNN_JOBS        concurrent runs, passed to experiments.Env.Jobs (default: unset → 0, the package decides)
 #   CBRNN_ROOT        repository root (default: this script's parent folder; always exported)
 #   CBRNN_OUT         where runs/ and figures/ are (default: the repository)

@@ -28,7 +28,7 @@ func TestReproduceRejectsBadArguments(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--profile"}, "reproduce.sh: --profile needs a value: smoke, quick or paper (see --help)"},
+		{[]string{"--profile"}, "reproduce.sh: --profile needs a value: smoke, quick, standard or paper (see --help)"},
 		{[]string{"--profile", "--jobs", "2"}, "reproduce.sh: --profile needs a value"},
 		{[]string{"--jobs"}, "reproduce.sh: --jobs needs a value"},
 		{[]string{"--jobs", "-1"}, "reproduce.sh: --jobs -1: want 0 (automatic"},

@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"fmt"
+	"math"
 
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 )
@@ -163,6 +164,12 @@ func (c Config) Validate() error {
 	}
 	if c.Optim.LR <= 0 {
 		return fmt.Errorf("learning rate must be positive, got %g", c.Optim.LR)
+	}
+	switch {
+	case c.Optim.CBLR < 0 || math.IsNaN(c.Optim.CBLR) || math.IsInf(c.Optim.CBLR, 0):
+		return fmt.Errorf("the CB's learning rate must be positive (or 0 for the shared rate), got %g", c.Optim.CBLR)
+	case c.Optim.CBLR > 0 && c.Model.CB == nil:
+		return fmt.Errorf("a CB learning rate (%g) for a network without a CB", c.Optim.CBLR)
 	}
 	return c.validateCurricula()
 }

@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"testing"
 
@@ -208,6 +209,9 @@ func TestValidate(t *testing.T) {
 		{"zero batch", func(c *Config) { c.Batch = 0 }},
 		{"threshold above 100", func(c *Config) { c.Threshold = 101 }},
 		{"no task", func(c *Config) { c.Task = "" }},
+		{"negative CB rate", func(c *Config) { c.Optim.CBLR = -0.01 }},
+		{"NaN CB rate", func(c *Config) { c.Optim.CBLR = math.NaN() }},
+		{"CB rate without a CB", func(c *Config) { c.Optim.CBLR = 0.01; c.Model.CB = nil }},
 	} {
 		c := ok
 		tc.edit(&c)
@@ -217,5 +221,10 @@ func TestValidate(t *testing.T) {
 	}
 	if err := ok.Validate(); err != nil {
 		t.Errorf("paper config rejected: %v", err)
+	}
+	two := ok
+	two.Optim.LR, two.Optim.CBLR = 0.001, 0.01
+	if err := two.Validate(); err != nil {
+		t.Errorf("two learning rates (core 0.001, CB 0.01) rejected: %v", err)
 	}
 }

@@ -18,7 +18,7 @@ func init() {
 
 func runFigures(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("figures", flag.ContinueOnError)
-	profile := fs.String("profile", "quick", "smoke, quick or paper")
+	profile := fs.String("profile", experiments.DefaultProfile, experiments.ProfileList())
 	jobs := fs.Int("jobs", 0, "ensembles trained at once (0: one per core on the Go backend, up to the ensembles to train; 1 on an accelerator). On the Go backend they share the cores: each spreads its members over single-threaded executors on its share, and the last ones take the cores the others free")
 	list := fs.Bool("list", false, "list the figure ids and profiles")
 	acceptPlugin := fs.Bool("accept-plugin-change", false, "reuse or resume runs even though their task plugin changed since they were trained (also CBRNN_ACCEPT_PLUGIN_CHANGE=1)")
@@ -42,8 +42,8 @@ func runFigures(ctx context.Context, args []string) error {
 	}
 	if *list {
 		fmt.Println("figures:", strings.Join(experiments.IDs(), " "))
-		for _, n := range []string{"smoke", "quick", "paper"} {
-			fmt.Printf("profile %-6s %s\n", n, experiments.Profiles[n].Summary)
+		for _, n := range experiments.ProfileNames {
+			fmt.Printf("profile %-8s %s\n", n, experiments.Profiles[n].Summary)
 		}
 		return nil
 	}
@@ -89,7 +89,7 @@ func runFigures(ctx context.Context, args []string) error {
 	}
 	var un *experiments.UnfinishedError
 	if errors.As(err, &un) {
-		fmt.Fprintf(os.Stderr, "runs that did not finish (listed in %s):\n", env.ResultsPath())
+		fmt.Fprintf(os.Stderr, "runs that did not finish (listed in %s):\n", env.ResultsPathOf(p))
 		for _, path := range un.Paths {
 			note := ""
 			if env.RunNote != nil {

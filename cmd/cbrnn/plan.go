@@ -23,7 +23,7 @@ func init() {
 // with the report.
 func runPlan(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	profile := fs.String("profile", "quick", "smoke, quick or paper: the budgets and batches priced")
+	profile := fs.String("profile", experiments.DefaultProfile, experiments.ProfileList()+": the budgets and batches priced")
 	out := fs.String("out", "", "the output folder whose paper/claims.json is read (default $CBRNN_OUT, else the repository)")
 	cores := fs.Int("cores", runtime.NumCPU(), "cores of the machine priced as \"this machine\"")
 	if err := fs.Parse(args); err != nil {
@@ -50,7 +50,9 @@ func runPlan(ctx context.Context, args []string) error {
 	if dir == "" {
 		dir = root
 	}
-	path := experiments.ClaimsPath(dir)
+	// A profile with its own folder (standard) keeps its claims in
+	// paper/<dir>/ of the repository.
+	path := filepath.Join(dir, "paper", experiments.ProfileSubdir(dir, root, p), "claims.json")
 	rs, err := experiments.ReadClaims(path)
 	if err != nil {
 		return fmt.Errorf("%w; for profile %s: cbrnn figures --profile %s --offline", err, p.Name, p.Name)

@@ -94,7 +94,8 @@ func submitFigures(ctx context.Context, env *experiments.Env, p experiments.Prof
 	}
 	plan, err := slurm.Make(ctx, slurm.Input{
 		Runs: experiments.PlanSource{Env: env, Profile: p}, Profile: p.Name, Figures: ids,
-		Root: env.Root, RunsDir: env.RunsDir(), Binary: bin, Dir: dir, Options: opt, Costs: table, Now: now})
+		Root: env.Root, RunsDir: env.RunsDir(), Binary: bin, Dir: dir, Options: opt, Costs: table, Now: now,
+		Report: env.ResultsPathOf(p)})
 	if err != nil {
 		return err
 	}
@@ -245,7 +246,7 @@ func waitFor(ctx context.Context, env *experiments.Env, p experiments.Profile, i
 			if !known {
 				state = "gone from the queue"
 			}
-			fmt.Printf("figures job %s: %s; report: %s\n", jobs.Figures, state, env.ResultsPath())
+			fmt.Printf("figures job %s: %s; report: %s\n", jobs.Figures, state, env.ResultsPathOf(p))
 			if state != "COMPLETED" {
 				return fmt.Errorf("figures job %s ended %s (its log is in the submission's logs folder)", jobs.Figures, state)
 			}

@@ -243,8 +243,9 @@ func readOptim(a *args, _ sections, c *trainer.Config) error {
 	case cbLR == rnnLR:
 		a.rep.Mapped["cli_args.cb_lr"] = "optim.lr (equal to rnn_lr)"
 	case twoGroups:
-		a.rep.Unmapped["cli_args.cb_lr"] = cbLR
-		a.rep.Assumed = append(a.rep.Assumed, fmt.Sprintf("cb_lr %g ≠ rnn_lr %g: their CB trained at cb_lr; cbrnn's optimiser has one rate, so the config records rnn_lr (matters only to retraining)", cbLR, rnnLR))
+		// Their two SGD groups: the CB at cb_lr, the rest at rnn_lr.
+		c.Optim.CBLR = cbLR
+		a.rep.Mapped["cli_args.cb_lr"] = "optim.CBLR (the CB's rate; the core and readout at rnn_lr)"
 	default:
 		a.rep.Unmapped["cli_args.cb_lr"] = cbLR
 		a.rep.Assumed = append(a.rep.Assumed, fmt.Sprintf("cb_lr %g unused: their standard path builds one SGD group at rnn_lr", cbLR))

@@ -80,11 +80,14 @@ type Plan struct {
 	Created time.Time `json:"created"`
 	Profile string    `json:"profile"`
 	Figures []string  `json:"figures"`
-	Root    string    `json:"root"`   // repository (task plugins, notebooks)
-	Out     string    `json:"out"`    // runs/, figures/, paper/ go here
-	Binary  string    `json:"binary"` // the cbrnn the jobs run
-	Dir     string    `json:"dir"`    // this submission's folder
-	Options Options   `json:"options"`
+	Root    string    `json:"root"` // repository (task plugins, notebooks)
+	Out     string    `json:"out"`  // runs/, figures/, paper/ go here
+	// Report is the figures job's report (Input.Report); "" in plans
+	// written before it existed: Out/paper/results.md (ReportPath).
+	Report  string  `json:"report,omitempty"`
+	Binary  string  `json:"binary"` // the cbrnn the jobs run
+	Dir     string  `json:"dir"`    // this submission's folder
+	Options Options `json:"options"`
 	// MaxEnsemble caps the runs per task: 8 on the Go backend (its step
 	// cost grows with the members), 64 on an accelerator.
 	MaxEnsemble int `json:"max_ensemble"`
@@ -156,6 +159,10 @@ type Input struct {
 	Options Options
 	Costs   costmodel.Table
 	Now     time.Time
+	// Report is where the figures job writes its report; "" =
+	// <out>/paper/results.md. A profile with its own folder
+	// (experiments.Profile.Dir) writes paper/<dir>/results.md.
+	Report string
 }
 
 // Make plans a submission: the profile's pending runs in ensembles, one per
@@ -187,6 +194,7 @@ func Make(ctx context.Context, in Input) (*Plan, error) {
 		Version: 1, Created: in.Now.UTC(), Profile: in.Profile, Figures: in.Figures,
 		Root: in.Root, Out: filepath.Dir(in.RunsDir), Binary: in.Binary, Dir: in.Dir,
 		Options: o, MaxEnsemble: maxK, Needed: needed, Costs: in.Costs.Source, CeilingN: costmodel.PaperCeilingN,
+		Report: in.Report,
 	}
 	var longest time.Duration
 	for i, runs := range ens {
@@ -242,6 +250,15 @@ func curve(c trainer.Config) func(int) int {
 		}
 		return min(c.StartN+e, costmodel.PaperCeilingN, c.MaxN)
 	}
+}
+
+// ReportPath is the figures job's report: Report, else
+// <Out>/paper/results.md.
+func (p *Plan) ReportPath() string {
+	if p.Report != "" {
+		return p.Report
+	}
+	return filepath.Join(p.Out, "paper", "results.md")
 }
 
 // FormatTime writes a duration as Slurm's --time: [D-]HH:MM:SS.
@@ -336,7 +353,7 @@ func (p *Plan) Text() string {
 			b.WriteString("\n")
 		}
 	}
-	fmt.Fprintf(&b, "figures job (after the whole array, afterany): --time %s, draws the figures whose runs finished, writes %s", o.FiguresTime, filepath.Join(p.Out, "paper", "results.md"))
+	fmt.Fprintf(&b, "figures job (after the whole array, afterany): --time %s, draws the figures whose runs finished, writes %s", o.FiguresTime, p.ReportPath())
 	if o.Notebooks {
 		b.WriteString(", executes their notebooks")
 	}

@@ -109,7 +109,7 @@ echo "cbrnn: figures job ${SLURM_JOB_ID:-} on $(hostname), $(date -u +%FT%TZ)"
 "$cbrnn" figures --profile {{.Profile}} --offline --plan "$dir/{{planFile}}" {{join .Figures}} >"$dir/figures.txt"
 rc=$?
 cat "$dir/figures.txt"
-drawn="$(sed -n 's#^.*/figures/\([^/]*\)\.png$#\1#p' "$dir/figures.txt" | tr '\n' ' ')"
+drawn="$(sed -n 's#^.*/figures/\(.*/\)*\([^/]*\)\.png$#\2#p' "$dir/figures.txt" | tr '\n' ' ')"
 {{- if .Options.Notebooks}}
 if [ -n "$drawn" ]; then
 	echo "cbrnn: executing the notebooks of: $drawn"
@@ -117,7 +117,7 @@ if [ -n "$drawn" ]; then
 		{{q .Root}}/notebooks/run.sh -k $drawn || rc=1
 fi
 {{- end}}
-echo "cbrnn: figures job done at $(date -u +%T), status $rc; report: {{.Out}}/paper/results.md"
+echo "cbrnn: figures job done at $(date -u +%T), status $rc; report: {{.ReportPath}}"
 exit "$rc"
 `))
 
