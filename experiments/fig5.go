@@ -87,7 +87,7 @@ func (e *Env) drawFig5(ctx context.Context, p Profile, studies []*AblationStudy)
 		if err != nil {
 			return nil, err
 		}
-		emb, err := e.EmbedAblation(ctx, cp, s.Trials[n], p.tsneIters())
+		emb, err := e.EmbedAblation(ctx, cp, s.Trials[n], p.TSNEIterations())
 		if err != nil {
 			return nil, err
 		}
@@ -96,7 +96,7 @@ func (e *Env) drawFig5(ctx context.Context, p Profile, studies []*AblationStudy)
 			plots.Points(fmt.Sprintf("%s N=%d: full", name, n), "t-SNE 1", "t-SNE 2", ClassSets(emb.Full, emb.FullLab)),
 			plots.Points(fmt.Sprintf("%s N=%d: CB ablated", name, n), "t-SNE 1", "t-SNE 2", ClassSets(emb.Ablated, emb.AblatedLab)))
 		fmt.Fprintf(&md, "t-SNE (%s): network %s at N = %d, %d + %d final hidden states embedded jointly (perplexity %.0f, %d iterations).\n\n",
-			name, emb.Run, n, len(emb.Full), len(emb.Ablated), emb.Perplexity, p.tsneIters())
+			name, emb.Run, n, len(emb.Full), len(emb.Ablated), emb.Perplexity, p.TSNEIterations())
 	}
 	d.Rows = [][]*plot.Plot{top, tsneRow}
 	d.Markdown = md.String()
