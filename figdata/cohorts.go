@@ -23,14 +23,19 @@ func CohortsID(id string) string { return id + ".cohorts" }
 // Cohort is one group's runs on one task (experiments.Cohort, without the
 // task's and the model's Go values).
 type Cohort struct {
-	Task   string // the task's name: dms, parity, …
-	Label  string // the group's legend label: CB-RNN, RNN-202, …
-	Model  string // the network, described (gomlx_models' Config.Describe)
-	Regime string // the training regime ("" = standard)
-	Color  color.RGBA
-	Params int      // trainable parameters of one network
-	Budget int      // epoch budget
-	Dirs   []string // the run directories
+	Task  string // the task's name: dms, parity, …
+	Label string // the cohort's legend label: CB-RNN, RNN-202, …
+	// GroupLabel is its group's label, which names the paper's rows
+	// (PaperTable4): CB-RNN, RNN, Frozen-core, ….
+	GroupLabel string
+	Model      string // the network, described (gomlx_models' Config.Describe)
+	// ModelName is the registry's name of the model: cb-rnn, rnn, cb-gru, ….
+	ModelName string
+	Regime    string // the training regime ("" = standard)
+	Color     color.RGBA
+	Params    int      // trainable parameters of one network
+	Budget    int      // epoch budget
+	Dirs      []string // the run directories
 	// Curves are the N trained at each epoch, per run.
 	Curves [][]float64
 }
