@@ -6,8 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/cbrnn/cbrnn/figdata"
 
 	"github.com/gomlx/compute"
 
@@ -126,49 +127,10 @@ func pluginPath(path, root string) string {
 
 // FindOut returns dir if given, else $CBRNN_OUT, as an absolute path; ""
 // when neither is set (outputs then go into the repository).
-func FindOut(dir string) (string, error) {
-	if dir == "" {
-		dir = strings.TrimSpace(os.Getenv(OutVar))
-	}
-	if dir == "" {
-		return "", nil
-	}
-	return filepath.Abs(dir)
-}
+func FindOut(dir string) (string, error) { return figdata.FindOut(dir) }
 
 // FindRoot returns dir if given, else $CBRNN_ROOT, else the nearest
-// directory upwards from the working directory, or from the running binary
-// (a built bin/cbrnn finds the repository it was built in), that holds this
-// module's go.mod.
-func FindRoot(dir string) (string, error) {
-	if dir != "" {
-		return filepath.Abs(dir)
-	}
-	if r := os.Getenv(RootVar); r != "" {
-		return filepath.Abs(r)
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	starts := []string{wd}
-	if exe, err := os.Executable(); err == nil {
-		starts = append(starts, filepath.Dir(exe))
-	}
-	for _, start := range starts {
-		for d := start; ; d = filepath.Dir(d) {
-			if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && containsModule(b) {
-				return d, nil
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	return "", fmt.Errorf("cannot find the cbrnn repository above %s (set %s)", wd, RootVar)
-}
-
-func containsModule(gomod []byte) bool {
-	const want = "module github.com/cbrnn/cbrnn\n"
-	return len(gomod) >= len(want) && string(gomod[:len(want)]) == want
-}
+// directory upwards from the working directory, or from the running binary,
+// that holds this module's go.mod (figdata.FindRoot: the notebooks find it
+// without this package's GoMLX).
+func FindRoot(dir string) (string, error) { return figdata.FindRoot(dir) }

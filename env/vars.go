@@ -1,6 +1,7 @@
 package env
 
 import (
+	"github.com/cbrnn/cbrnn/figdata"
 	"github.com/cbrnn/cbrnn/taskplugins/host"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -9,9 +10,9 @@ import (
 // name to their users. Those of a lower package keep their home there and
 // are named here too.
 const (
-	RootVar                 = "CBRNN_ROOT"
-	OutVar                  = "CBRNN_OUT"
-	ProfileVar              = "CBRNN_PROFILE"
+	RootVar                 = figdata.RootVar
+	OutVar                  = figdata.OutVar
+	ProfileVar              = figdata.ProfileVar
 	JobsVar                 = "CBRNN_JOBS"
 	AcceptPluginChangeVar   = "CBRNN_ACCEPT_PLUGIN_CHANGE"
 	AcceptNumericsChangeVar = "CBRNN_ACCEPT_NUMERICS_CHANGE"

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/cbrnn/cbrnn/figdata"
+
 	"github.com/cbrnn/cbrnn/analysis"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/rundir"
@@ -273,29 +275,10 @@ func (e *Env) ablationStudy(ctx context.Context, cb, baseline []*rundir.Dir, bat
 }
 
 // PerN summarises a [net][n] matrix per N (mean, SD, SEM over networks).
-func PerN(m [][]float64, n int) []analysis.Summary {
-	out := make([]analysis.Summary, n)
-	for j := range out {
-		var col []float64
-		for _, row := range m {
-			if j < len(row) {
-				col = append(col, row[j])
-			}
-		}
-		out[j] = analysis.Summarise(col)
-	}
-	return out
-}
+func PerN(m [][]float64, n int) []analysis.Summary { return figdata.PerN(m, n) }
 
-// PerNet is each network's mean over its Ns (the authors' bars:
-// plot_cb_ablation_acc_bars).
-func PerNet(m [][]float64) []float64 {
-	out := make([]float64, len(m))
-	for k, row := range m {
-		out[k] = analysis.Summarise(row).Mean
-	}
-	return out
-}
+// PerNet is each network's mean over its Ns (figdata.PerNet).
+func PerNet(m [][]float64) []float64 { return figdata.PerNet(m) }
 
 // FinalHidden runs a checkpoint on shared trials with or without its CB and
 // returns the final-step hidden state of every trial ([trial][unit]) and

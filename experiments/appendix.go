@@ -24,6 +24,9 @@ func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 		}
 	}
 	d := drawAppG(singleTasks, studies)
+	if err := e.SaveFigData("appG", p, all, ModulesData(singleTasks, studies, d.Markdown)); err != nil {
+		return nil, err
+	}
 	for ti, name := range singleTasks {
 		var full, frozen *ModuleStudy
 		for _, s := range studies[ti] {
@@ -51,21 +54,12 @@ func drawAppG(tasks []string, studies [][]*ModuleStudy) *Drawing {
 	d := &Drawing{W: 16, H: 17}
 	var md strings.Builder
 	md.WriteString("PCA dimensionality (d95/width) and population timescale τ (first lag where the autocorrelation of the summed activity ≤ 1/e) per module against N, mean ± SEM over the runs that have each N (every checkpoint of each run; at most the profile's MaxCheckpoints, spread evenly).\n\n")
-	var pcaRows, tauRows [][]*plot.Plot
 	for ti, task := range tasks {
-		var pr, tr []*plot.Plot
-		for _, s := range studies[ti] {
-			frozen := s.Group.Regime == FrozenCoreGroup.Regime
-			title := fmt.Sprintf("%s · %s", displayTask(task), s.Label)
-			pr = append(pr, ModulePanel(title+": PCA", "d95 / width", s.D95, frozen))
-			tp := ModulePanel(title+": timescale", "τ_pop (steps)", s.Tau, frozen)
-			tr = append(tr, tp)
-		}
-		pcaRows, tauRows = append(pcaRows, pr), append(tauRows, tr)
 		md.WriteString(ModulesMarkdown(task, studies[ti]))
 		md.WriteString(UnitTauMarkdown(task, studies[ti]))
 	}
-	d.Rows = append(pcaRows, tauRows...)
+	// The panels are drawn from the figure data, as the notebook draws them.
+	d.Rows = ModulesData(tasks, studies, "").Rows()
 	d.Markdown = md.String()
 	return d
 }
@@ -172,8 +166,6 @@ func DrawAppH(studies []*RecoveryStudy) *Drawing {
 		"The retrained value is the last iterate of a short, noisy descent on cross-entropy: the cross-entropy falls, but where the two classes are separated by a small logit margin (low N) the accuracy of the last iterate can fall below the untrained one — the authors' own logs show the same, and the same protocol applied to the intact network moves its accuracy too (paper/METHODS §4.5).\n\n", steps) + md.String()
 	return d
 }
-
-// paperTable4 is METHODS §6: max N, half, AUC per group and task.
 
 // RecoveryRows is the per-N table of a readout-recovery study: N, accuracy
 // with the CB, with it disabled and with the readout retrained (mean ± SEM

@@ -12,8 +12,6 @@ import (
 var (
 	colorAblated      = color.RGBA{R: 0xfc, G: 0xac, B: 0xa3, A: 0xff}
 	colorAblationDots = color.RGBA{R: 0x8f, G: 0x3b, B: 0x30, A: 0xff}
-	colorClass0       = color.RGBA{R: 0xff, G: 0xa5, B: 0x00, A: 0xff} // orange
-	colorClass1       = color.RGBA{R: 0x00, G: 0x9e, B: 0x73, A: 0xff}
 )
 
 // colorReadout is the authors' "Readout Training" green

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/cbrnn/cbrnn/figdata"
+
 	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/plots"
 	"gonum.org/v1/plot"
@@ -45,26 +47,13 @@ func nAxis(p *plot.Plot) *plot.Plot {
 	return p
 }
 
-// padAll extends curves of runs that stopped early (max N reached, or a
-// fixed-N run solved) with their last N up to the budget, as METHODS §4's
-// metrics do.
-func padAll(curves [][]float64, budget int) [][]float64 {
-	out := make([][]float64, len(curves))
-	for i, c := range curves {
-		out[i] = analysis.PadTo(c, budget)
-	}
-	return out
-}
+// padAll extends curves of runs that stopped early (figdata.PadAll).
+func padAll(curves [][]float64, budget int) [][]float64 { return figdata.PadAll(curves, budget) }
 
 // EpochCurve is the mean ± SEM over runs of per-epoch curves padded to the
-// budget, with x the epochs counted from 1.
+// budget, with x the epochs counted from 1 (figdata.EpochCurve).
 func EpochCurve(curves [][]float64, budget int) (x, mean, sem []float64) {
-	mean, sem = analysis.MeanSEMCurve(padAll(curves, budget))
-	x = make([]float64, len(mean))
-	for i := range x {
-		x[i] = float64(i + 1)
-	}
-	return x, mean, sem
+	return figdata.EpochCurve(curves, budget)
 }
 
 func fig2a(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {

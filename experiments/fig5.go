@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cbrnn/cbrnn/figdata"
+
 	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/rundir"
@@ -36,11 +38,31 @@ func fig5(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 	if len(studies) == 0 {
 		return nil, fmt.Errorf("CB ablation: no CB runs")
 	}
-	d, err := e.drawFig5(ctx, p, studies)
-	if err == nil {
-		d.Claims = ablationClaims(studies)
+	d, embs, err := e.drawFig5(ctx, p, studies)
+	if err != nil {
+		return nil, err
 	}
-	return d, err
+	d.Claims = ablationClaims(studies)
+	data := figdata.Ablation{Embeddings: embs, CheckpointNs: map[string][]int{}}
+	for _, s := range studies {
+		data.Studies = append(data.Studies, figdata.AblationData{Task: s.Task, Ns: s.Ns, BaselineNs: s.BaselineNs, Nets: s.Nets,
+			WithCB: s.WithCB, NoCB: s.NoCB, Baseline: s.Baseline, BatchesPerN: s.BatchesPerN, B: s.B, BaselineLabel: s.BaselineLabel})
+	}
+	for _, byTask := range cs {
+		for _, c := range byTask {
+			for _, dir := range c.Dirs {
+				ns, err := RunNs(dir)
+				if err != nil {
+					return nil, err
+				}
+				data.CheckpointNs[dir.Path] = ns
+			}
+		}
+	}
+	if err := e.SaveFigData("fig5", p, all, data); err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // drawFig5 draws the CB ablation as the authors do (cb_ablation.py:
@@ -48,9 +70,10 @@ func fig5(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 // plot_hidden_class_points_two_tasks_tsne_1row4): accuracy vs N with and
 // without the CB per task, per-network bars, and the joint t-SNE of the
 // first network's final hidden states at the highest shared N.
-func (e *Env) drawFig5(ctx context.Context, p Profile, studies []*AblationStudy) (*Drawing, error) {
+func (e *Env) drawFig5(ctx context.Context, p Profile, studies []*AblationStudy) (*Drawing, []figdata.Embedding, error) {
 	d := &Drawing{W: 15, H: 8.4}
 	var top, tsneRow []*plot.Plot
+	var embs []figdata.Embedding
 	var md strings.Builder
 	cats := make([]string, len(studies))
 	full := plots.PairedCondition{Label: "Full", Color: plots.ColorCBRNN}
@@ -85,37 +108,30 @@ func (e *Env) drawFig5(ctx context.Context, p Profile, studies []*AblationStudy)
 		n := s.Ns[len(s.Ns)-1]
 		cp, err := LoadCheckpointAt(s.dirs[0], n)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		emb, err := e.EmbedAblation(ctx, cp, s.Trials[n], p.tsneIters())
+		emb, err := e.EmbedAblation(ctx, cp, s.Trials[n], p.TSNEIterations())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		embs = append(embs, figdata.Embedding{Task: s.Task, Run: emb.Run, N: emb.N, Full: emb.Full, Ablated: emb.Ablated,
+			FullLab: emb.FullLab, AblatedLab: emb.AblatedLab, Perplexity: emb.Perplexity, Iterations: p.TSNEIterations()})
 		name := displayTask(s.Task)
 		tsneRow = append(tsneRow,
 			plots.Points(fmt.Sprintf("%s N=%d: full", name, n), "t-SNE 1", "t-SNE 2", ClassSets(emb.Full, emb.FullLab)),
 			plots.Points(fmt.Sprintf("%s N=%d: CB ablated", name, n), "t-SNE 1", "t-SNE 2", ClassSets(emb.Ablated, emb.AblatedLab)))
 		fmt.Fprintf(&md, "t-SNE (%s): network %s at N = %d, %d + %d final hidden states embedded jointly (perplexity %.0f, %d iterations).\n\n",
-			name, emb.Run, n, len(emb.Full), len(emb.Ablated), emb.Perplexity, p.tsneIters())
+			name, emb.Run, n, len(emb.Full), len(emb.Ablated), emb.Perplexity, p.TSNEIterations())
 	}
 	d.Rows = [][]*plot.Plot{top, tsneRow}
 	d.Markdown = md.String()
-	return d, nil
+	return d, embs, nil
 }
 
 // ClassSets splits embedded points by label, in the authors' class
-// colours: the t-SNE panels of the figure and of its notebook.
-func ClassSets(pts [][2]float64, lab []int32) []plots.PointSet {
-	sets := []plots.PointSet{{Label: "label 0", Color: colorClass0}, {Label: "label 1", Color: colorClass1}}
-	for i, pt := range pts {
-		k := int(lab[i])
-		if k < 0 || k > 1 {
-			continue
-		}
-		sets[k].X, sets[k].Y = append(sets[k].X, pt[0]), append(sets[k].Y, pt[1])
-	}
-	return sets
-}
+// colours: the t-SNE panels of the figure and of its notebook
+// (figdata.ClassSets).
+func ClassSets(pts [][2]float64, lab []int32) []plots.PointSet { return figdata.ClassSets(pts, lab) }
 
 // ablationMarkdown is the per-N table of an ablation study.
 func ablationMarkdown(s *AblationStudy) string {

@@ -21,7 +21,7 @@ import (
 
 func fig6(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
 	cs := all[0] // [dms, parity][CB-RNN, RNN]
-	s, err := e.MechanismStudyOf(ctx, cs[0][0].Dirs, cs[0][1].Dirs, cs[1][0].Dirs, cs[1][1].Dirs, p.mechDMSBatches(), p.mechParityBatches(), p.MaxCheckpoints)
+	s, err := e.MechanismStudyOf(ctx, cs[0][0].Dirs, cs[0][1].Dirs, cs[1][0].Dirs, cs[1][1].Dirs, p.DMSPropagationBatches(), p.ParitySwapBatches(), p.MaxCheckpoints)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func DrawFig6(s *MechanismStudy, p Profile) *Drawing {
 	d.Rows = [][]*plot.Plot{{pa, pb}, {pc, pdd}}
 
 	fmt.Fprintf(&md, "**DMS memory propagation** — %d CB-RNN and %d %s networks, N ∈ %s (every checkpointed N, %d ≤ N ≤ %d, that at least two networks of a group reached; each N is averaged over the networks that reached it, n in the table), %d fixed batches per N (half give the memory directions, half are evaluated), rollouts from h₀ = 0; Q per network = the mean over the delay transitions of m_{t+1}ᵀ J m_t; mean ± SD over networks. The paper's windows: early N ∈ %s, late N ∈ %s.\n\n",
-		len(s.DMS), len(s.DMSBase), s.BaseLabel, formatNs(s.DMSNs), MinMechanismN, MaxMechanismN, p.mechDMSBatches(), formatNs(EarlyWindow), formatNs(LateWindow))
+		len(s.DMS), len(s.DMSBase), s.BaseLabel, formatNs(s.DMSNs), MinMechanismN, MaxMechanismN, p.DMSPropagationBatches(), formatNs(EarlyWindow), formatNs(LateWindow))
 	if len(s.DMSNs) == 0 {
 		md.WriteString("No N ≥ 5 was reached by two networks of a DMS group at this profile: panels a–b are empty.\n\n")
 	} else {
@@ -120,7 +120,7 @@ func DrawFig6(s *MechanismStudy, p Profile) *Drawing {
 		}
 	}
 	fmt.Fprintf(&md, "**Parity CB encoding** — %d CB-RNN networks, N ∈ %s, %d fixed batches per N, rollouts from h₀ = 0; one step from the recorded state with the network's own CB term (Correct), none (No CB), or one borrowed from a transition of another condition with the same (Same) or the other (Opposite) required next parity; score = projection on the even–odd axis (fit on 70 %% of the transitions), signed towards the required parity and divided by half the centroid distance (+1 ≈ the correct centroid, −1 ≈ the wrong one). Per network the mean over N; mean ± SD over networks.\n\n",
-		len(s.Parity), formatNs(s.ParityNs), p.mechParityBatches())
+		len(s.Parity), formatNs(s.ParityNs), p.ParitySwapBatches())
 	if len(s.ParityNs) > 0 {
 		md.WriteString("| condition | score |\n|---|---|\n")
 		for ci, name := range ParitySwapConditions {

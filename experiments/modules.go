@@ -3,15 +3,15 @@ package experiments
 import (
 	"context"
 	"fmt"
-	"image/color"
 	"sort"
 	"strings"
+
+	"github.com/cbrnn/cbrnn/figdata"
 
 	"gonum.org/v1/plot"
 
 	"github.com/cbrnn/cbrnn/analysis"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
-	"github.com/cbrnn/cbrnn/plots"
 )
 
 // PCA dimensionality and timescales per module against N, as the authors
@@ -45,13 +45,14 @@ type ModuleStudy struct {
 	LastUnitTau  map[string][]float64
 	LastPopTau   map[string][]float64
 	Checkpointed int // checkpoints analysed, over all runs
+	Runs         int // runs of the cohort
 }
 
 // ModuleStudyOf measures every run of a cohort at its checkpoints (at most
 // p.MaxCheckpoints per run): PCA on p.PCABatches batches per N, the
 // population timescales on p.TimescaleT steps × p.TimescaleTrials trials.
 func (e *Env) ModuleStudyOf(ctx context.Context, c *Cohort, p Profile) (*ModuleStudy, error) {
-	s := &ModuleStudy{Label: c.Label, Group: c.Group, D95: map[string]map[int][]float64{}, Tau: map[string]map[int][]float64{}, UnitTau: map[string]map[int][]float64{},
+	s := &ModuleStudy{Label: c.Label, Group: c.Group, Runs: len(c.Dirs), D95: map[string]map[int][]float64{}, Tau: map[string]map[int][]float64{}, UnitTau: map[string]map[int][]float64{},
 		LastDims: map[string][]analysis.Dim{}, LastSparse: map[string][]Sparseness{}, LastUnitTau: map[string][]float64{}, LastPopTau: map[string][]float64{}}
 	add := func(m map[string]map[int][]float64, pop string, n int, v float64) {
 		if m[pop] == nil {
@@ -108,46 +109,28 @@ func (e *Env) ModuleStudyOf(ctx context.Context, c *Cohort, p Profile) (*ModuleS
 	return s, nil
 }
 
-// The authors' module colours (pca_dimensionality.py): full training and
-// Frozen-core.
-var (
-	moduleColors = map[string]color.Color{
-		"hidden": color.RGBA{R: 0x20, G: 0xA0, B: 0xC9, A: 0xff}, "gc": color.RGBA{R: 0x05, G: 0x53, B: 0xCF, A: 0xff},
-		"pc": color.RGBA{R: 0x33, G: 0xBB, B: 0xFF, A: 0xff}, "cb_bias": color.RGBA{R: 0x5B, G: 0xD7, B: 0xCD, A: 0xff},
-	}
-	moduleColorsFrozen = map[string]color.Color{
-		"hidden": color.RGBA{R: 0xFF, G: 0x5F, B: 0x4A, A: 0xff}, "gc": color.RGBA{R: 0xD6, G: 0x2E, B: 0x24, A: 0xff},
-		"pc": color.RGBA{R: 0xFF, G: 0x82, B: 0x00, A: 0xff}, "cb_bias": color.RGBA{R: 0xFF, G: 0xC1, B: 0x00, A: 0xff},
-	}
-	moduleLabels = map[string]string{"hidden": "RNN", "gc": "GC", "pc": "PC", "cb_bias": "CB output"}
-)
+// moduleLabels name the populations (figdata.ModuleLabels).
+var moduleLabels = figdata.ModuleLabels
 
-// ModulePanel draws one measure (m: population → N → values over runs) per
-// population against N, mean ± SEM over the runs that have each N.
+// ModulePanel draws one measure per population against N
+// (figdata.ModulePanel, which the appG notebook calls without GoMLX).
 func ModulePanel(title, ylabel string, m map[string]map[int][]float64, frozen bool) *plot.Plot {
-	cols := moduleColors
-	if frozen {
-		cols = moduleColorsFrozen
+	return figdata.ModulePanel(title, ylabel, m, frozen)
+}
+
+// ModulesData is appendix G's figure data (figdata.Modules): what appG's
+// notebook reads back instead of measuring the runs again.
+func ModulesData(tasks []string, studies [][]*ModuleStudy, markdown string) figdata.Modules {
+	m := figdata.Modules{Tasks: tasks, Markdown: markdown}
+	for ti := range tasks {
+		var gs []figdata.ModuleGroup
+		for _, s := range studies[ti] {
+			gs = append(gs, figdata.ModuleGroup{Label: s.Label, Frozen: s.Group.Regime == FrozenCoreGroup.Regime,
+				Runs: s.Runs, Checkpointed: s.Checkpointed, D95: s.D95, Tau: s.Tau})
+		}
+		m.Groups = append(m.Groups, gs)
 	}
-	var series []plots.Series
-	for _, pop := range Populations {
-		byN := m[pop]
-		if byN == nil {
-			continue
-		}
-		ns := make([]int, 0, len(byN))
-		for n := range byN {
-			ns = append(ns, n)
-		}
-		sort.Ints(ns)
-		s := plots.Series{Label: moduleLabels[pop], Color: cols[pop]}
-		for _, n := range ns {
-			sum := analysis.SummariseFinite(byN[n])
-			s.X, s.Mean, s.SEM = append(s.X, float64(n)), append(s.Mean, sum.Mean), append(s.SEM, zeroNaN(sum.SEM))
-		}
-		series = append(series, s)
-	}
-	return nAxis(plots.LinePoints(title, "N", ylabel, series))
+	return m
 }
 
 // ModulesMarkdown is the last-checkpoint table of module studies.

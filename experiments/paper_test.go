@@ -9,10 +9,10 @@ import (
 
 func TestPaperNumbersAreThePapers(t *testing.T) {
 	m, ok := PaperTable4("dms", "CB-RNN")
-	if !ok || m != (PaperMetrics{34.75, 215, 25041}) {
+	if !ok || m != (PaperMetrics{MaxN: 34.75, Half: 215, AUC: 25041}) {
 		t.Errorf("Table 4, DMS CB-RNN = %+v %v", m, ok)
 	}
-	if m, ok := PaperTable4("parity", "RNN"); !ok || m != (PaperMetrics{16.75, 312, 11505}) {
+	if m, ok := PaperTable4("parity", "RNN"); !ok || m != (PaperMetrics{MaxN: 16.75, Half: 312, AUC: 11505}) {
 		t.Errorf("Table 4, parity RNN = %+v %v", m, ok)
 	}
 	if _, ok := PaperTable4("dms", "GRU"); ok {

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"github.com/cbrnn/cbrnn/figdata"
+
 	"github.com/cbrnn/cbrnn/analysis"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/rundir"
@@ -189,7 +191,7 @@ func (e *Env) recoverAt(ctx context.Context, c Checkpoint, steps, evalBatches in
 }
 
 // Populations analysed for dimensionality and timescales.
-var Populations = []string{"hidden", "gc", "pc", "cb_bias"}
+var Populations = figdata.Populations
 
 // Dims is the PCA dimensionality of each population at one checkpoint.
 type Dims struct {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cbrnn/cbrnn/figdata"
+
 	"github.com/cbrnn/cbrnn/internal/suggest"
 
 	"gonum.org/v1/plot"
@@ -336,6 +338,14 @@ func (e *Env) Draw(ctx context.Context, id string, p Profile, cs [][][]*Cohort) 
 	d, err := f.Draw(ctx, e, p, cs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", id, err)
+	}
+	// The figure's runs, for its notebook (nb.FigData; figdata.Cohorts).
+	data, err := CohortsData(cs)
+	if err == nil {
+		err = e.SaveFigData(figdata.CohortsID(id), p, cs, data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: figure data: %w", id, err)
 	}
 	return d.Save(e.FiguresDirOf(p), f)
 }

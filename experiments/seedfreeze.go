@@ -66,15 +66,6 @@ func freezeSweep() []Group {
 // same where the profile trains them on parity too, else 0 (none).
 func sketchBudget(p Profile) int { return p.EpochsSketch }
 
-// SketchTasks are the tasks the profile trains the sketch's sweeps on: DMS,
-// and parity where SketchParity is set.
-func (p Profile) SketchTasks() []string {
-	if p.SketchParity {
-		return []string{"dms", "parity"}
-	}
-	return []string{"dms"}
-}
-
 func sketchParity(p Profile) int {
 	if p.SketchParity {
 		return p.EpochsSketch

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/cbrnn/cbrnn/figdata"
+
 	"github.com/cbrnn/cbrnn/analysis"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/plots"
@@ -126,11 +128,6 @@ func appB(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 	return &Drawing{Table: plots.Table("Appendix B: parameter matching", header, rows), Markdown: md}, nil
 }
 
-var paperTable4 = map[string]map[string][3]float64{
-	"dms":    {"CB-RNN": {34.75, 215, 25041}, "Frozen-core": {30.00, 275, 21689}, "Periodic-core": {35.63, 264, 23595}, "RNN": {31.38, 456, 19254}},
-	"parity": {"CB-RNN": {18.75, 153, 14171}, "Frozen-core": {15.13, 176, 11971}, "Periodic-core": {16.75, 166, 12996}, "RNN": {16.75, 312, 11505}},
-}
-
 func table4(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
 	cs := all[0]
 	header := []string{"task", "group", "n", "max N", "half", "AUC", "paper max N", "paper half", "paper AUC"}
@@ -146,7 +143,7 @@ func table4(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing
 		}
 		dt := analysis.GroupTable(analysisGroups(drawn), p.Epochs)
 		for j, r := range dt.Rows {
-			ref := paperTable4[name][drawn[j].Group.Label]
+			ref := figdata.PaperTable4Values[name][drawn[j].Group.Label]
 			rows = append(rows, []string{strings.ToUpper(name), r.Name, fmt.Sprint(r.MaxN.N), pm(r.MaxN, 2), half(r), pm(r.AUC, 0),
 				fmt.Sprintf("%.2f", ref[0]), fmt.Sprintf("%.0f", ref[1]), fmt.Sprintf("%.0f", ref[2])})
 		}

@@ -36,6 +36,7 @@ import re
 import signal
 import sys
 import time
+import datetime
 
 import nbformat
 from nbclient import NotebookClient
@@ -62,8 +63,23 @@ def text_of(output):
     return ""
 
 
+def cell_times(nb):
+    """Each code cell's wall time in seconds (nbclient's timing metadata:
+    from the kernel receiving the cell to its reply), in cell order."""
+    out = []
+    for cell in nb.cells:
+        e = cell.get("metadata", {}).get("execution", {})
+        a, b = e.get("iopub.execute_input"), e.get("shell.execute_reply")
+        if cell.cell_type == "code" and a and b:
+            t = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+            out.append((t(b) - t(a)).total_seconds())
+    return out
+
+
 def normalise(nb):
     """Make an executed notebook reproducible (see --normalise)."""
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("execution", None)
     subs = []
     for var in ("CBRNN_OUT", "CBRNN_ROOT"):
         v = os.environ.get(var, "").rstrip("/")
@@ -163,12 +179,13 @@ def main():
         kernel_name=args.kernel,
         timeout=args.timeout if args.timeout > 0 else None,
         startup_timeout=120,
-        record_timing=False,
+        record_timing=True,  # per-cell times for the summary line; --normalise drops them
         resources={"metadata": {"path": os.path.dirname(path)}},
     )
     t0 = time.time()
     failure = None
     out = os.path.join(args.out_dir, name)
+    times = []
     try:
         client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
@@ -178,6 +195,7 @@ def main():
     finally:
         try:
             os.makedirs(args.out_dir, exist_ok=True)
+            times = cell_times(nb)
             if args.normalise:
                 normalise(nb)
             nbformat.write(nb, out)
@@ -196,7 +214,7 @@ def main():
             bad = (i, cell)
             break
     if failure is None and bad is None:
-        print("ok   %s (%.1f s) -> %s" % (name, time.time() - t0, out))
+        print("ok   %s (%.1f s; code cells: %s s) -> %s" % (name, time.time() - t0, " ".join("%.1f" % x for x in times), out))
         return 0
 
     print("FAIL %s (%.1f s) -> %s" % (name, time.time() - t0, out))

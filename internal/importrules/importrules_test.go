@@ -32,7 +32,9 @@ const module = "github.com/cbrnn/cbrnn"
 //	1  rundir, internal/torchio, internal/pytorchtest (safetensors);
 //	   gomlx_models/variants, internal/costmodel (gomlx_models);
 //	   taskplugins/tasks, taskplugins/internal/wire (the protocol)
-//	2  trainer (task, gomlx_models, rundir, safetensors: it never sees a
+//	2  figdata (analysis, plots, rundir: what a figure notebook reads
+//	   from `cbrnn figures` — profiles, claims file, figure data — without
+//	   GoMLX); trainer (task, gomlx_models, rundir, safetensors: it never sees a
 //	   plugin host or the analyses); taskplugins/host and taskplugins/sdk
 //	   (the two ends of the protocol)
 //	3  env (backend, plugin host, repository layout, CBRNN_* variables);
@@ -41,7 +43,9 @@ const module = "github.com/cbrnn/cbrnn"
 //	   and the plugin template's example (sdk, tasks); taskplugins/plugintest
 //	4  experiments (the figure catalogue); experiments/examplefig (the
 //	   README's worked figure, registered on import)
-//	5  cmd/cbrnn, notebooks/nb, notebooks/nbcheck
+//	5  cmd/cbrnn, notebooks/nb (no GoMLX: figdata, never experiments),
+//	   notebooks/nb/live (the notebooks that train: experiments),
+//	   notebooks/nbcheck
 var allowed = map[string][]string{
 	// Floor 0.
 	"safetensors":          nil,
@@ -68,12 +72,13 @@ var allowed = map[string][]string{
 	"taskplugins/internal/wire": {"taskplugins/proto", "taskplugins/task"},
 
 	// Floor 2.
+	"figdata":          {"analysis", "plots", "rundir"},
 	"trainer":          {"gomlx_models", "rundir", "safetensors", "taskplugins/task"},
 	"taskplugins/host": {"internal/suggest", "taskplugins/internal/wire", "taskplugins/proto", "taskplugins/task"},
 	"taskplugins/sdk":  {"taskplugins/internal/wire", "taskplugins/proto", "taskplugins/task"},
 
 	// Floor 3.
-	"env":                            {"gomlx_models", "gomlx_models/variants", "rundir", "taskplugins/host", "taskplugins/task", "trainer"},
+	"env":                            {"figdata", "gomlx_models", "gomlx_models/variants", "rundir", "taskplugins/host", "taskplugins/task", "trainer"},
 	"internal/slurm":                 {"gomlx_models", "internal/costmodel", "trainer"},
 	"internal/authors":               {"gomlx_models", "internal/torchio", "rundir", "safetensors", "trainer"},
 	"taskplugins/plugintest":         {"taskplugins/host"},
@@ -91,14 +96,15 @@ var allowed = map[string][]string{
 	"taskplugins/switch":             {"taskplugins/sdk", "taskplugins/tasks"},
 
 	// Floor 4.
-	"experiments":            {"analysis", "claims", "env", "gomlx_models", "internal/costmodel", "internal/suggest", "plots", "rundir", "taskplugins/host", "taskplugins/task", "taskplugins/tasks", "trainer"},
+	"experiments":            {"analysis", "claims", "env", "figdata", "gomlx_models", "internal/costmodel", "internal/suggest", "plots", "rundir", "taskplugins/host", "taskplugins/task", "taskplugins/tasks", "trainer"},
 	"experiments/examplefig": {"analysis", "experiments", "plots"},
 
 	// Floor 5.
 	"cmd/cbrnn": {"analysis", "claims", "env", "experiments", "gomlx_models", "gomlx_models/variants", "internal/authors",
 		"internal/costmodel", "internal/slurm", "rundir", "safetensors", "taskplugins/host", "taskplugins/task",
 		"taskplugins/tasks", "taskplugins/template", "trainer"},
-	"notebooks/nb":      {"analysis", "env", "experiments", "notebooks/verdicts", "plots", "rundir", "taskplugins/host"},
+	"notebooks/nb":      {"analysis", "figdata", "notebooks/verdicts", "plots", "rundir"},
+	"notebooks/nb/live": {"env", "experiments", "notebooks/nb", "taskplugins/host"},
 	"notebooks/nbcheck": {"env", "experiments", "notebooks/verdicts"},
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cbrnn/cbrnn/figdata"
 	"github.com/cbrnn/cbrnn/rundir"
 )
 
@@ -51,4 +52,18 @@ func memoPath(name string, key any) (string, error) {
 	}
 	h := sha256.Sum256(append([]byte(name+"\x00"), k...))
 	return filepath.Join(CacheDir(), fmt.Sprintf("%s-%s.gob", name, hex.EncodeToString(h[:6]))), nil
+}
+
+// FigData is the data `cbrnn figures` computed when it drew figure id at
+// this notebook's profile (figdata.Save; e.g. figdata.Modules for appG),
+// read back from <Out>/.cache/figdata: the notebook shows the figure's own
+// numbers without computing them again, and its cells link no GoMLX. A
+// missing, damaged or out-of-date file (a run trained further since) stops
+// the cell with one line naming the file and the command that rewrites it
+// (`cbrnn figures --profile P id`), never with a wrong value.
+func FigData[T any](id string) T {
+	var v T
+	_, err := figdata.Load(Out(), id, ProfileName(), &v)
+	Check(err)
+	return v
 }

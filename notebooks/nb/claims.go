@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/cbrnn/cbrnn/experiments"
+	"github.com/cbrnn/cbrnn/figdata"
 	"github.com/cbrnn/cbrnn/notebooks/verdicts"
 )
 
@@ -24,7 +24,7 @@ import (
 // ClaimsFile is the claims file of the notebook's output folder (Out):
 // <Out>/paper/claims.json, the one `cbrnn figures` (and reproduce.sh)
 // writes for the profile it ran.
-func ClaimsFile() string { return experiments.ClaimsPath(Out()) }
+func ClaimsFile() string { return figdata.ClaimsPath(Out()) }
 
 // Verdict is a verdict word of a claims-file record: the only way a
 // verdict reaches Markdownf (its fields are unexported, so no cell can make
@@ -32,7 +32,7 @@ func ClaimsFile() string { return experiments.ClaimsPath(Out()) }
 type Verdict struct{ word string }
 
 // VerdictOf is r's verdict, for Markdownf.
-func VerdictOf(r experiments.ClaimRecord) Verdict { return Verdict{r.Verdict} }
+func VerdictOf(r figdata.ClaimRecord) Verdict { return Verdict{r.Verdict} }
 
 // String is the verdict word.
 func (v Verdict) String() string { return v.word }
@@ -52,7 +52,7 @@ func Shows(figure string) {
 // Shows); profile is the notebook's, named in the command that writes a
 // missing file and checked against the report the file came with.
 func ShowsMarkdown(path, figure, profile string) string {
-	rs, err := experiments.ReadClaims(path)
+	rs, err := figdata.ReadClaims(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Sprintf("No claims file at `%s` yet: `cbrnn figures --profile %s` (or `./reproduce.sh --profile %s`) writes it, and this cell then shows what the claims engine decided for %s.",
@@ -66,7 +66,7 @@ func ShowsMarkdown(path, figure, profile string) string {
 		fmt.Fprintf(&b, "*The claims file `%s` comes from the profile `%s`, this notebook runs at `%s`: `cbrnn figures --profile %s` rewrites it for this one.*\n\n",
 			shortPath(path), p, profile, profile)
 	}
-	mine := experiments.ClaimsOf(rs, figure)
+	mine := figdata.ClaimsOf(rs, figure)
 	if len(mine) == 0 {
 		fmt.Fprintf(&b, "The claims engine checks no claim on the runs of %s (`%s` holds %d claims of other figures).", figure, shortPath(path), len(rs))
 		return b.String()
@@ -93,7 +93,7 @@ func ShowsMarkdown(path, figure, profile string) string {
 
 // claimMarkdown is one record as a list item: the verdict and the engine's
 // sentence, then the numbers and the test under it.
-func claimMarkdown(r experiments.ClaimRecord) string {
+func claimMarkdown(r figdata.ClaimRecord) string {
 	var b strings.Builder
 	sentence := r.Sentence
 	if sentence == "" {

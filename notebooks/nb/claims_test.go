@@ -7,16 +7,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cbrnn/cbrnn/experiments"
+	"github.com/cbrnn/cbrnn/figdata"
 )
 
 // writeClaims writes a synthetic claims file (and, when profile is set, the
 // report heading beside it) into a fresh output folder.
-func writeClaims(t *testing.T, rs []experiments.ClaimRecord, profile string) string {
+func writeClaims(t *testing.T, rs []figdata.ClaimRecord, profile string) string {
 	t.Helper()
 	out := t.TempDir()
 	t.Setenv("CBRNN_OUT", out)
-	path := experiments.ClaimsPath(out)
+	path := figdata.ClaimsPath(out)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func writeClaims(t *testing.T, rs []experiments.ClaimRecord, profile string) str
 
 func ptr(v float64) *float64 { return &v }
 
-var records = []experiments.ClaimRecord{
+var records = []figdata.ClaimRecord{
 	{ID: "fig2a/dms/auc", Figure: "fig2a", Claim: "CB-RNN larger AUC on DMS", Where: "Table 4, DMS", Metric: "AUC",
 		Paper: "25,041 vs 19,254 (n = 8)", Ours: "761 ± 7 (n = 3) vs 646 ± 3 (n = 3)", Test: "Welch t; exact permutation",
 		Effect: "115 [90, 140]", P: ptr(0.0004), AdjustedP: ptr(0.0021), Verdict: "supported",

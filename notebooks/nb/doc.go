@@ -1,9 +1,16 @@
 // Package nb is what the notebooks in notebooks/ need that is not science:
-// where the repository is, the run profile chosen by $CBRNN_PROFILE, an
-// experiments.Env wired to the notebook, a context that Jupyter's interrupt
-// cancels, and showing figures, tables and prose inline (through GoNB's
-// gonbui). Everything a notebook computes — which runs, which metric, which
-// plot — stays in its cells, written with the project's own packages.
+// where the repository is, the run profile chosen by $CBRNN_PROFILE, the
+// data `cbrnn figures` saved for a figure (FigData), a context that
+// Jupyter's interrupt cancels, and showing figures, tables and prose inline
+// (through GoNB's gonbui). Everything a notebook computes — which runs,
+// which metric, which plot — stays in its cells, written with the
+// project's own packages.
+//
+// It links no GoMLX (internal/importrules and nbcheck keep it so): GoNB
+// builds every cell as a new program, and one that links GoMLX spends
+// seconds more in the linker. What trains or opens the task plugins (the
+// experiments.Env) is in the sub-package live, which only the notebooks
+// that train in their cells import.
 //
 // A notebook's first cell joins GoNB's scratch module to the repository and
 // imports this package:
@@ -17,9 +24,9 @@
 //
 // GoNB runs every cell as a fresh process, re-initialising all package-level
 // variables: a variable declared in one cell (var cohorts = …) is computed
-// again in every later cell. Runs are cached on disk by the experiments
-// package, so loading them again is cheap; an analysis that is not (an
-// ablation, a PCA) goes through Memo, which keeps its result on disk.
+// again in every later cell. A figure's data is read back from disk
+// (FigData); an analysis of the notebook's own goes through Memo, which
+// keeps its result on disk.
 //
 // Outside a notebook (tests, go run) the display functions print plain text
 // instead, so the same code runs anywhere.

@@ -3,27 +3,21 @@ package nb
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 
+	"github.com/cbrnn/cbrnn/figdata"
 	"github.com/janpfeifer/gonb/gonbui"
-
-	cbenv "github.com/cbrnn/cbrnn/env"
-	"github.com/cbrnn/cbrnn/experiments"
-	"github.com/cbrnn/cbrnn/taskplugins/host"
 )
 
 // Root is the repository: $CBRNN_ROOT, else found upwards from the working
 // directory (GoNB runs cells in the notebook's folder).
 func Root() string {
-	r, err := cbenv.FindRoot("")
+	r, err := figdata.FindRoot("")
 	Check(err)
 	return r
 }
@@ -31,7 +25,7 @@ func Root() string {
 // Out is where runs/, figures/ and the notebooks' caches go: $CBRNN_OUT
 // (reproduce.sh --out), else the repository.
 func Out() string {
-	if o := Must(cbenv.FindOut("")); o != "" {
+	if o := Must(figdata.FindOut("")); o != "" {
 		return o
 	}
 	return Root()
@@ -40,15 +34,15 @@ func Out() string {
 // ProfileName is $CBRNN_PROFILE: smoke (CI, minutes), quick (the default)
 // or paper.
 func ProfileName() string {
-	if p := strings.TrimSpace(os.Getenv(cbenv.ProfileVar)); p != "" {
+	if p := strings.TrimSpace(os.Getenv(figdata.ProfileVar)); p != "" {
 		return p
 	}
 	return "quick"
 }
 
 // Profile is the experiments profile named by $CBRNN_PROFILE.
-func Profile() experiments.Profile {
-	p, err := experiments.LookupProfile(ProfileName())
+func Profile() figdata.Profile {
+	p, err := figdata.LookupProfile(ProfileName())
 	Check(err)
 	return p
 }
@@ -63,16 +57,20 @@ func Budget(quick, smoke int) int {
 	return quick
 }
 
+// JobsVar is the variable Jobs reads (env.JobsVar; a test checks the two
+// agree: this package links no GoMLX, env does).
+const JobsVar = "CBRNN_JOBS"
+
 // Jobs is $CBRNN_JOBS, the number of ensembles trained at once (0: one per
 // core on the Go backend).
 func Jobs() int {
-	v := strings.TrimSpace(os.Getenv(cbenv.JobsVar))
+	v := strings.TrimSpace(os.Getenv(JobsVar))
 	if v == "" {
 		return 0
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		Check(fmt.Errorf("%s=%q: not an integer", cbenv.JobsVar, v))
+		Check(fmt.Errorf("%s=%q: not an integer", JobsVar, v))
 	}
 	return n
 }
@@ -93,38 +91,6 @@ func Context() context.Context {
 		ctx, _ = signal.NotifyContext(c, os.Interrupt, syscall.SIGTERM)
 	})
 	return ctx
-}
-
-var (
-	envOnce sync.Once
-	env     *experiments.Env
-	backend string
-)
-
-// Env is the notebook's experiments.Env: the repository, $CBRNN_OUT, the
-// compute backend, the task plugins and $CBRNN_JOBS; training progress
-// shows as one updating line (see Progress). It is opened once per cell and
-// closed when the cell's program exits (the plugins die with it).
-func Env() *experiments.Env {
-	envOnce.Do(func() {
-		// Open says which backend it chose; the notebook does not need that
-		// line in every cell (Backend returns it).
-		var said strings.Builder
-		Check(ensurePlugins(Root(), os.Stdout))
-		e, err := experiments.Open(Context(), experiments.Options{Root: Root(), Jobs: Jobs(), Progress: &said})
-		Check(err)
-		backend = strings.TrimSpace(strings.TrimPrefix(said.String(), "backend: "))
-		e.Progress = NewProgress("")
-		env = e
-	})
-	return env
-}
-
-// Backend says which compute backend Env uses, and why (GOMLX_BACKEND,
-// SIMD).
-func Backend() string {
-	Env()
-	return backend
 }
 
 // Must returns v, or stops the cell with err (see Check): cells read as
@@ -155,32 +121,15 @@ func init() {
 }
 
 // stopCell prints err on one line (plus whatever lines the error itself
-// holds, such as a compiler's output), closes the Env so that its plugins
-// end now, and exits.
+// holds, such as a compiler's output), runs the OnStop functions (the live
+// package's closes its Env so that its plugins end now), and exits.
 func stopCell(err error) {
 	fmt.Fprintln(os.Stderr, "error:", err)
-	if env != nil {
-		env.Close()
+	for _, f := range OnStop {
+		f()
 	}
 	os.Exit(1)
 }
 
-// ensurePlugins builds the repository's task plugins (taskplugins/build.sh)
-// when none are built yet, so that the README's way in (make setup, then
-// jupyter notebook) trains at the first cell; $CBRNN_TASK_PATH, when set,
-// names plugins built elsewhere and is left to the plugin host.
-func ensurePlugins(root string, w io.Writer) error {
-	if os.Getenv(host.PathEnv) != "" {
-		return nil
-	}
-	if _, err := os.Stat(filepath.Join(root, host.DefaultDir, host.ManifestFile)); err == nil {
-		return nil
-	}
-	fmt.Fprintf(w, "nb: the task plugins are not built yet; building them once (taskplugins/build.sh) …\n")
-	cmd := exec.Command(filepath.Join(root, "taskplugins", "build.sh"))
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building the task plugins (taskplugins/build.sh): %w\n%s", err, out)
-	}
-	return nil
-}
+// OnStop are called, in order, when Check stops a cell in a notebook.
+var OnStop []func()

@@ -1,4 +1,4 @@
-package nb
+package live
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/cbrnn/cbrnn/notebooks/nb"
 	"github.com/cbrnn/cbrnn/taskplugins/host"
 )
 
@@ -18,7 +19,7 @@ import (
 // repository, so that the plugin builds against the repository's sdk and
 // task packages at their versions; it prints the command it runs.
 func BuildTask(dir, name string) (string, error) {
-	root := Root()
+	root := nb.Root()
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module scratchtasks\n\ngo 1.26\n"), 0o644); err != nil {
 		return "", err
 	}
