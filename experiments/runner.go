@@ -9,6 +9,8 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/cbrnn/cbrnn/figdata"
+
 	"github.com/cbrnn/cbrnn/env"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
@@ -50,17 +52,9 @@ func (e *Env) FiguresDir() string { return filepath.Join(e.OutDir(), "figures") 
 // ResultsPathOf is a profile's).
 func (e *Env) ResultsPath() string { return filepath.Join(e.OutDir(), "paper", "results.md") }
 
-// ProfileSubdir is the subfolder of figures/ and paper/ that holds profile
-// p's figures and report under the output folder out: p.Dir when out is
-// the repository root itself, where quick's committed figures/ and
-// paper/results.md must not be overwritten by another profile, else "" (an
-// output folder of one's own keeps the flat layout).
-func ProfileSubdir(out, root string, p Profile) string {
-	if filepath.Clean(out) == filepath.Clean(root) {
-		return p.Dir
-	}
-	return ""
-}
+// ProfileSubdir is figdata.ProfileSubdir: p.Dir in the repository itself,
+// "" in an output folder of one's own.
+func ProfileSubdir(out, root string, p Profile) string { return figdata.ProfileSubdir(out, root, p) }
 
 // FiguresDirOf is where profile p's figures are written: figures/, or
 // figures/<p.Dir>/ in the repository (ProfileSubdir).

@@ -63,3 +63,27 @@ func containsModule(gomod []byte) bool {
 	const want = "module github.com/cbrnn/cbrnn\n"
 	return len(gomod) >= len(want) && string(gomod[:len(want)]) == want
 }
+
+// ProfileSubdir is the subfolder of figures/ and paper/ that holds profile
+// p's figures and report under the output folder out: p.Dir when out is
+// the repository root itself, where quick's committed figures/ and
+// paper/results.md must not be overwritten by another profile, else "" (an
+// output folder of one's own keeps the flat layout).
+func ProfileSubdir(out, root string, p Profile) string {
+	if filepath.Clean(out) == filepath.Clean(root) {
+		return p.Dir
+	}
+	return ""
+}
+
+// ClaimsPathOf is profile p's claims file under out: paper/claims.json, or
+// paper/<p.Dir>/claims.json in the repository (ProfileSubdir).
+func ClaimsPathOf(out, root string, p Profile) string {
+	return filepath.Join(out, "paper", ProfileSubdir(out, root, p), "claims.json")
+}
+
+// FiguresDirOf is where profile p's figures go under out: figures/, or
+// figures/<p.Dir>/ in the repository (ProfileSubdir).
+func FiguresDirOf(out, root string, p Profile) string {
+	return filepath.Join(out, "figures", ProfileSubdir(out, root, p))
+}

@@ -21,10 +21,11 @@ import (
 // shows that figure's records as they are (Shows). Everywhere else a
 // notebook shows numbers, never a yes/no on raw means.
 
-// ClaimsFile is the claims file of the notebook's output folder (Out):
-// <Out>/paper/claims.json, the one `cbrnn figures` (and reproduce.sh)
-// writes for the profile it ran.
-func ClaimsFile() string { return figdata.ClaimsPath(Out()) }
+// ClaimsFile is the claims file of the notebook's output folder (Out) for
+// its profile: <Out>/paper/claims.json, the one `cbrnn figures` (and
+// reproduce.sh) writes for the profile it ran, or paper/standard/claims.json
+// for the standard profile in the repository itself (figdata.ClaimsPathOf).
+func ClaimsFile() string { return figdata.ClaimsPathOf(Out(), Root(), Profile()) }
 
 // Verdict is a verdict word of a claims-file record: the only way a
 // verdict reaches Markdownf (its fields are unexported, so no cell can make
@@ -45,7 +46,66 @@ func (v Verdict) String() string { return v.word }
 // profile. A missing or damaged claims file is one line saying so and how
 // to make it: the cell still runs.
 func Shows(figure string) {
-	markdown(ShowsMarkdown(ClaimsFile(), figure, ProfileName()))
+	markdown(ShowsMarkdown(ClaimsFile(), figure, ProfileName()) + "\n\n" +
+		OtherProfileMarkdown(Out(), Root(), figure, ProfileName()))
+}
+
+// OtherProfileMarkdown is one line on the other workstation profile: for a
+// notebook at any profile but standard, where the standard profile's
+// version of the figure and its tables is, and which of the figure's
+// verdicts differ between the two claims files (by claim id); at standard,
+// the same against quick. Profiles disagree where a longer budget or more
+// networks decide what a short one cannot: the line says so by claim.
+func OtherProfileMarkdown(out, root, figure, profile string) string {
+	other := "standard"
+	if profile == "standard" {
+		other = "quick"
+	}
+	op, err := figdata.LookupProfile(other)
+	if err != nil {
+		return ""
+	}
+	rel := func(path string) string {
+		if r, err := filepath.Rel(out, path); err == nil {
+			return filepath.ToSlash(r)
+		}
+		return path
+	}
+	figs := rel(figdata.FiguresDirOf(out, root, op))
+	report := rel(filepath.Join(filepath.Dir(figdata.ClaimsPathOf(out, root, op)), "results.md"))
+	theirs, err := figdata.ReadClaims(figdata.ClaimsPathOf(out, root, op))
+	if err != nil {
+		return fmt.Sprintf("*The %s profile's version of %s* (`%s`, `%s`) is not here: `./reproduce.sh --profile %s` writes it.", other, figure, figs, report, other)
+	}
+	mine, _ := figdata.ReadClaims(figdata.ClaimsPathOf(out, root, mustProfile(profile)))
+	byID := map[string]string{}
+	for _, r := range figdata.ClaimsOf(theirs, figure) {
+		byID[r.ID] = r.Verdict
+	}
+	var differ []string
+	same := 0
+	for _, r := range figdata.ClaimsOf(mine, figure) {
+		v, ok := byID[r.ID]
+		switch {
+		case !ok:
+		case v == r.Verdict:
+			same++
+		default:
+			differ = append(differ, fmt.Sprintf("`%s` (%s: %s; %s: %s)", r.ID, profile, r.Verdict, other, v))
+		}
+	}
+	line := fmt.Sprintf("*The %s profile's version of %s* is in `%s` and `%s`: of the claims both profiles test, %d have the same verdict", other, figure, figs, report, same)
+	if len(differ) == 0 {
+		return line + " and none differ."
+	}
+	return line + fmt.Sprintf(" and %d differ: %s.", len(differ), strings.Join(differ, "; "))
+}
+
+// mustProfile is the named profile, or the zero profile (flat layout) for
+// an unknown name.
+func mustProfile(name string) figdata.Profile {
+	p, _ := figdata.LookupProfile(name)
+	return p
 }
 
 // ShowsMarkdown is what Shows displays for the claims file at path (see

@@ -134,3 +134,36 @@ func TestMarkdownfTakesVerdictsOnlyFromTheEngine(t *testing.T) {
 		}
 	}
 }
+
+// Issue 23: every figure notebook says where the standard profile's version
+// is and which verdicts differ from its own profile's.
+func TestOtherProfileMarkdown(t *testing.T) {
+	root := t.TempDir()
+	write := func(path string, rs []figdata.ClaimRecord) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := figdata.WriteClaims(path, rs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := OtherProfileMarkdown(root, root, "fig2a", "quick")
+	if !strings.Contains(got, "figures/standard") || !strings.Contains(got, "./reproduce.sh --profile standard") {
+		t.Errorf("no standard claims file: %q", got)
+	}
+	rec := func(id, verdict string) figdata.ClaimRecord {
+		return figdata.ClaimRecord{ID: id, Figure: "fig2a", Verdict: verdict}
+	}
+	write(filepath.Join(root, "paper", "claims.json"), []figdata.ClaimRecord{rec("a", "inconclusive"), rec("b", "inconclusive"), rec("c", "supported")})
+	write(filepath.Join(root, "paper", "standard", "claims.json"), []figdata.ClaimRecord{rec("a", "supported"), rec("b", "inconclusive")})
+	got = OtherProfileMarkdown(root, root, "fig2a", "quick")
+	for _, want := range []string{"1 have the same verdict", "1 differ", "`a` (quick: inconclusive; standard: supported)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("quick against standard: %q lacks %q", got, want)
+		}
+	}
+	if got := OtherProfileMarkdown(root, root, "fig2a", "standard"); !strings.Contains(got, "`a` (standard: supported; quick: inconclusive)") {
+		t.Errorf("standard against quick: %q", got)
+	}
+}
