@@ -10,6 +10,7 @@ import (
 
 	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/plots"
+	"github.com/cbrnn/cbrnn/trainer"
 	"gonum.org/v1/plot"
 )
 
@@ -117,15 +118,15 @@ func fig3(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 	// The authors' combined figure (multitask_switching_plotting_utils.py:
 	// plot_multitask_and_switching_combined): the shared N of multitask, and
 	// one switching panel per task, cut at 650 epochs.
-	swPanels, err := SwitchTaskPanels(sw, analysis.SwitchClip)
+	sd, err := SwitchingData(sw)
 	if err != nil {
 		return nil, err
 	}
-	d.Rows = [][]*plot.Plot{append([]*plot.Plot{stepPanel("Multitask (DMS + parity heads, shared N)", mt)}, swPanels...)}
-	t, err := SwitchTable(sw)
-	if err != nil {
+	if err := e.SaveFigData("fig3", p, all, sd); err != nil {
 		return nil, err
 	}
+	d.Rows = [][]*plot.Plot{append([]*plot.Plot{stepPanel("Multitask (DMS + parity heads, shared N)", mt)}, sd.TaskPanels(analysis.SwitchClip)...)}
+	t := sd.Table
 	d.Markdown = metricsMarkdown("Multitask", mt, p) + SwitchMarkdown("Task switching", t)
 	d.Claims = append(orderingClaims("multitask", "multitask", "fig3, fig4b (multitask, N of DMS)", mt, metricTable(mt)), switchClaims(t, sw)...)
 	return d, nil
@@ -143,10 +144,20 @@ func fig4(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 		{curvesPanel("(a) DMS", single[0]), curvesPanel("(a) Parity", single[1])},
 		{stepPanel("(b) Multitask", single[2]), global},
 	}
-	t, err := SwitchTable(sw[0])
+	sd, err := SwitchingData(sw[0])
 	if err != nil {
 		return nil, err
 	}
+	data := figdata.Fig4{Switching: sd, Periodic: trainer.PeriodicCore, Periods: map[string]int{}}
+	for _, need := range all {
+		for _, byTask := range need {
+			data.Periods[byTask[0].Task.Name] = trainer.PeriodFor(byTask[0].Task.Name)
+		}
+	}
+	if err := e.SaveFigData("fig4", p, all, data); err != nil {
+		return nil, err
+	}
+	t := sd.Table
 	tDrawn, err := SwitchTable(swDrawn)
 	if err != nil {
 		return nil, err

@@ -45,7 +45,7 @@ func CohortsData(all [][][]*Cohort) (figdata.Cohorts, error) {
 				if err != nil {
 					return out, err
 				}
-				v := figdata.Cohort{Task: c.Task.Name, Label: c.Label, GroupLabel: c.Group.Label, Model: m.Describe(), ModelName: c.Group.Model, Regime: c.Group.Regime,
+				v := figdata.Cohort{Task: c.Task.Name, Heads: c.Task.HeadNames, Label: c.Label, GroupLabel: c.Group.Label, Model: m.Describe(), ModelName: c.Group.Model, Regime: c.Group.Regime, Curriculum: c.Group.Curriculum,
 					Params: c.Params, Budget: c.Budget, Curves: c.Curves}
 				if col, ok := c.Group.Colour().(color.RGBA); ok {
 					v.Color = col

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"strings"
 
+	"github.com/cbrnn/cbrnn/figdata"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
@@ -73,8 +74,8 @@ var (
 	GRUMatched        = Group{Label: "GRU", Model: "gru", Regime: trainer.Standard, Side: true, Color: plots.ColorGRU}
 )
 
-// ScalingGCs are the granule-layer widths of Fig 2b.
-var ScalingGCs = []int{64, 128, 256, 512}
+// ScalingGCs are the granule-layer widths of Fig 2b (figdata.ScalingGCs).
+var ScalingGCs = figdata.ScalingGCs
 
 // PaperScalingRNN is the baseline hidden size the paper pairs with each
 // granule width in Fig 2b (METHODS §1). Three are the closest parameter match;

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/claims"
+	"github.com/cbrnn/cbrnn/figdata"
 	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
@@ -165,15 +166,20 @@ type line struct {
 	dashed bool
 }
 
-// linesPanel draws mean ± SEM curves against the epoch.
+// linesPanel draws mean ± SEM curves against the epoch
+// (figdata.LinePanel).
 func linesPanel(title, ylabel string, ls []line) *plot.Plot {
-	var series []plots.Series
+	return linePanel(title, ylabel, ls, false).Plot()
+}
+
+// linePanel is a panel of lines as figure data, which the regimes' figures
+// draw and save for their notebooks.
+func linePanel(title, ylabel string, ls []line, integerY bool) figdata.LinePanel {
+	p := figdata.LinePanel{Title: title, YLabel: ylabel, IntegerY: integerY}
 	for _, l := range ls {
-		x, mean, sem := EpochCurve(l.curves, l.budget)
-		series = append(series, plots.Series{Label: fmt.Sprintf("%s (n=%d)", l.label, len(l.curves)), X: x, Mean: mean, SEM: sem,
-			Color: l.color, Dashed: l.dashed})
+		p.Lines = append(p.Lines, figdata.Line{Label: l.label, Curves: l.curves, Budget: l.budget, Color: rgbaOf(l.color), Dashed: l.dashed})
 	}
-	return plots.Curves(title, "epoch", ylabel, series)
+	return p
 }
 
 func cohortLine(c *Cohort) line {
@@ -213,6 +219,7 @@ func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*D
 	perTask := make([][]line, len(heads))
 	var active []line
 	var md strings.Builder
+	data := figdata.Continual{Plan: trainer.PlanNames(trainer.DefaultPlan), PerPhase: p.EpochsPerPhase, Threshold: trainer.PaperThreshold}
 	fmt.Fprintf(&md, "Plan %s, %d epochs per phase (budget %d epochs), threshold %.0f %%. Savings of a task met twice (METHODS §3.7): epochs to reach the threshold in its first and second phase (e₀, e₁; the second restarts one below the last N it solved), ratio (e₀ − e₁)/e₀ over the runs where both exist, and the mean accuracy over the first L epochs of each phase (L = the shorter phase).\n\n",
 		trainer.DefaultPlan, p.EpochsPerPhase, continualBudget(p), 98.0)
 	md.WriteString("| group | n | task | e₀ | e₁ | savings ratio | runs with a ratio | accuracy, phase 1st / 2nd |\n|---|---|---|---|---|---|---|---|\n")
@@ -257,20 +264,23 @@ func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*D
 				}
 				a0, a1 = append(a0, s.FixedBudgetAcc[0]), append(a1, s.FixedBudgetAcc[1])
 			}
+			data.Savings = append(data.Savings, figdata.Savings{Group: c.Label, Task: task, Runs: len(byTask[task]),
+				E0: e0, E1: e1, Ratio: ratio, Acc0: a0, Acc1: a1})
 			fmt.Fprintf(&md, "| %s | %d | %s | %s | %s | %s | %d | %s / %s |\n", c.Label, len(byTask[task]), strings.ToUpper(task),
 				pm(analysis.Summarise(e0), 1), pm(analysis.Summarise(e1), 1), pm(analysis.Summarise(ratio), 2), len(ratio),
 				pm(analysis.Summarise(a0), 1), pm(analysis.Summarise(a1), 1))
 		}
 	}
 	md.WriteString("\n")
-	row := []*plot.Plot{linesPanel("(a) N of the task being trained", "N", active)}
+	row := []figdata.LinePanel{linePanel("(a) N of the task being trained", "N", active, true)}
 	for h, name := range heads {
-		row = append(row, linesPanel(fmt.Sprintf("(%c) N of %s (tested every epoch)", 'b'+h, strings.ToUpper(name)), "N", perTask[h]))
+		row = append(row, linePanel(fmt.Sprintf("(%c) N of %s (tested every epoch)", 'b'+h, strings.ToUpper(name)), "N", perTask[h], true))
 	}
-	for _, pl := range row {
-		pl.Y.Tick.Marker = plots.NiceTicks{Integer: true}
+	data.Figure = figdata.Lines{W: 5.5 * float64(len(row)), H: 4.2, Rows: [][]figdata.LinePanel{row}}
+	if err := e.SaveFigData("continual", p, all, data); err != nil {
+		return nil, err
 	}
-	d := &Drawing{W: 5.5 * float64(len(row)), H: 4.2, Rows: [][]*plot.Plot{row}}
+	d := &Drawing{W: data.Figure.W, H: data.Figure.H, Rows: data.Figure.Plots()}
 	d.Markdown = md.String() + metricsMarkdown("N of the task being trained", cs, p)
 	return d, nil
 }
@@ -280,8 +290,9 @@ func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*D
 // to the standard curriculum's N).
 func curriculaFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
 	refs, fixed, multi := all[0], all[1], all[2]
-	var accRow, nRow []*plot.Plot
+	var accRow, nRow []figdata.LinePanel
 	var md strings.Builder
+	data := figdata.Curricula{SlidingWindow: SlidingWindow}
 	fmt.Fprintf(&md, "Budget %d epochs (the standard CB-RNN and RNN are fig2a's runs over their first %d epochs). Fixed schedule (METHODS §3.8): N + 1 every %d epochs whatever the accuracy. Cumulative: one more head (N) per advance, the old ones kept; sliding: a window of %d Ns moving by %d per advance; both advance when the mean accuracy over their heads reaches 98 %% (METHODS §3.9), on the multi-N tasks (%s).\n\n",
 		p.EpochsExtra, p.EpochsExtra, p.AdvanceEvery, SlidingWindow, SlidingForget, strings.Join(multiNTasks, ", "))
 	md.WriteString("| task | group | n | final N | mean test accuracy (%) | highest N passed at ≥ 98 % |\n|---|---|---|---|---|---|\n")
@@ -311,24 +322,29 @@ func curriculaFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*D
 					passed = append(passed, best)
 				}
 			}
+			data.Fixed = append(data.Fixed, figdata.FixedSchedule{Task: name, Label: c.Label, Runs: len(runs),
+				FinalN: finalN, MeanAcc: meanAcc, Passed: passed})
 			fmt.Fprintf(&md, "| %s | %s | %d | %s | %s | %s (%d of %d runs) |\n", strings.ToUpper(name), c.Label, len(runs),
 				pm(analysis.Summarise(finalN), 1), pm(analysis.Summarise(meanAcc), 1), pm(analysis.Summarise(passed), 1), len(passed), len(runs))
 		}
-		p1 := linesPanel(fmt.Sprintf("%s, fixed schedule: test accuracy", strings.ToUpper(name)), "test accuracy (%)", acc)
+		p1 := linePanel(fmt.Sprintf("%s, fixed schedule: test accuracy", strings.ToUpper(name)), "test accuracy (%)", acc, false)
 		accRow = append(accRow, p1)
 		var ns []line
 		for _, c := range append(references(refs, i, p), multi[i]...) {
 			ns = append(ns, cohortLine(c))
 		}
-		p2 := linesPanel(fmt.Sprintf("%s: standard, cumulative, sliding (largest N)", strings.ToUpper(name)), "N", ns)
-		p2.Y.Tick.Marker = plots.NiceTicks{Integer: true}
+		p2 := linePanel(fmt.Sprintf("%s: standard, cumulative, sliding (largest N)", strings.ToUpper(name)), "N", ns, true)
 		nRow = append(nRow, p2)
 	}
 	md.WriteString("\n")
 	for i, name := range singleTasks {
 		md.WriteString(metricsMarkdown(strings.ToUpper(name)+": standard vs cumulative and sliding (largest N)", append(references(refs, i, p), multi[i]...), p))
 	}
-	return &Drawing{W: 11, H: 8.4, Rows: [][]*plot.Plot{accRow, nRow}, Markdown: md.String()}, nil
+	data.Figure = figdata.Lines{W: 11, H: 8.4, Rows: [][]figdata.LinePanel{accRow, nRow}}
+	if err := e.SaveFigData("curricula", p, all, data); err != nil {
+		return nil, err
+	}
+	return &Drawing{W: data.Figure.W, H: data.Figure.H, Rows: data.Figure.Plots(), Markdown: md.String()}, nil
 }
 
 // auxClaims are the auxiliary-RNN control's rows, a control the paper does
@@ -371,7 +387,7 @@ func controlsFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dr
 	for i := range cs {
 		cs[i] = append(references(all[0], i, p), all[1][i]...)
 	}
-	var row []*plot.Plot
+	var row []figdata.LinePanel
 	var md strings.Builder
 	var claimsOf []Claim
 	md.WriteString("The authors' auxiliary-RNN runs and the compression layer appear in no plotting function of their code, so these controls are drawn here as extra groups of the single-task comparison (fig2a, whose CB-RNN and RNN runs are shown over their first " +
@@ -388,11 +404,13 @@ func controlsFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dr
 		for _, c := range cs[i] {
 			ls = append(ls, cohortLine(c))
 		}
-		pl := linesPanel(strings.ToUpper(name), "N (task difficulty reached)", ls)
-		pl.Y.Tick.Marker = plots.NiceTicks{Integer: true}
-		row = append(row, pl)
+		row = append(row, linePanel(strings.ToUpper(name), "N (task difficulty reached)", ls, true))
 		md.WriteString(metricsMarkdown(strings.ToUpper(name), cs[i], p))
 		claimsOf = append(claimsOf, auxClaims(name, metricTable(cs[i]))...)
 	}
-	return &Drawing{W: 11, H: 4.2, Rows: [][]*plot.Plot{row}, Markdown: md.String(), Claims: claimsOf}, nil
+	fig := figdata.Lines{W: 11, H: 4.2, Rows: [][]figdata.LinePanel{row}}
+	if err := e.SaveFigData("controls", p, all, fig); err != nil {
+		return nil, err
+	}
+	return &Drawing{W: fig.W, H: fig.H, Rows: fig.Plots(), Markdown: md.String(), Claims: claimsOf}, nil
 }

@@ -9,7 +9,7 @@ import (
 	"gonum.org/v1/plot"
 
 	"github.com/cbrnn/cbrnn/analysis"
-	"github.com/cbrnn/cbrnn/plots"
+	"github.com/cbrnn/cbrnn/figdata"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -17,13 +17,6 @@ import (
 // Task switching as the authors analyse and draw it (paper/METHODS §4.2;
 // their analysis/learning_metrics.py: analyse_switch_groups and
 // analysis/multitask_switching_plotting_utils.py).
-
-// Phase colours of the authors' switching ribbon
-// (_plot_task_switch_global_progression_on_ax: DMS #35749D, parity #3B7D23).
-var (
-	switchFirstColor  = color.RGBA{R: 0x35, G: 0x74, B: 0x9D, A: 0xff}
-	switchSecondColor = color.RGBA{R: 0x3B, G: 0x7D, B: 0x23, A: 0xff}
-)
 
 // SwitchRun reads a task-switching run's per-epoch record: the N trained
 // and the task trained each epoch.
@@ -121,117 +114,57 @@ func pmOf(s analysis.Summary, of, digits int) string {
 	return fmt.Sprintf("%s (%d of %d)", pm(s, digits), s.N, of)
 }
 
-// SwitchGlobalPanel is the authors' single-axis switching panel (fig4c:
-// _plot_task_switch_global_progression_on_ax): per group the mean ± SEM
-// over runs of the active task's N per epoch as steps, dotted where most
-// runs train the second task, and a ribbon per group with the fraction of
-// runs on the second task; x from 1 to xlim (650 in the paper), y from 2.
-func SwitchGlobalPanel(title string, cs []*Cohort, xlim int) (*plot.Plot, error) {
+// SwitchingData is switching cohorts as figure data (figdata.Switching):
+// each group's runs epoch by epoch, its colour and start N, and the
+// switching metrics (SwitchTable), which fig3 and fig4 draw from and save
+// for their notebooks.
+func SwitchingData(cs []*Cohort) (figdata.Switching, error) {
 	gs, err := SwitchGroups(cs)
 	if err != nil {
-		return nil, err
+		return figdata.Switching{}, err
 	}
-	tasks := switchTasks(cs)
-	second := tasks[len(tasks)-1]
-	var series []plots.StepSeries
-	var ribbons []plots.Ribbon
-	longest := 0
+	s := figdata.Switching{Tasks: switchTasks(cs)}
 	for i, g := range gs {
-		ap := analysis.ActiveProgressionOf(g.Runs, second)
-		x := make([]float64, len(ap.Mean))
-		dotted := make([]bool, len(ap.Mean))
-		for t := range x {
-			x[t] = float64(t + 1)
-			dotted[t] = ap.FracSecond[t] >= 0.5
+		sc := figdata.SwitchCohort{Label: g.Name, Color: rgbaOf(cs[i].Group.Colour()), Runs: g.Runs}
+		if len(cs[i].Dirs) > 0 {
+			var c trainer.Config
+			if err := cs[i].Dirs[0].ReadConfig(&c); err == nil {
+				sc.StartN, sc.SwitchEvery = c.StartN, c.SwitchEvery
+			}
 		}
-		longest = max(longest, len(x))
-		col := cs[i].Group.Colour()
-		series = append(series, plots.StepSeries{Label: fmt.Sprintf("%s (n=%d)", g.Name, len(g.Runs)), X: x, Mean: ap.Mean, SEM: ap.SEM, Dotted: dotted, Color: col})
-		ribbons = append(ribbons, plots.Ribbon{Label: g.Name, Frac: ap.FracSecond, Color: col})
+		s.Groups = append(s.Groups, sc)
 	}
-	xmax := float64(min(xlim, longest) + 1)
-	p := plots.StepCurves(title, "global epoch", "N of the active task", series, plots.StepOptions{
-		XMin: 1, XMax: xmax, YMin: 2, Ribbons: ribbons,
-		RibbonColors: [2]color.Color{switchFirstColor, switchSecondColor},
-		RibbonKeys:   [2]string{displayTask(tasks[0]) + " phase (solid)", displayTask(second) + " phase (dotted)"},
-	})
-	return p, nil
+	s.Table = analysis.SwitchTable(gs, s.Tasks, analysis.SwitchClip)
+	return s, nil
 }
 
-// SwitchTaskPanels are the authors' per-task switching panels (fig3:
-// _plot_task_switch_N_only_on_axes): one panel per task with each group's
-// mean ± SEM N of that task per epoch (the N it trains, or resumes at while
-// inactive), dashed vertical lines where each group's first run switches
-// into the task, and grey dashed lines at N = 5, 15 (first task) and 10
-// (second); x from 1 to xlim.
-func SwitchTaskPanels(cs []*Cohort, xlim int) ([]*plot.Plot, error) {
-	gs, err := SwitchGroups(cs)
+// rgbaOf is a colour as 8-bit RGBA (what figure data stores).
+func rgbaOf(c color.Color) color.RGBA {
+	if v, ok := c.(color.RGBA); ok {
+		return v
+	}
+	r, g, b, a := c.RGBA()
+	return color.RGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: uint8(a >> 8)}
+}
+
+// SwitchGlobalPanel is the authors' single-axis switching panel (fig4c,
+// figdata.Switching.GlobalPanel) of cohorts.
+func SwitchGlobalPanel(title string, cs []*Cohort, xlim int) (*plot.Plot, error) {
+	s, err := SwitchingData(cs)
 	if err != nil {
 		return nil, err
 	}
-	tasks := switchTasks(cs)
-	var out []*plot.Plot
-	for ti, task := range tasks {
-		var series []plots.StepSeries
-		var vl []plots.VLine
-		longest := 0
-		for i, g := range gs {
-			col := cs[i].Group.Colour()
-			var lines [][]float64
-			start := 2.0
-			if len(cs[i].Dirs) > 0 {
-				var c trainer.Config
-				if err := cs[i].Dirs[0].ReadConfig(&c); err == nil && c.StartN > 0 {
-					start = float64(c.StartN)
-				}
-			}
-			for _, r := range g.Runs {
-				lines = append(lines, analysis.TaskLineDrawn(r, task, start))
-			}
-			mean, sem := nanMeanSEM(lines)
-			x := make([]float64, len(mean))
-			for t := range x {
-				x[t] = float64(t + 1)
-			}
-			longest = max(longest, len(x))
-			series = append(series, plots.StepSeries{Label: fmt.Sprintf("%s (n=%d)", g.Name, len(g.Runs)), X: x, Mean: mean, SEM: sem, Color: col})
-			if len(g.Runs) > 0 {
-				for _, e := range analysis.SwitchEpochsInto(g.Runs[0], task) {
-					vl = append(vl, plots.VLine{X: float64(e), Color: col})
-				}
-			}
-		}
-		h := []float64{10}
-		if ti == 0 {
-			h = []float64{5, 15}
-		}
-		p := plots.StepCurves("Task switching: "+displayTask(task), "global epoch", "N", series, plots.StepOptions{
-			XMin: 1, XMax: float64(min(xlim, longest) + 1), YMin: 2, VLines: vl, HLines: h,
-		})
-		out = append(out, p)
-	}
-	return out, nil
+	return s.GlobalPanel(title, xlim), nil
 }
 
-// nanMeanSEM averages lines of possibly unequal length epoch by epoch over
-// the runs recorded there (the authors pad shorter runs with NaN).
-func nanMeanSEM(lines [][]float64) (mean, sem []float64) {
-	longest := 0
-	for _, l := range lines {
-		longest = max(longest, len(l))
+// SwitchTaskPanels are the authors' per-task switching panels (fig3,
+// figdata.Switching.TaskPanels) of cohorts.
+func SwitchTaskPanels(cs []*Cohort, xlim int) ([]*plot.Plot, error) {
+	s, err := SwitchingData(cs)
+	if err != nil {
+		return nil, err
 	}
-	mean, sem = make([]float64, longest), make([]float64, longest)
-	for t := range longest {
-		var col []float64
-		for _, l := range lines {
-			if t < len(l) && !math.IsNaN(l[t]) {
-				col = append(col, l[t])
-			}
-		}
-		s := analysis.Summarise(col)
-		mean[t], sem[t] = s.Mean, s.SEM
-	}
-	return mean, sem
+	return s.TaskPanels(xlim), nil
 }
 
 func displayTask(t string) string {

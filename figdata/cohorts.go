@@ -8,6 +8,10 @@ import (
 	"github.com/cbrnn/cbrnn/plots"
 )
 
+// ScalingGCs are the granule-layer widths of Fig 2b's CB-RNNs, each paired
+// with a parameter-matched RNN (experiments.ScalingGroups).
+var ScalingGCs = []int{64, 128, 256, 512}
+
 // Cohorts are the runs a figure was drawn from, as `cbrnn figures` loaded
 // them: Needs[need][task][group], in the order of the figure's needs
 // (experiments.FigureSpec.Needs). Every figure saves them (CohortsID), so
@@ -23,7 +27,9 @@ func CohortsID(id string) string { return id + ".cohorts" }
 // Cohort is one group's runs on one task (experiments.Cohort, without the
 // task's and the model's Go values).
 type Cohort struct {
-	Task  string // the task's name: dms, parity, …
+	Task string // the task's name: dms, parity, …
+	// Heads are the task's output heads (multitask, switch), in order.
+	Heads []string
 	Label string // the cohort's legend label: CB-RNN, RNN-202, …
 	// GroupLabel is its group's label, which names the paper's rows
 	// (PaperTable4): CB-RNN, RNN, Frozen-core, ….
@@ -32,10 +38,12 @@ type Cohort struct {
 	// ModelName is the registry's name of the model: cb-rnn, rnn, cb-gru, ….
 	ModelName string
 	Regime    string // the training regime ("" = standard)
-	Color     color.RGBA
-	Params    int      // trainable parameters of one network
-	Budget    int      // epoch budget
-	Dirs      []string // the run directories
+	// Curriculum is the group's curriculum ("" = the standard one).
+	Curriculum string
+	Color      color.RGBA
+	Params     int      // trainable parameters of one network
+	Budget     int      // epoch budget
+	Dirs       []string // the run directories
 	// Curves are the N trained at each epoch, per run.
 	Curves [][]float64
 }
