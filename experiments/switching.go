@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/plot"
 
 	"github.com/cbrnn/cbrnn/analysis"
+	"github.com/cbrnn/cbrnn/figdata"
 	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
@@ -234,12 +235,5 @@ func nanMeanSEM(lines [][]float64) (mean, sem []float64) {
 	return mean, sem
 }
 
-func displayTask(t string) string {
-	switch t {
-	case "dms":
-		return "DMS"
-	case "parity":
-		return "Parity"
-	}
-	return strings.ToUpper(t[:1]) + t[1:]
-}
+// displayTask is a task's name in titles (figdata.DisplayTask).
+func displayTask(t string) string { return figdata.DisplayTask(t) }
