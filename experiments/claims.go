@@ -10,6 +10,7 @@ import (
 
 	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/claims"
+	"github.com/cbrnn/cbrnn/figdata"
 	"github.com/cbrnn/cbrnn/trainer"
 )
 
@@ -633,21 +634,7 @@ func periodicRefreshed(c *Cohort) (bool, int) {
 // every epoch up to the budget (Frozen-core and a Periodic-core that never
 // refreshed): the figures draw such groups once.
 func identicalRuns(a, b *Cohort) bool {
-	if len(a.Curves) != len(b.Curves) || len(a.Curves) == 0 {
-		return false
-	}
-	for i := range a.Curves {
-		x, y := analysis.PadTo(a.Curves[i], a.Budget), analysis.PadTo(b.Curves[i], b.Budget)
-		if len(x) != len(y) {
-			return false
-		}
-		for j := range x {
-			if x[j] != y[j] {
-				return false
-			}
-		}
-	}
-	return true
+	return figdata.IdenticalCurves(figdata.Cohort{Curves: a.Curves, Budget: a.Budget}, figdata.Cohort{Curves: b.Curves, Budget: b.Budget})
 }
 
 // drawnOnce merges groups whose runs are identical up to the budget into

@@ -3,6 +3,7 @@ package experiments
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"math"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/claims"
+	"github.com/cbrnn/cbrnn/figdata"
 	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -162,29 +164,28 @@ func EpochsToSolve(runs []FixedNRun, budget int) (epochs []float64, solved int) 
 // and the epochs to solve it per group.
 func fixedNFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
 	cs := all[0][0]
-	var acc []line
-	var bars []plots.BarSeries
 	var vals [][]float64
 	var md strings.Builder
 	fmt.Fprintf(&md, "DMS at N = %d from the first epoch, no curriculum (the authors' single_nocurr runs, results/single_task/fixedN_new; METHODS §3.4): a run stops when its test accuracy reaches %.0f %%. Budget %d epochs of %d + %d batches of %d. Epochs to solve: the epoch a run first reached the threshold; a run that did not within the budget counts as budget + 1 = %d epochs, a lower bound.\n\n",
 		AuthorsFixedN, trainer.PaperThreshold, p.EpochsFixedN, p.Steps, p.TestSteps, p.Batch, p.EpochsFixedN+1)
 	md.WriteString("| group | n | solved | epochs to solve (mean ± SEM) | per network |\n|---|---|---|---|---|\n")
-	longest := 1
+	data := figdata.FixedN{N: AuthorsFixedN}
 	for _, c := range cs {
 		runs, err := FixedNRuns(c)
 		if err != nil {
 			return nil, err
 		}
-		ep, solved := EpochsToSolve(runs, c.Budget)
-		vals = append(vals, ep)
-		var curves [][]float64
-		for _, r := range runs {
-			curves = append(curves, r.Acc)
-			longest = max(longest, len(r.Acc))
+		g := figdata.FixedNGroup{Label: c.Label, Budget: c.Budget}
+		if col, ok := c.Group.Colour().(color.RGBA); ok {
+			g.Color = col
 		}
-		acc = append(acc, line{label: c.Label, curves: curves, color: c.Group.Colour()})
+		for _, r := range runs {
+			g.Solved, g.Acc = append(g.Solved, r.Solved), append(g.Acc, r.Acc)
+		}
+		data.Groups = append(data.Groups, g)
+		ep, solved := g.EpochsToSolve()
+		vals = append(vals, ep)
 		s := analysis.Summarise(ep)
-		bars = append(bars, plots.BarSeries{Label: c.Label, Values: []float64{s.Mean}, Errs: []float64{zeroNaN(s.SEM)}, Color: c.Group.Colour()})
 		per := make([]string, len(ep))
 		for i, v := range ep {
 			per[i] = fmt.Sprint(v)
@@ -195,12 +196,10 @@ func fixedNFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Draw
 		fmt.Fprintf(&md, "| %s | %d | %d of %d | %s | %s |\n", c.Label, len(runs), solved, len(runs), pm(s, 1), strings.Join(per, ", "))
 	}
 	md.WriteString("\n")
-	for i := range acc {
-		acc[i].budget = longest // a solved run's accuracy is held at its last value
+	if err := e.SaveFigData("fixedn", p, all, data); err != nil {
+		return nil, err
 	}
-	p1 := linesPanel(fmt.Sprintf("(a) DMS at N = %d: test accuracy", AuthorsFixedN), "test accuracy (%)", acc)
-	p2 := plots.Bars(fmt.Sprintf("(b) epochs to solve N = %d", AuthorsFixedN), "epochs (unsolved: budget + 1)", []string{"DMS"}, bars)
-	d := &Drawing{W: 11, H: 4.2, Rows: [][]*plot.Plot{{p1, p2}}, Markdown: md.String()}
+	d := &Drawing{W: 11, H: 4.2, Rows: [][]*plot.Plot{data.Panels()}, Markdown: md.String()}
 	if len(cs) == 2 {
 		d.Claims = []Claim{fixedNClaim(cs, vals)}
 	}
@@ -278,6 +277,7 @@ func lrSweepFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 	var md strings.Builder
 	fmt.Fprintf(&md, "Learning rates %v for every parameter (core and CB alike, as the paper's one shared lr), %d networks per group, budget %d epochs; the lr %g points are fig2a's runs over their first %d epochs. Best lr: the largest mean AUC, chosen on these very runs.\n\n",
 		SweepLRs, p.SeedsSweep, p.EpochsSweep, PaperLR, p.EpochsSweep)
+	data := figdata.LRSweep{Budget: p.EpochsSweep, LRs: SweepLRs, PaperLR: PaperLR}
 	for i := range swept {
 		if len(swept[i]) == 0 || len(refs[i]) < 2 {
 			continue
@@ -287,27 +287,27 @@ func lrSweepFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 			return nil, fmt.Errorf("profile %s: the sweep's budget (EpochsSweep %d) exceeds fig2a's (%d), whose runs are its lr %g points: set EpochsSweep ≤ Epochs", p.Name, p.EpochsSweep, refs[i][0].Budget, PaperLR)
 		}
 		pts := Sweep(refs[i], swept[i], p.EpochsSweep)
-		var auc, maxN []plots.Series
+		bc, br := BestLR(pts[0]), BestLR(pts[1])
+		st := figdata.LRSweepTask{Task: task, Best: [2]int{bc, br}}
 		fmt.Fprintf(&md, "**%s** (budget %d epochs)\n\n| lr | %s |\n|---|---|---|---|---|---|---|---|\n", displayTask(task), p.EpochsSweep, strings.Join(MetricHeader, " | "))
 		for arch := range 2 {
-			first := pts[arch][0].Cohort // "CB-RNN, lr 0.003" → "CB-RNN"
-			sa := plots.Series{Label: strings.SplitN(first.Label, ",", 2)[0], Color: first.Group.Colour()}
-			sm := sa
 			for _, pt := range pts[arch] {
-				x := math.Log10(pt.LR)
-				sa.X, sa.Mean, sa.SEM = append(sa.X, x), append(sa.Mean, pt.Row.AUC.Mean), append(sa.SEM, zeroNaN(pt.Row.AUC.SEM))
-				sm.X, sm.Mean, sm.SEM = append(sm.X, x), append(sm.Mean, pt.Row.MaxN.Mean), append(sm.SEM, zeroNaN(pt.Row.MaxN.SEM))
+				fp := figdata.LRPoint{LR: pt.LR, Label: pt.Cohort.Label, Row: pt.Row}
+				if col, ok := pt.Cohort.Group.Colour().(color.RGBA); ok {
+					fp.Color = col
+				}
+				st.Points[arch] = append(st.Points[arch], fp)
 				fmt.Fprintf(&md, "| %g | %s |\n", pt.LR, strings.Join(MetricCells(pt.Row), " | "))
 			}
-			auc, maxN = append(auc, sa), append(maxN, sm)
 		}
-		bc, br := BestLR(pts[0]), BestLR(pts[1])
-		fmt.Fprintf(&md, "\nBest lr: %s %g, %s %g.\n\n", auc[0].Label, pts[0][bc].LR, auc[1].Label, pts[1][br].LR)
-		rows = append(rows, []*plot.Plot{
-			plots.LinePoints(displayTask(task)+": AUC against lr", "log10 learning rate", "AUC of N over epochs", auc),
-			plots.LinePoints(displayTask(task)+": max N against lr", "log10 learning rate", "max N", maxN),
-		})
+		data.Tasks = append(data.Tasks, st)
+		fmt.Fprintf(&md, "\nBest lr: %s %g, %s %g.\n\n", strings.SplitN(pts[0][0].Cohort.Label, ",", 2)[0], pts[0][bc].LR,
+			strings.SplitN(pts[1][0].Cohort.Label, ",", 2)[0], pts[1][br].LR)
+		rows = append(rows, st.Panels())
 		cl = append(cl, sweepClaims(task, pts, bc, br)...)
+	}
+	if err := e.SaveFigData("lrsweep", p, all, data); err != nil {
+		return nil, err
 	}
 	return &Drawing{W: 11, H: 4.2 * float64(max(1, len(rows))), Rows: rows, Markdown: md.String(), Claims: cl}, nil
 }
@@ -351,6 +351,14 @@ func oddballFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 	fmt.Fprintf(&md, "The volatility oddball (METHODS §2.4, the authors' registry generator), single curriculum from N = %d as the authors' results/reservoir_comparisons/oddball runs (lr 0.01, 1000 epochs, 3 networks per group); here %d networks per group, budget %d epochs of %d + %d batches of %d.\n\n",
 		trainer.PaperStartN, p.SeedsOddball, p.EpochsOddball, p.Steps, p.TestSteps, p.Batch)
 	md.WriteString(metricsMarkdown("Oddball", cs, p))
+	desc, err := e.Source.Describe(ctx, "oddball")
+	if err != nil {
+		return nil, err
+	}
+	shape := figdata.TaskShape{Name: desc.Name, Inputs: desc.Inputs, Heads: desc.Heads, MinN: desc.MinN, MaxN: desc.MaxN}
+	if err := e.SaveFigData("oddball", p, all, figdata.Oddball{Task: shape}); err != nil {
+		return nil, err
+	}
 	d := &Drawing{W: 5.5, H: 4.2, Rows: [][]*plot.Plot{{curvesPanel("Oddball", cs)}}, Markdown: md.String()}
 	t := metricTable(cs)
 	for j := 1; j < len(cs); j++ {

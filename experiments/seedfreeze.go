@@ -83,13 +83,15 @@ func sketchWhere(fig, task, more string) string {
 	return SketchWhere(w)
 }
 
-func init() {
+// seedFreezeSpec is the figure seed-freeze (registered by seed.go's init,
+// in issue 22's order).
+func seedFreezeSpec() FigureSpec {
 	refs := []Group{CBRNN, RNNMatched, FrozenCoreGroup}
-	Register(FigureSpec{ID: "seed-freeze", Title: "The sketch's over-freezing check: Frozen-core frozen at start, after N = 2, 4, 8",
-		Draw: seedFreeze,
+	return FigureSpec{ID: "seed-freeze", Title: "The sketch's over-freezing check: Frozen-core frozen at start, after N = 2, 4, 8",
+		Draw: seedFreeze, Notebook: SeedNotebook,
 		Needs: []Need{{singleTasks, refs, mainBudget},
 			{[]string{"dms"}, freezeSweep(), sketchBudget}, {[]string{"parity"}, freezeSweep(), sketchParity}},
-		Shows: "the sketch's over-freezing check: Frozen-core with the core frozen at the start, after N = 2 (the paper's), 4 and 8, against the CB-RNN and the RNN"})
+		Shows: "over-freezing: Frozen-core with the core frozen at the start, after N = 2 (the paper's), 4 and 8, against the CB-RNN and the RNN (seed-freeze)"}
 }
 
 // sketchTasks pairs each task the sweep trained (needs 1 and 2 of a seed

@@ -65,14 +65,16 @@ func perTaskContinualBudget(p Profile) int {
 
 func perTaskMultitaskBudget(p Profile) int { return p.PerTaskEpochs }
 
-func init() {
-	Register(FigureSpec{ID: PerTaskID, Title: "The sketch's task-specific cerebellar modules: interference and savings", Draw: perTaskFig,
+// seedPerTaskSpec is the figure seed-pertask (registered by seed.go's init,
+// in issue 22's order).
+func seedPerTaskSpec() FigureSpec {
+	return FigureSpec{ID: PerTaskID, Title: "The sketch's task-specific cerebellar modules: interference and savings", Draw: perTaskFig, Notebook: SeedNotebook,
 		Needs: []Need{
 			{[]string{"switch"}, PerTaskContinualGroups, perTaskContinualBudget},
 			{[]string{"multitask"}, PerTaskMultitaskGroups, perTaskMultitaskBudget},
 			{[]string{"multitask"}, perTaskMultitaskRefs, mainBudget},
 		},
-		Shows: "the sketch's per-task cerebellar modules in continual learning and multitask: interference with DMS while parity trains, savings, against the shared-CB CB-RNN and the RNN"})
+		Shows: "per-task cerebellar modules in continual learning and multitask: interference with DMS while parity trains, savings, against the shared-CB CB-RNN and the RNN (seed-pertask)"}
 }
 
 // PerTaskInterference is one run's interference (points; NaN when the run

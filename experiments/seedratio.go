@@ -77,12 +77,14 @@ func ratioSweep() []Group {
 	return gs
 }
 
-func init() {
-	Register(FigureSpec{ID: "seed-ratio", Title: "The sketch's expansion-ratio check: G/H from 1 to 32, at H = 64 and at matched parameters",
-		Draw: seedRatio,
+// seedRatioSpec is the figure seed-ratio (registered by seed.go's init, in
+// issue 22's order).
+func seedRatioSpec() FigureSpec {
+	return FigureSpec{ID: "seed-ratio", Title: "The sketch's expansion-ratio check: G/H from 1 to 32, at H = 64 and at matched parameters",
+		Draw: seedRatio, Notebook: SeedNotebook,
 		Needs: []Need{{singleTasks, []Group{CBRNN, RNNMatched}, mainBudget},
 			{[]string{"dms"}, ratioSweep(), sketchBudget}, {[]string{"parity"}, ratioSweep(), sketchParity}},
-		Shows: "the sketch's expansion-ratio check: learning, the CB's share of the pre-activation and the ablation drop against G/H, at H = 64 and at matched parameters"})
+		Shows: "the expansion ratio: learning, the CB's share of the pre-activation and the ablation drop against G/H, at H = 64 and at matched parameters (seed-ratio)"}
 }
 
 // RatioNet is one network of the sweep, measured at the sweep's common N.

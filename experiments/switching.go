@@ -167,12 +167,5 @@ func SwitchTaskPanels(cs []*Cohort, xlim int) ([]*plot.Plot, error) {
 	return s.TaskPanels(xlim), nil
 }
 
-func displayTask(t string) string {
-	switch t {
-	case "dms":
-		return "DMS"
-	case "parity":
-		return "Parity"
-	}
-	return strings.ToUpper(t[:1]) + t[1:]
-}
+// displayTask is a task's name in titles (figdata.DisplayTask).
+func displayTask(t string) string { return figdata.DisplayTask(t) }

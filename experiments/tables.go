@@ -40,15 +40,12 @@ func metricsMarkdown(title string, cs []*Cohort, p Profile) string {
 	return b.String()
 }
 
-// MetricHeader heads the cells of MetricCells.
-var MetricHeader = []string{"group", "n", "max N", "final N", "mean N", "half (epochs)", "AUC"}
+// MetricHeader heads the cells of MetricCells (figdata.MetricHeader).
+var MetricHeader = figdata.MetricHeader
 
 // MetricCells is one group's row of the learning-metric table (METHODS §4),
-// as the figures' tables and the notebooks' show it: mean ± SEM of max,
-// final and mean N, the epochs to half and the AUC.
-func MetricCells(r analysis.GroupRow) []string {
-	return []string{r.Name, fmt.Sprint(r.MaxN.N), pm(r.MaxN, 2), pm(r.FinalN, 2), pm(r.MeanN, 2), half(r), pm(r.AUC, 0)}
-}
+// as the figures' tables and the notebooks' show it (figdata.MetricCells).
+func MetricCells(r analysis.GroupRow) []string { return figdata.MetricCells(r) }
 
 // PM formats mean ± SEM with digits decimals ("–" for no value, the mean
 // alone for one), as every table of the figures does.

@@ -95,3 +95,43 @@ func EpochCurve(curves [][]float64, budget int) (x, mean, sem []float64) {
 	}
 	return x, mean, sem
 }
+
+// IdenticalCurves: two cohorts' runs trained the same N every epoch up to
+// their budgets (run by run), so a figure draws them as one line.
+func IdenticalCurves(a, b Cohort) bool {
+	if len(a.Curves) != len(b.Curves) || len(a.Curves) == 0 {
+		return false
+	}
+	for i := range a.Curves {
+		x, y := analysis.PadTo(a.Curves[i], a.Budget), analysis.PadTo(b.Curves[i], b.Budget)
+		if len(x) != len(y) {
+			return false
+		}
+		for j := range x {
+			if x[j] != y[j] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// DrawnOnce merges cohorts with identical curves (IdenticalCurves) into the
+// first, labelled "A = B", as the figures' curve panels draw them.
+func DrawnOnce(cs []Cohort) []Cohort {
+	var out []Cohort
+	dropped := map[int]bool{}
+	for i, c := range cs {
+		if dropped[i] {
+			continue
+		}
+		for j := i + 1; j < len(cs); j++ {
+			if !dropped[j] && IdenticalCurves(cs[i], cs[j]) {
+				c.Label += " = " + cs[j].Label
+				dropped[j] = true
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
