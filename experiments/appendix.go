@@ -3,12 +3,11 @@ package experiments
 import (
 	"context"
 	"fmt"
-	"image/color"
 	"strings"
 
 	"github.com/cbrnn/cbrnn/analysis"
-	"github.com/cbrnn/cbrnn/plots"
-	"gonum.org/v1/plot"
+	"github.com/cbrnn/cbrnn/figdata"
+	gm "github.com/cbrnn/cbrnn/gomlx_models"
 )
 
 func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
@@ -91,6 +90,14 @@ func appH(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 		return nil, fmt.Errorf("readout recovery: no runs")
 	}
 	d := DrawAppH(studies)
+	o := gm.PaperOptim()
+	data := figdata.Recovery{Controls: controls, LR: o.LR, Momentum: o.Momentum, Nesterov: o.Nesterov}
+	for _, s := range studies {
+		data.Studies = append(data.Studies, *s)
+	}
+	if err := e.SaveFigData("appH", p, all, data); err != nil {
+		return nil, err
+	}
 	d.Markdown += recoveryControlsMarkdown(studies, controls)
 	d.Claims = recoveryClaims(studies)
 	return d, nil
@@ -121,35 +128,11 @@ func recoveryControlsMarkdown(studies []*RecoveryStudy, controls [][]RecoveryCon
 // intact network.
 func DrawAppH(studies []*RecoveryStudy) *Drawing {
 	d := &Drawing{W: 11, H: 8.4}
-	var accRow, gapRow []*plot.Plot
 	var md strings.Builder
+	var data []figdata.RecoveryStudy
 	for _, s := range studies {
+		data = append(data, *s)
 		name := displayTask(s.Task)
-		xs := ints(s.Ns)
-		series := func(label string, m [][]float64, col color.Color, dashed bool) plots.Series {
-			sum := PerN(m, len(s.Ns))
-			sr := plots.Series{Label: label, X: xs, Color: col, Dashed: dashed}
-			for _, v := range sum {
-				sr.Mean, sr.SEM = append(sr.Mean, v.Mean), append(sr.SEM, zeroNaN(v.SEM))
-			}
-			return sr
-		}
-		gap := func(a, b [][]float64) [][]float64 {
-			out := make([][]float64, len(a))
-			for k := range a {
-				for j := range a[k] {
-					out[k] = append(out[k], a[k][j]-b[k][j])
-				}
-			}
-			return out
-		}
-		accRow = append(accRow, nAxis(plots.LinePoints(name, "N", "accuracy (%)", []plots.Series{
-			series("CB-RNN", s.WithCB, plots.ColorCBRNN, false),
-			series("CB disabled", s.NoCB, colorAblated, true),
-			series(fmt.Sprintf("CB disabled, readout trained (%d steps)", s.Steps), s.Recovered, colorReadout, false)})))
-		gapRow = append(gapRow, nAxis(plots.LinePoints(name+": gap to the intact network", "N", "accuracy gap (points)", []plots.Series{
-			series("CB-RNN − CB disabled", gap(s.WithCB, s.NoCB), colorAblated, true),
-			series("CB-RNN − readout trained", gap(s.WithCB, s.Recovered), colorReadout, false)})))
 		fmt.Fprintf(&md, "**%s** — %d networks, N ∈ %s (the checkpoints all have); per run and N, %d fixed evaluation batches of %d; mean ± SEM over networks; held-out cross-entropy of the CB-disabled network before → after the retraining.\n\n| N | with CB | CB disabled | readout trained | cross-entropy |\n|---|---|---|---|---|\n",
 			name, len(s.Nets), formatNs(s.Ns), s.EvalBatches, s.B)
 		for _, r := range RecoveryRows(s) {
@@ -161,7 +144,8 @@ func DrawAppH(studies []*RecoveryStudy) *Drawing {
 	if len(studies) > 0 {
 		steps = studies[0].Steps
 	}
-	d.Rows = [][]*plot.Plot{accRow, gapRow}
+	// The panels are drawn from the figure data, as the notebook draws them.
+	d.Rows = figdata.RecoveryPanels(data)
 	d.Markdown = fmt.Sprintf("The readout alone retrained for %d SGD steps (lr 0.01, momentum 0.1, Nesterov, no clipping, from the trained readout, one fresh batch per step) after the CB is disabled; every accuracy of a run and N on the same evaluation trials. "+
 		"The retrained value is the last iterate of a short, noisy descent on cross-entropy: the cross-entropy falls, but where the two classes are separated by a small logit margin (low N) the accuracy of the last iterate can fall below the untrained one — the authors' own logs show the same, and the same protocol applied to the intact network moves its accuracy too (paper/METHODS §4.5).\n\n", steps) + md.String()
 	return d
@@ -171,12 +155,4 @@ func DrawAppH(studies []*RecoveryStudy) *Drawing {
 // with the CB, with it disabled and with the readout retrained (mean ± SEM
 // over networks), and the cross-entropy before → after the retraining. The
 // figure and its notebook tabulate it alike.
-func RecoveryRows(s *RecoveryStudy) [][]string {
-	with, without, rec := PerN(s.WithCB, len(s.Ns)), PerN(s.NoCB, len(s.Ns)), PerN(s.Recovered, len(s.Ns))
-	l0, l1 := PerN(s.NoCBLoss, len(s.Ns)), PerN(s.RecoveredLoss, len(s.Ns))
-	rows := make([][]string, len(s.Ns))
-	for j, n := range s.Ns {
-		rows[j] = []string{fmt.Sprint(n), pm(with[j], 1), pm(without[j], 1), pm(rec[j], 1), fmt.Sprintf("%.3f → %.3f", l0[j].Mean, l1[j].Mean)}
-	}
-	return rows
-}
+func RecoveryRows(s *RecoveryStudy) [][]string { return s.Rows() }

@@ -4,19 +4,20 @@ import (
 	"hash/fnv"
 	"image/color"
 
+	"github.com/cbrnn/cbrnn/figdata"
 	"github.com/cbrnn/cbrnn/plots"
 )
 
 // The authors' ablation colours (plot_cb_ablation_two_panel, _acc_bars) and
 // t-SNE class colours (plot_hidden_class_points_two_tasks_tsne_1row4).
 var (
-	colorAblated      = color.RGBA{R: 0xfc, G: 0xac, B: 0xa3, A: 0xff}
+	colorAblated      = figdata.ColorAblated
 	colorAblationDots = color.RGBA{R: 0x8f, G: 0x3b, B: 0x30, A: 0xff}
 )
 
 // colorReadout is the authors' "Readout Training" green
 // (readout_recovery.py: plot_cb_disabled_readout_recovery).
-var colorReadout = color.RGBA{R: 0x00, G: 0x80, B: 0x00, A: 0xff}
+var colorReadout = figdata.ColorReadout
 
 // Colour is the group's colour: the one declared with it, else (a group
 // declared without one, e.g. in a notebook) a Palette colour chosen by a

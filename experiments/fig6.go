@@ -3,15 +3,13 @@ package experiments
 import (
 	"context"
 	"fmt"
-	"image/color"
 	"math"
 	"strings"
 
 	"gonum.org/v1/gonum/stat/distuv"
-	"gonum.org/v1/plot"
 
 	"github.com/cbrnn/cbrnn/analysis"
-	"github.com/cbrnn/cbrnn/plots"
+	"github.com/cbrnn/cbrnn/figdata"
 )
 
 // Fig 6 as the authors draw it (analysis/mechanism_plots.py:
@@ -26,33 +24,18 @@ func fig6(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 		return nil, err
 	}
 	s.BaseLabel = cs[0][1].Label
+	if err := e.SaveFigData("fig6", p, all, *s); err != nil {
+		return nil, err
+	}
 	return DrawFig6(s, p), nil
 }
 
-// Colours of Fig 6 (mechanism_plots.py).
-var (
-	fig6Conditions = []color.Color{color.Black, color.RGBA{R: 0x88, G: 0x88, B: 0x88, A: 0xff},
-		color.RGBA{R: 0x75, G: 0x6B, B: 0xB1, A: 0xff}, color.RGBA{R: 0xC5, G: 0x1B, B: 0x7D, A: 0xff}}
-	colorDetached = color.RGBA{R: 0x80, G: 0x80, B: 0x80, A: 0xff}
-)
+// ints converts Ns to an x axis (figdata.Ints).
+func ints(ns []int) []float64 { return figdata.Ints(ns) }
 
-func ints(ns []int) []float64 {
-	out := make([]float64, len(ns))
-	for i, n := range ns {
-		out[i] = float64(n)
-	}
-	return out
-}
-
-// qMatrix extracts one Q per network and N.
+// qMatrix extracts one Q per network and N (figdata.QMatrix).
 func qMatrix(rows [][]DMSPropagation, f func(DMSPropagation) float64) [][]float64 {
-	out := make([][]float64, len(rows))
-	for k, row := range rows {
-		for _, r := range row {
-			out[k] = append(out[k], f(r))
-		}
-	}
-	return out
+	return figdata.QMatrix(rows, f)
 }
 
 // DrawFig6 draws the mechanisms figure from a study: the figure and its
@@ -65,37 +48,12 @@ func DrawFig6(s *MechanismStudy, p Profile) *Drawing {
 	det := qMatrix(s.DMS, func(r DMSPropagation) float64 { return r.QDet })
 	cbq := qMatrix(s.DMS, func(r DMSPropagation) float64 { return r.QCB })
 	base := qMatrix(s.DMSBase, func(r DMSPropagation) float64 { return r.QFull })
-	pa := nAxis(plots.SeedLines("DMS memory propagation", "N", "Q (mean of m(t+1)·J·m(t))", []plots.SeedGroup{
-		{Label: s.BaseLabel + " (RNN-only)", Color: plots.ColorRNN, X: xs, PerSeed: base},
-		{Label: "CB-RNN (full)", Color: plots.ColorCBRNN, X: xs, PerSeed: full},
-		{Label: "CB-RNN (CB detached)", Color: colorDetached, Dashed: true, X: xs, PerSeed: det}}, 1))
-	pb := nAxis(plots.SeedLines("DMS: CB contribution", "N", "Q_CB", []plots.SeedGroup{
-		{Label: "CB contribution", Color: plots.ColorCBRNN, X: xs, PerSeed: cbq}}, 0))
-
-	px := ints(s.ParityNs)
-	perCond := make([][][]float64, len(ParitySwapConditions)) // [cond][net][n]
-	for ci := range perCond {
-		for _, row := range s.Parity {
-			var v []float64
-			for _, r := range row {
-				v = append(v, r.Values()[ci])
-			}
-			perCond[ci] = append(perCond[ci], v)
-		}
-	}
+	// The panels are drawn from the figure data, as the notebook draws them.
+	d.Rows = s.Rows()
 	var means, sds []float64
-	var sd []plots.SeedGroup
-	for ci, name := range ParitySwapConditions {
-		perNet := PerNet(perCond[ci])
-		sm := analysis.SummariseFinite(perNet)
+	for _, sm := range s.ParitySummary() {
 		means, sds = append(means, zeroNaN(sm.Mean)), append(sds, zeroNaN(sm.SD))
-		sd = append(sd, plots.SeedGroup{Label: name, Color: fig6Conditions[ci], X: px, PerSeed: perCond[ci]})
 	}
-	pc := plots.Bars("Parity: one step with the CB term swapped", "normalised score", ParitySwapConditions,
-		[]plots.BarSeries{{Values: means, Errs: sds}}, fig6Conditions...)
-	pc.Y.Min, pc.Y.Max = -1, 1
-	pdd := nAxis(plots.SeedLines("Parity: swaps by N", "N", "normalised score", sd, 0))
-	d.Rows = [][]*plot.Plot{{pa, pb}, {pc, pdd}}
 
 	fmt.Fprintf(&md, "**DMS memory propagation** — %d CB-RNN and %d %s networks, N ∈ %s (every checkpointed N, %d ≤ N ≤ %d, that at least two networks of a group reached; each N is averaged over the networks that reached it, n in the table), %d fixed batches per N (half give the memory directions, half are evaluated), rollouts from h₀ = 0; Q per network = the mean over the delay transitions of m_{t+1}ᵀ J m_t; mean ± SD over networks. The paper's windows: early N ∈ %s, late N ∈ %s.\n\n",
 		len(s.DMS), len(s.DMSBase), s.BaseLabel, formatNs(s.DMSNs), MinMechanismN, MaxMechanismN, p.DMSPropagationBatches(), formatNs(EarlyWindow), formatNs(LateWindow))

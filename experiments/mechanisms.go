@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/cbrnn/cbrnn/analysis"
+	"github.com/cbrnn/cbrnn/figdata"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
@@ -37,9 +38,6 @@ import (
 const (
 	dmsMechanismSeed    uint64 = 12345
 	parityMechanismSeed uint64 = 24680
-	// MinMechanismN and MaxMechanismN bound the DMS Ns (run_dms_memory_dynamics: NS = range(5, 31)).
-	MinMechanismN = 5
-	MaxMechanismN = 30
 )
 
 // CellOf turns a checkpoint of an Elman network (with a feed-forward CB
@@ -163,18 +161,6 @@ func (e *Env) recordTrials(c Checkpoint, bs []*task.Batch) ([]mechTrial, error) 
 	return out, nil
 }
 
-// DMSPropagation is the memory propagation of one network at one N
-// (METHODS §4.9): Q = the mean over the delay transitions t_rel = 0…N−3 of
-// q = m_{t+1}ᵀ J m_t averaged over the evaluation trials, for the full
-// Jacobian, the CB-detached one, and their difference (the CB's
-// contribution; 0 without a CB). Q holds one value per transition.
-type DMSPropagation struct {
-	N                   int
-	QFull, QDet, QCB    float64
-	Full, Det, CB       []float64 // per delay transition
-	DirTrials, EvTrials int
-}
-
 // DMSPropagationAt measures a DMS checkpoint on `batches` fixed batches
 // (the first half give the memory directions, the second half are
 // evaluated; the authors use 32 of 64 trials).
@@ -240,26 +226,6 @@ func DMSPropagationOf(cell *analysis.ElmanCell, trials []mechTrial, n, dirBatche
 	res.QFull, res.QDet, res.QCB = analysis.MeanFinite(res.Full), analysis.MeanFinite(res.Det), analysis.MeanFinite(res.CB)
 	return res
 }
-
-// ParitySwap is the parity CB-encoding result of one network at one N
-// (METHODS §4.10): the mean normalised correct-transition score of one step
-// taken with the network's own CB term ("Correct"), none ("No CB"), or one
-// borrowed from a transition of another condition with the same required
-// next parity ("Same") or the other one ("Opposite"); and of the swaps
-// flipping one of c, i, o (G1–G3, computed as theirs, not drawn).
-type ParitySwap struct {
-	N                              int
-	Correct, NoCB, Same, Opposite  float64
-	WrongOut, WrongIn, WrongParity float64
-	HalfSep                        float64
-	Transitions, Evaluated         int
-}
-
-// ParitySwapConditions names the drawn conditions in the authors' order.
-var ParitySwapConditions = []string{"Correct", "No CB", "Same", "Opposite"}
-
-// Values returns the drawn conditions in ParitySwapConditions order.
-func (p ParitySwap) Values() []float64 { return []float64{p.Correct, p.NoCB, p.Same, p.Opposite} }
 
 // ParitySwapAt measures a parity checkpoint with a CB on `batches` fixed
 // batches (the authors use 8 of 64).
@@ -363,25 +329,6 @@ func ParitySwapOf(cell *analysis.ElmanCell, trials []mechTrial, n int, seed uint
 	return res, nil
 }
 
-// MechanismStudy holds Fig 6's measures: per network (k) and N (j).
-type MechanismStudy struct {
-	// DMS: the Ns (every checkpointed N, MinMechanismN ≤ N ≤
-	// MaxMechanismN, that at least two networks of the CB-RNN or of the
-	// baseline group reached: the trend over N as far as the budget
-	// goes), the CB-RNN propagation and the baseline's; a network that did
-	// not reach an N has NaN there.
-	DMSNs       []int
-	DMSNets     []string
-	DMS         [][]DMSPropagation
-	DMSBaseNets []string
-	DMSBase     [][]DMSPropagation
-	// Parity: the Ns every parity run has, and the CB-RNN swaps.
-	ParityNs   []int
-	ParityNets []string
-	Parity     [][]ParitySwap
-	BaseLabel  string
-}
-
 // mechanismNs is the intersection of the runs' Ns within [lo, hi], spread to
 // at most maxNs.
 func mechanismNs(dirs []*rundir.Dir, lo, hi, maxNs int) ([]int, error) {
@@ -431,13 +378,33 @@ func reachedNs(groups [][]*rundir.Dir, lo, hi, minNets, maxNs int) ([]int, map[*
 	return spread(out, maxNs), has, nil
 }
 
+// Fig 6's data types live in figdata, for the fig6 notebook to read
+// without GoMLX.
+type (
+	// DMSPropagation is figdata.DMSPropagation.
+	DMSPropagation = figdata.DMSPropagation
+	// ParitySwap is figdata.ParitySwap.
+	ParitySwap = figdata.ParitySwap
+	// MechanismStudy is figdata.MechanismStudy.
+	MechanismStudy = figdata.MechanismStudy
+)
+
+// MinMechanismN and MaxMechanismN bound the DMS Ns (figdata).
+const (
+	MinMechanismN = figdata.MinMechanismN
+	MaxMechanismN = figdata.MaxMechanismN
+)
+
+// ParitySwapConditions names the drawn conditions in the authors' order.
+var ParitySwapConditions = figdata.ParitySwapConditions
+
 // MechanismStudyOf runs Fig 6's analyses: DMS propagation on the DMS CB
 // runs and baseline runs, parity swaps on the parity CB runs (Ns shared
 // with the parity baseline runs, as the authors' runs are analysed
 // together). dmsBatches and parityBatches are the fixed trials (the
 // authors: 32 and 8 batches of 64).
 func (e *Env) MechanismStudyOf(ctx context.Context, dmsCB, dmsBase, parityCB, parityBase []*rundir.Dir, dmsBatches, parityBatches, maxNs int) (*MechanismStudy, error) {
-	s := &MechanismStudy{}
+	s := &MechanismStudy{DMSBatches: dmsBatches, ParityBatches: parityBatches}
 	var err error
 	var has map[*rundir.Dir]map[int]bool
 	if s.DMSNs, has, err = reachedNs([][]*rundir.Dir{dmsCB, dmsBase}, MinMechanismN, MaxMechanismN, 2, maxNs); err != nil {

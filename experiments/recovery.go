@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/cbrnn/cbrnn/analysis"
+	"github.com/cbrnn/cbrnn/figdata"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/taskplugins/task"
@@ -141,19 +142,10 @@ func (e *Env) RetrainReadout(ctx context.Context, c Checkpoint, eval []*task.Bat
 	return tr, nil
 }
 
-// RecoveryStudy is the readout recovery of a group on one task: per network
-// (k) and N (j) of the intersection, the accuracy with the CB, without it,
-// and without it after retraining the readout (%).
-type RecoveryStudy struct {
-	Task                    string
-	Ns                      []int
-	Nets                    []string
-	WithCB, NoCB, Recovered [][]float64
-	// The held-out cross-entropy of the CB-removed network before and
-	// after the retraining: the objective the retraining lowers.
-	NoCBLoss, RecoveredLoss [][]float64
-	Steps, EvalBatches, B   int
-}
+// RecoveryStudy is figdata.RecoveryStudy: the readout recovery of a group
+// on one task (its type lives in figdata, for the appH notebook to read
+// without GoMLX).
+type RecoveryStudy = figdata.RecoveryStudy
 
 // RecoveryStudyOf runs the recovery on every run at every N the runs share
 // (at most maxNs, spread), with steps SGD steps and evalBatches fixed
@@ -195,18 +187,9 @@ func (e *Env) EvalTrials(ctx context.Context, c Checkpoint, count int) ([]*task.
 	return e.evalBatches(ctx, c, count)
 }
 
-// RecoveryControl is the readout retraining of one group at one N under
-// the authors' protocol and two controls that tell a property of the
-// protocol from a defect: the same protocol with a ten times smaller step
-// (a protocol effect shrinks with the step), and the same protocol applied
-// to the intact network (CB kept, whose readout is already trained: any
-// change is the protocol's own). Start and End are per network (%); the
-// cross-entropy columns are the held-out loss before and after.
-type RecoveryControl struct {
-	N                              int
-	Name                           string
-	Start, End, StartLoss, EndLoss []float64
-}
+// RecoveryControl is figdata.RecoveryControl: the readout retraining at
+// one N under the protocol and its two controls.
+type RecoveryControl = figdata.RecoveryControl
 
 // RecoveryControlsAt runs the protocol and its two controls on every run at
 // N, each from the run's own fixed evaluation batches.

@@ -3,7 +3,6 @@ package experiments
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/cbrnn/cbrnn/figdata"
@@ -51,16 +50,8 @@ func MetricCells(r analysis.GroupRow) []string { return figdata.MetricCells(r) }
 // alone for one), as every table of the figures does.
 func PM(s analysis.Summary, digits int) string { return pm(s, digits) }
 
-// pm formats mean ± SEM.
-func pm(s analysis.Summary, digits int) string {
-	if s.N == 0 || math.IsNaN(s.Mean) {
-		return "–"
-	}
-	if s.N == 1 {
-		return fmt.Sprintf("%.*f", digits, s.Mean)
-	}
-	return fmt.Sprintf("%.*f ± %.*f", digits, s.Mean, digits, s.SEM)
-}
+// pm formats mean ± SEM (figdata.PM).
+func pm(s analysis.Summary, digits int) string { return figdata.PM(s, digits) }
 
 // half is the epochs-to-half cell: mean ± SEM over the runs that reach the
 // threshold, and how many do not.
@@ -117,6 +108,17 @@ func appB(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 		}
 	}
 	if err := pair(GRUCB, GRUMatched); err != nil {
+		return nil, err
+	}
+	data := figdata.ParamMatch{Task: "dms", Rows: rows}
+	for _, name := range []string{"cb-rnn", "rnn", "cb-gru", "gru"} {
+		m, err := gm.Build(name, gm.Options{}) // one input, one head of two classes
+		if err != nil {
+			return nil, err
+		}
+		data.Defaults = append(data.Defaults, figdata.ParamCount{Model: name, Network: m.Describe(), Params: m.Count().Total})
+	}
+	if err := e.SaveFigData("appB", p, all, data); err != nil {
 		return nil, err
 	}
 	md := "Parameter counts (readout included: one head, 2 classes, 1 input). A baseline takes the hidden size whose total is closest to its CB model's " +
