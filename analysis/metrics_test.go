@@ -123,20 +123,6 @@ func TestMeanSEMCurve(t *testing.T) {
 	}
 }
 
-func TestCrossEntropy(t *testing.T) {
-	// Logits (0, ln 3): p(class 1) = 3/4, so CE = −ln(3/4) for label 1 and
-	// −ln(1/4) for label 0; mean = (ln 4 + ln 4/3)/2.
-	lg := []float32{0, float32(math.Log(3)), 0, float32(math.Log(3))}
-	want := (math.Log(4) + math.Log(4.0/3)) / 2
-	if got := CrossEntropy(lg, 2, []int32{0, 1}); math.Abs(got-want) > 1e-6 {
-		t.Errorf("cross-entropy %v, want %v", got, want)
-	}
-	// Large logits do not overflow.
-	if got := CrossEntropy([]float32{1000, 0}, 2, []int32{0}); math.Abs(got) > 1e-6 {
-		t.Errorf("cross-entropy of a confident right answer %v, want 0", got)
-	}
-}
-
 // TestHalfThreshold: the authors' half of the global max where it lies
 // above the start N; half the way from the start otherwise (appC's DMS: max
 // 4, start 2, ½·max = 2 = start → 3); none when nothing moved.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/figdata"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/rundir"
@@ -60,7 +59,7 @@ func heldOut(ens *gm.Ensemble, bs []*task.Batch, h0 func(i, b int) []float32) (a
 		}
 		lg := out.Logits[0][0]
 		acc += gm.Accuracy(lg, C, b.Labels[0]) * float64(b.B)
-		loss += analysis.CrossEntropy(lg, C, b.Labels[0]) * float64(b.B)
+		loss += gm.CrossEntropy(lg, C, b.Labels[0]) * float64(b.B)
 		n += b.B
 	}
 	return 100 * acc / float64(n), loss / float64(n), nil

@@ -251,19 +251,9 @@ func continualFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*D
 			fmt.Fprintf(&md, "| %s | %d | – | – | – | – | 0 | – |\n", c.Label, len(runs))
 		}
 		for _, task := range order {
-			var e0, e1, ratio, a0, a1 []float64
-			for _, s := range byTask[task] {
-				if s.EpochsToCriterion[0] > 0 {
-					e0 = append(e0, float64(s.EpochsToCriterion[0]))
-				}
-				if s.EpochsToCriterion[1] > 0 {
-					e1 = append(e1, float64(s.EpochsToCriterion[1]))
-				}
-				if s.RatioOK {
-					ratio = append(ratio, s.Ratio)
-				}
-				a0, a1 = append(a0, s.FixedBudgetAcc[0]), append(a1, s.FixedBudgetAcc[1])
-			}
+			var cols savingsColumns
+			cols.add(byTask[task])
+			e0, e1, ratio, a0, a1 := cols.e0, cols.e1, cols.ratio, cols.a0, cols.a1
 			data.Savings = append(data.Savings, figdata.Savings{Group: c.Label, Task: task, Runs: len(byTask[task]),
 				E0: e0, E1: e1, Ratio: ratio, Acc0: a0, Acc1: a1})
 			fmt.Fprintf(&md, "| %s | %d | %s | %s | %s | %s | %d | %s / %s |\n", c.Label, len(byTask[task]), strings.ToUpper(task),
@@ -413,4 +403,25 @@ func controlsFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dr
 		return nil, err
 	}
 	return &Drawing{W: fig.W, H: fig.H, Rows: fig.Plots(), Markdown: md.String(), Claims: claimsOf}, nil
+}
+
+// savingsColumns gathers one group's savings records column by column:
+// epochs to criterion at the first and the second visit (runs that reached
+// it), the ratio where it is defined, and the accuracy after a fixed
+// budget at each visit.
+type savingsColumns struct{ e0, e1, ratio, a0, a1 []float64 }
+
+func (c *savingsColumns) add(ss []trainer.TaskSavings) {
+	for _, s := range ss {
+		if s.EpochsToCriterion[0] > 0 {
+			c.e0 = append(c.e0, float64(s.EpochsToCriterion[0]))
+		}
+		if s.EpochsToCriterion[1] > 0 {
+			c.e1 = append(c.e1, float64(s.EpochsToCriterion[1]))
+		}
+		if s.RatioOK {
+			c.ratio = append(c.ratio, s.Ratio)
+		}
+		c.a0, c.a1 = append(c.a0, s.FixedBudgetAcc[0]), append(c.a1, s.FixedBudgetAcc[1])
+	}
 }

@@ -128,7 +128,8 @@ func perTaskFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 			accLines[h] = append(accLines[h], line{label: c.Label, budget: c.Budget, color: c.Group.Colour(),
 				curves: field(runs, func(s trainer.EpochStats) float64 { return s.HeadAcc[h] })})
 		}
-		var end0, e0, e1, ratio, a0, a1 []float64
+		var end0 []float64
+		var cols savingsColumns
 		for _, st := range runs {
 			in, end := PerTaskInterference(st)
 			interf[c.Group.Label] = append(interf[c.Group.Label], in)
@@ -138,21 +139,12 @@ func perTaskFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 				return nil, fmt.Errorf("%s: %w", c.Label, err)
 			}
 			for _, s := range trainer.Savings(phases, trainer.PaperThreshold) {
-				if s.Task != heads[0] {
-					continue
+				if s.Task == heads[0] {
+					cols.add([]trainer.TaskSavings{s})
 				}
-				if s.EpochsToCriterion[0] > 0 {
-					e0 = append(e0, float64(s.EpochsToCriterion[0]))
-				}
-				if s.EpochsToCriterion[1] > 0 {
-					e1 = append(e1, float64(s.EpochsToCriterion[1]))
-				}
-				if s.RatioOK {
-					ratio = append(ratio, s.Ratio)
-				}
-				a0, a1 = append(a0, s.FixedBudgetAcc[0]), append(a1, s.FixedBudgetAcc[1])
 			}
 		}
+		e0, e1, ratio, a0, a1 := cols.e0, cols.e1, cols.ratio, cols.a0, cols.a1
 		fmt.Fprintf(&md, "| %s | %d | %s | %s | %s | %s | %s | %d | %s / %s |\n", c.Label, len(runs), pm(analysis.Summarise(finite(end0)), 1),
 			pm(analysis.Summarise(finite(interf[c.Group.Label])), 1), pm(analysis.Summarise(e0), 1), pm(analysis.Summarise(e1), 1),
 			pm(analysis.Summarise(ratio), 2), len(ratio), pm(analysis.Summarise(a0), 1), pm(analysis.Summarise(a1), 1))
