@@ -13,7 +13,7 @@
 #
 #   --profile  smoke: minutes (CI) · quick (default): under an hour on 2 cores,
 #              the paper's qualitative findings · standard: overnight on 2
-#              cores (about 3 hours), n = 8 per Table 4 group and a budget at
+#              cores (under 3 hours), n = 8 per Table 4 group and a budget at
 #              which Periodic-core refreshes its core; its figures and report
 #              go to figures/standard/ and paper/standard/ (and its executed
 #              notebooks to notebooks/standard/) unless --out is given ·

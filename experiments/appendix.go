@@ -22,11 +22,12 @@ func appG(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, 
 			studies[ti] = append(studies[ti], s)
 		}
 	}
-	d := drawAppG(singleTasks, studies)
-	if err := e.SaveFigData("appG", p, all, ModulesData(singleTasks, studies, d.Markdown)); err != nil {
+	tasks := scalingTasks(p, 0)
+	d := drawAppG(tasks, studies)
+	if err := e.SaveFigData("appG", p, all, ModulesData(tasks, studies, d.Markdown)); err != nil {
 		return nil, err
 	}
-	for ti, name := range singleTasks {
+	for ti, name := range tasks {
 		var full, frozen *ModuleStudy
 		for _, s := range studies[ti] {
 			switch s.Label {

@@ -76,7 +76,7 @@ func fig2b(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing,
 	d := &Drawing{W: 11, H: 4.2}
 	var panels []*plot.Plot
 	var md strings.Builder
-	for i, name := range singleTasks {
+	for i, name := range scalingTasks(p, 0) {
 		var cb, rnn plots.Series
 		cb.Label, rnn.Label = "CB-RNN (H=64, G=64…512)", "RNN (matched)"
 		cb.Color, rnn.Color = CBRNN.Colour(), RNNMatched.Colour()

@@ -164,6 +164,16 @@ func TestStandardProfile(t *testing.T) {
 			t.Errorf("%s: the estimate puts quick's refresh at epoch %d of %d, but no quick run refreshed", task, RefreshEpoch(q, task), q.Epochs)
 		}
 	}
+	// The scaling comparisons on DMS alone at standard (its hours,
+	// METHODS §3.10), on both tasks at quick and paper.
+	for _, id := range []string{"fig2b", "appG"} {
+		f, _ := LookupFigure(id)
+		for name, want := range map[string][]string{"standard": {"dms"}, "quick": {"dms", "parity"}, "paper": {"dms", "parity"}} {
+			if got := f.NeedTasks(Profiles[name], 0); !slices.Equal(got, want) {
+				t.Errorf("%s at %s: tasks %v, want %v", id, name, got, want)
+			}
+		}
+	}
 	multi, _ := e.Source.Describe(ctx, "multitask")
 	if cs, _ := Configs(CBRNN, multi, p, p.Epochs); len(cs) != p.SeedsOther || p.SeedsOther < 3 {
 		t.Errorf("multitask CB-RNN: n = %d, want SeedsOther = %d ≥ 3", len(cs), p.SeedsOther)

@@ -138,6 +138,17 @@ func scalingGroups() []Group {
 	return groups
 }
 
+// scalingTasks are the tasks of the scaling comparisons under a profile
+// (Profile.ScalingTasks; DMS and parity when it names none): Fig 2b's
+// pairs and appendix G's G = 512 with its G = 256 and Frozen-core
+// columns, for FigureSpec.TasksAt.
+func scalingTasks(p Profile, _ int) []string {
+	if len(p.ScalingTasks) == 0 {
+		return singleTasks
+	}
+	return p.ScalingTasks
+}
+
 // catalogue is the paper's figures in the paper's order, then the regimes
 // the paper does not show (regimes.go). It is the one list of figures.
 func catalogue() []FigureSpec {
@@ -147,7 +158,7 @@ func catalogue() []FigureSpec {
 			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}},
 			Shows: "learning curves of the CB-RNN and the parameter-matched RNN on N-DMS and N-parity, their metrics and the paper's"},
 		{ID: "fig2b", Title: "AUC vs trainable parameters: four matched CB/RNN pairs", Draw: fig2b,
-			Needs: []Need{{singleTasks, scalingGroups(), mainBudget}},
+			Needs: []Need{{singleTasks, scalingGroups(), mainBudget}}, TasksAt: scalingTasks,
 			Shows: "AUC against trainable parameters for four matched CB-RNN/RNN pairs"},
 		{ID: "fig3", Title: "Multitask and task switching", Draw: fig3,
 			Needs: []Need{{[]string{"multitask"}, cbVsRNN, mainBudget}, {[]string{"switch"}, cbVsRNN, switchBudget}},
@@ -167,7 +178,7 @@ func catalogue() []FigureSpec {
 			Needs: []Need{{singleTasks, []Group{GRUCB, GRUMatched}, gruBudget}},
 			Shows: "a GRU with the cerebellar module against the matched GRU"},
 		{ID: "appG", Title: "Appendix G: PCA dimensionality and timescales per module", Draw: appG, FromRuns: true,
-			Needs: []Need{{singleTasks, []Group{CBRNN, FrozenCoreGroup, largeCB()}, mainBudget}},
+			Needs: []Need{{singleTasks, []Group{CBRNN, FrozenCoreGroup, largeCB()}, mainBudget}}, TasksAt: scalingTasks,
 			Shows: "PCA dimensionality and timescales of each module against N: full, Frozen-core, 512 granule cells"},
 		{ID: "appH", Title: "Appendix H: readout recovery after CB removal", Draw: appH, FromRuns: true,
 			Needs: []Need{{singleTasks, []Group{CBRNN}, mainBudget}},

@@ -50,6 +50,11 @@ type Profile struct {
 	SeedsSweep, EpochsSweep     int
 	SweepTasks                  []string
 	SeedsOddball, EpochsOddball int
+	// ScalingTasks are the tasks of the scaling comparisons: Fig 2b's pairs
+	// and appendix G (its G = 512 beside G = 256 and Frozen-core); nil =
+	// DMS and parity, the paper's. The standard profile draws them on DMS
+	// alone to stay within its 3 hours (METHODS §3.10).
+	ScalingTasks []string
 	// The sketch's per-task-CB comparison (seedpertask.go): networks per
 	// new group, the continual curriculum's epochs per phase (its budget is
 	// one pass over the plan) and the multitask budget. At paper they equal
@@ -157,17 +162,20 @@ var Profiles = map[string]Profile{
 	// learning rates), to be run overnight here; its figures and report go
 	// to figures/standard/ and paper/standard/.
 	"standard": {
-		Name: "standard", Summary: "about 3 hours on 2 cores; n = 8 per Table 4 group, 500 epochs of 40 + 10 batches of 16: Periodic-core refreshes its core",
-		Epochs: 500, EpochsGRU: 200, EpochsSwitch: 200, Steps: 40, TestSteps: 10, Batch: 16, MaxN: paperMaxN,
-		Seeds: 8, SeedsSide: 3, SeedsExtra: 1, EpochsExtra: 150, EpochsPerPhase: 60, AdvanceEvery: 25, SeedsControl: 3, SeedsOther: 3,
+		Name: "standard", Summary: "under 3 hours on 2 cores; n = 8 per Table 4 group, 480 epochs of 40 + 10 batches of 16: Periodic-core refreshes its core",
+		Epochs: 480, EpochsGRU: 100, EpochsSwitch: 150, Steps: 40, TestSteps: 10, Batch: 16, MaxN: paperMaxN,
+		Seeds: 8, SeedsSide: 3, SeedsExtra: 1, EpochsExtra: 100, EpochsPerPhase: 40, AdvanceEvery: 25, SeedsControl: 3, SeedsOther: 3,
 		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
 		RecoverySteps: 50, RecoveryEval: 10, MechDMSBatches: 8, MechParityBatches: 4, Dir: "standard",
-		// The controls and the sketch's studies at n = 3 and a short budget
-		// (DMS only for the sweeps): what makes the profile fit its hours.
-		SeedsFixedN: 3, EpochsFixedN: 150, SeedsSweep: 3, EpochsSweep: 150, SweepTasks: []string{"dms"},
-		SeedsOddball: 3, EpochsOddball: 150,
-		PerTaskSeeds: 3, PerTaskEpochsPerPhase: 20, PerTaskEpochs: 100,
-		SeedsSketch: 3, EpochsSketch: 100, EpochsSketchModel: 150,
+		// The controls and the sketch's studies at quick's n and a short
+		// budget, the sweep and the scaling comparisons (fig2b, appG) on DMS
+		// alone: what makes the profile fit its hours (METHODS §3.10,
+		// TestPriceLocal).
+		ScalingTasks: []string{"dms"},
+		SeedsFixedN:  3, EpochsFixedN: 100, SeedsSweep: 2, EpochsSweep: 100, SweepTasks: []string{"dms"},
+		SeedsOddball: 2, EpochsOddball: 100,
+		PerTaskSeeds: 2, PerTaskEpochsPerPhase: 20, PerTaskEpochs: 60,
+		SeedsSketch: 2, EpochsSketch: 60, EpochsSketchModel: 100,
 	},
 	"paper": {
 		Name: "paper", Summary: fmt.Sprintf("METHODS §3 exactly: n = 8, %d epochs of %d + %d batches of %d",

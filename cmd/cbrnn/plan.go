@@ -4,9 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"github.com/cbrnn/cbrnn/env"
 	"github.com/cbrnn/cbrnn/experiments"
@@ -26,6 +28,7 @@ func runPlan(ctx context.Context, args []string) error {
 	profile := fs.String("profile", experiments.DefaultProfile, experiments.ProfileList()+": the budgets and batches priced")
 	out := fs.String("out", "", "the output folder whose paper/claims.json is read (default $CBRNN_OUT, else the repository)")
 	cores := fs.Int("cores", runtime.NumCPU(), "cores of the machine priced as \"this machine\"")
+	local := fs.Bool("local", false, "print instead the predicted wall time of the profile's whole training on this machine's --cores (METHODS §3.10)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -38,6 +41,9 @@ func runPlan(ctx context.Context, args []string) error {
 	p, err := experiments.LookupProfile(*profile)
 	if err != nil {
 		return err
+	}
+	if *local {
+		return printLocal(ctx, p, *cores)
 	}
 	root, err := env.FindRoot("")
 	if err != nil {
@@ -66,5 +72,28 @@ func runPlan(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("claims read from %s (written by `cbrnn figures`)\n\n%s", filepath.Clean(path), md)
+	return nil
+}
+
+// printLocal prints the local prediction of a profile's reproduction
+// (experiments.PriceProfileLocal): every run its figures need, finished or
+// not, priced at the quick-measured learning speed and calibrated on
+// quick's measured training.
+func printLocal(ctx context.Context, p experiments.Profile, cores int) error {
+	e, err := experiments.Open(ctx, experiments.Options{Profile: p.Name, Progress: io.Discard})
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	lp, err := e.PriceProfileLocal(ctx, p, nil, cores)
+	if err != nil {
+		return err
+	}
+	round := func(d time.Duration) time.Duration { return d.Round(time.Minute) }
+	fmt.Printf("profile %s on %d cores: %d runs in %d ensembles, %s of core time; priced %s, predicted training %s (× %s measured / %s priced on quick's 85 runs)\n",
+		p.Name, cores, lp.Runs, lp.Ensembles, round(lp.Work), round(lp.Priced), round(lp.Predicted), experiments.QuickMeasured, experiments.QuickPriced)
+	if p.Name == "standard" {
+		fmt.Printf("with the figures and notebooks (%s): %s in all\n", experiments.StandardDrawing, round(lp.Predicted+experiments.StandardDrawing))
+	}
 	return nil
 }
