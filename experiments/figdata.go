@@ -64,3 +64,13 @@ func CohortsData(all [][][]*Cohort) (figdata.Cohorts, error) {
 	}
 	return out, nil
 }
+
+// cohortsData are cohorts as figure data (CohortsData of one need, one
+// task).
+func cohortsData(cs []*Cohort) ([]figdata.Cohort, error) {
+	d, err := CohortsData([][][]*Cohort{{cs}})
+	if err != nil {
+		return nil, err
+	}
+	return d.Needs[0][0], nil
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/claims"
+	"github.com/cbrnn/cbrnn/figdata"
 	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/rundir"
 	"github.com/cbrnn/cbrnn/trainer"
@@ -80,16 +81,8 @@ func init() {
 
 // ---- seed-loss ---------------------------------------------------------------
 
-// LossCurves are the per-epoch losses of a cohort's runs, read from their
-// stats.jsonl: Train[k][e] the mean training loss of run k at epoch e+1,
-// Test[k][e] its test loss (NaN where the run did not record one: runs
-// trained before the trainer recorded the test loss, and imported runs).
-type LossCurves struct {
-	Label       string
-	Train, Test [][]float64
-	// MissingTest counts the runs with no test loss at some epoch.
-	MissingTest int
-}
+// LossCurves are the per-epoch losses of a cohort's runs (figdata.LossCurves).
+type LossCurves = figdata.LossCurves
 
 // LossCurvesOf reads the losses of a cohort's runs.
 func LossCurvesOf(c *Cohort) (LossCurves, error) {
@@ -118,30 +111,10 @@ func LossCurvesOf(c *Cohort) (LossCurves, error) {
 }
 
 // SharedEpochs is the number of epochs every run of every curve set has.
-func SharedEpochs(sets ...[][]float64) int {
-	e := -1
-	for _, set := range sets {
-		for _, c := range set {
-			if e < 0 || len(c) < e {
-				e = len(c)
-			}
-		}
-	}
-	return max(e, 0)
-}
+func SharedEpochs(sets ...[][]float64) int { return figdata.SharedEpochs(sets...) }
 
-// LossAreas are each run's area under its loss curve over the first
-// epochs: the sum of its per-epoch losses (nats × epochs), NaN for a run
-// with a non-finite loss among them.
-func LossAreas(curves [][]float64, epochs int) []float64 {
-	out := make([]float64, len(curves))
-	for k, c := range curves {
-		for _, v := range c[:min(epochs, len(c))] {
-			out[k] += v
-		}
-	}
-	return out
-}
+// LossAreas are each run's area under its loss curve (figdata.LossAreas).
+func LossAreas(curves [][]float64, epochs int) []float64 { return figdata.LossAreas(curves, epochs) }
 
 // lossSeries is one group's mean ± SEM loss per epoch over the shared
 // epochs (finite values only).
@@ -189,6 +162,7 @@ func seedLoss(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawi
 	cs := all[0]
 	d := &Drawing{W: 11, H: 8}
 	var md strings.Builder
+	var data figdata.SeedLoss
 	for i, task := range singleTasks {
 		a, err := LossCurvesOf(cs[i][0])
 		if err != nil {
@@ -199,6 +173,7 @@ func seedLoss(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawi
 			return nil, err
 		}
 		epochs := SharedEpochs(a.Train, b.Train)
+		data.Tasks, data.Curves = append(data.Tasks, task), append(data.Curves, [2]LossCurves{a, b})
 		disp := displayTask(task)
 		var row []*plot.Plot
 		for _, k := range []string{"training", "test"} {
@@ -218,6 +193,9 @@ func seedLoss(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawi
 		}
 		md.WriteString("\n")
 		d.Claims = append(d.Claims, lossClaims(task, a, b, epochs)...)
+	}
+	if err := e.SaveFigData("seed-loss", p, all, data); err != nil {
+		return nil, err
 	}
 	d.Markdown = md.String()
 	return d, nil
@@ -351,6 +329,7 @@ func seedComplexity(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (
 	cs := all[0]
 	d := &Drawing{W: 11, H: 8}
 	var md strings.Builder
+	var data []figdata.Complexity
 	for i := range singleTasks {
 		s := ComplexityStudyOf(cs[i][0], cs[i][1])
 		disp := displayTask(s.Task)
@@ -375,6 +354,7 @@ func seedComplexity(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (
 		if err != nil {
 			return nil, err
 		}
+		data = append(data, figdata.Complexity{Task: s.Task, Labels: s.Labels, Ns: s.Ns, Epochs: s.Epochs, Advantage: s.Advantage(), Slope: slope, Lo: iv.Lo, Hi: iv.Hi})
 		fmt.Fprintf(&md, "**%s** — epochs to solve each N (mean ± SEM over networks), at the Ns every network of both groups solved within the budget (%s). "+
 			"Slope of the advantage against N: %.2f epochs per unit N, 95 %% percentile bootstrap interval [%.2f, %.2f] (difference of the groups' mean least-squares slopes, 10,000 resamples).\n\n",
 			disp, rundir.FormatNs(s.Ns), slope, iv.Lo, iv.Hi)
@@ -384,6 +364,9 @@ func seedComplexity(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (
 		}
 		md.WriteString("\n")
 		d.Claims = append(d.Claims, complexityClaim(s))
+	}
+	if err := e.SaveFigData("seed-complexity", p, all, data); err != nil {
+		return nil, err
 	}
 	d.Markdown = md.String()
 	return d, nil
@@ -454,6 +437,7 @@ func seedAblation(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*D
 	fmt.Fprintf(&md, "At each N that every CB-RNN and every %s network checkpointed (at most %d, spread), all of them answer the same %d batches of trials; the CB-RNNs twice, with and without the CB. "+
 		"The claims test \"drops to the baseline RNN's level\" as two one-sided tests of equivalence with a margin of ± %.0f points (TOST: both sides supported is equivalence), and the ablated accuracy against chance (%.0f %%).\n\n",
 		cs[0][1].Label, p.MaxCheckpoints, p.EvalBatches, SketchAblationMargin, Chance)
+	var data []figdata.AblationData
 	for i := range singleTasks {
 		s, err := e.AblationStudyAt(ctx, cs[i][0].Dirs, cs[i][1].Dirs, p.EvalBatches, p.MaxCheckpoints)
 		if err != nil {
@@ -461,6 +445,8 @@ func seedAblation(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*D
 		}
 		base := cs[i][1].Label
 		s.BaselineLabel = base
+		data = append(data, figdata.AblationData{Task: s.Task, Ns: s.Ns, BaselineNs: s.BaselineNs, Nets: s.Nets,
+			WithCB: s.WithCB, NoCB: s.NoCB, Baseline: s.Baseline, BatchesPerN: s.BatchesPerN, B: s.B, BaselineLabel: s.BaselineLabel})
 		disp := displayTask(s.Task)
 		series := func(label string, m [][]float64, col color.Color, dashed bool) plots.Series {
 			sr := plots.Series{Label: label, Color: col, Dashed: dashed}
@@ -485,6 +471,9 @@ func seedAblation(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*D
 		}
 		md.WriteString("\n")
 		d.Claims = append(d.Claims, ablationLevelClaims(s, base)...)
+	}
+	if err := e.SaveFigData("seed-ablation", p, all, data); err != nil {
+		return nil, err
 	}
 	d.Rows = [][]*plot.Plot{row}
 	d.Markdown = md.String()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/claims"
+	"github.com/cbrnn/cbrnn/figdata"
 	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/trainer"
 )
@@ -141,6 +142,7 @@ func seedFreeze(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 		md.WriteString(" This profile trains the sweep on DMS only.")
 	}
 	md.WriteString("\n\n")
+	data := figdata.SeedFreeze{Budget: budget}
 	for j, ti := range idx {
 		task := singleTasks[ti]
 		ref := all[0][ti]
@@ -181,6 +183,20 @@ func seedFreeze(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 		md.WriteString(metricsMarkdown(displayTask(task), ordered, p))
 		md.WriteString("| freeze point | runs whose core froze within the budget | at epoch |\n|---|---|---|\n")
 		froze := map[int][]int{}
+		// The notebook's cohorts: the paper's Frozen-core under its own label.
+		saved := []*Cohort{cb, rnn}
+		for _, k := range FreezePoints {
+			if k == 0 {
+				saved = append(saved, truncated(ref[2], budget))
+			} else {
+				saved = append(saved, byPoint[k])
+			}
+		}
+		fc, err := cohortsData(saved)
+		if err != nil {
+			return nil, err
+		}
+		ft := figdata.FreezeTask{Task: task, Cohorts: fc}
 		for _, k := range FreezePoints {
 			at, err := FrozeAt(byPoint[k])
 			if err != nil {
@@ -193,6 +209,7 @@ func seedFreeze(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 				}
 			}
 			froze[k] = at
+			ft.FrozeAt = append(ft.FrozeAt, at)
 			n := 0
 			for _, a := range at {
 				if a > 0 {
@@ -202,7 +219,11 @@ func seedFreeze(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 			fmt.Fprintf(&md, "| %s | %d of %d | %v |\n", byPoint[k].Label, n, len(at), at)
 		}
 		md.WriteString("\n")
+		data.Tasks = append(data.Tasks, ft)
 		d.Claims = append(d.Claims, freezeClaims(task, rows, byPoint, rnn, froze, budget)...)
+	}
+	if err := e.SaveFigData("seed-freeze", p, all, data); err != nil {
+		return nil, err
 	}
 	d.Markdown = md.String()
 	return d, nil

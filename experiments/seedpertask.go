@@ -10,6 +10,7 @@ import (
 
 	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/claims"
+	"github.com/cbrnn/cbrnn/figdata"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/trainer"
@@ -116,6 +117,15 @@ func perTaskFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 		trainer.DefaultPlan, p.PerTaskEpochsPerPhase, perTaskContinualBudget(p))
 	md.WriteString("| group | n | DMS accuracy, end of phase 0 (%) | interference (points) | DMS e₀ | DMS e₁ | savings ratio | runs with a ratio | DMS accuracy, phase 1st / 2nd (%) |\n|---|---|---|---|---|---|---|---|---|\n")
 	interf := map[string][]float64{}
+	var data figdata.SeedPerTask
+	for _, name := range []string{gm.PerTaskModel, "cb-rnn", "rnn"} {
+		c, err := gm.Build(name, gm.Options{Inputs: 2, Heads: []int{2, 2}})
+		if err != nil {
+			return nil, err
+		}
+		n := c.Count()
+		data.Models = append(data.Models, figdata.ModelParams{Name: name, Describe: c.Describe(), Core: n.Core, CB: n.CB, Readout: n.Readout, Total: n.Total})
+	}
 	accLines := make([][]line, len(heads))
 	var active []line
 	for _, c := range cont {
@@ -128,12 +138,12 @@ func perTaskFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 			accLines[h] = append(accLines[h], line{label: c.Label, budget: c.Budget, color: c.Group.Colour(),
 				curves: field(runs, func(s trainer.EpochStats) float64 { return s.HeadAcc[h] })})
 		}
-		var end0 []float64
+		var end0, in0 []float64
 		var cols savingsColumns
 		for _, st := range runs {
 			in, end := PerTaskInterference(st)
 			interf[c.Group.Label] = append(interf[c.Group.Label], in)
-			end0 = append(end0, end)
+			end0, in0 = append(end0, end), append(in0, in)
 			phases, err := trainer.ContinualPhases(st, heads)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", c.Label, err)
@@ -144,6 +154,7 @@ func perTaskFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 				}
 			}
 		}
+		data.Continual = append(data.Continual, figdata.PerTaskCohort{Label: c.Label, EndPhase0: end0, Interf: in0})
 		e0, e1, ratio, a0, a1 := cols.e0, cols.e1, cols.ratio, cols.a0, cols.a1
 		fmt.Fprintf(&md, "| %s | %d | %s | %s | %s | %s | %s | %d | %s / %s |\n", c.Label, len(runs), pm(analysis.Summarise(finite(end0)), 1),
 			pm(analysis.Summarise(finite(interf[c.Group.Label])), 1), pm(analysis.Summarise(e0), 1), pm(analysis.Summarise(e1), 1),
@@ -167,6 +178,9 @@ func perTaskFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Dra
 	}
 	d := &Drawing{W: 11, H: 8.4, Rows: [][]*plot.Plot{row, {pa, pMulti}}, Markdown: md.String()}
 	d.Claims = perTaskClaims(interf)
+	if err := e.SaveFigData(PerTaskID, p, all, data); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

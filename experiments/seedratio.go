@@ -11,6 +11,7 @@ import (
 
 	"github.com/cbrnn/cbrnn/analysis"
 	"github.com/cbrnn/cbrnn/claims"
+	"github.com/cbrnn/cbrnn/figdata"
 	gm "github.com/cbrnn/cbrnn/gomlx_models"
 	"github.com/cbrnn/cbrnn/plots"
 	"github.com/cbrnn/cbrnn/rundir"
@@ -88,14 +89,7 @@ func seedRatioSpec() FigureSpec {
 }
 
 // RatioNet is one network of the sweep, measured at the sweep's common N.
-type RatioNet struct {
-	Ratio   int
-	Matched bool
-	Seed    uint64
-	AUC     float64
-	Share   float64 // analysis.CBShare on the shared trials
-	Drop    float64 // accuracy (points) without − with the CB
-}
+type RatioNet = figdata.RatioNet
 
 // CBShareOn is a checkpoint's analysis.CBShare over every step of the given
 // trials, recorded from h_0 = 0 by the package's forward pass
@@ -190,6 +184,17 @@ func seedRatio(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Draw
 		md.WriteString(" This profile trains the sweep on DMS only.")
 	}
 	md.WriteString("\n\n")
+	data := figdata.SeedRatio{Budget: budget}
+	for _, m := range []bool{false, true} {
+		for _, r := range Ratios {
+			g := RatioGroup(r, m)
+			c, err := ModelConfig(g, all[0][0][0].Task)
+			if err != nil {
+				return nil, err
+			}
+			data.Sweep = append(data.Sweep, figdata.RatioSweepRow{Ratio: r, Matched: m, Label: g.Label, H: c.Core.Hidden, G: c.CB.Layers[0].Width, Params: c.Count().Total})
+		}
+	}
 	for j, ti := range idx {
 		task := singleTasks[ti]
 		cb, rnn := truncated(all[0][ti][0], budget), truncated(all[0][ti][1], budget)
@@ -235,6 +240,11 @@ func seedRatio(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Draw
 				k++
 			}
 		}
+		rc, err := cohortsData(append(slices.Clone(cohorts), rnn))
+		if err != nil {
+			return nil, err
+		}
+		data.Tasks = append(data.Tasks, figdata.RatioTask{Task: task, Cohorts: rc, Ratio: ratio, Matched: matched, Nets: nets, N: atN})
 		x := make([]float64, len(Ratios))
 		for i, r := range Ratios {
 			x[i] = math.Log2(float64(r))
@@ -293,6 +303,9 @@ func seedRatio(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Draw
 			md.WriteString("\n")
 		}
 		d.Claims = append(d.Claims, ratioClaims(task, rows, cohorts, ratio, matched, nets, budget)...)
+	}
+	if err := e.SaveFigData("seed-ratio", p, all, data); err != nil {
+		return nil, err
 	}
 	d.Markdown = md.String()
 	return d, nil
