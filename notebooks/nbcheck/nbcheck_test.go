@@ -271,3 +271,24 @@ func TestCheckSourceRefusesVerdicts(t *testing.T) {
 		})
 	}
 }
+
+// A notebook telling several registered figures may hold each one's
+// outputs: its size limit is MaxBytes per figure it claims.
+func TestMaxBytesPerFigure(t *testing.T) {
+	ids := []string{"fig2a", "seed-loss", "seed-freeze"}
+	for _, tc := range []struct {
+		figures []string
+		want    int64
+	}{
+		{nil, MaxBytes},
+		{[]string{"explore"}, MaxBytes},
+		{[]string{"fig2a"}, MaxBytes},
+		{[]string{"seed-loss", "seed-freeze", "unregistered"}, 2 * MaxBytes},
+	} {
+		nb := &Notebook{}
+		nb.Metadata.CBRNN.Figures = tc.figures
+		if got := maxBytes(nb, ids); got != tc.want {
+			t.Errorf("figures %v: limit %d, want %d", tc.figures, got, tc.want)
+		}
+	}
+}

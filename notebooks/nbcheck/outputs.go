@@ -16,7 +16,7 @@ import (
 
 // Limits on what a committed notebook may hold.
 const (
-	MaxBytes    = 1 << 20 // a notebook file
+	MaxBytes    = 1 << 20 // a notebook file, per registered figure it tells (seed tells seven)
 	MaxPNGWidth = 1400    // pixels: figures at screen resolution, not print
 )
 
@@ -34,8 +34,8 @@ func CheckOutputs(nb *Notebook, figureIDs []string) []error {
 	fail := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{nb.Name()}, args...)...))
 	}
-	if fi, err := os.Stat(nb.Path); err == nil && fi.Size() > MaxBytes {
-		fail("%d bytes, more than %d", fi.Size(), MaxBytes)
+	if fi, err := os.Stat(nb.Path); err == nil && fi.Size() > maxBytes(nb, figureIDs) {
+		fail("%d bytes, more than %d", fi.Size(), maxBytes(nb, figureIDs))
 	}
 	outputs := 0
 	shown := map[string]int{}
@@ -268,4 +268,18 @@ func marshal(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// maxBytes is the size a committed notebook may reach: MaxBytes for each
+// registered figure it claims to tell (at least one), so that a notebook
+// telling several figures (seed.ipynb tells seven) may hold each figure's
+// images and verdicts as a one-figure notebook does.
+func maxBytes(nb *Notebook, figureIDs []string) int64 {
+	n := 0
+	for _, id := range nb.Metadata.CBRNN.Figures {
+		if slices.Contains(figureIDs, id) {
+			n++
+		}
+	}
+	return int64(max(n, 1)) * MaxBytes
 }
