@@ -22,7 +22,11 @@ for d in taskplugins/*/; do
   pkgs+=("./taskplugins/$n")
   names+=("$n")
 done
-go build -trimpath -o "$bin/" "${pkgs[@]}"
+# -buildvcs=false: a plugin's hash is its code's, not the commit's. With
+# the revision stamped in, every commit changed every plugin's SHA-256, and
+# every cached run then refused to resume or be reused ("task plugin
+# changed") though no plugin had changed.
+go build -trimpath -buildvcs=false -o "$bin/" "${pkgs[@]}"
 
 py=/usr/bin/python3
 if [[ -x $py ]] && "$py" -c 'import grpc, google.protobuf' 2>/dev/null; then
