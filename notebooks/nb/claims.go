@@ -165,8 +165,14 @@ func claimMarkdown(r figdata.ClaimRecord) string {
 	}
 	b.WriteString("\n")
 	item := func(format string, args ...any) { fmt.Fprintf(&b, "  * "+format+"\n", args...) }
+	// The sketch's claims (their Paper says "the sketch: …") are quoted as
+	// the sketch's, not the paper's.
+	source, said := "the paper", r.Paper
+	if rest, ok := strings.CutPrefix(r.Paper, "the sketch: "); ok {
+		source, said = "the sketch", rest
+	}
 	if r.Metric != "" || r.Paper != "" || r.Ours != "" {
-		item("%s — the paper: %s; this run: %s", orDash(r.Metric), orDash(r.Paper), orDash(r.Ours))
+		item("%s — %s: %s; this run: %s", orDash(r.Metric), source, orDash(said), orDash(r.Ours))
 	}
 	if r.Test != "" || r.P != nil || r.AdjustedP != nil {
 		t := orDash(r.Test)
@@ -177,7 +183,7 @@ func claimMarkdown(r figdata.ClaimRecord) string {
 	}
 	switch r.Verdict {
 	case "contradicted":
-		item("this run disagrees with the paper: %s against the paper's %s", orDash(r.Ours), orDash(r.Paper))
+		item("this run disagrees with %s: %s against %s's %s", source, orDash(r.Ours), source, orDash(said))
 	case "inconclusive":
 		if r.Need != "" {
 			item("what would decide it: %s", oneLine(r.Need))

@@ -167,3 +167,14 @@ func TestOtherProfileMarkdown(t *testing.T) {
 		t.Errorf("standard against quick: %q", got)
 	}
 }
+
+// A sketch claim is quoted as the sketch's, never as the paper's.
+func TestClaimMarkdownQuotesTheSketch(t *testing.T) {
+	r := figdata.ClaimRecord{ID: "seed/x", Claim: "c", Verdict: "contradicted", Metric: "AUC",
+		Paper: `the sketch: "should converge faster"`, Ours: "1 vs 2"}
+	got := claimMarkdown(r)
+	if strings.Contains(got, "the paper") || !strings.Contains(got, `AUC — the sketch: "should converge faster"; this run: 1 vs 2`) ||
+		!strings.Contains(got, "this run disagrees with the sketch") {
+		t.Errorf("sketch claim rendered as %q", got)
+	}
+}
