@@ -192,7 +192,7 @@ func perTaskClaims(interf map[string][]float64) []Claim {
 	g := PerTaskContinualGroups
 	mk := func(id, claim string, a, b Group) Claim {
 		c := betweenClaim(PerTaskID+"/continual/interference/"+id, claim, where, metric,
-			"not in the paper: the sketch says task-specific cerebellar modules mitigate interference", claims.Less,
+			"the sketch: task-specific cerebellar modules mitigate interference (not in the paper)", claims.Less,
 			a.Label, interf[a.Label], b.Label, interf[b.Label], 1)
 		c.Family = SketchFamily
 		return c
