@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/cbrnn/cbrnn/internal/costmodel"
@@ -100,20 +99,7 @@ func PriceLocal(ens [][]trainer.PlannedRun, t costmodel.Table, lengths func(task
 		lp.Runs += len(runs)
 		lp.Ensembles++
 	}
-	sort.Slice(each, func(i, j int) bool { return each[i] > each[j] })
-	slots := make([]time.Duration, cores)
-	for _, d := range each {
-		i := 0
-		for j := range slots {
-			if slots[j] < slots[i] {
-				i = j
-			}
-		}
-		slots[i] += d
-	}
-	for _, s := range slots {
-		lp.Priced = max(lp.Priced, s)
-	}
+	lp.Priced = wallLongestFirst(each, cores)
 	lp.Predicted = time.Duration(float64(lp.Priced) * float64(QuickMeasured) / float64(QuickPriced))
 	return lp, nil
 }

@@ -127,26 +127,13 @@ func PriceProfile(p Profile, n int, b PriceBackend) (ProfileCost, error) {
 		}
 	}
 	// Longest first onto the least loaded of Parallel slots.
-	sort.Slice(ensembles, func(i, j int) bool { return ensembles[i] > ensembles[j] })
 	if b.Parallel == 0 {
-		if len(ensembles) > 0 {
-			cost.Wall = ensembles[0]
+		for _, d := range ensembles {
+			cost.Wall = max(cost.Wall, d)
 		}
 		return cost, nil
 	}
-	slots := make([]time.Duration, b.Parallel)
-	for _, d := range ensembles {
-		i := 0
-		for j := range slots {
-			if slots[j] < slots[i] {
-				i = j
-			}
-		}
-		slots[i] += d
-	}
-	for _, s := range slots {
-		cost.Wall = max(cost.Wall, s)
-	}
+	cost.Wall = wallLongestFirst(ensembles, b.Parallel)
 	return cost, nil
 }
 
@@ -242,3 +229,25 @@ func tableSources(bs []PriceBackend) string {
 // (T ∈ {N+2, …, 4N+1}); DMS's declaration stands for all of them, as the
 // profile's groups share it.
 var paperLengths costmodel.Lengths = tasks.DMS.Desc.TBounds
+
+// wallLongestFirst is the wall time of jobs placed longest first, each on the
+// slot that frees first (the order ensembles start in): the longest slot.
+// It sorts jobs.
+func wallLongestFirst(jobs []time.Duration, slots int) time.Duration {
+	sort.Slice(jobs, func(i, j int) bool { return jobs[i] > jobs[j] })
+	free := make([]time.Duration, slots)
+	for _, d := range jobs {
+		i := 0
+		for j := range free {
+			if free[j] < free[i] {
+				i = j
+			}
+		}
+		free[i] += d
+	}
+	var wall time.Duration
+	for _, s := range free {
+		wall = max(wall, s)
+	}
+	return wall
+}
