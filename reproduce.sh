@@ -111,7 +111,24 @@ export CBRNN_QUIET_INTERRUPT=1
 step="starting"
 interrupted=0
 trap 'interrupted=1; exit 130' INT TERM
-trap 'rc=$?; if [ "$rc" = 130 ] || [ "$interrupted" = 1 ]; then echo "reproduce.sh: interrupted during $step; finished runs are kept in ${CBRNN_OUT:-$root}/runs, and rerunning the same command resumes" >&2; fi' EXIT
+# Each invocation that trains appends a line to a ledger beside the run
+# cache when it starts and one when it ends (start, end, how it ended,
+# cores), so that a reproduction resumed after an interruption reports the
+# sum of its invocations (cbrnn wall; a killed one is told by its start
+# line alone).
+ledger=""
+recorded=0
+on_exit() {
+	local rc=$? how=failed
+	if [ "$rc" = 130 ] || [ "$interrupted" = 1 ]; then
+		how=interrupted
+		echo "reproduce.sh: interrupted during $step; finished runs are kept in ${CBRNN_OUT:-$root}/runs, and rerunning the same command resumes" >&2
+	fi
+	if [ -n "$ledger" ] && [ "$recorded" = 0 ]; then
+		printf '%s %s %s %s\n' "$start" "$(date +%s)" "$how" "$(nproc)" >>"$ledger"
+	fi
+}
+trap on_exit EXIT
 
 start=$(date +%s)
 stamp() { local s=$(($(date +%s) - start)); step="$*"; printf '[%02d:%02d:%02d] %s\n' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)) "$*"; }
@@ -156,10 +173,15 @@ if [ "$slurm" = 1 ]; then
 	esac
 	exit 0
 fi
+ledger="${CBRNN_OUT:-$root}/.cache/reproduce-$profile.wall"
+mkdir -p "$(dirname "$ledger")"
+printf '%s - running %s\n' "$start" "$(nproc)" >>"$ledger"
 stamp "train and draw: profile $profile, jobs: $([ "$jobs" = 0 ] && echo auto || echo "$jobs")"
 bin/cbrnn figures --profile "$profile" --jobs "$jobs" >/dev/null
 
+nb_s=0
 if [ "$notebooks" = 1 ]; then
+	nb_start=$(date +%s)
 	# The executed notebooks, with their outputs, go back into notebooks/
 	# (to be committed) or DIR/notebooks with --out.
 	nbdir="${CBRNN_OUT:-$root}/notebooks"
@@ -167,7 +189,14 @@ if [ "$notebooks" = 1 ]; then
 	stamp "notebooks: executing every notebook through Jupyter + GoNB, outputs into ${nbdir#"$root"/}"
 	CBRNN_PROFILE="$profile" CBRNN_JOBS="$jobs" CBRNN_SKIP_SETUP=1 \
 		CBRNN_NB_OUT="${CBRNN_OUT:-$root/notebooks}/.out" notebooks/run.sh --write "$nbdir"
+	nb_s=$(($(date +%s) - nb_start))
 fi
+
+# The report's first lines: this reproduction's wall time, summed over the
+# invocations it resumed from.
+bin/cbrnn wall --profile "$profile" --ledger "$ledger" --start "$start" --notebooks-s "$nb_s" --cores "$(nproc)"
+printf '%s %s done %s\n' "$start" "$(date +%s)" "$(nproc)" >>"$ledger"
+recorded=1
 
 dest="${CBRNN_OUT:-$root}"
 [ "$dest" = "$root" ] || sub=""

@@ -97,11 +97,14 @@ func truncated(c *Cohort, budget int) *Cohort {
 	return &t
 }
 
-// references returns the CB-RNN and RNN cohorts of task i cut to the
-// extra groups' budget.
-func references(all [][]*Cohort, i int, p Profile) []*Cohort {
-	return []*Cohort{truncated(all[i][0], p.EpochsExtra), truncated(all[i][1], p.EpochsExtra)}
+// references returns the CB-RNN and RNN cohorts of task i cut to budget
+// (the extra groups').
+func references(all [][]*Cohort, i int, budget int) []*Cohort {
+	return []*Cohort{truncated(all[i][0], budget), truncated(all[i][1], budget)}
 }
+
+// controlsBudget is the epoch budget of the controls figure's extra groups.
+func controlsBudget(p Profile) int { return p.ControlsBudget() }
 
 func continualBudget(p Profile) int {
 	return len(trainer.PlanNames(trainer.DefaultPlan)) * p.EpochsPerPhase
@@ -320,7 +323,7 @@ func curriculaFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*D
 		p1 := linePanel(fmt.Sprintf("%s, fixed schedule: test accuracy", strings.ToUpper(name)), "test accuracy (%)", acc, false)
 		accRow = append(accRow, p1)
 		var ns []line
-		for _, c := range append(references(refs, i, p), multi[i]...) {
+		for _, c := range append(references(refs, i, p.EpochsExtra), multi[i]...) {
 			ns = append(ns, cohortLine(c))
 		}
 		p2 := linePanel(fmt.Sprintf("%s: standard, cumulative, sliding (largest N)", strings.ToUpper(name)), "N", ns, true)
@@ -328,7 +331,7 @@ func curriculaFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*D
 	}
 	md.WriteString("\n")
 	for i, name := range singleTasks {
-		md.WriteString(metricsMarkdown(strings.ToUpper(name)+": standard vs cumulative and sliding (largest N)", append(references(refs, i, p), multi[i]...), p))
+		md.WriteString(metricsMarkdown(strings.ToUpper(name)+": standard vs cumulative and sliding (largest N)", append(references(refs, i, p.EpochsExtra), multi[i]...), p))
 	}
 	data.Figure = figdata.Lines{W: 11, H: 8.4, Rows: [][]figdata.LinePanel{accRow, nRow}}
 	if err := e.SaveFigData("curricula", p, all, data); err != nil {
@@ -375,13 +378,13 @@ func auxClaims(task string, t analysis.GroupTableResult) []Claim {
 func controlsFig(ctx context.Context, e *Env, p Profile, all [][][]*Cohort) (*Drawing, error) {
 	cs := make([][]*Cohort, len(singleTasks))
 	for i := range cs {
-		cs[i] = append(references(all[0], i, p), all[1][i]...)
+		cs[i] = append(references(all[0], i, p.ControlsBudget()), all[1][i]...)
 	}
 	var row []figdata.LinePanel
 	var md strings.Builder
 	var claimsOf []Claim
 	md.WriteString("The authors' auxiliary-RNN runs and the compression layer appear in no plotting function of their code, so these controls are drawn here as extra groups of the single-task comparison (fig2a, whose CB-RNN and RNN runs are shown over their first " +
-		fmt.Sprint(p.EpochsExtra) + " epochs, the controls' budget). Trainable parameters: ")
+		fmt.Sprint(p.ControlsBudget()) + " epochs, the controls' budget). Trainable parameters: ")
 	for j, c := range cs[0] {
 		if j > 0 {
 			md.WriteString(", ")

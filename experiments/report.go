@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -81,19 +80,8 @@ func (e *Env) All(ctx context.Context, p Profile, ids []string) ([]*Result, erro
 	// The repository's own READMEs carry the verdicts of its own outputs:
 	// those of the profile whose report is paper/results.md itself.
 	if e.OutDir() == e.Root && p.Dir == "" && len(missing) == 0 && len(notAsked(ids)) == 0 {
-		block := VerdictBlock(p.Name, Records(judged))
-		for _, path := range []string{filepath.Join(e.Root, "README.md"), filepath.Join(e.Root, "paper", "README.md")} {
-			text, err := os.ReadFile(path)
-			if err != nil || VerdictBlockOf(string(text)) == "" {
-				continue // no block to keep: nothing of ours in this file
-			}
-			updated, err := ReplaceVerdictBlock(string(text), block)
-			if err != nil {
-				return out, err
-			}
-			if err := writeText(path, updated); err != nil {
-				return out, err
-			}
+		if err := WriteVerdictBlocks(e.Root, p.Name, Records(judged)); err != nil {
+			return out, err
 		}
 	}
 	if len(missing) > 0 {

@@ -508,7 +508,7 @@ func sketchClaims(task string, cs []*Cohort, t analysis.GroupTableResult) []Clai
 			if k == 0 {
 				digits = 2
 			}
-			c := betweenClaim(fmt.Sprintf("seed/sketch/%s/%s/%s-vs-%s", task, m.id, slug(la), slug(lb)), pairText(k, la, lb, dir), "",
+			c := betweenClaim(fmt.Sprintf("seed/sketch/%s/%s/%s-vs-%s", task, m.id, slug(la), slug(lb)), pairText(k, la, lb, dir)+" ("+disp+")", "",
 				fmt.Sprintf("%s, %s − %s", m.name, la, lb),
 				fmt.Sprintf("direction of the paper's %s vs %s (Table 4: %.*f vs %.*f), for the sketch's architecture", sketchPaperKey[pr[0]], sketchPaperKey[pr[1]], digits+1, pa.Mean, digits+1, pb.Mean),
 				dir, la, metricValues(t.Rows[pr[0]], k), lb, metricValues(t.Rows[pr[1]], k), digits)

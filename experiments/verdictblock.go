@@ -3,6 +3,8 @@ package experiments
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -44,8 +46,64 @@ func VerdictBlock(profile string, rs []ClaimRecord) string {
 			b.WriteString("\n")
 		}
 	}
+	sketchInPlainWords(&b, rs)
 	b.WriteString(VerdictEnd)
 	return b.String()
+}
+
+// plainVerdict says a verdict as a reader of the sketch asks it: does the
+// statement hold on these runs?
+var plainVerdict = map[string]string{
+	"supported":    "holds here",
+	"contradicted": "does not hold here: the runs show the opposite",
+	"inconclusive": "undecided here",
+	"not testable": "not testable here",
+}
+
+// sketchInPlainWords lists the sketch's statements (SketchFamily) in the
+// order the report gives them, each with whether it holds on these runs and
+// the engine's sentence beside it: the words are the verdict's, nothing is
+// added by hand.
+func sketchInPlainWords(b *strings.Builder, rs []ClaimRecord) {
+	n := 0
+	for _, r := range rs {
+		if r.Family != SketchFamily {
+			continue
+		}
+		if n == 0 {
+			b.WriteString("**The sketch's statements** (the sketch's claims, not the paper's; a Holm family of their own), in plain words:\n\n")
+		}
+		word, ok := plainVerdict[r.Verdict]
+		if !ok {
+			word = r.Verdict
+		}
+		fmt.Fprintf(b, "* %s — **%s**. %s\n", r.Claim, word, r.Sentence)
+		n++
+	}
+	if n > 0 {
+		b.WriteString("\n")
+	}
+}
+
+// WriteVerdictBlocks rewrites the verdict blocks of the repository's
+// README.md and paper/README.md (root) from a profile's claims records; a
+// file without a block is left alone.
+func WriteVerdictBlocks(root, profile string, rs []ClaimRecord) error {
+	block := VerdictBlock(profile, rs)
+	for _, path := range []string{filepath.Join(root, "README.md"), filepath.Join(root, "paper", "README.md")} {
+		text, err := os.ReadFile(path)
+		if err != nil || VerdictBlockOf(string(text)) == "" {
+			continue // no block to keep: nothing of ours in this file
+		}
+		updated, err := ReplaceVerdictBlock(string(text), block)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if err := writeText(path, updated); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ReplaceVerdictBlock puts block in place of the one in text; a text

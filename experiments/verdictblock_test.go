@@ -20,9 +20,11 @@ func TestVerdictBlocks(t *testing.T) {
 	rs := []ClaimRecord{
 		{ID: "a", Family: FamilyPaper, Claim: "A above B", Verdict: "inconclusive", Sentence: "Inconclusive: A 2 ± 1 vs B 1 ± 1."},
 		{ID: "b", Family: FamilyControls, Claim: "a control", Verdict: "supported", Sentence: "Supported: …"},
+		{ID: "c", Family: SketchFamily, Claim: "the sketch's C", Verdict: "contradicted", Sentence: "Contradicted: C 1 vs D 2."},
 	}
 	block := VerdictBlock("quick", rs)
-	for _, w := range []string{"**1 supported, 0 contradicted, 1 inconclusive, 0 not testable**", "* A above B — Inconclusive: A 2 ± 1 vs B 1 ± 1.", "cbrnn plan --profile quick"} {
+	for _, w := range []string{"**1 supported, 1 contradicted, 1 inconclusive, 0 not testable**", "* A above B — Inconclusive: A 2 ± 1 vs B 1 ± 1.", "cbrnn plan --profile quick",
+		"**The sketch's statements**", "* the sketch's C — **does not hold here: the runs show the opposite**. Contradicted: C 1 vs D 2."} {
 		if !strings.Contains(block, w) {
 			t.Errorf("block lacks %q:\n%s", w, block)
 		}

@@ -68,6 +68,12 @@ type Profile struct {
 	// rates); 0 = SeedsExtra. The authors ran 4 (shared lr) and 3 (core at
 	// lr 0.001) per task.
 	SeedsControl int
+	// EpochsControl is the budget of the controls figure's extra groups
+	// (the auxiliary RNN at both rates, the compression layer), whose
+	// references are fig2a's runs cut to it; 0 = EpochsExtra. Quick trains
+	// them shorter: the recurrent module costs about 3.6 times what its
+	// parameter count prices (METHODS §3.10).
+	EpochsControl int
 	// SeedsOther is the runs per main group on the tasks beyond Table 4's
 	// (multitask and task switching, fig3 and fig4c); 0 = Seeds.
 	SeedsOther int
@@ -124,6 +130,15 @@ func (p Profile) ParitySwapBatches() int {
 	return 8
 }
 
+// ControlsBudget is the controls figure's epoch budget (EpochsControl,
+// else EpochsExtra).
+func (p Profile) ControlsBudget() int {
+	if p.EpochsControl > 0 {
+		return p.EpochsControl
+	}
+	return p.EpochsExtra
+}
+
 // TSNEIterations is the profile's t-SNE iteration count.
 func (p Profile) TSNEIterations() int {
 	if p.TSNEIters > 0 {
@@ -153,10 +168,10 @@ var Profiles = map[string]Profile{
 		Epochs: 150, EpochsGRU: 75, EpochsSwitch: 100, Steps: 40, TestSteps: 10, Batch: 32, MaxN: paperMaxN,
 		Seeds: 3, SeedsSide: 1, SeedsExtra: 1, EpochsExtra: 100, EpochsPerPhase: 40, AdvanceEvery: 20,
 		SeedsFixedN: 3, EpochsFixedN: 60, SeedsSweep: 2, EpochsSweep: 60, SweepTasks: []string{"dms"}, SeedsOddball: 2, EpochsOddball: 40,
-		PerTaskSeeds: 2, PerTaskEpochsPerPhase: 10, PerTaskEpochs: 25, SeedsControl: 3,
+		PerTaskSeeds: 2, PerTaskEpochsPerPhase: 10, PerTaskEpochs: 25, SeedsControl: 3, EpochsControl: 50,
 		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
 		RecoverySteps: 50, RecoveryEval: 10, MechDMSBatches: 8, MechParityBatches: 4,
-		SeedsSketch: 2, EpochsSketch: 38, SketchParity: false, EpochsSketchModel: 60,
+		SeedsSketch: 2, EpochsSketch: 38, SketchParity: false, EpochsSketchModel: 25,
 	},
 	// standard: sized in METHODS §3.10 (the cost model and the quick runs'
 	// learning rates), to be run overnight here; its figures and report go
@@ -167,15 +182,15 @@ var Profiles = map[string]Profile{
 		Seeds: 8, SeedsSide: 3, SeedsExtra: 1, EpochsExtra: 100, EpochsPerPhase: 40, AdvanceEvery: 25, SeedsControl: 3, SeedsOther: 3,
 		EvalBatches: 5, PCABatches: 3, MaxCheckpoints: 6, TimescaleT: 3000, TimescaleTrials: 4, TimescaleDrop: 200,
 		RecoverySteps: 50, RecoveryEval: 10, MechDMSBatches: 8, MechParityBatches: 4, Dir: "standard",
-		// The controls and the sketch's studies at quick's n and a short
+		// The controls and the sketch's studies at n = 3 and a short
 		// budget, the sweep and the scaling comparisons (fig2b, appG) on DMS
 		// alone: what makes the profile fit its hours (METHODS §3.10,
 		// TestPriceLocal).
 		ScalingTasks: []string{"dms"},
-		SeedsFixedN:  3, EpochsFixedN: 100, SeedsSweep: 2, EpochsSweep: 100, SweepTasks: []string{"dms"},
-		SeedsOddball: 2, EpochsOddball: 100,
-		PerTaskSeeds: 2, PerTaskEpochsPerPhase: 20, PerTaskEpochs: 60,
-		SeedsSketch: 2, EpochsSketch: 60, EpochsSketchModel: 100,
+		SeedsFixedN:  3, EpochsFixedN: 100, SeedsSweep: 3, EpochsSweep: 100, SweepTasks: []string{"dms"},
+		SeedsOddball: 3, EpochsOddball: 100,
+		PerTaskSeeds: 3, PerTaskEpochsPerPhase: 20, PerTaskEpochs: 60,
+		SeedsSketch: 3, EpochsSketch: 60, EpochsSketchModel: 100,
 	},
 	"paper": {
 		Name: "paper", Summary: fmt.Sprintf("METHODS §3 exactly: n = 8, %d epochs of %d + %d batches of %d",

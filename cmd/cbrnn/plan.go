@@ -90,7 +90,7 @@ func printLocal(ctx context.Context, p experiments.Profile, cores int) error {
 		return err
 	}
 	round := func(d time.Duration) time.Duration { return d.Round(time.Minute) }
-	fmt.Printf("profile %s on %d cores: %d runs in %d ensembles, %s of core time; priced %s, predicted training %s (× %s measured / %s priced on quick's 85 runs)\n",
+	fmt.Printf("profile %s on %d cores: %d runs in %d ensembles, %s of core time; priced %s, predicted training %s (× %s measured / %s priced on quick's 167 runs, trained here on 2026-12-07)\n",
 		p.Name, cores, lp.Runs, lp.Ensembles, round(lp.Work), round(lp.Priced), round(lp.Predicted), experiments.QuickMeasured, experiments.QuickPriced)
 	if p.Name == "standard" {
 		fmt.Printf("with the figures and notebooks (%s): %s in all\n", experiments.StandardDrawing, round(lp.Predicted+experiments.StandardDrawing))
