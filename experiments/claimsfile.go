@@ -20,5 +20,9 @@ func ReadClaims(path string) ([]ClaimRecord, error) { return figdata.ReadClaims(
 // WriteClaims writes a claims file atomically.
 func WriteClaims(path string, rs []ClaimRecord) error { return figdata.WriteClaims(path, rs) }
 
+// ReportProfile is the profile named by the report beside a claims file
+// ("" when none says).
+func ReportProfile(claims string) string { return figdata.ReportProfile(claims) }
+
 // ClaimsOf are the records whose evidence a figure draws (figdata.ClaimsOf).
 func ClaimsOf(rs []ClaimRecord, figure string) []ClaimRecord { return figdata.ClaimsOf(rs, figure) }

@@ -2,9 +2,7 @@ package experiments
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -60,14 +58,7 @@ func TestPriceLocal(t *testing.T) {
 	}
 	e.Root, e.Out = root, t.TempDir() // no finished runs: price every one
 	ctx := context.Background()
-	b, err := os.ReadFile(filepath.Join("testdata", "quick_runs_measured.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	measured := map[string]bool{}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		measured[line] = true
-	}
+	measured := measuredQuickRuns(t)
 	keys := runKeys(t, quickAsMeasured())
 	for _, k := range keys {
 		if !measured[k] {

@@ -77,6 +77,21 @@ func runKeys(t *testing.T, p Profile) []string {
 	return out
 }
 
+// measuredQuickRuns are the runs of quick's measured reproduction
+// (testdata/quick_runs_measured.txt), as runKeys writes them.
+func measuredQuickRuns(t *testing.T) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "quick_runs_measured.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	measured := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		measured[line] = true
+	}
+	return measured
+}
+
 // TestQuickRunsUnchanged: of quick's runs, only those of the studies
 // trained shorter since quick was measured (testdata/quick_runs_measured.txt,
 // the run folders of that reproduction: the controls figure's aux-RNN and
@@ -86,14 +101,7 @@ func runKeys(t *testing.T, p Profile) []string {
 // reused as is. A different set means a study's quick size changed, which
 // changes quick's hour (README).
 func TestQuickRunsUnchanged(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "quick_runs_measured.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	measured := map[string]bool{}
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		measured[line] = true
-	}
+	measured := measuredQuickRuns(t)
 	changed := map[string]int{}
 	got := runKeys(t, Profiles["quick"])
 	for _, k := range got {

@@ -103,9 +103,6 @@ func references(all [][]*Cohort, i int, budget int) []*Cohort {
 	return []*Cohort{truncated(all[i][0], budget), truncated(all[i][1], budget)}
 }
 
-// controlsBudget is the epoch budget of the controls figure's extra groups.
-func controlsBudget(p Profile) int { return p.ControlsBudget() }
-
 func continualBudget(p Profile) int {
 	return len(trainer.PlanNames(trainer.DefaultPlan)) * p.EpochsPerPhase
 }

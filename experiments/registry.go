@@ -193,7 +193,7 @@ func catalogue() []FigureSpec {
 			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}, {singleTasks, FixedScheduleGroups, extraBudget}, {multiNTasks, MultiHeadGroups, extraBudget}},
 			Shows: "the fixed-schedule, cumulative and sliding curricula against the standard one"},
 		{ID: "controls", Title: "Controls: an auxiliary RNN in the CB's place, and a compressed CB", Draw: controlsFig,
-			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}, {singleTasks, []Group{AuxRNN, AuxRNNCoreLR, CBCompress}, controlsBudget}},
+			Needs: []Need{{singleTasks, cbVsRNN, mainBudget}, {singleTasks, []Group{AuxRNN, AuxRNNCoreLR, CBCompress}, Profile.ControlsBudget}},
 			Shows: "controls: a small RNN in the cerebellum's place (at the shared lr and with the core at lr 0.001), and a cerebellum behind a bottleneck"},
 		{ID: "fixedn", Title: "Fixed-N control: DMS at N = 5 without a curriculum", Draw: fixedNFig,
 			Needs: []Need{{[]string{"dms"}, FixedNGroups, fixedNBudget}},

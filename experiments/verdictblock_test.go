@@ -3,7 +3,6 @@ package experiments
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,12 +53,11 @@ func TestVerdictBlocks(t *testing.T) {
 		t.Fatal("paper/README.md has no verdict block")
 	}
 	if committed, err := ReadClaims(ClaimsPath(root)); err == nil {
-		results, _ := os.ReadFile(filepath.Join(root, "paper", "results.md"))
-		m := regexp.MustCompile("profile `([a-z]+)`").FindStringSubmatch(string(results))
-		if m == nil {
+		profile := ReportProfile(ClaimsPath(root))
+		if profile == "" {
 			t.Fatal("paper/results.md names no profile")
 		}
-		if want := VerdictBlock(m[1], committed); have != want {
+		if want := VerdictBlock(profile, committed); have != want {
 			t.Errorf("paper/README.md's verdicts are not the committed claims file's; run `cbrnn figures` to rewrite them")
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/cbrnn/cbrnn/rundir"
 )
@@ -83,4 +84,22 @@ func ClaimsOf(rs []ClaimRecord, figure string) []ClaimRecord {
 		}
 	}
 	return out
+}
+
+// reportTitle is the first line of every report (experiments.ReportJudged).
+var reportTitle = regexp.MustCompile("^# Reproduction results — profile `([^`]+)`")
+
+// ReportProfile is the profile of the report written with the claims file
+// at claims (results.md beside it), or "" when there is none or its title
+// does not say: the claims file's own records do not name their profile.
+func ReportProfile(claims string) string {
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(claims), "results.md"))
+	if err != nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	if m := reportTitle.FindStringSubmatch(line); m != nil {
+		return m[1]
+	}
+	return ""
 }

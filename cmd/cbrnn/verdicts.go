@@ -4,9 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
-	"regexp"
 
 	"github.com/cbrnn/cbrnn/env"
 	"github.com/cbrnn/cbrnn/experiments"
@@ -15,9 +13,6 @@ import (
 func init() {
 	register("verdicts", "rewrite the READMEs' verdict blocks from the repository's paper/claims.json (after copying a reproduction made with --out into the repository)", runVerdicts)
 }
-
-// reportProfile finds the profile a report names in its title.
-var reportProfile = regexp.MustCompile("^# Reproduction results — profile `([a-z]+)`")
 
 // runVerdicts rewrites the verdict blocks of README.md and paper/README.md
 // from paper/claims.json, for the profile paper/results.md names: what
@@ -40,22 +35,18 @@ func runVerdicts(ctx context.Context, args []string) error {
 		}
 		*root = r
 	}
-	report := filepath.Join(*root, "paper", "results.md")
-	md, err := os.ReadFile(report)
-	if err != nil {
-		return fmt.Errorf("reading the report: %w", err)
+	claimsPath := experiments.ClaimsPath(*root)
+	profile := experiments.ReportProfile(claimsPath)
+	if profile == "" {
+		return fmt.Errorf("%s is missing or does not start with a report's title naming its profile", filepath.Join(*root, "paper", "results.md"))
 	}
-	m := reportProfile.FindSubmatch(md)
-	if m == nil {
-		return fmt.Errorf("%s does not start with a report's title naming its profile", report)
-	}
-	rs, err := experiments.ReadClaims(experiments.ClaimsPath(*root))
+	rs, err := experiments.ReadClaims(claimsPath)
 	if err != nil {
 		return err
 	}
-	if err := experiments.WriteVerdictBlocks(*root, string(m[1]), rs); err != nil {
+	if err := experiments.WriteVerdictBlocks(*root, profile, rs); err != nil {
 		return err
 	}
-	fmt.Printf("verdict blocks of README.md and paper/README.md rewritten from paper/claims.json (profile %s, %d claims)\n", m[1], len(rs))
+	fmt.Printf("verdict blocks of README.md and paper/README.md rewritten from paper/claims.json (profile %s, %d claims)\n", profile, len(rs))
 	return nil
 }

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/cbrnn/cbrnn/figdata"
@@ -122,7 +120,7 @@ func ShowsMarkdown(path, figure, profile string) string {
 			shortPath(path), shortErr(err, path), profile)
 	}
 	var b strings.Builder
-	if p := reportProfile(path); p != "" && p != profile {
+	if p := figdata.ReportProfile(path); p != "" && p != profile {
 		fmt.Fprintf(&b, "*The claims file `%s` comes from the profile `%s`, this notebook runs at `%s`: `cbrnn figures --profile %s` rewrites it for this one.*\n\n",
 			shortPath(path), p, profile, profile)
 	}
@@ -233,23 +231,6 @@ func shortPath(path string) string {
 // shortErr is err's message with path shortened.
 func shortErr(err error, path string) string {
 	return strings.ReplaceAll(err.Error(), path, shortPath(path))
-}
-
-var profileRE = regexp.MustCompile("^# Reproduction results — profile `([^`]+)`")
-
-// reportProfile is the profile of the report written with the claims file
-// (paper/results.md beside it), or "" when it does not say: the claims
-// file's own records do not name their profile.
-func reportProfile(claims string) string {
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(claims), "results.md"))
-	if err != nil {
-		return ""
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	if m := profileRE.FindStringSubmatch(line); m != nil {
-		return m[1]
-	}
-	return ""
 }
 
 // checkNoVerdict panics when text states a verdict.
