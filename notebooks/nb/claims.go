@@ -63,19 +63,24 @@ func OtherProfileMarkdown(out, root, figure, profile string) string {
 	if err != nil {
 		return ""
 	}
+	mineAt := figdata.ClaimsPathOf(out, root, mustProfile(profile))
+	base := otherProfileBase(out, root, mineAt, op)
+	theirsAt := figdata.ClaimsPathOf(base, root, op)
 	rel := func(path string) string {
-		if r, err := filepath.Rel(out, path); err == nil {
-			return filepath.ToSlash(r)
+		for _, b := range []string{root, out} {
+			if r, err := filepath.Rel(b, path); err == nil && !strings.HasPrefix(r, "..") {
+				return filepath.ToSlash(r)
+			}
 		}
 		return path
 	}
-	figs := rel(figdata.FiguresDirOf(out, root, op))
-	report := rel(filepath.Join(filepath.Dir(figdata.ClaimsPathOf(out, root, op)), "results.md"))
-	theirs, err := figdata.ReadClaims(figdata.ClaimsPathOf(out, root, op))
+	figs := rel(figdata.FiguresDirOf(base, root, op))
+	report := rel(filepath.Join(filepath.Dir(theirsAt), "results.md"))
+	theirs, err := figdata.ReadClaims(theirsAt)
 	if err != nil {
 		return fmt.Sprintf("*The %s profile's version of %s* (`%s`, `%s`) is not here: `./reproduce.sh --profile %s` writes it.", other, figure, figs, report, other)
 	}
-	mine, _ := figdata.ReadClaims(figdata.ClaimsPathOf(out, root, mustProfile(profile)))
+	mine, _ := figdata.ReadClaims(mineAt)
 	byID := map[string]string{}
 	for _, r := range figdata.ClaimsOf(theirs, figure) {
 		byID[r.ID] = r.Verdict
@@ -97,6 +102,21 @@ func OtherProfileMarkdown(out, root, figure, profile string) string {
 		return line + " and none differ."
 	}
 	return line + fmt.Sprintf(" and %d differ: %s.", len(differ), strings.Join(differ, "; "))
+}
+
+// otherProfileBase is the folder that holds the other profile op's
+// figures and claims file: the output folder out when out holds op's
+// report, else the repository (root), where quick's and standard's are
+// committed side by side. An output folder of one's own holds a single
+// profile in the flat layout, so there op's claims path is the notebook's
+// own claims file (mine), never the answer: a profile compared with itself
+// agrees on everything.
+func otherProfileBase(out, root, mine string, op figdata.Profile) string {
+	at := figdata.ClaimsPathOf(out, root, op)
+	if filepath.Clean(at) == filepath.Clean(mine) || figdata.ReportProfile(at) != op.Name {
+		return root
+	}
+	return out
 }
 
 // mustProfile is the named profile, or the zero profile (flat layout) for

@@ -166,6 +166,37 @@ func TestOtherProfileMarkdown(t *testing.T) {
 	if got := OtherProfileMarkdown(root, root, "fig2a", "standard"); !strings.Contains(got, "`a` (standard: supported; quick: inconclusive)") {
 		t.Errorf("standard against quick: %q", got)
 	}
+
+	// An output folder of one's own (reproduce.sh --out DIR) holds one
+	// profile, flat: its paper/claims.json is the notebook's own, so the
+	// other profile is the repository's, never the notebook's file again.
+	report := func(dir, profile string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte("# Reproduction results — profile `"+profile+"`\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	quickOut, standardOut := t.TempDir(), t.TempDir()
+	write(filepath.Join(quickOut, "paper", "claims.json"), []figdata.ClaimRecord{rec("a", "inconclusive"), rec("b", "supported")})
+	report(filepath.Join(quickOut, "paper"), "quick")
+	write(filepath.Join(standardOut, "paper", "claims.json"), []figdata.ClaimRecord{rec("a", "supported"), rec("b", "supported")})
+	report(filepath.Join(standardOut, "paper"), "standard")
+	for _, tc := range []struct {
+		name, out, profile string
+		want               []string
+	}{
+		{"quick in its own folder against the repository's standard", quickOut, "quick",
+			[]string{"`figures/standard`", "`paper/standard/results.md`", "0 have the same verdict", "`a` (quick: inconclusive; standard: supported); `b` (quick: supported; standard: inconclusive)"}},
+		{"standard in its own folder against the repository's quick", standardOut, "standard",
+			[]string{"`figures`", "`paper/results.md`", "0 have the same verdict", "`a` (standard: supported; quick: inconclusive)"}},
+	} {
+		got := OtherProfileMarkdown(tc.out, root, "fig2a", tc.profile)
+		for _, want := range tc.want {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s: %q lacks %q", tc.name, got, want)
+			}
+		}
+	}
 }
 
 // A sketch claim is quoted as the sketch's, never as the paper's.
