@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,7 +36,7 @@ func init() {
 // to stamp the sum of the invocations since the last finished one into the
 // first lines of the report. An invocation killed outright (SIGKILL, a
 // machine that stopped) writes no end line: its end is taken as the last
-// time it wrote a run's stats.jsonl, and the report says so. The ledger is
+// time it wrote a file in the run cache (endKilled), and the report says so. The ledger is
 // a plain append-only text file (each line written by one printf), so a
 // torn last line is skipped, not trusted.
 
@@ -102,12 +103,26 @@ func parseWallLine(f []string) (wallLine, bool) {
 }
 
 // endKilled gives each killed invocation (status "running") an end: the
-// last modification of a run's stats.jsonl under runs between its start
+// last modification of a file in a run folder under runs between its start
 // and the next invocation's start (before), and the status "killed"; one
-// that wrote nothing ends where it started. The current invocation, which
-// started at now, is not in lines.
+// that wrote nothing ends where it started. Every file counts, not only
+// stats.jsonl: the invocation that resumes rewrites each resumed run's
+// stats.jsonl and state, moving their times past its own start, while the
+// checkpoints a run saved when it solved an N are written once and keep
+// theirs. So the end is a lower bound, the last write that survived. The
+// current invocation, which started at now, is not in lines.
 func endKilled(lines []wallLine, runs string, now time.Time) []wallLine {
-	stats, _ := filepath.Glob(filepath.Join(runs, "*", "stats.jsonl"))
+	var times []time.Time
+	// Run folders hold a handful of files and one checkpoints/ folder each.
+	_ = filepath.WalkDir(runs, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil // an unreadable folder only loses its times
+		}
+		if fi, err := d.Info(); err == nil {
+			times = append(times, fi.ModTime())
+		}
+		return nil
+	})
 	out := append([]wallLine(nil), lines...)
 	for i, l := range out {
 		if l.status != "running" {
@@ -118,12 +133,12 @@ func endKilled(lines []wallLine, runs string, now time.Time) []wallLine {
 			before = out[i+1].start
 		}
 		end := l.start
-		for _, p := range stats {
-			if fi, err := os.Stat(p); err == nil && fi.ModTime().After(end) && fi.ModTime().Before(before) {
-				end = fi.ModTime()
+		for _, t := range times {
+			if t.After(end) && t.Before(before) {
+				end = t
 			}
 		}
-		out[i].end, out[i].status = end.Truncate(time.Second), "killed (end: its last stats.jsonl write)"
+		out[i].end, out[i].status = end.Truncate(time.Second), "killed (end: its last write in the run cache)"
 	}
 	return out
 }

@@ -10,7 +10,7 @@ import (
 
 // TestWallLedger: the ledger's lines parse, an end line closes its start
 // line, a start line left alone is a killed invocation whose end is its
-// last stats.jsonl write, a torn or invented line is skipped and counted,
+// last write in the run cache (a checkpoint outlives a rewritten stats file), a torn or invented line is skipped and counted,
 // and only the invocations after the last finished one belong to the
 // reproduction being stamped.
 func TestWallLedger(t *testing.T) {
@@ -39,10 +39,11 @@ func TestWallLedger(t *testing.T) {
 	if len(since) != 2 || since[0].start.Unix() != 2000 || since[0].end.Unix() != 5600 || since[1].status != "running" {
 		t.Fatalf("since the last done: %+v", since)
 	}
-	// The killed invocation last wrote a run's stats at 6500; a write after
-	// the next invocation started (9500) is not its.
-	for name, at := range map[string]int64{"a": 6500, "b": 9500} {
-		p := filepath.Join(dir, "runs", name, "stats.jsonl")
+	// The killed invocation last wrote run a's stats at 6500 and saved a
+	// checkpoint of run b at 6700; the invocation that resumed them
+	// rewrote b's stats at 9500, after it started: not the killed one's.
+	for name, at := range map[string]int64{"a/stats.jsonl": 6500, "b/stats.jsonl": 9500, "b/checkpoints/N008.safetensors": 6700} {
+		p := filepath.Join(dir, "runs", name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +55,7 @@ func TestWallLedger(t *testing.T) {
 		}
 	}
 	ended := endKilled(since, filepath.Join(dir, "runs"), time.Unix(9000, 0))
-	if ended[1].end.Unix() != 6500 || !strings.HasPrefix(ended[1].status, "killed") || ended[0].end.Unix() != 5600 {
+	if ended[1].end.Unix() != 6700 || !strings.HasPrefix(ended[1].status, "killed") || ended[0].end.Unix() != 5600 {
 		t.Errorf("killed invocation ended: %+v", ended)
 	}
 	if l, s, err := readWallLedger(filepath.Join(dir, "absent")); err != nil || l != nil || s != 0 {
