@@ -13,6 +13,10 @@ type ClaimRecord = figdata.ClaimRecord
 // ClaimsPath is where the claims file of an output folder lives.
 func ClaimsPath(out string) string { return figdata.ClaimsPath(out) }
 
+// ClaimsPathOf is figdata.ClaimsPathOf: profile p's claims file under out,
+// paper/<p.Dir>/claims.json in the repository itself.
+func ClaimsPathOf(out, root string, p Profile) string { return figdata.ClaimsPathOf(out, root, p) }
+
 // ReadClaims reads a claims file; a missing or damaged one is an error that
 // names the file and says how to make it.
 func ReadClaims(path string) ([]ClaimRecord, error) { return figdata.ReadClaims(path) }

@@ -78,8 +78,9 @@ func (e *Env) All(ctx context.Context, p Profile, ids []string) ([]*Result, erro
 		return out, err
 	}
 	// The repository's own READMEs carry the verdicts of its own outputs:
-	// those of the profile whose report is paper/results.md itself.
-	if e.OutDir() == e.Root && p.Dir == "" && len(missing) == 0 && len(notAsked(ids)) == 0 {
+	// those of the profile whose report is paper/results.md itself, and
+	// of each profile with a folder of its own (its block, beside).
+	if e.OutDir() == e.Root && len(missing) == 0 && len(notAsked(ids)) == 0 {
 		if err := WriteVerdictBlocks(e.Root, p.Name, Records(judged)); err != nil {
 			return out, err
 		}

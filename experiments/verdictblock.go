@@ -12,17 +12,35 @@ import (
 // hand: each holds a block between VerdictBegin and VerdictEnd that
 // VerdictBlock writes from the claims file, and `cbrnn figures` rewrites
 // it when it writes the repository's own paper/ (a test checks the
-// committed block against the committed claims file).
+// committed block against the committed claims file). A profile with a
+// folder of its own in the repository (Profile.Dir: standard) has a block
+// of its own, between the markers verdictMarkers gives it, written from
+// paper/<dir>/claims.json, so that quick's and standard's verdicts stand
+// side by side and neither overwrites the other.
 const (
 	VerdictBegin = "<!-- verdicts: written by `cbrnn figures` from paper/claims.json; do not edit -->"
 	VerdictEnd   = "<!-- /verdicts -->"
 )
 
+// verdictMarkers are the begin and end lines of the block of the profile
+// named profile: VerdictBegin and VerdictEnd for a profile whose report is
+// paper/results.md itself (and for a name no profile has), else ones that
+// name its folder. Neither is a substring of another profile's.
+func verdictMarkers(profile string) (begin, end string) {
+	p, err := LookupProfile(profile)
+	if err != nil || p.Dir == "" {
+		return VerdictBegin, VerdictEnd
+	}
+	return "<!-- verdicts: written by `cbrnn figures` from paper/" + p.Dir + "/claims.json; do not edit -->",
+		"<!-- /verdicts " + p.Dir + " -->"
+}
+
 // VerdictBlock is the block's text for a profile's records: the counts, and
 // one sentence per row of the paper's claims, by verdict.
 func VerdictBlock(profile string, rs []ClaimRecord) string {
+	begin, end := verdictMarkers(profile)
 	var b strings.Builder
-	b.WriteString(VerdictBegin + "\n\n")
+	b.WriteString(begin + "\n\n")
 	count := map[string]int{}
 	for _, r := range rs {
 		count[r.Verdict]++
@@ -47,7 +65,7 @@ func VerdictBlock(profile string, rs []ClaimRecord) string {
 		}
 	}
 	sketchInPlainWords(&b, rs)
-	b.WriteString(VerdictEnd)
+	b.WriteString(end)
 	return b.String()
 }
 
@@ -85,14 +103,14 @@ func sketchInPlainWords(b *strings.Builder, rs []ClaimRecord) {
 	}
 }
 
-// WriteVerdictBlocks rewrites the verdict blocks of the repository's
-// README.md and paper/README.md (root) from a profile's claims records; a
-// file without a block is left alone.
+// WriteVerdictBlocks rewrites the profile's verdict blocks of the
+// repository's README.md and paper/README.md (root) from its claims
+// records; a file without that profile's block is left alone.
 func WriteVerdictBlocks(root, profile string, rs []ClaimRecord) error {
 	block := VerdictBlock(profile, rs)
 	for _, path := range []string{filepath.Join(root, "README.md"), filepath.Join(root, "paper", "README.md")} {
 		text, err := os.ReadFile(path)
-		if err != nil || VerdictBlockOf(string(text)) == "" {
+		if err != nil || VerdictBlockFor(string(text), profile) == "" {
 			continue // no block to keep: nothing of ours in this file
 		}
 		updated, err := ReplaceVerdictBlock(string(text), block)
@@ -106,24 +124,45 @@ func WriteVerdictBlocks(root, profile string, rs []ClaimRecord) error {
 	return nil
 }
 
-// ReplaceVerdictBlock puts block in place of the one in text; a text
-// without the markers is an error (a README that lost them would otherwise
-// keep stale verdicts).
+// ReplaceVerdictBlock puts block (VerdictBlock's, whose first and last
+// lines are its markers) in place of the block between the same markers in
+// text; a text without them is an error (a README that lost them would
+// otherwise keep stale verdicts).
 func ReplaceVerdictBlock(text, block string) (string, error) {
-	i := strings.Index(text, VerdictBegin)
-	j := strings.Index(text, VerdictEnd)
-	if i < 0 || j < i {
-		return "", errors.New("no verdict block (" + VerdictBegin + " … " + VerdictEnd + ")")
+	begin, _, _ := strings.Cut(block, "\n")
+	end := block[strings.LastIndex(block, "\n")+1:]
+	i, j := blockBounds(text, begin, end)
+	if i < 0 {
+		return "", errors.New("no verdict block (" + begin + " … " + end + ")")
 	}
-	return text[:i] + block + text[j+len(VerdictEnd):], nil
+	return text[:i] + block + text[j:], nil
 }
 
-// VerdictBlockOf returns the block in text ("" when there is none).
-func VerdictBlockOf(text string) string {
-	i := strings.Index(text, VerdictBegin)
-	j := strings.Index(text, VerdictEnd)
-	if i < 0 || j < i {
+// VerdictBlockOf returns the block of paper/results.md's profile in text
+// ("" when there is none).
+func VerdictBlockOf(text string) string { return VerdictBlockFor(text, "") }
+
+// VerdictBlockFor returns the block of the named profile in text ("" when
+// there is none; verdictMarkers).
+func VerdictBlockFor(text, profile string) string {
+	begin, end := verdictMarkers(profile)
+	i, j := blockBounds(text, begin, end)
+	if i < 0 {
 		return ""
 	}
-	return text[i : j+len(VerdictEnd)]
+	return text[i:j]
+}
+
+// blockBounds is where the block from begin to end is in text: [i, j), or
+// i = -1 when there is none.
+func blockBounds(text, begin, end string) (i, j int) {
+	i = strings.Index(text, begin)
+	if i < 0 {
+		return -1, -1
+	}
+	k := strings.Index(text[i:], end)
+	if k < 0 {
+		return -1, -1
+	}
+	return i, i + k + len(end)
 }

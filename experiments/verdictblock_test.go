@@ -40,6 +40,22 @@ func TestVerdictBlocks(t *testing.T) {
 		t.Error("a text without the block must be an error")
 	}
 
+	// Standard's block has markers of its own: quick's and standard's stand
+	// side by side, and each is replaced alone.
+	std := VerdictBlock("standard", rs[:1])
+	if !strings.HasPrefix(std, "<!-- verdicts: written by `cbrnn figures` from paper/standard/claims.json; do not edit -->") ||
+		!strings.HasSuffix(std, "<!-- /verdicts standard -->") || !strings.Contains(std, "At profile `standard`") {
+		t.Errorf("standard's block:\n%s", std)
+	}
+	both := "a\n" + VerdictBegin + "\nq\n" + VerdictEnd + "\nb\n" + "<!-- verdicts: written by `cbrnn figures` from paper/standard/claims.json; do not edit -->\ns\n<!-- /verdicts standard -->\nc\n"
+	got, err = ReplaceVerdictBlock(both, std)
+	if want := "a\n" + VerdictBegin + "\nq\n" + VerdictEnd + "\nb\n" + std + "\nc\n"; err != nil || got != want {
+		t.Errorf("standard's block replaced: %q, %v", got, err)
+	}
+	if got, err := ReplaceVerdictBlock(both, block); err != nil || VerdictBlockOf(got) != block || VerdictBlockFor(got, "standard") != VerdictBlockFor(both, "standard") {
+		t.Errorf("quick's block replaced: %q, %v", got, err)
+	}
+
 	root, err := env.FindRoot("")
 	if err != nil {
 		t.Skip("no repository root:", err)
@@ -59,6 +75,20 @@ func TestVerdictBlocks(t *testing.T) {
 		}
 		if want := VerdictBlock(profile, committed); have != want {
 			t.Errorf("paper/README.md's verdicts are not the committed claims file's; run `cbrnn figures` to rewrite them")
+		}
+	}
+	// Standard's committed outputs come with their block, the one their
+	// claims file gives.
+	sp, err := LookupProfile("standard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if committed, err := ReadClaims(ClaimsPathOf(root, root, sp)); err == nil {
+		if p := ReportProfile(ClaimsPathOf(root, root, sp)); p != "standard" {
+			t.Fatalf("paper/standard/results.md is the report of %q", p)
+		}
+		if have, want := VerdictBlockFor(string(readme), "standard"), VerdictBlock("standard", committed); have != want {
+			t.Errorf("paper/README.md's standard verdicts are not paper/standard/claims.json's; run `cbrnn verdicts` to rewrite them")
 		}
 	}
 
