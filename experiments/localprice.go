@@ -34,7 +34,7 @@ var cbGain = map[string]float64{"dms": 8.67 - trainer.PaperStartN, "parity": 6.0
 // LocalPrice.Predicted is Priced × QuickMeasured / QuickPriced.
 const (
 	QuickMeasured = 59*time.Minute + 29*time.Second
-	QuickPriced   = 42*time.Minute + 3*time.Second
+	QuickPriced   = 53*time.Minute + 28*time.Second
 )
 
 // modelFactor corrects the cost model for the networks it does not

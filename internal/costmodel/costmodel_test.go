@@ -113,7 +113,7 @@ func TestTableScaling(t *testing.T) {
 		{"half the members costs half (linear backend)", 1000, 4, 64, 40 * ms},
 		{"one member", 1000, 1, 64, 10 * ms},
 		{"twice the parameters", 2000, 8, 64, 160 * ms},
-		{"half the batch", 1000, 8, 32, 40 * ms},
+		{"half the batch (no measured batch scale: in proportion)", 1000, 8, 32, 40 * ms},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := ref.For(tc.params, tc.members, tc.batch)
@@ -128,7 +128,42 @@ func TestTableScaling(t *testing.T) {
 			}
 		})
 	}
+
+	// A measured batch scale replaces the proportional one: interpolated
+	// between the measured sizes, the smallest's below them, proportional
+	// above the reference.
+	scaled := ref
+	scaled.BatchScale = []BatchFactor{{Batch: 32, Factor: 0.625}, {Batch: 16, Factor: 0.75}}
+	for _, tc := range []struct {
+		batch  int
+		train8 time.Duration
+	}{
+		{64, 80 * ms}, {32, 50 * ms}, {16, 60 * ms}, {8, 60 * ms}, {48, 65 * ms}, {128, 160 * ms},
+	} {
+		c, err := scaled.For(1000, 8, tc.batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := c[8].Train - tc.train8; d < -time.Microsecond || d > time.Microsecond {
+			t.Errorf("measured batch scale, batch %d: training step %v, want %v", tc.batch, c[8].Train, tc.train8)
+		}
+	}
+	for _, bad := range [][]BatchFactor{{{Batch: 64, Factor: 1}}, {{Batch: 16, Factor: 0}}, {{Batch: -1, Factor: 1}}} {
+		b := ref
+		b.BatchScale = bad
+		if err := b.Validate(); err == nil {
+			t.Errorf("batch scale %+v accepted", bad)
+		}
+	}
+
 	path := t.TempDir() + "/t.json"
+	scaledPath := t.TempDir() + "/s.json"
+	if err := SaveTable(scaledPath, scaled); err != nil {
+		t.Fatal(err)
+	}
+	if back, err := LoadTable(scaledPath); err != nil || len(back.BatchScale) != 2 || back.BatchScale[1].Factor != 0.75 {
+		t.Fatalf("round trip of the batch scale: %+v, %v", back, err)
+	}
 	if err := SaveTable(path, ref); err != nil {
 		t.Fatal(err)
 	}
