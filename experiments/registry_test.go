@@ -54,6 +54,24 @@ func TestRegistryNotebooks(t *testing.T) {
 	}
 }
 
+// TestPaperReadmeShowsEveryFigure: paper/README.md's figure table shows
+// every registered figure that the committed figures/ holds (it once missed
+// six).
+func TestPaperReadmeShowsEveryFigure(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "paper", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Figures() {
+		if _, err := os.Stat(filepath.Join("..", "figures", f.ID+".png")); err != nil {
+			continue // not drawn at the committed profile
+		}
+		if row := "| " + f.ID + " | ![" + f.ID + "](../figures/" + f.ID + ".png) |\n"; !strings.Contains(string(readme), row) {
+			t.Errorf("paper/README.md's figure table lacks %q", strings.TrimSpace(row))
+		}
+	}
+}
+
 // TestUnknownFigure: every way of naming a figure refuses an unknown id with
 // the one error, which suggests the nearest known id.
 func TestUnknownFigure(t *testing.T) {
