@@ -91,7 +91,7 @@ func TestPriceLocal(t *testing.T) {
 	}
 	t.Logf("standard: %+v; whole %s", s, s.Predicted+StandardDrawing)
 	// Issue 23 sized standard for 3 hours here; measured, its first
-	// ensembles took 2 to 5 times their price, because a batch of 16 costs
+	// ensembles took 4 to 5.5 times their price, because a batch of 16 costs
 	// the Go backend 0.73 of a batch of 64, not 0.25 (go.json's
 	// batch_scale). Priced with the measured scale it is an overnight run:
 	// its 64 Table 4 runs alone are 1.23 million member-steps of 16 trials.

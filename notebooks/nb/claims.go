@@ -67,10 +67,8 @@ func OtherProfileMarkdown(out, root, figure, profile string) string {
 	base := otherProfileBase(out, root, mineAt, op)
 	theirsAt := figdata.ClaimsPathOf(base, root, op)
 	rel := func(path string) string {
-		for _, b := range []string{root, out} {
-			if r, err := filepath.Rel(b, path); err == nil && !strings.HasPrefix(r, "..") {
-				return filepath.ToSlash(r)
-			}
+		if r, ok := relUnder(path, root, out); ok {
+			return r
 		}
 		return path
 	}
@@ -240,12 +238,21 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // shortPath is path relative to the repository (or the output folder) when
 // it is inside one: committed outputs name no folder of the machine.
 func shortPath(path string) string {
-	for _, base := range []string{Out(), Root()} {
-		if rel, err := filepath.Rel(base, path); err == nil && !strings.HasPrefix(rel, "..") {
-			return filepath.ToSlash(rel)
-		}
+	if rel, ok := relUnder(path, Out(), Root()); ok {
+		return rel
 	}
 	return filepath.Base(path)
+}
+
+// relUnder is path relative to the first of bases that holds it, with
+// forward slashes; false when none does.
+func relUnder(path string, bases ...string) (string, bool) {
+	for _, base := range bases {
+		if rel, err := filepath.Rel(base, path); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.ToSlash(rel), true
+		}
+	}
+	return "", false
 }
 
 // shortErr is err's message with path shortened.
